@@ -1,0 +1,3 @@
+//! The `codex` binary: parses flags and wires the crates together.
+
+fn main() {}

@@ -1,0 +1,2 @@
+//! The Codex app-server processors: connection sessions, routing, the
+//! thread and turn engine, tools, approvals, `command/exec` and state.
