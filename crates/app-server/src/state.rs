@@ -1,0 +1,568 @@
+//! Persistent state: the SQLite database under `$CODEX_HOME` that holds threads, turns and items,
+//! so a restarted server lists, reads and resumes every non-ephemeral thread with its history.
+//!
+//! The database runs in WAL mode with `synchronous = FULL`: when [`StateDb::upsert_item`]
+//! returns, the item is on disk, so the engine can send `item/completed` after it. Schema changes
+//! are numbered migrations tracked in `PRAGMA user_version`. An existing file is never recreated:
+//! a corrupt or locked database is a startup error that names the file, and the file is left as it
+//! was. Queries are built at run time (no compile-time checked macros), items are stored as the JSON
+//! of their wire type so the schema does not chase the protocol.
+
+use std::path::Path;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde_json::Value;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::sqlite::SqliteJournalMode;
+use sqlx::sqlite::SqlitePoolOptions;
+use sqlx::sqlite::SqliteSynchronous;
+use sqlx::Row;
+use sqlx::SqlitePool;
+
+/// File name of the state database inside `$CODEX_HOME`.
+pub const STATE_DB_FILE_NAME: &str = "state.sqlite";
+
+/// Numbered schema migrations; entry `n` moves `user_version` from `n` to `n + 1`.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE threads (
+    id              TEXT PRIMARY KEY NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    name            TEXT,
+    preview         TEXT NOT NULL DEFAULT '',
+    cwd             TEXT NOT NULL,
+    model           TEXT,
+    model_provider  TEXT NOT NULL,
+    archived        INTEGER NOT NULL DEFAULT 0,
+    forked_from_id  TEXT,
+    cli_version     TEXT NOT NULL,
+    settings        TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX threads_by_created ON threads (archived, created_at DESC, id DESC);
+CREATE INDEX threads_by_updated ON threads (archived, updated_at DESC, id DESC);
+CREATE TABLE turns (
+    thread_id     TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    id            TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    status        TEXT NOT NULL,
+    started_at    INTEGER,
+    completed_at  INTEGER,
+    duration_ms   INTEGER,
+    error         TEXT,
+    PRIMARY KEY (thread_id, id)
+);
+CREATE UNIQUE INDEX turns_in_order ON turns (thread_id, seq);
+CREATE TABLE items (
+    thread_id  TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    turn_id    TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    seq        INTEGER NOT NULL,
+    item       TEXT NOT NULL,
+    PRIMARY KEY (thread_id, id)
+);
+CREATE INDEX items_in_order ON items (thread_id, turn_id, seq);
+CREATE TABLE key_values (
+    key    TEXT PRIMARY KEY NOT NULL,
+    value  TEXT NOT NULL
+);
+"#];
+
+/// Errors of the state database.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The file exists but is not a healthy SQLite database; it is left untouched.
+    #[error(
+        "state database {path} is corrupt ({detail}); it was left untouched. Move it aside to start \
+         with empty state, or restore it from a backup"
+    )]
+    Corrupt {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite reported.
+        detail: String,
+    },
+    /// Another process holds a lock on the database.
+    #[error("state database {path} is locked by another process ({detail})")]
+    Locked {
+        /// The database file.
+        path: PathBuf,
+        /// What SQLite reported.
+        detail: String,
+    },
+    /// The database was written by a newer version of this server.
+    #[error(
+        "state database {path} has schema version {found}, newer than this server's {supported}; \
+         upgrade the server"
+    )]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// The version stored in the file.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
+    /// Creating the directory that holds the database failed.
+    #[error("cannot create state directory {path}: {source}")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A `thread/list` cursor that no listing handed out.
+    #[error("invalid cursor {0:?}: pass a `nextCursor` from a previous page")]
+    InvalidCursor(String),
+    /// A query failed.
+    #[error("state database error: {0}")]
+    Sqlite(#[from] sqlx::Error),
+    /// A stored JSON column could not be read back.
+    #[error("state database holds invalid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// One stored thread (the parts the engine persists; wire fields are derived from these).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadRecord {
+    /// Thread id (UUID v7).
+    pub id: String,
+    /// Creation time, Unix seconds.
+    pub created_at: i64,
+    /// Last update time, Unix seconds.
+    pub updated_at: i64,
+    /// Name set with `thread/name/set`.
+    pub name: Option<String>,
+    /// First user message, shortened, for listings.
+    pub preview: String,
+    /// Working directory of the thread.
+    pub cwd: String,
+    /// Model last used.
+    pub model: Option<String>,
+    /// Model provider id.
+    pub model_provider: String,
+    /// Whether the thread is archived.
+    pub archived: bool,
+    /// The thread this one was forked from.
+    pub forked_from_id: Option<String>,
+    /// Version of the server that created the thread.
+    pub cli_version: String,
+    /// Per-thread settings (approval policy, sandbox, instructions) as JSON.
+    pub settings: Value,
+}
+
+/// One stored turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnRecord {
+    /// The thread the turn belongs to.
+    pub thread_id: String,
+    /// Turn id (UUID v7).
+    pub id: String,
+    /// Position of the turn in its thread, from 0.
+    pub seq: i64,
+    /// Wire status: `inProgress`, `completed`, `interrupted` or `failed`.
+    pub status: String,
+    /// Start time, Unix seconds.
+    pub started_at: Option<i64>,
+    /// Completion time, Unix seconds.
+    pub completed_at: Option<i64>,
+    /// Duration in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// The turn's error, as the JSON of its wire type.
+    pub error: Option<Value>,
+}
+
+/// One stored item: the JSON of its wire `ThreadItem`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemRecord {
+    /// The turn the item belongs to.
+    pub turn_id: String,
+    /// Item id.
+    pub id: String,
+    /// Position of the item in its turn, from 0.
+    pub seq: i64,
+    /// The item, as JSON.
+    pub item: Value,
+}
+
+/// Which timestamp orders a thread listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThreadOrder {
+    /// Newest created first.
+    #[default]
+    CreatedAt,
+    /// Most recently updated first.
+    UpdatedAt,
+}
+
+/// A `thread/list` query.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadQuery {
+    /// List archived threads instead of active ones.
+    pub archived: bool,
+    /// Only threads whose cwd is one of these.
+    pub cwd: Option<Vec<String>>,
+    /// Continue after this cursor (from a previous page).
+    pub cursor: Option<String>,
+    /// Page size.
+    pub limit: u32,
+    /// Ordering.
+    pub order: ThreadOrder,
+}
+
+/// One page of a thread listing.
+#[derive(Debug, Clone, Default)]
+pub struct ThreadPage {
+    /// The threads, newest first.
+    pub threads: Vec<ThreadRecord>,
+    /// Cursor for the next page, when there is one.
+    pub next_cursor: Option<String>,
+}
+
+/// Handle to the state database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct StateDb {
+    pool: SqlitePool,
+    path: PathBuf,
+}
+
+fn classify(path: &Path, err: sqlx::Error) -> StateError {
+    let detail = err.to_string();
+    let lower = detail.to_lowercase();
+    if lower.contains("locked") || lower.contains("busy") {
+        StateError::Locked { path: path.to_path_buf(), detail }
+    } else if lower.contains("not a database")
+        || lower.contains("malformed")
+        || lower.contains("corrupt")
+        || lower.contains("file is encrypted")
+    {
+        StateError::Corrupt { path: path.to_path_buf(), detail }
+    } else {
+        StateError::Sqlite(err)
+    }
+}
+
+impl StateDb {
+    /// Opens (creating when absent) the database at `$CODEX_HOME/state.sqlite`.
+    pub async fn open_in(codex_home: &Path) -> Result<Self, StateError> {
+        Self::open(&codex_home.join(STATE_DB_FILE_NAME)).await
+    }
+
+    /// Opens (creating when absent) the database at `path`, checks it, and migrates it.
+    pub async fn open(path: &Path) -> Result<Self, StateError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StateError::CreateDir { path: dir.to_path_buf(), source })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(StateError::Sqlite)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|err| classify(path, err))?;
+        let db = Self { pool, path: path.to_path_buf() };
+        db.check_integrity().await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `PRAGMA quick_check`; a database that fails it is reported as corrupt.
+    pub async fn check_integrity(&self) -> Result<(), StateError> {
+        let rows = sqlx::query("PRAGMA quick_check")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|err| classify(&self.path, err))?;
+        let findings: Vec<String> =
+            rows.iter().filter_map(|row| row.try_get::<String, _>(0).ok()).collect();
+        if findings.len() == 1 && findings[0] == "ok" {
+            Ok(())
+        } else {
+            Err(StateError::Corrupt { path: self.path.clone(), detail: findings.join("; ") })
+        }
+    }
+
+    async fn migrate(&self) -> Result<(), StateError> {
+        let supported = MIGRATIONS.len() as i64;
+        let mut conn = self.pool.acquire().await.map_err(|err| classify(&self.path, err))?;
+        let found: i64 = sqlx::query_scalar("PRAGMA user_version")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|err| classify(&self.path, err))?;
+        if found > supported {
+            return Err(StateError::TooNew { path: self.path.clone(), found, supported });
+        }
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+            sqlx::raw_sql(migration).execute(&mut *tx).await?;
+            sqlx::raw_sql(&format!("PRAGMA user_version = {}", index + 1))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes every connection, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Stores a new thread, or replaces the stored one with the same id.
+    pub async fn upsert_thread(&self, thread: &ThreadRecord) -> Result<(), StateError> {
+        sqlx::query(
+            "INSERT INTO threads (id, created_at, updated_at, name, preview, cwd, model, \
+             model_provider, archived, forked_from_id, cli_version, settings) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, name = excluded.name, \
+             preview = excluded.preview, cwd = excluded.cwd, model = excluded.model, \
+             model_provider = excluded.model_provider, archived = excluded.archived, \
+             settings = excluded.settings",
+        )
+        .bind(&thread.id)
+        .bind(thread.created_at)
+        .bind(thread.updated_at)
+        .bind(&thread.name)
+        .bind(&thread.preview)
+        .bind(&thread.cwd)
+        .bind(&thread.model)
+        .bind(&thread.model_provider)
+        .bind(thread.archived)
+        .bind(&thread.forked_from_id)
+        .bind(&thread.cli_version)
+        .bind(serde_json::to_string(&thread.settings)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The stored thread with this id.
+    pub async fn thread(&self, id: &str) -> Result<Option<ThreadRecord>, StateError> {
+        let row = sqlx::query("SELECT * FROM threads WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| thread_from_row(&row)).transpose()
+    }
+
+    /// Sets or clears a thread's archived flag; false when no such thread is stored.
+    pub async fn set_archived(
+        &self,
+        id: &str,
+        archived: bool,
+        now: i64,
+    ) -> Result<bool, StateError> {
+        let done = sqlx::query("UPDATE threads SET archived = ?, updated_at = ? WHERE id = ?")
+            .bind(archived)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets a thread's name; false when no such thread is stored.
+    pub async fn set_name(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        now: i64,
+    ) -> Result<bool, StateError> {
+        let done = sqlx::query("UPDATE threads SET name = ?, updated_at = ? WHERE id = ?")
+            .bind(name)
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// One page of threads, newest first, after `query.cursor`.
+    pub async fn list_threads(&self, query: &ThreadQuery) -> Result<ThreadPage, StateError> {
+        let column = match query.order {
+            ThreadOrder::CreatedAt => "created_at",
+            ThreadOrder::UpdatedAt => "updated_at",
+        };
+        let limit = query.limit.clamp(1, 1000);
+        let mut sql = String::from("SELECT * FROM threads WHERE archived = ?");
+        let cursor = query.cursor.as_deref().map(parse_cursor).transpose()?;
+        if cursor.is_some() {
+            sql.push_str(&format!(" AND ({column} < ? OR ({column} = ? AND id < ?))"));
+        }
+        if let Some(cwds) = &query.cwd {
+            let marks = vec!["?"; cwds.len().max(1)].join(", ");
+            sql.push_str(&format!(" AND cwd IN ({marks})"));
+        }
+        sql.push_str(&format!(" ORDER BY {column} DESC, id DESC LIMIT ?"));
+        let mut select = sqlx::query(&sql).bind(query.archived);
+        if let Some((time, id)) = &cursor {
+            select = select.bind(*time).bind(*time).bind(id.clone());
+        }
+        if let Some(cwds) = &query.cwd {
+            if cwds.is_empty() {
+                select = select.bind(Option::<String>::None);
+            }
+            for cwd in cwds {
+                select = select.bind(cwd.clone());
+            }
+        }
+        let rows = select.bind(i64::from(limit) + 1).fetch_all(&self.pool).await?;
+        let mut threads = rows.iter().map(thread_from_row).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if threads.len() > limit as usize {
+            threads.truncate(limit as usize);
+            threads.last().map(|last| {
+                let time = match query.order {
+                    ThreadOrder::CreatedAt => last.created_at,
+                    ThreadOrder::UpdatedAt => last.updated_at,
+                };
+                format!("{time}:{}", last.id)
+            })
+        } else {
+            None
+        };
+        Ok(ThreadPage { threads, next_cursor })
+    }
+
+    /// Stores a turn, or replaces the stored one with the same id.
+    pub async fn upsert_turn(&self, turn: &TurnRecord) -> Result<(), StateError> {
+        let error = turn.error.as_ref().map(serde_json::to_string).transpose()?;
+        sqlx::query(
+            "INSERT INTO turns (thread_id, id, seq, status, started_at, completed_at, duration_ms, error) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (thread_id, id) DO UPDATE SET status = excluded.status, \
+             started_at = excluded.started_at, completed_at = excluded.completed_at, \
+             duration_ms = excluded.duration_ms, error = excluded.error",
+        )
+        .bind(&turn.thread_id)
+        .bind(&turn.id)
+        .bind(turn.seq)
+        .bind(&turn.status)
+        .bind(turn.started_at)
+        .bind(turn.completed_at)
+        .bind(turn.duration_ms)
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every stored turn of a thread, in order.
+    pub async fn turns(&self, thread_id: &str) -> Result<Vec<TurnRecord>, StateError> {
+        let rows = sqlx::query("SELECT * FROM turns WHERE thread_id = ? ORDER BY seq")
+            .bind(thread_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let error: Option<String> = row.try_get("error")?;
+                Ok(TurnRecord {
+                    thread_id: row.try_get("thread_id")?,
+                    id: row.try_get("id")?,
+                    seq: row.try_get("seq")?,
+                    status: row.try_get("status")?,
+                    started_at: row.try_get("started_at")?,
+                    completed_at: row.try_get("completed_at")?,
+                    duration_ms: row.try_get("duration_ms")?,
+                    error: error.map(|text| serde_json::from_str(&text)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores an item durably (on disk when this returns), replacing one with the same id.
+    pub async fn upsert_item(&self, thread_id: &str, item: &ItemRecord) -> Result<(), StateError> {
+        sqlx::query(
+            "INSERT INTO items (thread_id, turn_id, id, seq, item) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (thread_id, id) DO UPDATE SET item = excluded.item",
+        )
+        .bind(thread_id)
+        .bind(&item.turn_id)
+        .bind(&item.id)
+        .bind(item.seq)
+        .bind(serde_json::to_string(&item.item)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every stored item of a thread, grouped by turn in turn order, each in item order.
+    pub async fn items(&self, thread_id: &str) -> Result<Vec<ItemRecord>, StateError> {
+        let rows = sqlx::query(
+            "SELECT items.turn_id, items.id, items.seq, items.item FROM items \
+             JOIN turns ON turns.thread_id = items.thread_id AND turns.id = items.turn_id \
+             WHERE items.thread_id = ? ORDER BY turns.seq, items.seq",
+        )
+        .bind(thread_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let item: String = row.try_get("item")?;
+                Ok(ItemRecord {
+                    turn_id: row.try_get("turn_id")?,
+                    id: row.try_get("id")?,
+                    seq: row.try_get("seq")?,
+                    item: serde_json::from_str(&item)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The stored value for `key` in the key/value table.
+    pub async fn get_value(&self, key: &str) -> Result<Option<Value>, StateError> {
+        let text: Option<String> = sqlx::query_scalar("SELECT value FROM key_values WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(text.map(|text| serde_json::from_str(&text)).transpose()?)
+    }
+
+    /// Stores `value` under `key` in the key/value table.
+    pub async fn set_value(&self, key: &str, value: &Value) -> Result<(), StateError> {
+        sqlx::query(
+            "INSERT INTO key_values (key, value) VALUES (?, ?) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(serde_json::to_string(value)?)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+fn parse_cursor(cursor: &str) -> Result<(i64, String), StateError> {
+    let invalid = || StateError::InvalidCursor(cursor.to_owned());
+    let (time, id) = cursor.split_once(':').ok_or_else(invalid)?;
+    Ok((time.parse().map_err(|_| invalid())?, id.to_owned()))
+}
+
+fn thread_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ThreadRecord, StateError> {
+    let settings: String = row.try_get("settings")?;
+    Ok(ThreadRecord {
+        id: row.try_get("id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        name: row.try_get("name")?,
+        preview: row.try_get("preview")?,
+        cwd: row.try_get("cwd")?,
+        model: row.try_get("model")?,
+        model_provider: row.try_get("model_provider")?,
+        archived: row.try_get("archived")?,
+        forked_from_id: row.try_get("forked_from_id")?,
+        cli_version: row.try_get("cli_version")?,
+        settings: serde_json::from_str(&settings)?,
+    })
+}
