@@ -1,0 +1,120 @@
+//! The request handler: dispatches each typed, permitted request to the module that serves it.
+//!
+//! Session checks (initialize, experimental gating) happened before a request gets here; see
+//! [`crate::processor`]. Methods of the core set this server does not serve yet answer `-32601`
+//! with a message that says so, like any unknown method.
+
+pub mod bootstrap;
+
+use std::sync::Arc;
+use std::sync::RwLock;
+
+use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::ClientRequest;
+use codex_app_server_protocol::JsonRpcError;
+use codex_app_server_protocol::RequestId;
+use codex_app_server_transport::ConnectionId;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::config::ConfigOverrides;
+use crate::processor::method_not_implemented;
+use crate::processor::HandlerResult;
+use crate::processor::RequestContext;
+use crate::processor::RequestHandler;
+use crate::processor::ServerShared;
+use crate::state::StateDb;
+
+/// Serialises a typed response into the `result` value.
+pub fn to_result<T: Serialize>(id: &RequestId, response: &T) -> HandlerResult {
+    serde_json::to_value(response).map_err(|err| {
+        JsonRpcError::new(Some(id.clone()), error_codes::INTERNAL_ERROR, format!("failed to serialise response: {err}"))
+    })
+}
+
+/// The app-server's request handler.
+#[derive(Debug)]
+pub struct AppHandler {
+    config: RwLock<Arc<Config>>,
+    overrides: ConfigOverrides,
+    state: StateDb,
+}
+
+impl AppHandler {
+    /// A handler serving `config` and storing state in `state`.
+    pub fn new(config: Config, overrides: ConfigOverrides, state: StateDb) -> Self {
+        Self { config: RwLock::new(Arc::new(config)), overrides, state }
+    }
+
+    /// The current effective config.
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().map(|config| Arc::clone(&config)).unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
+    }
+
+    /// The state database.
+    pub fn state(&self) -> &StateDb {
+        &self.state
+    }
+
+    /// Reloads config.toml after a write (keeping the launch overrides).
+    fn reload_config(&self) {
+        let current = self.config();
+        match Config::load(&current.codex_home, &self.overrides) {
+            Ok(config) => {
+                if let Ok(mut slot) = self.config.write() {
+                    *slot = Arc::new(config);
+                }
+            }
+            Err(err) => tracing::warn!("config written but reloading it failed: {err}"),
+        }
+    }
+}
+
+impl RequestHandler for AppHandler {
+    async fn handle(&self, _shared: Arc<ServerShared>, context: RequestContext, request: ClientRequest) -> HandlerResult {
+        let id = context.id.clone();
+        let config = self.config();
+        match request {
+            ClientRequest::GetAccount(_) => to_result(&id, &bootstrap::account_read(&config)),
+            ClientRequest::ConfigRequirementsRead(()) => to_result(&id, &bootstrap::config_requirements_read()),
+            ClientRequest::CollaborationModeList(_) => to_result(&id, &bootstrap::collaboration_mode_list()),
+            ClientRequest::HooksList(params) => to_result(&id, &bootstrap::hooks_list(params)),
+            ClientRequest::ExperimentalFeatureList(_) => to_result(&id, &bootstrap::experimental_feature_list(&config)),
+            ClientRequest::SkillsList(params) => to_result(&id, &bootstrap::skills_list(&config, params)),
+            ClientRequest::ConfigRead(params) => Ok(bootstrap::config_read(&config, params)),
+            ClientRequest::ConfigValueWrite(params) => {
+                let edits = bootstrap::value_write_edits(&params);
+                let response = bootstrap::config_write(
+                    &config,
+                    id.clone(),
+                    params.file_path.as_deref(),
+                    params.expected_version.as_deref(),
+                    edits,
+                )?;
+                self.reload_config();
+                to_result(&id, &response)
+            }
+            ClientRequest::ConfigBatchWrite(params) => {
+                let edits = bootstrap::batch_write_edits(&params);
+                let response = bootstrap::config_write(
+                    &config,
+                    id.clone(),
+                    params.file_path.as_deref(),
+                    params.expected_version.as_deref(),
+                    edits,
+                )?;
+                self.reload_config();
+                to_result(&id, &response)
+            }
+            other => Err(method_not_implemented(id, other.method())),
+        }
+    }
+
+    async fn connection_closed(&self, _shared: Arc<ServerShared>, _connection: ConnectionId, _emptied: Vec<(String, u64)>) {}
+}
+
+/// A `result` of `{}` for methods whose response has no fields.
+pub fn empty_result() -> Value {
+    Value::Object(serde_json::Map::new())
+}

@@ -1,0 +1,391 @@
+//! The message processor: consumes the transport's events and answers every message.
+//!
+//! One event loop owns the table of connections. It never waits on a client: a request is handed
+//! to its connection's bounded inbound queue with `try_send`, and when that queue is full the
+//! request is answered at once with "server overloaded" (`-32001`). Each connection's requests are
+//! handled in order by that connection's own task, so a slow request on one connection never
+//! stalls another, and outbound writes happen on the transport's writer tasks, so a full outbound
+//! queue can never stall reading. Responses to server requests bypass the queues and are matched
+//! to their pending request directly.
+
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::ClientNotification;
+use codex_app_server_protocol::ClientRequest;
+use codex_app_server_protocol::InitializeParams;
+use codex_app_server_protocol::InitializeResponse;
+use codex_app_server_protocol::JsonRpcError;
+use codex_app_server_protocol::JsonRpcMessage;
+use codex_app_server_protocol::JsonRpcNotification;
+use codex_app_server_protocol::JsonRpcRequest;
+use codex_app_server_protocol::RequestId;
+use codex_app_server_transport::ConnectionId;
+use codex_app_server_transport::TransportEvent;
+use codex_app_server_transport::TransportKind;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
+
+use crate::outbound::ConnectionHandle;
+use crate::outbound::OutboundRouter;
+use crate::server_requests::PendingServerRequests;
+use crate::session::ClientIdentity;
+use crate::session::NegotiatedSession;
+use crate::session::SessionState;
+use crate::subscriptions::Subscriptions;
+
+/// Default capacity of each connection's inbound request queue.
+pub const DEFAULT_INBOUND_QUEUE_CAPACITY: usize = 256;
+/// Default time a graceful shutdown waits for running turns.
+pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Settings of the processor.
+#[derive(Debug, Clone)]
+pub struct ProcessorOptions {
+    /// `$CODEX_HOME`, reported by `initialize`.
+    pub codex_home: PathBuf,
+    /// Capacity of each connection's inbound request queue.
+    pub inbound_queue_capacity: usize,
+    /// How long a graceful shutdown waits for running turns.
+    pub drain_timeout: Duration,
+}
+
+impl ProcessorOptions {
+    /// Defaults for a server whose state lives in `codex_home`.
+    pub fn new(codex_home: PathBuf) -> Self {
+        Self {
+            codex_home,
+            inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+        }
+    }
+}
+
+/// The `userAgent` the server reports.
+pub fn user_agent() -> String {
+    format!("codex-app-server/{} ({}; {})", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH)
+}
+
+/// Everything request handlers share.
+#[derive(Debug)]
+pub struct ServerShared {
+    /// Settings.
+    pub options: ProcessorOptions,
+    /// Outbound routing.
+    pub router: OutboundRouter,
+    /// Thread subscriptions.
+    pub subscriptions: Mutex<Subscriptions>,
+    /// Outstanding server requests.
+    pub server_requests: PendingServerRequests,
+    /// Number of turns running now (graceful shutdown waits for zero).
+    pub running_turns: watch::Sender<usize>,
+}
+
+/// The context of one request being handled.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// The connection that sent it.
+    pub connection: ConnectionId,
+    /// Its id.
+    pub id: RequestId,
+    /// The transport it came on.
+    pub transport: TransportKind,
+}
+
+/// The result a handler returns: the response's `result`, or an error response.
+pub type HandlerResult = Result<Value, JsonRpcError>;
+
+/// The part of the server that answers typed requests after the session checks.
+pub trait RequestHandler: Send + Sync + 'static {
+    /// Handles one initialized, permitted request.
+    fn handle(
+        &self,
+        shared: Arc<ServerShared>,
+        context: RequestContext,
+        request: ClientRequest,
+    ) -> impl std::future::Future<Output = HandlerResult> + Send;
+
+    /// Called once a connection closed and was removed from every subscription.
+    fn connection_closed(
+        &self,
+        shared: Arc<ServerShared>,
+        connection: ConnectionId,
+        emptied_threads: Vec<(String, u64)>,
+    ) -> impl std::future::Future<Output = ()> + Send;
+}
+
+/// Builds the error response for a method we know but do not serve.
+pub fn method_not_implemented(id: RequestId, method: &str) -> JsonRpcError {
+    JsonRpcError::new(Some(id), error_codes::METHOD_NOT_FOUND, format!("Method not implemented by this server: {method}"))
+}
+
+/// The message processor.
+pub struct MessageProcessor<H> {
+    shared: Arc<ServerShared>,
+    handler: Arc<H>,
+}
+
+impl<H: RequestHandler> MessageProcessor<H> {
+    /// A processor with `options`, answering typed requests with `handler`.
+    pub fn new(options: ProcessorOptions, handler: H) -> Self {
+        let (running_turns, _) = watch::channel(0);
+        let shared = Arc::new(ServerShared {
+            options,
+            router: OutboundRouter::default(),
+            subscriptions: Mutex::new(Subscriptions::default()),
+            server_requests: PendingServerRequests::default(),
+            running_turns,
+        });
+        Self { shared, handler: Arc::new(handler) }
+    }
+
+    /// The state shared with handlers.
+    pub fn shared(&self) -> Arc<ServerShared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Runs until the transport's event stream ends or `stop_accepting` is cancelled and every
+    /// connection has closed.
+    pub async fn run(&self, mut events: mpsc::Receiver<TransportEvent>) {
+        let mut inbound: HashMap<ConnectionId, mpsc::Sender<InboundWork>> = HashMap::new();
+        while let Some(event) = events.recv().await {
+            match event {
+                TransportEvent::ConnectionOpened { connection_id, transport, writer, cancel } => {
+                    let session = Arc::new(Mutex::new(SessionState::default()));
+                    let handle = ConnectionHandle { transport, writer, cancel, session };
+                    self.shared.router.register(connection_id, handle.clone());
+                    let (sender, receiver) = mpsc::channel(self.shared.options.inbound_queue_capacity.max(1));
+                    inbound.insert(connection_id, sender);
+                    let shared = Arc::clone(&self.shared);
+                    let handler = Arc::clone(&self.handler);
+                    tokio::spawn(connection_task(shared, handler, connection_id, handle, receiver));
+                    tracing::debug!(connection = %connection_id, ?transport, "connection opened");
+                }
+                TransportEvent::MessageReceived { connection_id, message } => {
+                    self.route_inbound(&inbound, connection_id, message);
+                }
+                TransportEvent::ConnectionClosed { connection_id } => {
+                    inbound.remove(&connection_id);
+                    self.shared.router.unregister(connection_id);
+                    let emptied = self
+                        .shared
+                        .subscriptions
+                        .lock()
+                        .map(|mut subscriptions| subscriptions.remove_connection(connection_id))
+                        .unwrap_or_default();
+                    tracing::debug!(connection = %connection_id, "connection closed");
+                    let shared = Arc::clone(&self.shared);
+                    let handler = Arc::clone(&self.handler);
+                    tokio::spawn(async move { handler.connection_closed(shared, connection_id, emptied).await });
+                }
+            }
+        }
+    }
+
+    fn route_inbound(
+        &self,
+        inbound: &HashMap<ConnectionId, mpsc::Sender<InboundWork>>,
+        connection: ConnectionId,
+        message: JsonRpcMessage,
+    ) {
+        match message {
+            JsonRpcMessage::Request(request) => {
+                let Some(queue) = inbound.get(&connection) else {
+                    tracing::debug!(%connection, "request from a connection that no longer exists");
+                    return;
+                };
+                let id = request.id.clone();
+                if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(InboundWork::Request(request)) {
+                    let error = JsonRpcError::new(
+                        Some(id),
+                        error_codes::SERVER_OVERLOADED,
+                        "Server overloaded: too many requests in flight on this connection; retry later",
+                    );
+                    if let Err(err) = self.shared.router.send_now(connection, JsonRpcMessage::Error(error)) {
+                        tracing::debug!(%connection, "overload error not delivered: {err}");
+                    }
+                }
+            }
+            JsonRpcMessage::Notification(notification) => {
+                if let Some(queue) = inbound.get(&connection) {
+                    if queue.try_send(InboundWork::Notification(notification)).is_err() {
+                        tracing::debug!(%connection, "dropping client notification: inbound queue full");
+                    }
+                }
+            }
+            JsonRpcMessage::Response(response) => {
+                self.resolve_server_request(connection, &response.id, Ok(response.result));
+            }
+            JsonRpcMessage::Error(error) => match &error.id {
+                Some(id) => self.resolve_server_request(connection, id, Err(error.error.clone())),
+                None => tracing::debug!(%connection, message = %error.error.message, "client sent an error without id"),
+            },
+        }
+    }
+
+    fn resolve_server_request(
+        &self,
+        connection: ConnectionId,
+        id: &RequestId,
+        result: Result<Value, codex_app_server_protocol::JsonRpcErrorObject>,
+    ) {
+        if self.shared.server_requests.resolve(connection, id, result).is_none() {
+            tracing::debug!(%connection, %id, "dropping response for an id we did not send to this connection");
+        }
+    }
+}
+
+/// Work queued for one connection's task.
+#[derive(Debug)]
+enum InboundWork {
+    Request(JsonRpcRequest),
+    Notification(JsonRpcNotification),
+}
+
+async fn connection_task<H: RequestHandler>(
+    shared: Arc<ServerShared>,
+    handler: Arc<H>,
+    connection: ConnectionId,
+    handle: ConnectionHandle,
+    mut receiver: mpsc::Receiver<InboundWork>,
+) {
+    loop {
+        let work = tokio::select! {
+            work = receiver.recv() => work,
+            () = handle.cancel.cancelled() => None,
+        };
+        let Some(work) = work else { break };
+        match work {
+            InboundWork::Request(request) => {
+                let span = request_span(&handle, connection, &request);
+                let outcome = handle_request(&shared, handler.as_ref(), connection, &handle, request.clone())
+                    .instrument(span)
+                    .await;
+                let message = match outcome {
+                    Ok(result) => JsonRpcMessage::Response(codex_app_server_protocol::JsonRpcResponse::new(request.id, result)),
+                    Err(error) => JsonRpcMessage::Error(error),
+                };
+                if let Err(err) = shared.router.send(connection, message).await {
+                    tracing::debug!(%connection, "response not delivered: {err}");
+                }
+            }
+            InboundWork::Notification(notification) => {
+                match ClientNotification::parse(&notification.method, notification.params) {
+                    Ok(parsed) => tracing::debug!(%connection, method = parsed.method(), "client notification"),
+                    Err(err) => tracing::debug!(%connection, "ignoring client notification: {err}"),
+                }
+            }
+        }
+    }
+}
+
+fn request_span(handle: &ConnectionHandle, connection: ConnectionId, request: &JsonRpcRequest) -> tracing::Span {
+    let (client_name, client_version) = handle
+        .session
+        .lock()
+        .ok()
+        .and_then(|session| session.negotiated().map(|s| (s.client.name.clone(), s.client.version.clone())))
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        otel.name = %request.method,
+        method = %request.method,
+        transport = ?handle.transport,
+        request_id = %request.id,
+        connection_id = %connection,
+        client.name = %client_name,
+        client.version = %client_version,
+    )
+}
+
+async fn handle_request<H: RequestHandler>(
+    shared: &Arc<ServerShared>,
+    handler: &H,
+    connection: ConnectionId,
+    handle: &ConnectionHandle,
+    request: JsonRpcRequest,
+) -> HandlerResult {
+    let id = request.id.clone();
+    let parsed = ClientRequest::from_request(&request).map_err(|err| err.to_error_response(id.clone()));
+    let state = handle.session.lock().map(|state| state.clone()).unwrap_or_default();
+    match (&state, parsed) {
+        (SessionState::Uninitialized, Ok(ClientRequest::Initialize(params))) => {
+            Ok(initialize(shared, handle, params))
+        }
+        (SessionState::Initialized(_), Ok(ClientRequest::Initialize(_))) => {
+            Err(SessionState::already_initialized_error(id))
+        }
+        (SessionState::Uninitialized, Err(error)) if request.method == "initialize" => Err(error),
+        (SessionState::Uninitialized, _) => Err(SessionState::not_initialized_error(id, &request.method)),
+        (SessionState::Initialized(_), Err(error)) => Err(error),
+        (SessionState::Initialized(session), Ok(parsed)) => {
+            if let Some(reason) = parsed.experimental_reason() {
+                if !session.experimental_api {
+                    return Err(JsonRpcError::new(
+                        Some(id),
+                        error_codes::EXPERIMENTAL_API_REQUIRED,
+                        format!("{reason} requires experimentalApi capability (set capabilities.experimentalApi in initialize)"),
+                    ));
+                }
+            }
+            let context = RequestContext { connection, id, transport: handle.transport };
+            handler.handle(Arc::clone(shared), context, parsed).await
+        }
+    }
+}
+
+fn initialize(shared: &ServerShared, handle: &ConnectionHandle, params: InitializeParams) -> Value {
+    let capabilities = params.capabilities.unwrap_or_default();
+    let negotiated = NegotiatedSession {
+        client: ClientIdentity { name: params.client_info.name, version: params.client_info.version },
+        experimental_api: capabilities.experimental_api,
+        opted_out_notifications: capabilities.opt_out_notification_methods.unwrap_or_default().into_iter().collect::<HashSet<_>>(),
+    };
+    if let Ok(mut state) = handle.session.lock() {
+        *state = SessionState::Initialized(negotiated);
+    }
+    let response = InitializeResponse {
+        user_agent: user_agent(),
+        codex_home: shared.options.codex_home.display().to_string(),
+        platform_family: if cfg!(windows) { "windows" } else { "unix" }.to_owned(),
+        platform_os: std::env::consts::OS.to_owned(),
+    };
+    serde_json::to_value(response).unwrap_or(Value::Null)
+}
+
+/// Waits until no turn runs, or `timeout` passes; returns whether it drained fully.
+pub async fn wait_for_idle(shared: &ServerShared, timeout: Duration) -> bool {
+    let mut running = shared.running_turns.subscribe();
+    tokio::time::timeout(timeout, async {
+        loop {
+            if *running.borrow_and_update() == 0 {
+                return;
+            }
+            if running.changed().await.is_err() {
+                return;
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Closes every connection (the transports send a normal close).
+pub fn close_all_connections(shared: &ServerShared) {
+    for connection in shared.router.connection_ids() {
+        if let Some(handle) = shared.router.handle(connection) {
+            handle.cancel.cancel();
+        }
+    }
+}
+
+/// A token that stops listeners from accepting new connections.
+pub type AcceptStop = CancellationToken;

@@ -1,0 +1,155 @@
+//! Starting and stopping a whole server: config, state, the listener, the processor, and the
+//! graceful drain.
+//!
+//! Startup order matters for the control socket: the startup lock is taken first and held across
+//! socket preparation and state initialisation, then released once the listener is bound, so
+//! twenty simultaneous launches leave exactly one server and an intact database. Shutdown: when
+//! `shutdown` fires (the CLI maps SIGINT/SIGTERM to it) listeners stop accepting, running turns
+//! get up to the drain timeout to finish, then every connection is closed normally.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use codex_app_server_transport::bind_websocket;
+use codex_app_server_transport::prepare_control_socket;
+use codex_app_server_transport::serve_control_socket;
+use codex_app_server_transport::serve_stdio;
+use codex_app_server_transport::serve_websocket;
+use codex_app_server_transport::startup_lock_path;
+use codex_app_server_transport::ListenAddress;
+use codex_app_server_transport::TransportError;
+use codex_app_server_transport::WebsocketOptions;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::config::ConfigError;
+use crate::config::ConfigOverrides;
+use crate::handlers::AppHandler;
+use crate::processor::close_all_connections;
+use crate::processor::wait_for_idle;
+use crate::processor::MessageProcessor;
+use crate::processor::ProcessorOptions;
+use crate::processor::DEFAULT_DRAIN_TIMEOUT;
+use crate::state::StateDb;
+use crate::state::StateError;
+
+/// Capacity of the channel carrying transport events to the processor.
+const EVENT_CHANNEL_CAPACITY: usize = 1024;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The state database could not be opened.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// A transport failed.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// Everything needed to run a server.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where to listen.
+    pub listen: ListenAddress,
+    /// `$CODEX_HOME`.
+    pub codex_home: PathBuf,
+    /// Per-launch config overrides.
+    pub overrides: ConfigOverrides,
+    /// Websocket auth, limits and readiness (also used for the control socket's limits).
+    pub websocket: WebsocketOptions,
+    /// How long a graceful shutdown waits for running turns.
+    pub drain_timeout: Duration,
+}
+
+impl ServeOptions {
+    /// Options for `listen` with state under `codex_home` and defaults elsewhere.
+    pub fn new(listen: ListenAddress, codex_home: PathBuf) -> Self {
+        Self {
+            listen,
+            codex_home,
+            overrides: ConfigOverrides::default(),
+            websocket: WebsocketOptions::default(),
+            drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+        }
+    }
+}
+
+/// Runs a server until its listener ends (stdio EOF) or `shutdown` fires, then drains.
+pub async fn serve(options: ServeOptions, shutdown: CancellationToken) -> Result<(), ServeError> {
+    let config = Config::load(&options.codex_home, &options.overrides)?;
+    let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
+    let stop_accepting = CancellationToken::new();
+
+    // Bind first (under the startup lock for the control socket, held while state opens).
+    let (tcp, unix, state) = match &options.listen {
+        ListenAddress::Websocket(address) => {
+            let tcp = bind_websocket(*address, &options.websocket.auth).await?;
+            (Some(tcp), None, StateDb::open_in(&options.codex_home).await?)
+        }
+        listen @ (ListenAddress::DefaultControlSocket | ListenAddress::UnixSocket(_)) => {
+            let path = listen.control_socket_path(&options.codex_home).unwrap_or_default();
+            let prepared = prepare_control_socket(&path, &startup_lock_path(&options.codex_home)).await?;
+            let state = StateDb::open_in(&options.codex_home).await?;
+            (None, Some(prepared.release_startup_lock()), state)
+        }
+        ListenAddress::Stdio | ListenAddress::Off => (None, None, StateDb::open_in(&options.codex_home).await?),
+    };
+
+    let mut processor_options = ProcessorOptions::new(options.codex_home.clone());
+    processor_options.drain_timeout = options.drain_timeout;
+    let processor = Arc::new(MessageProcessor::new(processor_options, AppHandler::new(config, options.overrides.clone(), state.clone())));
+    let processor_task = {
+        let processor = Arc::clone(&processor);
+        tokio::spawn(async move { processor.run(events_rx).await })
+    };
+
+    let listener_task = {
+        let stop = stop_accepting.clone();
+        let websocket = options.websocket.clone();
+        let events = events_tx.clone();
+        let listen = options.listen.clone();
+        tokio::spawn(async move {
+            match (listen, tcp, unix) {
+                (ListenAddress::Stdio, _, _) => serve_stdio(events, &websocket.config, stop).await,
+                (_, Some(tcp), _) => {
+                    tracing::info!(address = ?tcp.local_addr().ok(), "listening on websocket");
+                    websocket.readiness.set_ready();
+                    serve_websocket(tcp, websocket, events, stop).await
+                }
+                (_, _, Some(bound)) => {
+                    websocket.readiness.set_ready();
+                    serve_control_socket(bound, websocket, events, stop).await
+                }
+                _ => {
+                    stop.cancelled().await;
+                    Ok(())
+                }
+            }
+        })
+    };
+    drop(events_tx);
+
+    let listener_result = tokio::select! {
+        result = listener_task => result.unwrap_or(Ok(())),
+        () = shutdown.cancelled() => {
+            tracing::info!("shutdown requested: no longer accepting connections, draining running turns");
+            stop_accepting.cancel();
+            Ok(())
+        }
+    };
+    stop_accepting.cancel();
+    let shared = processor.shared();
+    if !wait_for_idle(&shared, options.drain_timeout).await {
+        tracing::warn!(timeout = ?options.drain_timeout, "drain timeout reached with turns still running");
+    }
+    close_all_connections(&shared);
+    let _ = tokio::time::timeout(Duration::from_secs(5), processor_task).await;
+    state.close().await;
+    listener_result.map_err(ServeError::from)
+}
