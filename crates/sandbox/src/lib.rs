@@ -1,0 +1,30 @@
+//! Kernel-enforced sandboxing for the commands the app-server spawns.
+//!
+//! Every command spawn goes through [`SandboxedCommand`] (or, for PTY spawners, through
+//! [`ChildRestrictions`], whose [`ChildRestrictions::apply_in_child`] is meant to be called from a
+//! `pre_exec` hook). Restrictions are built in the parent before `fork` and only *applied* in the
+//! child between `fork` and `exec`, so the server process itself is never restricted.
+//!
+//! On Linux the filesystem is confined with Landlock (writes only inside the writable roots,
+//! reads and execution everywhere) and the network with a seccomp filter (no sockets except
+//! `AF_UNIX`, no `io_uring`). When the kernel cannot enforce a policy, spawning is refused with
+//! [`SandboxError::Unsupported`]; a command is never silently run unsandboxed.
+
+mod command;
+mod error;
+#[cfg(target_os = "linux")]
+mod filesystem;
+#[cfg(target_os = "linux")]
+mod network;
+mod policy;
+mod restrictions;
+mod support;
+
+pub use command::SandboxedCommand;
+pub use command::StdioMode;
+pub use error::SandboxError;
+pub use policy::NetworkAccess;
+pub use policy::SandboxPolicy;
+pub use policy::PROTECTED_DIRECTORY_NAMES;
+pub use restrictions::ChildRestrictions;
+pub use support::SandboxSupport;

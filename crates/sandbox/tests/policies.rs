@@ -1,0 +1,293 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Spawns real processes under each policy and checks the restrictions from inside the child.
+
+use std::io::Write;
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+use std::path::PathBuf;
+
+use codex_sandbox::SandboxPolicy;
+use codex_sandbox::SandboxSupport;
+use codex_sandbox::SandboxedCommand;
+
+/// Python probe: performs one operation given on the command line and prints `ok` or the errno name.
+const PROBE: &str = r#"
+import errno, os, socket, sys
+op, arg = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""
+try:
+    if op == "write":
+        with open(arg, "w") as f:
+            f.write("x")
+    elif op == "append":
+        with open(arg, "a") as f:
+            f.write("x")
+    elif op == "read":
+        open(arg, "rb").read(16)
+    elif op == "mkdir":
+        os.mkdir(arg)
+    elif op == "rename":
+        src, dst = arg.split(":")
+        os.rename(src, dst)
+    elif op == "tcp":
+        socket.create_connection(("127.0.0.1", int(arg)), timeout=5).close()
+    elif op == "udp":
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).close()
+    elif op == "inet6":
+        socket.socket(socket.AF_INET6, socket.SOCK_STREAM).close()
+    elif op == "unix":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(arg)
+        s.close()
+        a, b = socket.socketpair()
+        a.sendall(b"hi")
+        assert b.recv(2) == b"hi"
+    elif op == "io_uring":
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        params = ctypes.create_string_buffer(120)
+        if libc.syscall(425, 4, params) < 0:
+            raise OSError(ctypes.get_errno(), "io_uring_setup")
+    elif op == "pgid":
+        assert os.getpgid(0) == os.getpid(), "not a process group leader"
+    print("ok")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e.errno)))
+"#;
+
+/// Whether the kernel can enforce `policy`; prints a SKIPPED line naming `test` when it cannot.
+fn enforceable(test: &str, policy: &SandboxPolicy) -> bool {
+    let support = SandboxSupport::get();
+    match support.check(policy) {
+        Ok(()) => true,
+        Err(error) => {
+            eprintln!("SKIPPED {test}: {error}");
+            false
+        }
+    }
+}
+
+/// Runs the probe with `op arg` under `policy` in `cwd`, returning its single-line verdict.
+async fn probe(policy: &SandboxPolicy, cwd: &Path, op: &str, arg: &str) -> String {
+    let env =
+        [("PATH", std::env::var("PATH").unwrap_or_default()), ("LANG", "C.UTF-8".to_string())];
+    let argv = ["python3", "-c", PROBE, op, arg];
+    let child = SandboxedCommand::new(argv, cwd, env, policy.clone()).spawn().expect("spawn");
+    let output = child.wait_with_output().await.expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "probe {op} failed: {stderr}");
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+/// A scratch directory outside `/tmp` (so `/tmp` being writable does not cover it).
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+fn workspace_write(roots: Vec<PathBuf>, network_access: bool) -> SandboxPolicy {
+    SandboxPolicy::WorkspaceWrite {
+        writable_roots: roots,
+        network_access,
+        exclude_tmpdir_env_var: true,
+        exclude_slash_tmp: false,
+    }
+}
+
+#[tokio::test]
+async fn read_only_cannot_create_files_in_cwd_but_reads_everywhere() {
+    let policy = SandboxPolicy::ReadOnly { network_access: false };
+    if !enforceable("read_only_cannot_create_files_in_cwd_but_reads_everywhere", &policy) {
+        return;
+    }
+    let cwd = scratch();
+    std::fs::write(cwd.path().join("existing"), "data").unwrap();
+    assert_eq!(probe(&policy, cwd.path(), "write", "new-file").await, "EACCES");
+    assert!(!cwd.path().join("new-file").exists());
+    assert_eq!(probe(&policy, cwd.path(), "append", "existing").await, "EACCES");
+    assert_eq!(std::fs::read_to_string(cwd.path().join("existing")).unwrap(), "data");
+    assert_eq!(probe(&policy, cwd.path(), "write", "/tmp/codex-sandbox-ro").await, "EACCES");
+    assert_eq!(probe(&policy, cwd.path(), "read", "existing").await, "ok");
+    assert_eq!(probe(&policy, cwd.path(), "read", "/etc/passwd").await, "ok");
+    assert_eq!(probe(&policy, cwd.path(), "write", "/dev/null").await, "ok");
+}
+
+#[tokio::test]
+async fn workspace_write_allows_cwd_roots_and_tmp_but_nothing_else() {
+    let policy_for = |extra: &Path| workspace_write(vec![extra.to_path_buf()], false);
+    let cwd = scratch();
+    let extra = scratch();
+    let outside = scratch();
+    let policy = policy_for(extra.path());
+    if !enforceable("workspace_write_allows_cwd_roots_and_tmp_but_nothing_else", &policy) {
+        return;
+    }
+    assert_eq!(probe(&policy, cwd.path(), "write", "created").await, "ok");
+    assert_eq!(std::fs::read_to_string(cwd.path().join("created")).unwrap(), "x");
+    assert_eq!(probe(&policy, cwd.path(), "mkdir", "sub").await, "ok");
+    let in_extra = extra.path().join("file");
+    assert_eq!(probe(&policy, cwd.path(), "write", path_str(&in_extra)).await, "ok");
+    let tmp_file = tempfile::NamedTempFile::new_in("/tmp").unwrap();
+    let tmp_path = path_str(tmp_file.path());
+    assert_eq!(probe(&policy, cwd.path(), "append", tmp_path).await, "ok");
+
+    let in_outside = outside.path().join("file");
+    assert_eq!(probe(&policy, cwd.path(), "write", path_str(&in_outside)).await, "EACCES");
+    assert!(!in_outside.exists());
+    // Moving a file out of the workspace is a write outside it too.
+    let escape = format!("{}:{}", cwd.path().join("created").display(), in_outside.display());
+    assert_eq!(probe(&policy, cwd.path(), "rename", &escape).await, "EACCES");
+    assert!(!in_outside.exists());
+
+    // The server process itself stays unrestricted.
+    std::fs::write(&in_outside, "parent").unwrap();
+
+    let no_tmp = SandboxPolicy::WorkspaceWrite {
+        writable_roots: vec![],
+        network_access: false,
+        exclude_tmpdir_env_var: true,
+        exclude_slash_tmp: true,
+    };
+    assert_eq!(probe(&no_tmp, cwd.path(), "append", tmp_path).await, "EACCES");
+}
+
+#[tokio::test]
+async fn git_and_codex_directories_stay_read_only() {
+    let cwd = scratch();
+    let root = cwd.path();
+    std::fs::create_dir_all(root.join(".git/refs")).unwrap();
+    std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::create_dir(root.join(".codex")).unwrap();
+    std::fs::create_dir(root.join("src")).unwrap();
+    std::fs::write(root.join("README"), "readme").unwrap();
+    let policy = workspace_write(vec![], false);
+    if !enforceable("git_and_codex_directories_stay_read_only", &policy) {
+        return;
+    }
+    assert_eq!(probe(&policy, root, "append", ".git/HEAD").await, "EACCES");
+    assert_eq!(probe(&policy, root, "write", ".git/refs/evil").await, "EACCES");
+    assert_eq!(probe(&policy, root, "write", ".codex/config.toml").await, "EACCES");
+    assert_eq!(probe(&policy, root, "rename", ".git:moved-git").await, "EACCES");
+    assert_eq!(std::fs::read_to_string(root.join(".git/HEAD")).unwrap(), "ref: refs/heads/main\n");
+    assert!(root.join(".git").is_dir());
+    // Everything else in the root stays writable.
+    assert_eq!(probe(&policy, root, "append", "README").await, "ok");
+    assert_eq!(probe(&policy, root, "write", "src/main.rs").await, "ok");
+    assert_eq!(probe(&policy, root, "mkdir", "src/nested").await, "ok");
+    // Documented limitation: a root holding `.git` is granted entry by entry, so no new entry
+    // can be created at its top level.
+    assert_eq!(probe(&policy, root, "write", "new-top-level").await, "EACCES");
+}
+
+#[tokio::test]
+async fn network_is_blocked_without_access_and_works_with_it() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let cwd = scratch();
+    let unix_path = cwd.path().join("sock");
+    let unix_listener = UnixListener::bind(&unix_path).unwrap();
+    std::thread::spawn(move || {
+        for stream in unix_listener.incoming() {
+            drop(stream);
+        }
+    });
+    let unix_arg = path_str(&unix_path).to_string();
+
+    let blocked =
+        [SandboxPolicy::ReadOnly { network_access: false }, workspace_write(vec![], false)];
+    for policy in &blocked {
+        if !enforceable("network_is_blocked_without_access_and_works_with_it", policy) {
+            return;
+        }
+        assert_eq!(probe(policy, cwd.path(), "tcp", &port).await, "EPERM", "{policy:?}");
+        assert_eq!(probe(policy, cwd.path(), "udp", "").await, "EPERM", "{policy:?}");
+        assert_eq!(probe(policy, cwd.path(), "inet6", "").await, "EPERM", "{policy:?}");
+        assert_eq!(probe(policy, cwd.path(), "io_uring", "").await, "EPERM", "{policy:?}");
+        assert_eq!(probe(policy, cwd.path(), "unix", &unix_arg).await, "ok", "{policy:?}");
+    }
+    // The server process can still connect after spawning restricted children.
+    std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+
+    let allowed = [
+        SandboxPolicy::ReadOnly { network_access: true },
+        workspace_write(vec![], true),
+        SandboxPolicy::DangerFullAccess,
+    ];
+    for policy in &allowed {
+        assert_eq!(probe(policy, cwd.path(), "tcp", &port).await, "ok", "{policy:?}");
+        assert_eq!(probe(policy, cwd.path(), "unix", &unix_arg).await, "ok", "{policy:?}");
+    }
+}
+
+#[tokio::test]
+async fn danger_full_access_and_external_sandbox_are_unrestricted() {
+    let cwd = scratch();
+    let outside = scratch();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let policies = [
+        SandboxPolicy::DangerFullAccess,
+        SandboxPolicy::ExternalSandbox { network_access: codex_sandbox::NetworkAccess::Restricted },
+    ];
+    for policy in &policies {
+        let target = outside.path().join(format!("{policy:?}").replace(' ', ""));
+        assert_eq!(probe(policy, cwd.path(), "write", path_str(&target)).await, "ok");
+        assert!(target.exists());
+        assert_eq!(probe(policy, cwd.path(), "tcp", &port).await, "ok");
+    }
+}
+
+#[tokio::test]
+async fn children_lead_their_own_process_group() {
+    let cwd = scratch();
+    let policy = SandboxPolicy::DangerFullAccess;
+    assert_eq!(probe(&policy, cwd.path(), "pgid", "").await, "ok");
+    let policy = workspace_write(vec![], false);
+    if enforceable("children_lead_their_own_process_group", &policy) {
+        assert_eq!(probe(&policy, cwd.path(), "pgid", "").await, "ok");
+    }
+}
+
+#[tokio::test]
+async fn piped_stdin_reaches_a_sandboxed_child() {
+    let policy = SandboxPolicy::ReadOnly { network_access: false };
+    if !enforceable("piped_stdin_reaches_a_sandboxed_child", &policy) {
+        return;
+    }
+    let cwd = scratch();
+    let mut child = SandboxedCommand::new(["cat"], cwd.path(), [("PATH", "/usr/bin:/bin")], policy)
+        .stdio(
+            codex_sandbox::StdioMode::Piped,
+            codex_sandbox::StdioMode::Piped,
+            codex_sandbox::StdioMode::Null,
+        )
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stdin, b"through the sandbox").await.unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    assert_eq!(output.stdout, b"through the sandbox");
+}
+
+#[tokio::test]
+async fn empty_command_and_relative_roots_are_rejected() {
+    let cwd = scratch();
+    let empty: [&str; 0] = [];
+    let error =
+        SandboxedCommand::new(empty, cwd.path(), [("A", "B")], SandboxPolicy::DangerFullAccess)
+            .spawn()
+            .unwrap_err();
+    assert!(matches!(error, codex_sandbox::SandboxError::EmptyCommand), "{error}");
+    let policy = workspace_write(vec![PathBuf::from("relative/root")], false);
+    if !enforceable("empty_command_and_relative_roots_are_rejected", &policy) {
+        return;
+    }
+    let error =
+        SandboxedCommand::new(["true"], cwd.path(), [("A", "B")], policy).spawn().unwrap_err();
+    assert!(error.to_string().contains("absolute"), "{error}");
+    let mut sink = std::io::sink();
+    writeln!(sink, "{error}").unwrap();
+}
