@@ -1,4 +1,5 @@
-//! Landlock ruleset construction: which paths may be written, built in the parent before `fork`.
+//! Landlock ruleset construction, built in the parent before `fork`: which paths may be written,
+//! plus the signal and abstract-socket scopes.
 //!
 //! Only write-type access rights are *handled*, so reading and executing stay allowed
 //! everywhere. Writable roots get every write right except creating device nodes; directories
@@ -26,6 +27,7 @@ use landlock::PathBeneath;
 use landlock::Ruleset;
 use landlock::RulesetAttr;
 use landlock::RulesetCreatedAttr;
+use landlock::Scope;
 use landlock::ABI;
 
 use crate::error::SandboxError;
@@ -60,17 +62,23 @@ fn file_grant() -> BitFlags<AccessFs> {
 }
 
 /// Builds a Landlock ruleset allowing writes only beneath `writable_roots` (plus a few devices)
-/// and, when `block_tcp` is set, no TCP bind/connect (kernels with ABI v4+). Returns the ruleset
-/// file descriptor, ready for `landlock_restrict_self` in the child.
+/// and no signals to processes outside the sandbox (ABI v6+). When `block_network` is set it
+/// also forbids TCP bind/connect (ABI v4+) and connecting to abstract UNIX sockets created
+/// outside the sandbox (ABI v6+). Rights the kernel lacks are dropped (best effort; the seccomp
+/// filter is the primary network barrier). Returns the ruleset file descriptor, ready for
+/// `landlock_restrict_self` in the child.
 pub(crate) fn build_ruleset(
     writable_roots: &[PathBuf],
-    block_tcp: bool,
+    block_network: bool,
 ) -> Result<OwnedFd, SandboxError> {
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(handled_write_access())?;
-    if block_tcp {
-        ruleset = ruleset.handle_access(AccessNet::from_all(ABI::V4))?;
+        .handle_access(handled_write_access())?
+        .scope(Scope::Signal)?;
+    if block_network {
+        ruleset = ruleset
+            .handle_access(AccessNet::from_all(ABI::V4))?
+            .scope(Scope::AbstractUnixSocket)?;
     }
     let mut created = ruleset.create()?;
     for device in WRITABLE_DEVICES {

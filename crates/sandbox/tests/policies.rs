@@ -41,6 +41,10 @@ try:
         a, b = socket.socketpair()
         a.sendall(b"hi")
         assert b.recv(2) == b"hi"
+    elif op == "abstract":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect("\0" + arg)
+        s.close()
     elif op == "io_uring":
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
@@ -194,6 +198,19 @@ async fn network_is_blocked_without_access_and_works_with_it() {
         }
     });
     let unix_arg = path_str(&unix_path).to_string();
+    let abstract_name = format!("codex-sandbox-test-{}", std::process::id());
+    let abstract_address =
+        <std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(
+            abstract_name.as_bytes(),
+        )
+        .unwrap();
+    let abstract_listener = UnixListener::bind_addr(&abstract_address).unwrap();
+    std::thread::spawn(move || {
+        for stream in abstract_listener.incoming() {
+            drop(stream);
+        }
+    });
+    let scoped_abstract_sockets = SandboxSupport::get().landlock_abi >= Some(6);
 
     let blocked =
         [SandboxPolicy::ReadOnly { network_access: false }, workspace_write(vec![], false)];
@@ -206,6 +223,12 @@ async fn network_is_blocked_without_access_and_works_with_it() {
         assert_eq!(probe(policy, cwd.path(), "inet6", "").await, "EPERM", "{policy:?}");
         assert_eq!(probe(policy, cwd.path(), "io_uring", "").await, "EPERM", "{policy:?}");
         assert_eq!(probe(policy, cwd.path(), "unix", &unix_arg).await, "ok", "{policy:?}");
+        if scoped_abstract_sockets {
+            let verdict = probe(policy, cwd.path(), "abstract", &abstract_name).await;
+            assert_eq!(verdict, "EPERM", "{policy:?}");
+        } else {
+            eprintln!("SKIPPED abstract socket check: Landlock ABI < 6");
+        }
     }
     // The server process can still connect after spawning restricted children.
     std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
@@ -218,6 +241,8 @@ async fn network_is_blocked_without_access_and_works_with_it() {
     for policy in &allowed {
         assert_eq!(probe(policy, cwd.path(), "tcp", &port).await, "ok", "{policy:?}");
         assert_eq!(probe(policy, cwd.path(), "unix", &unix_arg).await, "ok", "{policy:?}");
+        let verdict = probe(policy, cwd.path(), "abstract", &abstract_name).await;
+        assert_eq!(verdict, "ok", "{policy:?}");
     }
 }
 
@@ -290,4 +315,36 @@ async fn empty_command_and_relative_roots_are_rejected() {
     assert!(error.to_string().contains("absolute"), "{error}");
     let mut sink = std::io::sink();
     writeln!(sink, "{error}").unwrap();
+}
+
+#[tokio::test]
+async fn sandboxed_commands_cannot_signal_the_server() {
+    let cwd = scratch();
+    let server = std::process::id().to_string();
+    let script = "import os, sys\ntry:\n    os.kill(int(sys.argv[1]), 0)\n    print('ok')\nexcept OSError as e:\n    print(e.errno)";
+    let run = |policy: SandboxPolicy| {
+        let child = SandboxedCommand::new(
+            ["python3", "-c", script, &server],
+            cwd.path(),
+            [("PATH", std::env::var("PATH").unwrap_or_default())],
+            policy,
+        )
+        .spawn()
+        .unwrap();
+        async move {
+            let output = child.wait_with_output().await.unwrap();
+            String::from_utf8(output.stdout).unwrap().trim().to_string()
+        }
+    };
+    assert_eq!(run(SandboxPolicy::DangerFullAccess).await, "ok");
+    let policy = workspace_write(vec![], true);
+    if !enforceable("sandboxed_commands_cannot_signal_the_server", &policy) {
+        return;
+    }
+    if SandboxSupport::get().landlock_abi < Some(6) {
+        eprintln!("SKIPPED sandboxed_commands_cannot_signal_the_server: Landlock ABI < 6 has no signal scoping");
+        return;
+    }
+    // errno 1 is EPERM.
+    assert_eq!(run(policy).await, "1");
 }
