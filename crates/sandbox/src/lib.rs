@@ -7,9 +7,12 @@
 //!
 //! On Linux the filesystem is confined with Landlock (writes only inside the writable roots,
 //! reads and execution everywhere) and the network with a seccomp filter (no sockets except
-//! `AF_UNIX`, no `io_uring`). When the kernel cannot enforce a policy, spawning is refused with
+//! `AF_UNIX`, no `io_uring`); signals to processes outside the sandbox are refused and
+//! dangerous capabilities (e.g. `CAP_SYS_ADMIN` when the server runs as root) are dropped. When the kernel cannot enforce a policy, spawning is refused with
 //! [`SandboxError::Unsupported`]; a command is never silently run unsandboxed.
 
+#[cfg(target_os = "linux")]
+mod capabilities;
 mod command;
 mod error;
 #[cfg(target_os = "linux")]

@@ -16,7 +16,7 @@ use crate::support::SandboxSupport;
 /// Kernel restrictions for one child process, built before `fork`.
 ///
 /// Preparing allocates, opens files and compiles BPF; [`ChildRestrictions::apply_in_child`] only
-/// issues raw syscalls (`prctl`, `landlock_restrict_self`, `seccomp`), so it is safe to call from
+/// issues raw syscalls (`prctl`, `capset`, `landlock_restrict_self`, `seccomp`), so it is safe to call from
 /// a `pre_exec` hook, including one installed by a PTY spawner.
 #[derive(Debug)]
 pub struct ChildRestrictions {
@@ -110,6 +110,7 @@ impl ChildRestrictions {
             if self.is_unrestricted() {
                 return Ok(());
             }
+            crate::capabilities::drop_dangerous_capabilities()?;
             // SAFETY: PR_SET_NO_NEW_PRIVS takes only integer arguments.
             if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
                 return Err(std::io::Error::last_os_error());

@@ -348,3 +348,49 @@ async fn sandboxed_commands_cannot_signal_the_server() {
     // errno 1 is EPERM.
     assert_eq!(run(policy).await, "1");
 }
+
+/// The capability sets of a child under `policy`, as the `Cap*` lines of `/proc/self/status`.
+async fn child_capabilities(policy: SandboxPolicy, cwd: &Path) -> String {
+    let child = SandboxedCommand::new(
+        ["grep", "^Cap", "/proc/self/status"],
+        cwd,
+        [("PATH", "/usr/bin:/bin")],
+        policy,
+    )
+    .spawn()
+    .unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn capability_mask(status: &str, field: &str) -> u64 {
+    let line = status.lines().find(|line| line.starts_with(field)).unwrap();
+    u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+}
+
+#[tokio::test]
+async fn root_loses_dangerous_capabilities_inside_the_sandbox() {
+    const CAP_SYS_MODULE: u64 = 1 << 16;
+    const CAP_SYS_ADMIN: u64 = 1 << 21;
+    const CAP_DAC_OVERRIDE: u64 = 1 << 1;
+    let cwd = scratch();
+    let unrestricted = child_capabilities(SandboxPolicy::DangerFullAccess, cwd.path()).await;
+    if capability_mask(&unrestricted, "CapEff") & CAP_SYS_ADMIN == 0 {
+        eprintln!(
+            "SKIPPED root_loses_dangerous_capabilities_inside_the_sandbox: \
+             the test process has no CAP_SYS_ADMIN to drop"
+        );
+        return;
+    }
+    let policy = workspace_write(vec![], false);
+    if !enforceable("root_loses_dangerous_capabilities_inside_the_sandbox", &policy) {
+        return;
+    }
+    let sandboxed = child_capabilities(policy, cwd.path()).await;
+    for field in ["CapEff", "CapPrm", "CapBnd"] {
+        let mask = capability_mask(&sandboxed, field);
+        assert_eq!(mask & (CAP_SYS_ADMIN | CAP_SYS_MODULE), 0, "{field}: {sandboxed}");
+    }
+    let effective = capability_mask(&sandboxed, "CapEff");
+    assert_ne!(effective & CAP_DAC_OVERRIDE, 0, "{sandboxed}");
+}
