@@ -145,13 +145,38 @@ impl SandboxedCommand {
         Ok(command)
     }
 
-    /// Prepares the restrictions and spawns the child.
+    /// Prepares the restrictions and spawns the child. Fails before spawning when the working
+    /// directory is not a directory.
     pub fn spawn(self) -> Result<Child, SandboxError> {
         let program = self
             .argv
             .first()
             .map(|program| program.to_string_lossy().into_owned())
             .unwrap_or_default();
+        if !self.cwd.is_dir() {
+            return Err(SandboxError::Path {
+                path: self.cwd,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "working directory does not exist or is not a directory",
+                ),
+            });
+        }
         self.into_command()?.spawn().map_err(|source| SandboxError::Spawn { program, source })
     }
+}
+
+/// Sends `signal` to every process in the process group led by `pid` (a child spawned with
+/// [`SandboxedCommand::new_process_group`] enabled), e.g. to kill a command and all its children.
+pub fn signal_process_group(pid: u32, signal: i32) -> std::io::Result<()> {
+    let pgid =
+        libc::pid_t::try_from(pid).map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    if pgid <= 0 {
+        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    // SAFETY: integer arguments only; a negative pid addresses the process group.
+    if unsafe { libc::kill(-pgid, signal) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }

@@ -23,6 +23,7 @@ mod policy;
 mod restrictions;
 mod support;
 
+pub use command::signal_process_group;
 pub use command::SandboxedCommand;
 pub use command::StdioMode;
 pub use error::SandboxError;

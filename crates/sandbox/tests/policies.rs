@@ -394,3 +394,52 @@ async fn root_loses_dangerous_capabilities_inside_the_sandbox() {
     let effective = capability_mask(&sandboxed, "CapEff");
     assert_ne!(effective & CAP_DAC_OVERRIDE, 0, "{sandboxed}");
 }
+
+#[tokio::test]
+async fn killing_the_process_group_kills_grandchildren_too() {
+    let cwd = scratch();
+    let policy = workspace_write(vec![], false);
+    let policy = if enforceable("killing_the_process_group_kills_grandchildren_too", &policy) {
+        policy
+    } else {
+        SandboxPolicy::DangerFullAccess
+    };
+    // The grandchild `sleep` inherits stdout, so stdout reaches EOF only once it is dead too.
+    let mut child = SandboxedCommand::new(
+        ["sh", "-c", "sleep 300 & echo started; wait"],
+        cwd.path(),
+        [("PATH", "/usr/bin:/bin")],
+        policy,
+    )
+    .spawn()
+    .unwrap();
+    let mut stdout = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut stdout, &mut line).await.unwrap();
+    assert_eq!(line, "started\n");
+    codex_sandbox::signal_process_group(child.id().unwrap(), libc::SIGKILL).unwrap();
+    let mut rest = Vec::new();
+    let read_to_end = tokio::io::AsyncReadExt::read_to_end(&mut stdout, &mut rest);
+    // Generous bound so a surviving grandchild fails the test instead of hanging it.
+    tokio::time::timeout(std::time::Duration::from_secs(120), read_to_end)
+        .await
+        .expect("a grandchild survived the process-group kill")
+        .unwrap();
+    let status = child.wait().await.unwrap();
+    assert!(!status.success());
+}
+
+#[tokio::test]
+async fn a_missing_working_directory_is_reported_before_spawning() {
+    let cwd = scratch();
+    let missing = cwd.path().join("missing");
+    let error = SandboxedCommand::new(
+        ["true"],
+        &missing,
+        [("PATH", "/usr/bin:/bin")],
+        SandboxPolicy::DangerFullAccess,
+    )
+    .spawn()
+    .unwrap_err();
+    assert!(error.to_string().contains("working directory"), "{error}");
+}
