@@ -114,3 +114,28 @@ fn bad_flag_combinations_are_rejected() {
     let output = codex_sandbox(&["--policy", "bogus", "--", "true"], dir.path());
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn git_directory_stays_read_only_under_workspace_write() {
+    let dir = scratch();
+    if !sandbox_usable("git_directory_stays_read_only_under_workspace_write", dir.path()) {
+        return;
+    }
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    let output = codex_sandbox(
+        &["--policy", "workspace-write", "--", "sh", "-c", "echo evil > .git/HEAD"],
+        dir.path(),
+    );
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".git/HEAD")).unwrap(),
+        "ref: refs/heads/main\n"
+    );
+    let output = codex_sandbox(
+        &["--policy", "workspace-write", "--", "sh", "-c", "echo ok > src/lib.rs"],
+        dir.path(),
+    );
+    assert!(output.status.success(), "{output:?}");
+}

@@ -2,12 +2,14 @@
 //! plus the signal and abstract-socket scopes.
 //!
 //! Only write-type access rights are *handled*, so reading and executing stay allowed
-//! everywhere. Writable roots get every write right except creating device nodes; directories
-//! named in [`PROTECTED_DIRECTORY_NAMES`] at the top level of a root stay read-only because such a
-//! root is granted entry by entry (Landlock cannot subtract a subtree from a granted tree).
-//! Consequence: new entries cannot be created directly at the top level of a root that contains
-//! a protected directory, and a protected directory inside a root is still writable when another,
-//! enclosing writable root grants its whole tree.
+//! everywhere. Writable roots get every write right except creating device nodes.
+//!
+//! Directories named in [`PROTECTED_DIRECTORY_NAMES`] at the top level of a root stay read-only
+//! in one of two ways ([`ProtectionMethod`]): with read-only bind mounts (see `mounts.rs`), the
+//! whole root is granted; otherwise such a root is granted entry by entry, skipping the protected
+//! ones (Landlock cannot subtract a subtree from a granted tree). Limits of the per-entry method:
+//! no new entry can be created directly at the top level of such a root, and a protected
+//! directory is still writable when another, enclosing writable root grants its whole tree.
 
 use std::fs::File;
 use std::fs::OpenOptions;
@@ -32,6 +34,7 @@ use landlock::ABI;
 
 use crate::error::SandboxError;
 use crate::policy::PROTECTED_DIRECTORY_NAMES;
+use crate::restrictions::ProtectionMethod;
 
 /// Devices every sandboxed command may write to (file rights only).
 const WRITABLE_DEVICES: &[&str] = &[
@@ -70,6 +73,7 @@ fn file_grant() -> BitFlags<AccessFs> {
 pub(crate) fn build_ruleset(
     writable_roots: &[PathBuf],
     block_network: bool,
+    protection: ProtectionMethod,
 ) -> Result<OwnedFd, SandboxError> {
     let mut ruleset = Ruleset::default()
         .set_compatibility(CompatLevel::BestEffort)
@@ -88,7 +92,7 @@ pub(crate) fn build_ruleset(
         }
     }
     for root in writable_roots {
-        for (path, is_dir) in grants_for_root(root)? {
+        for (path, is_dir) in grants_for_root(root, protection)? {
             let Some(fd) = open_path(&path)? else {
                 continue;
             };
@@ -102,12 +106,26 @@ pub(crate) fn build_ruleset(
     })
 }
 
-/// The paths to grant for one writable root: the root itself, or, when it holds a protected
-/// directory, each of its top-level entries except the protected ones and symlinks.
-fn grants_for_root(root: &Path) -> Result<Vec<(PathBuf, bool)>, SandboxError> {
+/// The protected entries (not symlinks) present at the top level of `root`.
+pub(crate) fn protected_entries(root: &Path) -> Vec<PathBuf> {
+    PROTECTED_DIRECTORY_NAMES
+        .iter()
+        .map(|name| root.join(name))
+        .filter(|path| {
+            path.symlink_metadata().is_ok_and(|metadata| !metadata.file_type().is_symlink())
+        })
+        .collect()
+}
+
+/// The paths to grant for one writable root: the root itself, or, with per-entry protection of a
+/// root holding a protected directory, each top-level entry except the protected ones and symlinks.
+fn grants_for_root(
+    root: &Path,
+    protection: ProtectionMethod,
+) -> Result<Vec<(PathBuf, bool)>, SandboxError> {
     let has_protected =
         PROTECTED_DIRECTORY_NAMES.iter().any(|name| root.join(name).symlink_metadata().is_ok());
-    if !has_protected {
+    if !has_protected || protection == ProtectionMethod::ReadOnlyBindMounts {
         return Ok(vec![(root.to_path_buf(), true)]);
     }
     let path_error = |source| SandboxError::Path { path: root.to_path_buf(), source };

@@ -18,6 +18,8 @@ mod error;
 #[cfg(target_os = "linux")]
 mod filesystem;
 #[cfg(target_os = "linux")]
+mod mounts;
+#[cfg(target_os = "linux")]
 mod network;
 mod policy;
 mod restrictions;
@@ -31,4 +33,5 @@ pub use policy::NetworkAccess;
 pub use policy::SandboxPolicy;
 pub use policy::PROTECTED_DIRECTORY_NAMES;
 pub use restrictions::ChildRestrictions;
+pub use restrictions::ProtectionMethod;
 pub use support::SandboxSupport;

@@ -16,15 +16,30 @@ use crate::support::SandboxSupport;
 /// Kernel restrictions for one child process, built before `fork`.
 ///
 /// Preparing allocates, opens files and compiles BPF; [`ChildRestrictions::apply_in_child`] only
-/// issues raw syscalls (`prctl`, `capset`, `landlock_restrict_self`, `seccomp`), so it is safe to call from
+/// issues raw syscalls (`unshare`, `mount`, `prctl`, `capset`, `landlock_restrict_self`,
+/// `seccomp`), so it is safe to call from
 /// a `pre_exec` hook, including one installed by a PTY spawner.
 #[derive(Debug)]
 pub struct ChildRestrictions {
+    #[cfg(target_os = "linux")]
+    read_only_mounts: Vec<crate::mounts::ReadOnlyMount>,
     #[cfg(target_os = "linux")]
     landlock_ruleset: Option<OwnedFd>,
     #[cfg(target_os = "linux")]
     seccomp_program: Option<seccompiler::BpfProgram>,
     writable_roots: Vec<PathBuf>,
+    protection: ProtectionMethod,
+}
+
+/// How protected directories (`.git`, `.codex`) inside writable roots are kept read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtectionMethod {
+    /// Read-only bind mounts in a private mount namespace of the child; the rest of the root,
+    /// top level included, stays writable. Writes beneath a protected directory fail with `EROFS`.
+    ReadOnlyBindMounts,
+    /// Landlock grants per top-level entry of the root, skipping protected ones. Writes beneath a
+    /// protected directory fail with `EACCES`, and so does creating a new top-level entry.
+    PerEntryGrants,
 }
 
 impl ChildRestrictions {
@@ -61,27 +76,52 @@ impl ChildRestrictions {
             .map(|(_, value)| value.as_ref().to_os_string())
             .or_else(|| std::env::var_os("TMPDIR"));
         let writable_roots = writable_roots(policy, cwd, tmpdir)?;
-        Self::build(policy, writable_roots)
+        let protection = if support.read_only_bind_mounts {
+            ProtectionMethod::ReadOnlyBindMounts
+        } else {
+            ProtectionMethod::PerEntryGrants
+        };
+        Self::build(policy, writable_roots, protection)
     }
 
     #[cfg(target_os = "linux")]
-    fn build(policy: &SandboxPolicy, writable_roots: Vec<PathBuf>) -> Result<Self, SandboxError> {
+    fn build(
+        policy: &SandboxPolicy,
+        writable_roots: Vec<PathBuf>,
+        protection: ProtectionMethod,
+    ) -> Result<Self, SandboxError> {
         let landlock_ruleset = if policy.restricts_filesystem() {
-            Some(crate::filesystem::build_ruleset(&writable_roots, policy.restricts_network())?)
+            Some(crate::filesystem::build_ruleset(
+                &writable_roots,
+                policy.restricts_network(),
+                protection,
+            )?)
         } else {
             None
         };
+        let mut read_only_mounts = Vec::new();
+        if protection == ProtectionMethod::ReadOnlyBindMounts {
+            for root in &writable_roots {
+                for entry in crate::filesystem::protected_entries(root) {
+                    read_only_mounts.push(crate::mounts::ReadOnlyMount::prepare(&entry)?);
+                }
+            }
+        }
         let seccomp_program = if policy.restricts_network() {
             Some(crate::network::build_network_filter()?)
         } else {
             None
         };
-        Ok(Self { landlock_ruleset, seccomp_program, writable_roots })
+        Ok(Self { read_only_mounts, landlock_ruleset, seccomp_program, writable_roots, protection })
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn build(_policy: &SandboxPolicy, writable_roots: Vec<PathBuf>) -> Result<Self, SandboxError> {
-        Ok(Self { writable_roots })
+    fn build(
+        _policy: &SandboxPolicy,
+        writable_roots: Vec<PathBuf>,
+        protection: ProtectionMethod,
+    ) -> Result<Self, SandboxError> {
+        Ok(Self { writable_roots, protection })
     }
 
     /// Whether applying these restrictions is a no-op (danger-full-access, external sandbox).
@@ -94,6 +134,11 @@ impl ChildRestrictions {
         {
             true
         }
+    }
+
+    /// How protected directories inside the writable roots are kept read-only.
+    pub fn protection_method(&self) -> ProtectionMethod {
+        self.protection
     }
 
     /// The canonical writable roots (empty unless the policy is `workspaceWrite`).
@@ -109,6 +154,12 @@ impl ChildRestrictions {
         {
             if self.is_unrestricted() {
                 return Ok(());
+            }
+            if !self.read_only_mounts.is_empty() {
+                crate::mounts::enter_private_mount_namespace()?;
+                for mount in &self.read_only_mounts {
+                    mount.apply()?;
+                }
             }
             crate::capabilities::drop_dangerous_capabilities()?;
             // SAFETY: PR_SET_NO_NEW_PRIVS takes only integer arguments.

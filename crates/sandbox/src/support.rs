@@ -1,4 +1,5 @@
-//! One-time probe of what the running kernel can enforce (Landlock ABI, seccomp filters).
+//! One-time probe of what the running kernel can enforce (Landlock ABI, seccomp filters, private
+//! mount namespaces).
 
 use std::sync::OnceLock;
 
@@ -12,6 +13,9 @@ pub struct SandboxSupport {
     pub landlock_abi: Option<i32>,
     /// Whether seccomp filters returning `errno` can be installed.
     pub seccomp_filter: bool,
+    /// Whether child processes can get a private mount namespace with read-only bind mounts
+    /// (needs `CAP_SYS_ADMIN`, i.e. a server running as root); used to keep `.git` read-only.
+    pub read_only_bind_mounts: bool,
     /// A human-readable summary of the above.
     pub message: String,
 }
@@ -24,7 +28,11 @@ impl SandboxSupport {
     }
 
     /// Builds a support description from raw facts (used by the probe and by tests).
-    pub fn from_parts(landlock_abi: Option<i32>, seccomp_filter: bool) -> Self {
+    pub fn from_parts(
+        landlock_abi: Option<i32>,
+        seccomp_filter: bool,
+        read_only_bind_mounts: bool,
+    ) -> Self {
         let landlock = match landlock_abi {
             Some(abi) => format!("Landlock ABI v{abi} available"),
             None => "Landlock unavailable (kernel without CONFIG_SECURITY_LANDLOCK, or \
@@ -36,7 +44,18 @@ impl SandboxSupport {
         } else {
             "seccomp filters unavailable (kernel without CONFIG_SECCOMP_FILTER)"
         };
-        Self { landlock_abi, seccomp_filter, message: format!("{landlock}; {seccomp}") }
+        let mounts = if read_only_bind_mounts {
+            "protected directories (.git, .codex) kept read-only with bind mounts"
+        } else {
+            "no private mount namespaces (needs CAP_SYS_ADMIN): protected directories (.git, \
+             .codex) kept read-only by per-entry Landlock grants"
+        };
+        Self {
+            landlock_abi,
+            seccomp_filter,
+            read_only_bind_mounts,
+            message: format!("{landlock}; {seccomp}; {mounts}"),
+        }
     }
 
     /// Whether the filesystem part of sandbox policies can be enforced.
@@ -68,12 +87,16 @@ impl SandboxSupport {
 
 #[cfg(target_os = "linux")]
 fn probe() -> SandboxSupport {
-    SandboxSupport::from_parts(probe_landlock_abi(), probe_seccomp_filter())
+    SandboxSupport::from_parts(
+        probe_landlock_abi(),
+        probe_seccomp_filter(),
+        probe_read_only_bind_mounts(),
+    )
 }
 
 #[cfg(not(target_os = "linux"))]
 fn probe() -> SandboxSupport {
-    let mut support = SandboxSupport::from_parts(None, false);
+    let mut support = SandboxSupport::from_parts(None, false, false);
     support.message = "kernel sandboxing is only implemented on Linux".to_string();
     support
 }
@@ -114,13 +137,40 @@ fn probe_seccomp_filter() -> bool {
     }
 }
 
+/// Forks a child that tries to enter a private mount namespace; reports whether it succeeded.
+#[cfg(target_os = "linux")]
+fn probe_read_only_bind_mounts() -> bool {
+    // SAFETY: the child only issues raw syscalls and leaves with `_exit`, which is
+    // async-signal-safe even when the parent is multi-threaded.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return false;
+    }
+    if pid == 0 {
+        let entered = crate::mounts::enter_private_mount_namespace().is_ok();
+        // SAFETY: terminates the forked child without running any parent-owned destructors.
+        unsafe { libc::_exit(if entered { 0 } else { 1 }) };
+    }
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: waits for the child forked above; `status` is a valid out-pointer.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc == pid {
+            return libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return false;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn missing_landlock_refuses_restricted_policies_and_names_the_escape_hatch() {
-        let support = SandboxSupport::from_parts(None, true);
+        let support = SandboxSupport::from_parts(None, true, true);
         let error = support.check(&SandboxPolicy::ReadOnly { network_access: true }).unwrap_err();
         let text = error.to_string();
         assert!(text.contains("Landlock"), "{text}");
@@ -135,7 +185,7 @@ mod tests {
 
     #[test]
     fn missing_seccomp_refuses_only_network_restricted_policies() {
-        let support = SandboxSupport::from_parts(Some(7), false);
+        let support = SandboxSupport::from_parts(Some(7), false, true);
         assert!(support.check(&SandboxPolicy::ReadOnly { network_access: true }).is_ok());
         let text = support.check(&SandboxPolicy::workspace_write()).unwrap_err().to_string();
         assert!(text.contains("seccomp"), "{text}");

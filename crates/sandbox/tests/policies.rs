@@ -6,6 +6,8 @@ use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::path::PathBuf;
 
+use codex_sandbox::ChildRestrictions;
+use codex_sandbox::ProtectionMethod;
 use codex_sandbox::SandboxPolicy;
 use codex_sandbox::SandboxSupport;
 use codex_sandbox::SandboxedCommand;
@@ -51,6 +53,11 @@ try:
         params = ctypes.create_string_buffer(120)
         if libc.syscall(425, 4, params) < 0:
             raise OSError(ctypes.get_errno(), "io_uring_setup")
+    elif op == "umount":
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.umount2(arg.encode(), 2) != 0:
+            raise OSError(ctypes.get_errno(), "umount2")
     elif op == "pgid":
         assert os.getpgid(0) == os.getpid(), "not a process group leader"
     print("ok")
@@ -157,32 +164,97 @@ async fn workspace_write_allows_cwd_roots_and_tmp_but_nothing_else() {
     assert_eq!(probe(&no_tmp, cwd.path(), "append", tmp_path).await, "EACCES");
 }
 
+/// Like [`probe`], with restrictions prepared against an explicit `support` description.
+async fn probe_with_support(
+    policy: &SandboxPolicy,
+    support: &SandboxSupport,
+    cwd: &Path,
+    op: &str,
+    arg: &str,
+) -> String {
+    let env = [("PATH", std::env::var("PATH").unwrap_or_default())];
+    let restrictions = ChildRestrictions::prepare_with_support(policy, cwd, env.clone(), support)
+        .expect("prepare");
+    let argv = ["python3", "-c", PROBE, op, arg];
+    let command = SandboxedCommand::new(argv, cwd, env, policy.clone())
+        .into_command_with(restrictions)
+        .expect("command");
+    let mut command = command;
+    let output = command.output().await.expect("spawn");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "probe {op} failed: {stderr}");
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
 #[tokio::test]
 async fn git_and_codex_directories_stay_read_only() {
-    let cwd = scratch();
-    let root = cwd.path();
-    std::fs::create_dir_all(root.join(".git/refs")).unwrap();
-    std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
-    std::fs::create_dir(root.join(".codex")).unwrap();
-    std::fs::create_dir(root.join("src")).unwrap();
-    std::fs::write(root.join("README"), "readme").unwrap();
+    let test = "git_and_codex_directories_stay_read_only";
     let policy = workspace_write(vec![], false);
-    if !enforceable("git_and_codex_directories_stay_read_only", &policy) {
+    if !enforceable(test, &policy) {
         return;
     }
-    assert_eq!(probe(&policy, root, "append", ".git/HEAD").await, "EACCES");
-    assert_eq!(probe(&policy, root, "write", ".git/refs/evil").await, "EACCES");
-    assert_eq!(probe(&policy, root, "write", ".codex/config.toml").await, "EACCES");
-    assert_eq!(probe(&policy, root, "rename", ".git:moved-git").await, "EACCES");
-    assert_eq!(std::fs::read_to_string(root.join(".git/HEAD")).unwrap(), "ref: refs/heads/main\n");
-    assert!(root.join(".git").is_dir());
-    // Everything else in the root stays writable.
-    assert_eq!(probe(&policy, root, "append", "README").await, "ok");
-    assert_eq!(probe(&policy, root, "write", "src/main.rs").await, "ok");
-    assert_eq!(probe(&policy, root, "mkdir", "src/nested").await, "ok");
-    // Documented limitation: a root holding `.git` is granted entry by entry, so no new entry
-    // can be created at its top level.
-    assert_eq!(probe(&policy, root, "write", "new-top-level").await, "EACCES");
+    let probed = SandboxSupport::get();
+    let mut methods = vec![(
+        ProtectionMethod::PerEntryGrants,
+        SandboxSupport { read_only_bind_mounts: false, ..probed.clone() },
+    )];
+    if probed.read_only_bind_mounts {
+        methods.push((ProtectionMethod::ReadOnlyBindMounts, probed.clone()));
+    } else {
+        eprintln!("SKIPPED {test} (read-only bind mounts): {}", probed.message);
+    }
+    for (method, support) in methods {
+        let cwd = scratch();
+        let root = cwd.path();
+        std::fs::create_dir_all(root.join(".git/refs")).unwrap();
+        std::fs::write(root.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+        std::fs::create_dir(root.join(".codex")).unwrap();
+        std::fs::create_dir(root.join("src")).unwrap();
+        std::fs::write(root.join("README"), "readme").unwrap();
+        let prepared = ChildRestrictions::prepare_with_support(
+            &policy,
+            root,
+            std::iter::empty::<(&str, &str)>(),
+            &support,
+        )
+        .unwrap();
+        assert_eq!(prepared.protection_method(), method);
+        let (denied, top_level) = match method {
+            ProtectionMethod::ReadOnlyBindMounts => ("EROFS", "ok"),
+            // Documented limit: a root holding `.git` is granted entry by entry, so no new entry
+            // can be created at its top level.
+            ProtectionMethod::PerEntryGrants => ("EACCES", "EACCES"),
+        };
+        let run = |op: &'static str, arg: &'static str| {
+            let support = support.clone();
+            let policy = policy.clone();
+            let root = root.to_path_buf();
+            async move { probe_with_support(&policy, &support, &root, op, arg).await }
+        };
+        assert_eq!(run("append", ".git/HEAD").await, denied, "{method:?}");
+        assert_eq!(run("write", ".git/refs/evil").await, denied, "{method:?}");
+        assert_eq!(run("mkdir", ".git/hooks").await, denied, "{method:?}");
+        assert_eq!(run("write", ".codex/config.toml").await, denied, "{method:?}");
+        assert_ne!(run("rename", ".git:moved-git").await, "ok", "{method:?}");
+        assert_eq!(run("umount", ".git").await, "EPERM", "{method:?}");
+        assert_eq!(
+            std::fs::read_to_string(root.join(".git/HEAD")).unwrap(),
+            "ref: refs/heads/main\n"
+        );
+        assert!(!root.join(".git/refs/evil").exists());
+        assert!(!root.join(".git/hooks").exists());
+        assert!(root.join(".git").is_dir());
+        // Everything else in the root stays writable.
+        assert_eq!(run("append", "README").await, "ok", "{method:?}");
+        assert_eq!(run("write", "src/main.rs").await, "ok", "{method:?}");
+        assert_eq!(run("mkdir", "src/nested").await, "ok", "{method:?}");
+        assert_eq!(run("write", "new-top-level").await, top_level, "{method:?}");
+        // The bind mounts lived in the child's own mount namespace only.
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        assert!(!mountinfo.contains(root.to_str().unwrap()), "{mountinfo}");
+        // The server can still write there.
+        std::fs::write(root.join(".git/refs/server"), "ok").unwrap();
+    }
 }
 
 #[tokio::test]
