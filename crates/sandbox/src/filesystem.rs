@@ -10,6 +10,11 @@
 //! ones (Landlock cannot subtract a subtree from a granted tree). Limits of the per-entry method:
 //! no new entry can be created directly at the top level of such a root, and a protected
 //! directory is still writable when another, enclosing writable root grants its whole tree.
+//!
+//! Limits of Landlock itself (ABI up to v7): metadata changes (`chmod`, `chown`, `utimes`,
+//! extended attributes) are not controlled, so a command can change the mode or times of files it
+//! owns outside the writable roots (but not their contents). On ABI v1 kernels, renames and links
+//! across directories are always refused, even inside writable roots.
 
 use std::fs::File;
 use std::fs::OpenOptions;

@@ -515,3 +515,52 @@ async fn a_missing_working_directory_is_reported_before_spawning() {
     .unwrap_err();
     assert!(error.to_string().contains("working directory"), "{error}");
 }
+
+#[tokio::test]
+async fn missing_kernel_support_refuses_instead_of_running_unsandboxed() {
+    let cwd = scratch();
+    let marker = cwd.path().join("ran");
+    let no_landlock = SandboxSupport::from_parts(None, true, false);
+    let policy = workspace_write(vec![], true);
+    let error = ChildRestrictions::prepare_with_support(
+        &policy,
+        cwd.path(),
+        std::iter::empty::<(&str, &str)>(),
+        &no_landlock,
+    )
+    .unwrap_err();
+    assert!(matches!(error, codex_sandbox::SandboxError::Unsupported { .. }), "{error}");
+    assert!(error.to_string().contains("danger-full-access"), "{error}");
+    let no_seccomp = SandboxSupport::from_parts(Some(7), false, false);
+    let error = ChildRestrictions::prepare_with_support(
+        &SandboxPolicy::ReadOnly { network_access: false },
+        cwd.path(),
+        std::iter::empty::<(&str, &str)>(),
+        &no_seccomp,
+    )
+    .unwrap_err();
+    assert!(error.to_string().contains("seccomp"), "{error}");
+    // Unrestricted policies never need kernel support.
+    let restrictions = ChildRestrictions::prepare_with_support(
+        &SandboxPolicy::DangerFullAccess,
+        cwd.path(),
+        std::iter::empty::<(&str, &str)>(),
+        &no_landlock,
+    )
+    .unwrap();
+    assert!(restrictions.is_unrestricted());
+    let touch = format!("touch {}", marker.display());
+    let status = SandboxedCommand::new(
+        ["sh", "-c", touch.as_str()],
+        cwd.path(),
+        [("PATH", "/usr/bin:/bin")],
+        SandboxPolicy::DangerFullAccess,
+    )
+    .into_command_with(restrictions)
+    .unwrap()
+    .status()
+    .await
+    .unwrap();
+    assert!(status.success());
+    assert!(marker.exists());
+}
