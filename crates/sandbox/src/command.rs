@@ -120,8 +120,23 @@ impl SandboxedCommand {
         self,
         restrictions: ChildRestrictions,
     ) -> Result<Command, SandboxError> {
+        let kill_on_drop = self.kill_on_drop;
+        let mut command = Command::from(self.into_std_command_with(restrictions)?);
+        command.kill_on_drop(kill_on_drop);
+        Ok(command)
+    }
+
+    /// Like [`SandboxedCommand::into_command_with`] but returns a blocking
+    /// [`std::process::Command`] (for spawners built on std, such as PTY spawners). The
+    /// kill-on-drop setting does not apply to it.
+    pub fn into_std_command_with(
+        self,
+        restrictions: ChildRestrictions,
+    ) -> Result<std::process::Command, SandboxError> {
+        use std::os::unix::process::CommandExt;
+
         let (program, args) = self.argv.split_first().ok_or(SandboxError::EmptyCommand)?;
-        let mut command = Command::new(program);
+        let mut command = std::process::Command::new(program);
         command
             .args(args)
             .current_dir(&self.cwd)
@@ -129,8 +144,7 @@ impl SandboxedCommand {
             .envs(self.env.iter().map(|(key, value)| (key, value)))
             .stdin(self.stdin.to_stdio())
             .stdout(self.stdout.to_stdio())
-            .stderr(self.stderr.to_stdio())
-            .kill_on_drop(self.kill_on_drop);
+            .stderr(self.stderr.to_stdio());
         if self.new_process_group {
             command.process_group(0);
         }

@@ -564,3 +564,23 @@ async fn missing_kernel_support_refuses_instead_of_running_unsandboxed() {
     assert!(status.success());
     assert!(marker.exists());
 }
+
+#[test]
+fn std_commands_for_pty_spawners_get_the_same_restrictions() {
+    let policy = SandboxPolicy::ReadOnly { network_access: false };
+    if !enforceable("std_commands_for_pty_spawners_get_the_same_restrictions", &policy) {
+        return;
+    }
+    let cwd = scratch();
+    let env = [("PATH", std::env::var("PATH").unwrap_or_default())];
+    let restrictions =
+        ChildRestrictions::prepare(&policy, cwd.path(), env.clone()).expect("prepare");
+    let argv = ["python3", "-c", PROBE, "write", "from-std"];
+    let output = SandboxedCommand::new(argv, cwd.path(), env, policy)
+        .into_std_command_with(restrictions)
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "EACCES", "{output:?}");
+    assert!(!cwd.path().join("from-std").exists());
+}
