@@ -1,15 +1,17 @@
 //! Kernel-enforced sandboxing for the commands the app-server spawns.
 //!
-//! Every command spawn goes through [`SandboxedCommand`] (or, for PTY spawners, through
-//! [`ChildRestrictions`], whose [`ChildRestrictions::apply_in_child`] is meant to be called from a
-//! `pre_exec` hook). Restrictions are built in the parent before `fork` and only *applied* in the
-//! child between `fork` and `exec`, so the server process itself is never restricted.
+//! Every command spawn goes through [`SandboxedCommand`]; spawners built on
+//! `std::process::Command` (PTYs) use [`SandboxedCommand::into_std_command_with`] or call
+//! [`ChildRestrictions::apply_in_child`] from their own `pre_exec` hook. Restrictions are built in
+//! the parent before `fork` and only *applied* in the child between `fork` and `exec`, so the
+//! server process itself is never restricted.
 //!
 //! On Linux the filesystem is confined with Landlock (writes only inside the writable roots,
-//! reads and execution everywhere) and the network with a seccomp filter (no sockets except
-//! `AF_UNIX`, no `io_uring`); signals to processes outside the sandbox are refused and
-//! dangerous capabilities (e.g. `CAP_SYS_ADMIN` when the server runs as root) are dropped. When the kernel cannot enforce a policy, spawning is refused with
-//! [`SandboxError::Unsupported`]; a command is never silently run unsandboxed.
+//! reads and execution everywhere; `.git` and `.codex` at the top of each root stay read-only) and
+//! the network with a seccomp filter (no sockets except `AF_UNIX`, no `io_uring`). Signals to
+//! processes outside the sandbox are refused and dangerous capabilities (e.g. `CAP_SYS_ADMIN`
+//! when the server runs as root) are dropped. When the kernel cannot enforce a policy, spawning is
+//! refused with [`SandboxError::Unsupported`]; a command is never silently run unsandboxed.
 
 #[cfg(target_os = "linux")]
 mod capabilities;
