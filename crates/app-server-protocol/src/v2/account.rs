@@ -32,7 +32,11 @@ pub enum Account {
     #[serde(rename = "amazonBedrock")]
     AmazonBedrock {
         /// `usesCodexManagedCredentials` field.
-        #[serde(rename = "usesCodexManagedCredentials", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            rename = "usesCodexManagedCredentials",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         uses_codex_managed_credentials: Option<bool>,
     },
     /// Google Cloud Vertex AI with externally managed credentials.

@@ -98,8 +98,7 @@ pub struct CommandExecResizeParams {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/CommandExecResizeResponse.ts")]
-pub struct CommandExecResizeResponse {
-}
+pub struct CommandExecResizeResponse {}
 
 /// Final buffered result for `command/exec`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
@@ -138,8 +137,7 @@ pub struct CommandExecTerminateParams {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/CommandExecTerminateResponse.ts")]
-pub struct CommandExecTerminateResponse {
-}
+pub struct CommandExecTerminateResponse {}
 
 /// Write stdin bytes to a running `command/exec` session, close stdin, or both.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
@@ -160,5 +158,4 @@ pub struct CommandExecWriteParams {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/CommandExecWriteResponse.ts")]
-pub struct CommandExecWriteResponse {
-}
+pub struct CommandExecWriteResponse {}

@@ -38,7 +38,11 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     /// `model_auto_compact_token_limit` field.
-    #[serde(rename = "model_auto_compact_token_limit", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "model_auto_compact_token_limit",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_auto_compact_token_limit: Option<i64>,
     /// `model_context_window` field.
     #[serde(rename = "model_context_window", default, skip_serializing_if = "Option::is_none")]

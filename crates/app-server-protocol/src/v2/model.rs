@@ -11,8 +11,7 @@ use ts_rs::TS;
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/CollaborationModeListParams.ts")]
-pub struct CollaborationModeListParams {
-}
+pub struct CollaborationModeListParams {}
 
 /// EXPERIMENTAL - collaboration mode presets response.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]

@@ -173,8 +173,7 @@ pub struct ThreadArchiveParams {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadArchiveResponse.ts")]
-pub struct ThreadArchiveResponse {
-}
+pub struct ThreadArchiveResponse {}
 
 /// The `ThreadArchivedNotification` wire type.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
@@ -588,7 +587,11 @@ pub enum ThreadItem {
         /// `status` field.
         status: String,
         /// `transparentBackground` field.
-        #[serde(rename = "transparentBackground", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            rename = "transparentBackground",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
         transparent_background: Option<bool>,
         /// `fileId` field.
         #[serde(rename = "fileId", default, skip_serializing_if = "Option::is_none")]
@@ -883,8 +886,7 @@ pub struct ThreadSetNameParams {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadSetNameResponse.ts")]
-pub struct ThreadSetNameResponse {
-}
+pub struct ThreadSetNameResponse {}
 
 /// The `ThreadSortKey` wire type.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]

@@ -251,8 +251,7 @@ pub struct TurnInterruptParams {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TurnInterruptResponse.ts")]
-pub struct TurnInterruptResponse {
-}
+pub struct TurnInterruptResponse {}
 
 /// The `TurnItemsView` wire type.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
