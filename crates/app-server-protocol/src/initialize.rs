@@ -11,7 +11,7 @@ use ts_rs::TS;
 /// The `ClientInfo` wire type.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export_to = "v2/ClientInfo.ts")]
+#[ts(export_to = "v1/ClientInfo.ts")]
 pub struct ClientInfo {
     /// `name` field.
     pub name: String,
@@ -25,7 +25,7 @@ pub struct ClientInfo {
 /// Client-declared capabilities negotiated during initialize.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export_to = "v2/InitializeCapabilities.ts")]
+#[ts(export_to = "v1/InitializeCapabilities.ts")]
 pub struct InitializeCapabilities {
     /// Opt into receiving experimental API methods and fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -53,7 +53,7 @@ pub struct InitializeCapabilities {
 /// The `InitializeParams` wire type.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export_to = "v2/InitializeParams.ts")]
+#[ts(export_to = "v1/InitializeParams.ts")]
 pub struct InitializeParams {
     /// `capabilities` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,7 +65,7 @@ pub struct InitializeParams {
 /// The `InitializeResponse` wire type.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export_to = "v2/InitializeResponse.ts")]
+#[ts(export_to = "v1/InitializeResponse.ts")]
 pub struct InitializeResponse {
     /// Absolute path to the server's $CODEX_HOME directory.
     pub codex_home: AbsolutePath,

@@ -13,7 +13,7 @@ pub mod error_codes;
 pub mod initialize;
 pub mod jsonrpc;
 pub mod methods;
-// pub mod schema_export;
+pub mod schema_export;
 pub mod schema_support;
 pub mod v2;
 

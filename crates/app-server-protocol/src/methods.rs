@@ -128,6 +128,8 @@ pub struct MethodInfo {
     pub params_schema: fn(&mut SchemaGenerator) -> Schema,
     /// Adds the response definition to `gen` (requests only).
     pub response_schema: Option<fn(&mut SchemaGenerator) -> Schema>,
+    /// Adds the TypeScript of the params and response types (and their dependencies).
+    pub typescript: fn(&mut crate::schema_export::TypeScriptCollector),
 }
 
 /// Client methods that require `experimentalApi`.
@@ -264,6 +266,10 @@ macro_rules! client_requests {
                 response_type: Some(stringify!($response)),
                 params_schema: |gen| client_requests!(@schema gen, $shape, $params),
                 response_schema: Some(|gen| gen.subschema_for::<$response>()),
+                typescript: |ts| {
+                    ts.add::<client_requests!(@ty $shape, $params)>();
+                    ts.add::<$response>();
+                },
             },
         )*];
 
@@ -456,6 +462,7 @@ macro_rules! server_notifications {
                 response_type: None,
                 params_schema: |gen| gen.subschema_for::<$params>(),
                 response_schema: None,
+                typescript: |ts| ts.add::<$params>(),
             },
         )*];
 
@@ -567,6 +574,10 @@ macro_rules! server_requests {
                 response_type: Some(stringify!($response)),
                 params_schema: |gen| gen.subschema_for::<$params>(),
                 response_schema: Some(|gen| gen.subschema_for::<$response>()),
+                typescript: |ts| {
+                    ts.add::<$params>();
+                    ts.add::<$response>();
+                },
             },
         )*];
 
