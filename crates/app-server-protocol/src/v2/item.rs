@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::AbsolutePath;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;
@@ -497,4 +498,312 @@ pub enum WebSearchMode {
     /// `live`.
     #[serde(rename = "live")]
     Live,
+}
+
+/// A thread item and its recorded lifecycle times. The payload stays flat on the wire.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[serde(tag = "type")]
+#[ts(export_to = "v2/ThreadItem.ts")]
+pub enum ThreadItem {
+    /// `userMessage`.
+    #[serde(rename = "userMessage")]
+    UserMessage {
+        /// `clientId` field.
+        #[serde(rename = "clientId", default, skip_serializing_if = "Option::is_none")]
+        client_id: Option<String>,
+        /// `content` field.
+        content: Vec<UserInput>,
+        /// `id` field.
+        id: String,
+    },
+    /// `hookPrompt`.
+    #[serde(rename = "hookPrompt")]
+    HookPrompt {
+        /// `fragments` field.
+        fragments: Vec<serde_json::Value>,
+        /// `id` field.
+        id: String,
+    },
+    /// `agentMessage`.
+    #[serde(rename = "agentMessage")]
+    AgentMessage {
+        /// `id` field.
+        id: String,
+        /// `phase` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<MessagePhase>,
+        /// `text` field.
+        text: String,
+    },
+    /// `functionCallOutput`.
+    #[serde(rename = "functionCallOutput")]
+    FunctionCallOutput {
+        /// `id` field.
+        id: String,
+        /// `name` field.
+        name: String,
+        /// `namespace` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        namespace: Option<String>,
+        /// `output` field.
+        output: FunctionCallOutputBody,
+    },
+    /// EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text.
+    #[serde(rename = "plan")]
+    Plan {
+        /// `id` field.
+        id: String,
+        /// `text` field.
+        text: String,
+    },
+    /// `reasoning`.
+    #[serde(rename = "reasoning")]
+    Reasoning {
+        /// `content` field.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        content: Vec<String>,
+        /// `id` field.
+        id: String,
+        /// `summary` field.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        summary: Vec<String>,
+    },
+    /// `commandExecution`.
+    #[serde(rename = "commandExecution")]
+    CommandExecution {
+        /// The command's output, aggregated from stdout and stderr.
+        #[serde(rename = "aggregatedOutput", default, skip_serializing_if = "Option::is_none")]
+        aggregated_output: Option<String>,
+        /// The command to be executed.
+        command: String,
+        /// A best-effort parsing of the command to understand the action(s) it will perform. This returns a list of CommandAction objects because a single shell command may be composed of many commands piped together.
+        #[serde(rename = "commandActions")]
+        command_actions: Vec<CommandAction>,
+        /// The command's working directory.
+        cwd: String,
+        /// The duration of the command execution in milliseconds.
+        #[serde(rename = "durationMs", default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<i64>,
+        /// The command's exit code.
+        #[serde(rename = "exitCode", default, skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        /// `id` field.
+        id: String,
+        /// Trusted first-party plugin id when this command resolves to one plugin script.
+        #[serde(rename = "pluginId", default, skip_serializing_if = "Option::is_none")]
+        plugin_id: Option<String>,
+        /// Identifier for the underlying PTY process (when available).
+        #[serde(rename = "processId", default, skip_serializing_if = "Option::is_none")]
+        process_id: Option<String>,
+        /// Safe plugin-relative path when this command resolves to one plugin script.
+        #[serde(rename = "scriptPath", default, skip_serializing_if = "Option::is_none")]
+        script_path: Option<String>,
+        /// `source` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<CommandExecutionSource>,
+        /// `status` field.
+        status: CommandExecutionStatus,
+    },
+    /// `fileChange`.
+    #[serde(rename = "fileChange")]
+    FileChange {
+        /// `changes` field.
+        changes: Vec<FileUpdateChange>,
+        /// `id` field.
+        id: String,
+        /// `status` field.
+        status: PatchApplyStatus,
+    },
+    /// `mcpToolCall`.
+    #[serde(rename = "mcpToolCall")]
+    McpToolCall {
+        /// `arguments` field.
+        #[ts(type = "unknown")]
+        arguments: serde_json::Value,
+        /// The duration of the MCP tool call in milliseconds.
+        #[serde(rename = "durationMs", default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<i64>,
+        /// `error` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<McpToolCallError>,
+        /// `id` field.
+        id: String,
+        /// Legacy compatibility field; prefer `mcpAppUi.resourceUri` when available.
+        #[serde(rename = "mcpAppResourceUri", default, skip_serializing_if = "Option::is_none")]
+        mcp_app_resource_uri: Option<String>,
+        /// `pluginId` field.
+        #[serde(rename = "pluginId", default, skip_serializing_if = "Option::is_none")]
+        plugin_id: Option<String>,
+        /// `readOnlyHint` field.
+        #[serde(rename = "readOnlyHint", default, skip_serializing_if = "Option::is_none")]
+        read_only_hint: Option<bool>,
+        /// `result` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        result: Option<McpToolCallResult>,
+        /// `server` field.
+        server: String,
+        /// `status` field.
+        status: McpToolCallStatus,
+        /// `tool` field.
+        tool: String,
+    },
+    /// `dynamicToolCall`.
+    #[serde(rename = "dynamicToolCall")]
+    DynamicToolCall {
+        /// `arguments` field.
+        #[ts(type = "unknown")]
+        arguments: serde_json::Value,
+        /// `contentItems` field.
+        #[serde(rename = "contentItems", default, skip_serializing_if = "Option::is_none")]
+        content_items: Option<Vec<DynamicToolCallOutputContentItem>>,
+        /// The duration of the dynamic tool call in milliseconds.
+        #[serde(rename = "durationMs", default, skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<i64>,
+        /// `id` field.
+        id: String,
+        /// `namespace` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        namespace: Option<String>,
+        /// `status` field.
+        status: DynamicToolCallStatus,
+        /// `success` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        success: Option<bool>,
+        /// `tool` field.
+        tool: String,
+    },
+    /// `collabAgentToolCall`.
+    #[serde(rename = "collabAgentToolCall")]
+    CollabAgentToolCall {
+        /// Last known status of the target agents, when available.
+        #[serde(rename = "agentsStates")]
+        agents_states: std::collections::BTreeMap<String, serde_json::Value>,
+        /// Unique identifier for this collab tool call.
+        id: String,
+        /// Model requested for the spawned agent, when applicable.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+        /// Prompt text sent as part of the collab tool call, when available.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prompt: Option<String>,
+        /// Reasoning effort requested for the spawned agent, when applicable.
+        #[serde(rename = "reasoningEffort", default, skip_serializing_if = "Option::is_none")]
+        reasoning_effort: Option<String>,
+        /// Thread ID of the receiving agent, when applicable. In case of spawn operation, this corresponds to the newly spawned agent.
+        #[serde(rename = "receiverThreadIds")]
+        receiver_thread_ids: Vec<String>,
+        /// Thread ID of the agent issuing the collab request.
+        #[serde(rename = "senderThreadId")]
+        sender_thread_id: String,
+        /// Current status of the collab tool call.
+        #[ts(type = "unknown")]
+        status: serde_json::Value,
+        /// Name of the collab tool that was invoked.
+        #[ts(type = "unknown")]
+        tool: serde_json::Value,
+    },
+    /// `subAgentActivity`.
+    #[serde(rename = "subAgentActivity")]
+    SubAgentActivity {
+        /// `agentPath` field.
+        #[serde(rename = "agentPath")]
+        agent_path: String,
+        /// `agentThreadId` field.
+        #[serde(rename = "agentThreadId")]
+        agent_thread_id: String,
+        /// `id` field.
+        id: String,
+        /// `kind` field.
+        #[ts(type = "unknown")]
+        kind: serde_json::Value,
+        /// Resolved model at sub-agent creation; absent from older records and other activities.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model: Option<String>,
+        /// Resolved reasoning effort at sub-agent creation, when known.
+        #[serde(rename = "reasoningEffort", default, skip_serializing_if = "Option::is_none")]
+        reasoning_effort: Option<String>,
+    },
+    /// `webSearch`.
+    #[serde(rename = "webSearch")]
+    WebSearch {
+        /// `action` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        action: Option<WebSearchAction>,
+        /// `id` field.
+        id: String,
+        /// `query` field.
+        query: String,
+        /// Structured search results returned out-of-band by standalone web search.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        results: Option<Vec<serde_json::Value>>,
+    },
+    /// `imageView`.
+    #[serde(rename = "imageView")]
+    ImageView {
+        /// `id` field.
+        id: String,
+        /// `path` field.
+        path: String,
+    },
+    /// Display item emitted by the interruptible `clock.sleep` tool.
+    #[serde(rename = "sleep")]
+    Sleep {
+        /// `durationMs` field.
+        #[serde(rename = "durationMs")]
+        duration_ms: u64,
+        /// `id` field.
+        id: String,
+    },
+    /// Either inline generated-image data or its durable attachment-store identity.
+    #[serde(rename = "imageGeneration")]
+    ImageGeneration {
+        /// Image generation identifier for the generated image, when provided by the image backend.
+        #[serde(rename = "generationId", default, skip_serializing_if = "Option::is_none")]
+        generation_id: Option<String>,
+        /// `id` field.
+        id: String,
+        /// `revisedPrompt` field.
+        #[serde(rename = "revisedPrompt", default, skip_serializing_if = "Option::is_none")]
+        revised_prompt: Option<String>,
+        /// `savedPath` field.
+        #[serde(rename = "savedPath", default, skip_serializing_if = "Option::is_none")]
+        saved_path: Option<AbsolutePath>,
+        /// `status` field.
+        status: String,
+        /// `transparentBackground` field.
+        #[serde(
+            rename = "transparentBackground",
+            default,
+            skip_serializing_if = "Option::is_none"
+        )]
+        transparent_background: Option<bool>,
+        /// `fileId` field.
+        #[serde(rename = "fileId", default, skip_serializing_if = "Option::is_none")]
+        file_id: Option<String>,
+        /// `result` field.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        result: Option<String>,
+    },
+    /// `enteredReviewMode`.
+    #[serde(rename = "enteredReviewMode")]
+    EnteredReviewMode {
+        /// `id` field.
+        id: String,
+        /// `review` field.
+        review: String,
+    },
+    /// `exitedReviewMode`.
+    #[serde(rename = "exitedReviewMode")]
+    ExitedReviewMode {
+        /// `id` field.
+        id: String,
+        /// `review` field.
+        review: String,
+    },
+    /// `contextCompaction`.
+    #[serde(rename = "contextCompaction")]
+    ContextCompaction {
+        /// `id` field.
+        id: String,
+    },
 }

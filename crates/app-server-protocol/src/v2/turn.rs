@@ -486,3 +486,17 @@ pub enum UserInput {
         path: String,
     },
 }
+
+/// The `ThreadTokenUsage` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/ThreadTokenUsage.ts")]
+pub struct ThreadTokenUsage {
+    /// `last` field.
+    pub last: TokenUsageBreakdown,
+    /// `modelContextWindow` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_context_window: Option<i64>,
+    /// `total` field.
+    pub total: TokenUsageBreakdown,
+}
