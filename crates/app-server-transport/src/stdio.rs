@@ -210,20 +210,33 @@ async fn write_lines<W: AsyncWrite + Unpin>(
         acks.extend(ack);
         let mut line = message.to_json_string();
         line.push('\n');
-        let mut result = writer.write_all(line.as_bytes()).await;
-        if result.is_ok() && outbound.is_empty() {
-            result = writer.flush().await;
-            if result.is_ok() {
-                resolve_acks(&mut acks, connection_id, Ok(()));
+        let write = async {
+            writer.write_all(line.as_bytes()).await?;
+            if outbound.is_empty() {
+                writer.flush().await?;
+            }
+            Ok::<bool, io::Error>(outbound.is_empty())
+        };
+        // A reader that stopped reading must not pin this loop once cancelled.
+        let result = tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            result = write => result,
+        };
+        match result {
+            Ok(true) => resolve_acks(&mut acks, connection_id, Ok(())),
+            Ok(false) => {}
+            Err(err) => {
+                resolve_acks(&mut acks, connection_id, Err(&err.to_string()));
+                cancel.cancel();
+                return Err(TransportError::WriteFailed { connection_id, reason: err.to_string() });
             }
         }
-        if let Err(err) = result {
-            resolve_acks(&mut acks, connection_id, Err(&err.to_string()));
-            cancel.cancel();
-            return Err(TransportError::WriteFailed { connection_id, reason: err.to_string() });
-        }
     }
-    if writer.flush().await.is_ok() {
+    let flushed = tokio::select! {
+        () = cancel.cancelled() => false,
+        result = writer.flush() => result.is_ok(),
+    };
+    if flushed {
         resolve_acks(&mut acks, connection_id, Ok(()));
     }
     Ok(())

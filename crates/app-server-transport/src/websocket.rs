@@ -52,6 +52,9 @@ use crate::control_socket::BoundControlSocket;
 use crate::error::TransportError;
 use crate::stdio::classify_line;
 
+/// How long a closing connection may spend flushing and sending its close frame.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Set by the server once it is ready; `GET /readyz` answers 200 only after that.
 #[derive(Clone, Debug, Default)]
 pub struct ReadinessFlag(Arc<AtomicBool>);
@@ -296,27 +299,39 @@ where
         let Some(OutboundMessage { message, ack }) = next else { break };
         acks.extend(ack);
         let frame = Message::Text(message.to_json_string().into());
-        let mut result = sink.feed(frame).await;
-        if result.is_ok() && outbound.is_empty() {
-            result = sink.flush().await;
-            if result.is_ok() {
-                resolve_acks(&mut acks, connection_id, Ok(()));
+        let write = async {
+            sink.feed(frame).await?;
+            if outbound.is_empty() {
+                sink.flush().await?;
+            }
+            Ok::<bool, K::Error>(outbound.is_empty())
+        };
+        // A client that stopped reading must not pin this loop once cancelled.
+        let result = tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            result = write => result,
+        };
+        match result {
+            Ok(true) => resolve_acks(&mut acks, connection_id, Ok(())),
+            Ok(false) => {}
+            Err(err) => {
+                let reason = err.to_string();
+                resolve_acks(&mut acks, connection_id, Err(&reason));
+                cancel.cancel();
+                return Err(TransportError::WriteFailed { connection_id, reason });
             }
         }
-        if let Err(err) = result {
-            let reason = err.to_string();
-            resolve_acks(&mut acks, connection_id, Err(&reason));
-            cancel.cancel();
-            return Err(TransportError::WriteFailed { connection_id, reason });
-        }
     }
-    if sink.flush().await.is_ok() {
-        resolve_acks(&mut acks, connection_id, Ok(()));
-    }
-    // Best effort: the peer may already have closed.
+    // Best effort, bounded: the peer may already have closed or stopped reading.
     let close = CloseFrame { code: axum::extract::ws::close_code::NORMAL, reason: "".into() };
-    let _ = sink.send(Message::Close(Some(close))).await;
-    let _ = sink.close().await;
+    let goodbye = async {
+        if sink.flush().await.is_ok() {
+            resolve_acks(&mut acks, connection_id, Ok(()));
+        }
+        let _ = sink.send(Message::Close(Some(close))).await;
+        let _ = sink.close().await;
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, goodbye).await;
     Ok(())
 }
 
@@ -331,13 +346,14 @@ mod tests {
     use super::*;
 
     /// An in-memory websocket: frames in through one channel, out through another.
-    fn in_memory_socket() -> (
-        futures::channel::mpsc::UnboundedSender<Result<Message, Infallible>>,
-        futures::channel::mpsc::UnboundedReceiver<Message>,
-        impl Stream<Item = Result<Message, Infallible>>
-            + Sink<Message, Error = futures::channel::mpsc::SendError>
-            + Unpin,
-    ) {
+    type ClientTx = futures::channel::mpsc::UnboundedSender<Result<Message, Infallible>>;
+    type ClientRx = futures::channel::mpsc::UnboundedReceiver<Message>;
+    type ServerSide = Duplex<
+        futures::channel::mpsc::UnboundedReceiver<Result<Message, Infallible>>,
+        futures::channel::mpsc::UnboundedSender<Message>,
+    >;
+
+    fn in_memory_socket() -> (ClientTx, ClientRx, ServerSide) {
         let (client_tx, server_rx) = futures::channel::mpsc::unbounded();
         let (server_tx, client_rx) = futures::channel::mpsc::unbounded();
         (client_tx, client_rx, Duplex { rx: server_rx, tx: server_tx })
