@@ -173,6 +173,18 @@ async fn proxy_round_trips_through_a_running_server() {
     let status = tokio::time::timeout(WAIT, proxy.wait()).await.unwrap().unwrap();
     assert!(status.success());
 
+    // Input that ends right after the requests still gets every answer.
+    let mut proxy = codex(home.path()).args(["app-server", "proxy"]).spawn().unwrap();
+    let mut stdin = proxy.stdin.take().unwrap();
+    let requests: String =
+        (0..20).map(|id| format!("{{\"id\":{id},\"method\":\"initialize\"}}\n")).collect();
+    stdin.write_all(requests.as_bytes()).await.unwrap();
+    drop(stdin);
+    let output = tokio::time::timeout(WAIT, proxy.wait_with_output()).await.unwrap().unwrap();
+    assert!(output.status.success());
+    let answered = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(answered.lines().count(), 20, "{answered}");
+
     server.terminate().await;
     server.exit().await;
 }

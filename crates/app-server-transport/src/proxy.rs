@@ -4,7 +4,10 @@
 
 use std::path::Path;
 
+use std::collections::HashSet;
+
 use codex_app_server_protocol::JsonRpcMessage;
+use codex_app_server_protocol::RequestId;
 use futures::SinkExt;
 use futures::StreamExt;
 use tokio::io::AsyncRead;
@@ -20,19 +23,38 @@ use crate::stdio::line_too_long_error;
 use crate::stdio::InboundLine;
 use crate::stdio::LineDecoder;
 
-/// Which side ended the proxy session.
+/// Where the proxy session is in its shutdown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ProxyState {
     /// Both directions open.
     Open,
-    /// Input ended; a close frame was sent, waiting for the server to close.
-    InputClosed,
+    /// Input ended; waiting for the answers to requests already forwarded.
+    Draining,
+    /// A close frame was sent; waiting for the server to close.
+    Closing,
+}
+
+/// The request id of a forwarded line, if it is a request.
+fn request_id(line: &[u8]) -> Option<RequestId> {
+    match JsonRpcMessage::parse(line) {
+        Ok(JsonRpcMessage::Request(request)) => Some(request.id),
+        _ => None,
+    }
+}
+
+/// The id a server frame answers, if it is a response or error.
+fn answered_id(text: &str) -> Option<RequestId> {
+    match JsonRpcMessage::parse_str(text) {
+        Ok(JsonRpcMessage::Response(response)) => Some(response.id),
+        Ok(JsonRpcMessage::Error(error)) => error.id,
+        _ => None,
+    }
 }
 
 /// Pipes lines from `input` to the control socket at `socket_path` and frames back to `output`.
 ///
-/// Returns when the server closes the connection (after `input` ended, or on
-/// its own). Lines over `config.max_line_bytes` are answered locally with an
+/// When `input` ends, waits for the answers to the requests already forwarded,
+/// then closes; returns when the server closes the connection. Lines over `config.max_line_bytes` are answered locally with an
 /// error line and not forwarded.
 pub async fn run_proxy<R, W>(
     socket_path: &Path,
@@ -50,16 +72,14 @@ where
     let mut lines = FramedRead::new(input, LineDecoder::new(config.max_line_bytes));
     let mut output = output;
     let mut state = ProxyState::Open;
+    let mut pending: HashSet<RequestId> = HashSet::new();
     let websocket_error =
         |err: tokio_tungstenite::tungstenite::Error| TransportError::Websocket(err.to_string());
     let write_error = |err| TransportError::io("writing to the proxy output", err);
     loop {
         tokio::select! {
             line = lines.next(), if state == ProxyState::Open => match line {
-                None => {
-                    state = ProxyState::InputClosed;
-                    sink.send(Message::Close(None)).await.map_err(websocket_error)?;
-                }
+                None => state = ProxyState::Draining,
                 Some(Err(err)) => return Err(TransportError::io("reading the proxy input", err)),
                 Some(Ok(InboundLine::TooLong)) => {
                     let reply = JsonRpcMessage::from(line_too_long_error(config.max_line_bytes));
@@ -73,6 +93,7 @@ where
                     if line.iter().all(u8::is_ascii_whitespace) {
                         continue;
                     }
+                    pending.extend(request_id(line));
                     let text = String::from_utf8_lossy(line).into_owned();
                     sink.send(Message::Text(text.into())).await.map_err(websocket_error)?;
                 }
@@ -81,12 +102,19 @@ where
                 None | Some(Ok(Message::Close(_))) => break,
                 Some(Err(err)) => return Err(websocket_error(err)),
                 Some(Ok(Message::Text(text))) => {
+                    if let Some(id) = answered_id(text.as_str()) {
+                        pending.remove(&id);
+                    }
                     output.write_all(text.as_bytes()).await.map_err(write_error)?;
                     output.write_all(b"\n").await.map_err(write_error)?;
                     output.flush().await.map_err(write_error)?;
                 }
                 Some(Ok(_)) => {}
             },
+        }
+        if state == ProxyState::Draining && pending.is_empty() {
+            state = ProxyState::Closing;
+            sink.send(Message::Close(None)).await.map_err(websocket_error)?;
         }
     }
     output.flush().await.map_err(write_error)
