@@ -182,7 +182,9 @@ impl From<ChatUsage> for TokenUsage {
             input_tokens: usage.prompt_tokens,
             cached_input_tokens: usage.prompt_tokens_details.map_or(0, |d| d.cached_tokens),
             output_tokens: usage.completion_tokens,
-            reasoning_output_tokens: usage.completion_tokens_details.map_or(0, |d| d.reasoning_tokens),
+            reasoning_output_tokens: usage
+                .completion_tokens_details
+                .map_or(0, |d| d.reasoning_tokens),
             total_tokens: usage.total_tokens,
         }
     }
@@ -260,11 +262,12 @@ impl ChatDecoder {
             });
             return Ok(DecodeFlow::Finished);
         }
-        let chunk: Chunk = serde_json::from_str(data).map_err(|error| ModelError::InvalidEvent {
-            provider: self.provider.clone(),
-            event: "chat.completion.chunk".to_string(),
-            message: error.to_string(),
-        })?;
+        let chunk: Chunk =
+            serde_json::from_str(data).map_err(|error| ModelError::InvalidEvent {
+                provider: self.provider.clone(),
+                event: "chat.completion.chunk".to_string(),
+                message: error.to_string(),
+            })?;
         if let Some(error) = chunk.error {
             return Err(error.into_model_error(&self.provider));
         }
@@ -436,7 +439,10 @@ mod tests {
     fn error_chunk_fails() {
         let mut decoder = ChatDecoder::new("test");
         let err = decoder
-            .decode(r#"{"error":{"message":"overloaded","type":"server_error"}}"#, &mut VecDeque::new())
+            .decode(
+                r#"{"error":{"message":"overloaded","type":"server_error"}}"#,
+                &mut VecDeque::new(),
+            )
             .unwrap_err();
         assert!(err.to_string().contains("overloaded"), "{err}");
     }

@@ -125,8 +125,7 @@ impl ModelClient {
                 Decoder::Chat(ChatDecoder::new(display_name(&self.provider))),
             ),
         };
-        let response =
-            self.send(Method::POST, path, Some(&body), &request.model, &cancel).await?;
+        let response = self.send(Method::POST, path, Some(&body), &request.model, &cancel).await?;
         let events = response.bytes_stream().eventsource();
         Ok(ModelStream::new(
             events,

@@ -68,7 +68,9 @@ pub enum ModelError {
     },
 
     /// The provider failed (HTTP 5xx) on every attempt.
-    #[error("model provider `{provider}` failed with HTTP {status} after {attempts} attempts: {body}")]
+    #[error(
+        "model provider `{provider}` failed with HTTP {status} after {attempts} attempts: {body}"
+    )]
     ServerError {
         /// Provider id.
         provider: String,
@@ -81,7 +83,9 @@ pub enum ModelError {
     },
 
     /// The provider refused the request with another 4xx status (not retried).
-    #[error("model provider `{provider}` rejected the request to {url} with HTTP {status}: {body}")]
+    #[error(
+        "model provider `{provider}` rejected the request to {url} with HTTP {status}: {body}"
+    )]
     BadRequest {
         /// Provider id.
         provider: String,
@@ -94,7 +98,9 @@ pub enum ModelError {
     },
 
     /// The provider could not be reached (connect error or timeout) on every attempt.
-    #[error("could not reach model provider `{provider}` at {url} after {attempts} attempts: {message}")]
+    #[error(
+        "could not reach model provider `{provider}` at {url} after {attempts} attempts: {message}"
+    )]
     Connect {
         /// Provider id.
         provider: String,

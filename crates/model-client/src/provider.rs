@@ -167,9 +167,7 @@ pub fn built_in_providers() -> BTreeMap<String, ProviderConfig> {
 
 /// Built-in providers merged with the user's `[model_providers]` table; the user's entries win
 /// on equal ids, and an entry without `name` is named after its id.
-pub fn merge_providers(
-    user: BTreeMap<String, ProviderConfig>,
-) -> BTreeMap<String, ProviderConfig> {
+pub fn merge_providers(user: BTreeMap<String, ProviderConfig>) -> BTreeMap<String, ProviderConfig> {
     let mut providers = built_in_providers();
     for (id, mut provider) in user {
         if provider.name.is_empty() {
@@ -189,7 +187,10 @@ mod tests {
         let mut provider = ProviderConfig::new("x", "http://h/v1/", WireApi::Chat);
         assert_eq!(provider.endpoint_url("chat/completions"), "http://h/v1/chat/completions");
         provider.query_params.insert("api-version".into(), "2025-04-01".into());
-        assert_eq!(provider.endpoint_url("responses"), "http://h/v1/responses?api-version=2025-04-01");
+        assert_eq!(
+            provider.endpoint_url("responses"),
+            "http://h/v1/responses?api-version=2025-04-01"
+        );
     }
 
     #[test]

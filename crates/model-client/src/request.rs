@@ -134,12 +134,7 @@ impl FunctionTool {
         description: impl Into<String>,
         parameters: serde_json::Value,
     ) -> Self {
-        Self {
-            name: name.into(),
-            description: description.into(),
-            parameters,
-            strict: false,
-        }
+        Self { name: name.into(), description: description.into(), parameters, strict: false }
     }
 }
 

@@ -77,8 +77,10 @@ fn input_item_json(item: &InputItem) -> Value {
             "content": [{ "type": "output_text", "text": text }],
         }),
         InputItem::Reasoning { id, summary, encrypted_content } => {
-            let summary: Vec<Value> =
-                summary.iter().map(|text| json!({ "type": "summary_text", "text": text })).collect();
+            let summary: Vec<Value> = summary
+                .iter()
+                .map(|text| json!({ "type": "summary_text", "text": text }))
+                .collect();
             let mut value = json!({ "type": "reasoning", "summary": summary });
             if let Some(id) = id {
                 value["id"] = json!(id);
@@ -505,7 +507,12 @@ mod tests {
             "response.output_item.added",
             r#"{"type":"response.output_item.added","item":{"type":"web_search_call","id":"ws"}}"#,
         )]);
-        assert_eq!(events[0], ModelEvent::OutputItemAdded(OutputItem::Other(json!({"type":"web_search_call","id":"ws"}))));
+        assert_eq!(
+            events[0],
+            ModelEvent::OutputItemAdded(OutputItem::Other(
+                json!({"type":"web_search_call","id":"ws"})
+            ))
+        );
         assert_eq!(
             match &events[0] {
                 ModelEvent::OutputItemAdded(item) => item.id(),

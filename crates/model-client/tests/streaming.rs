@@ -45,7 +45,10 @@ fn hello_request() -> ModelRequest {
 }
 
 /// Reads a stream to its end, returning the events and the error that ended it, if any.
-async fn drain(client: &ModelClient, request: &ModelRequest) -> (Vec<ModelEvent>, Option<ModelError>) {
+async fn drain(
+    client: &ModelClient,
+    request: &ModelRequest,
+) -> (Vec<ModelEvent>, Option<ModelError>) {
     let mut stream = client.stream(request).await.expect("stream should start");
     let mut events = Vec::new();
     while let Some(item) = stream.next().await {
@@ -166,7 +169,9 @@ async fn reasoning_summary_and_text_stream_on_responses_api() {
             encrypted_content: Some("mock-encrypted".into()),
         }
     );
-    assert!(matches!(&items[1], OutputItem::Reasoning { content, .. } if content == &["raw thoughts"]));
+    assert!(
+        matches!(&items[1], OutputItem::Reasoning { content, .. } if content == &["raw thoughts"])
+    );
     assert!(matches!(&items[2], OutputItem::Message { text, .. } if text == "Done"));
 }
 
@@ -174,8 +179,13 @@ async fn reasoning_summary_and_text_stream_on_responses_api() {
 async fn reasoning_content_streams_on_chat_api() {
     let mock = MockProvider::start().await;
     mock.push(Script::reasoning_text(["let me ", "think"]).and_text_deltas(["42"]));
-    let response =
-        client(&mock, WireApi::Chat).stream(&hello_request()).await.unwrap().collect_response().await.unwrap();
+    let response = client(&mock, WireApi::Chat)
+        .stream(&hello_request())
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
     assert!(matches!(
         &response.items[0],
         OutputItem::Reasoning { content, .. } if content == &["let me think"]
@@ -194,17 +204,20 @@ async fn function_call_arguments_are_assembled_on_both_wires() {
                 .and_function_call("call_1", "shell", args_one.clone())
                 .and_function_call("call_2", "shell", args_two.clone()),
         );
-        let response =
-            client(&mock, wire).stream(&hello_request()).await.unwrap().collect_response().await.unwrap();
+        let response = client(&mock, wire)
+            .stream(&hello_request())
+            .await
+            .unwrap()
+            .collect_response()
+            .await
+            .unwrap();
         let calls: Vec<(String, String, Value)> = response
             .items
             .iter()
             .filter_map(|item| match item {
-                OutputItem::FunctionCall { call_id, name, arguments, .. } => Some((
-                    call_id.clone(),
-                    name.clone(),
-                    serde_json::from_str(arguments).unwrap(),
-                )),
+                OutputItem::FunctionCall { call_id, name, arguments, .. } => {
+                    Some((call_id.clone(), name.clone(), serde_json::from_str(arguments).unwrap()))
+                }
                 _ => None,
             })
             .collect();
@@ -267,7 +280,8 @@ async fn rate_limit_after_all_retries_says_rate_limited() {
         ModelError::RateLimited {
             provider: "mock".into(),
             attempts: 3,
-            body: r#"{"error":{"message":"Rate limit reached","type":"rate_limit_exceeded"}}"#.into()
+            body: r#"{"error":{"message":"Rate limit reached","type":"rate_limit_exceeded"}}"#
+                .into()
         }
     );
     assert!(error.to_string().contains("rate limiting"), "{error}");
@@ -359,7 +373,10 @@ async fn idle_stream_times_out_and_closes_the_connection() {
     assert_eq!(text_of(&events), "hello");
     assert_eq!(
         error,
-        Some(ModelError::IdleTimeout { provider: "mock".into(), timeout: Duration::from_millis(300) })
+        Some(ModelError::IdleTimeout {
+            provider: "mock".into(),
+            timeout: Duration::from_millis(300)
+        })
     );
     assert!(error.unwrap().to_string().contains("stream_idle_timeout_ms"));
     // The mock only records an outcome for a hanging stream once the client has gone.
@@ -369,7 +386,9 @@ async fn idle_stream_times_out_and_closes_the_connection() {
 #[tokio::test]
 async fn provider_reported_failures_are_errors() {
     let mock = MockProvider::start().await;
-    mock.push(Script::text_deltas(["so far"]).and_fail("context_length_exceeded", "Input too long"));
+    mock.push(
+        Script::text_deltas(["so far"]).and_fail("context_length_exceeded", "Input too long"),
+    );
     let (events, error) = drain(&client(&mock, WireApi::Responses), &hello_request()).await;
     assert_eq!(text_of(&events), "so far");
     let error = error.unwrap();
@@ -415,7 +434,8 @@ async fn missing_api_key_fails_before_any_request() {
 
     // The default lookup reads the real process environment (this variable is never set).
     let env_client = ModelClient::new(
-        provider(mock.base_url(), WireApi::Responses).with_env_key("CODEX_TEST_SURELY_UNSET_KEY_4711"),
+        provider(mock.base_url(), WireApi::Responses)
+            .with_env_key("CODEX_TEST_SURELY_UNSET_KEY_4711"),
     )
     .unwrap();
     let error = env_client.stream(&hello_request()).await.unwrap_err();

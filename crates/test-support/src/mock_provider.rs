@@ -287,7 +287,9 @@ async fn handle(
                 WireFormat::Responses => {
                     responses_frames(&steps, &ending, &response_id, &model, script.usage)
                 }
-                WireFormat::Chat => chat_frames(&steps, &ending, &response_id, &model, script.usage),
+                WireFormat::Chat => {
+                    chat_frames(&steps, &ending, &response_id, &model, script.usage)
+                }
             };
             state.set_outcome(index, ServeOutcome::Streaming);
             let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(1);
@@ -362,7 +364,8 @@ fn plain(status: u16, body: String, extra_headers: &[(String, String)]) -> Respo
         "text/plain; charset=utf-8"
     };
     let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static(content_type));
     for (name, value) in extra_headers {

@@ -248,7 +248,8 @@ pub(crate) fn chat_frames(
             frames.push(Frame::Data("data: [DONE]\n\n".to_string()));
         }
         Ending::Fail { code, message } => {
-            let error = json!({"error": {"message": message, "type": "server_error", "code": code}});
+            let error =
+                json!({"error": {"message": message, "type": "server_error", "code": code}});
             frames.push(Frame::Data(format!("data: {error}\n\n")));
         }
         Ending::Disconnect | Ending::EndWithoutCompletion | Ending::Hang => {}

@@ -157,8 +157,11 @@ impl Script {
 
     /// HTTP 429 with `Retry-After: <secs>`.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
-        Self::status(429, r#"{"error":{"message":"Rate limit reached","type":"rate_limit_exceeded"}}"#)
-            .with_header("retry-after", retry_after_secs.to_string())
+        Self::status(
+            429,
+            r#"{"error":{"message":"Rate limit reached","type":"rate_limit_exceeded"}}"#,
+        )
+        .with_header("retry-after", retry_after_secs.to_string())
     }
 
     /// A stream that fails with `response.failed` (Responses) / an error chunk (Chat).
