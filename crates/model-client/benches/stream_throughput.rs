@@ -15,6 +15,11 @@ use futures::StreamExt;
 const DELTAS: usize = 20_000;
 const ROUNDS: usize = 9;
 
+/// The benchmark stream; a fixed response id keeps every copy byte-identical.
+fn script() -> Script {
+    Script::numbered_text(DELTAS).with_response_id("resp_bench")
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -59,27 +64,24 @@ fn main() {
         .expect("runtime");
     runtime.block_on(async {
         let mock = MockProvider::start().await;
-        let client = ModelClient::new(ProviderConfig::new(
-            "bench",
-            mock.base_url(),
-            WireApi::Responses,
-        ))
-        .expect("client");
+        let client =
+            ModelClient::new(ProviderConfig::new("bench", mock.base_url(), WireApi::Responses))
+                .expect("client");
         let request = ModelRequest::new("bench", "").push(InputItem::user("go"));
         let http = reqwest::Client::new();
         let url = format!("{}/responses", mock.base_url());
 
         // Warm-up (connection pool, allocator), then alternate to share any drift.
-        mock.push(Script::numbered_text(DELTAS));
-        mock.push(Script::numbered_text(DELTAS));
+        mock.push(script());
+        mock.push(script());
         let _ = parsed_run(&client, &request).await;
         let (_, stream_bytes) = raw_run(&http, &url).await;
 
         let mut parsed = Vec::new();
         let mut raw = Vec::new();
         for _ in 0..ROUNDS {
-            mock.push(Script::numbered_text(DELTAS));
-            mock.push(Script::numbered_text(DELTAS));
+            mock.push(script());
+            mock.push(script());
             let (elapsed, deltas) = parsed_run(&client, &request).await;
             assert_eq!(deltas, DELTAS);
             parsed.push(elapsed);
@@ -91,7 +93,9 @@ fn main() {
         let raw = median(raw);
         let per_sec = |d: Duration| DELTAS as f64 / d.as_secs_f64();
         let mib = stream_bytes as f64 / (1024.0 * 1024.0);
-        println!("stream: {DELTAS} deltas, {stream_bytes} bytes ({mib:.2} MiB), median of {ROUNDS}");
+        println!(
+            "stream: {DELTAS} deltas, {stream_bytes} bytes ({mib:.2} MiB), median of {ROUNDS}"
+        );
         println!(
             "parsed (ModelClient -> ModelEvent): {:>8.1} ms  {:>10.0} deltas/s  {:>7.1} MiB/s",
             parsed.as_secs_f64() * 1e3,

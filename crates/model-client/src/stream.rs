@@ -9,12 +9,16 @@ use std::time::Duration;
 
 use eventsource_stream::{Event, EventStreamError};
 use futures::{Stream, StreamExt};
-use tokio_util::sync::CancellationToken;
+use tokio::time::{Instant, Sleep};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use crate::chat_api::ChatDecoder;
 use crate::error::ModelError;
 use crate::event::{ModelEvent, OutputItem, TokenUsage};
 use crate::responses_api::ResponsesDecoder;
+
+/// Cap on the idle timeout so deadline arithmetic cannot overflow (about 30 years).
+const LONGEST_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// What a decoder says after an SSE event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +63,25 @@ enum Phase {
 
 type SseStream<E> = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<E>>> + Send>>;
 
+/// What woke a stream waiting for its next SSE event.
+enum Wake<T> {
+    /// The cancellation token fired.
+    Cancelled,
+    /// The idle timer fired (possibly stale: events may have arrived since it was armed).
+    IdleTimer,
+    /// The SSE stream produced an item or ended.
+    Event(Option<T>),
+}
+
 struct StreamState<E> {
     events: Option<SseStream<E>>,
+    cancelled: Pin<Box<WaitForCancellationFutureOwned>>,
+    idle_timer: Pin<Box<Sleep>>,
+    last_event: Instant,
     decoder: Decoder,
     queued: VecDeque<ModelEvent>,
     phase: Phase,
     idle_timeout: Duration,
-    cancel: CancellationToken,
     provider: String,
 }
 
@@ -84,23 +100,40 @@ impl<E: std::fmt::Display> StreamState<E> {
                 self.phase = Phase::Done;
                 return None;
             };
-            let next = tokio::select! {
+            let wake = tokio::select! {
                 biased;
-                () = self.cancel.cancelled() => {
+                () = &mut self.cancelled => Wake::Cancelled,
+                () = &mut self.idle_timer => Wake::IdleTimer,
+                next = events.next() => Wake::Event(next),
+            };
+            let next = match wake {
+                Wake::Cancelled => {
                     self.finish(Some(ModelError::Cancelled));
                     continue;
                 }
-                next = tokio::time::timeout(self.idle_timeout, events.next()) => next,
+                Wake::IdleTimer => {
+                    // The timer is only re-armed lazily, when it fires, to keep per-event cost low.
+                    let deadline = self.last_event + self.idle_timeout;
+                    if Instant::now() >= deadline {
+                        self.finish(Some(ModelError::IdleTimeout {
+                            provider: self.provider.clone(),
+                            timeout: self.idle_timeout,
+                        }));
+                    } else {
+                        self.idle_timer.as_mut().reset(deadline);
+                    }
+                    continue;
+                }
+                Wake::Event(next) => {
+                    self.last_event = Instant::now();
+                    next
+                }
             };
             match next {
-                Err(_elapsed) => self.finish(Some(ModelError::IdleTimeout {
-                    provider: self.provider.clone(),
-                    timeout: self.idle_timeout,
-                })),
-                Ok(None) => {
+                None => {
                     self.finish(Some(ModelError::Disconnected { provider: self.provider.clone() }))
                 }
-                Ok(Some(Err(error))) => {
+                Some(Err(error)) => {
                     let error = match error {
                         EventStreamError::Transport(error) => ModelError::Transport {
                             provider: self.provider.clone(),
@@ -114,7 +147,7 @@ impl<E: std::fmt::Display> StreamState<E> {
                     };
                     self.finish(Some(error));
                 }
-                Ok(Some(Ok(event))) => match self.decoder.decode(&event, &mut self.queued) {
+                Some(Ok(event)) => match self.decoder.decode(&event, &mut self.queued) {
                     Ok(DecodeFlow::Continue) => {}
                     Ok(DecodeFlow::Finished) => self.finish(None),
                     Err(error) => self.finish(Some(error)),
@@ -151,13 +184,17 @@ impl ModelStream {
     where
         E: std::fmt::Display + Send + 'static,
     {
+        let idle_timeout = idle_timeout.min(LONGEST_IDLE_TIMEOUT);
+        let now = Instant::now();
         let state = StreamState {
             events: Some(Box::pin(events)),
+            cancelled: Box::pin(cancel.cancelled_owned()),
+            idle_timer: Box::pin(tokio::time::sleep_until(now + idle_timeout)),
+            last_event: now,
             decoder,
             queued: VecDeque::new(),
             phase: Phase::Reading,
             idle_timeout,
-            cancel,
             provider: provider.clone(),
         };
         let inner = futures::stream::unfold(state, |mut state| async move {

@@ -262,6 +262,7 @@ async fn rate_limit_then_success_is_retried() {
         .await
         .unwrap();
     assert_eq!(response.text(), "finally");
+    assert_eq!(mock.wait_for_outcome(2).await, ServeOutcome::Finished);
     let requests = mock.requests();
     assert_eq!(requests.len(), 3);
     assert!(requests.iter().all(|r| r.body == requests[0].body), "retries resend the same body");
@@ -358,6 +359,7 @@ async fn mid_stream_disconnect_is_an_error_on_both_wires() {
         let (events, error) = drain(&client, &hello_request()).await;
         assert_eq!(text_of(&events), "partial");
         assert_eq!(error, Some(ModelError::Disconnected { provider: "mock".into() }), "{wire:?}");
+        assert_eq!(mock.wait_for_outcome(1).await, ServeOutcome::Finished);
         assert!(error.unwrap().to_string().contains("ended before the response completed"));
         assert_eq!(mock.request_count(), 2, "no retry once streaming began");
     }
@@ -379,8 +381,20 @@ async fn idle_stream_times_out_and_closes_the_connection() {
         })
     );
     assert!(error.unwrap().to_string().contains("stream_idle_timeout_ms"));
-    // The mock only records an outcome for a hanging stream once the client has gone.
-    assert_eq!(mock.wait_for_outcome(0).await, ServeOutcome::Finished);
+    // A hanging stream never ends by itself: this outcome means the client closed it.
+    assert_eq!(mock.wait_for_outcome(0).await, ServeOutcome::ClientDisconnected);
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_stream_outlives_the_idle_timeout() {
+    // Each gap (50 ms) is well under the idle limit (1 s); the whole stream (~1.5 s) is not.
+    let mock = MockProvider::start().await;
+    mock.push(Script::slow_text(30, Duration::from_millis(50)));
+    let provider =
+        provider(mock.base_url(), WireApi::Chat).with_stream_idle_timeout(Duration::from_secs(1));
+    let (events, error) = drain(&client_for(provider), &hello_request()).await;
+    assert_eq!(error, None);
+    assert_eq!(text_of(&events), (0..30).map(|i| format!("{i} ")).collect::<String>());
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Router;
 use serde_json::{json, Value};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::render::{chat_frames, responses_frames, Frame, WireFormat};
@@ -22,14 +22,17 @@ use crate::script::{Ending, Reply, Script};
 /// How long the `wait_for_*` helpers wait before panicking.
 const WAIT_LIMIT: Duration = Duration::from_secs(20);
 
+/// Pause before a scripted cut, so the frames before it reach the client.
+const CUT_FLUSH_PAUSE: Duration = Duration::from_millis(50);
+
 /// What became of the answer to a recorded request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServeOutcome {
     /// The answer is still being streamed.
     Streaming,
-    /// The whole scripted answer was sent (for `Hang`, the client then left).
+    /// The whole scripted answer was sent (including a scripted cut).
     Finished,
-    /// The client went away before the scripted stream was fully sent.
+    /// The client went away before the scripted stream ended (always so for `and_hang`).
     ClientDisconnected,
     /// No script was queued; the mock answered 500.
     Unscripted,
@@ -292,61 +295,80 @@ async fn handle(
                 }
             };
             state.set_outcome(index, ServeOutcome::Streaming);
-            let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(1);
-            tokio::spawn(play(state.clone(), index, frames, ending, script.event_delay, sender));
-            let body = futures::stream::unfold(receiver, |mut receiver| async move {
-                receiver.recv().await.map(|item| (item, receiver))
-            });
-            sse_response(Body::from_stream(body))
+            let player = Player {
+                frames: frames.into_iter(),
+                ending,
+                event_delay: script.event_delay,
+                sent_any: false,
+                progress: Progress { state: state.clone(), index, body_ended: false },
+            };
+            sse_response(Body::from_stream(futures::stream::unfold(player, Player::next_chunk)))
         }
     }
 }
 
-/// Sends `frames` into the response body, pacing them, then ends the way the script says.
-async fn play(
+/// Records the outcome of a streamed answer when hyper drops its body: finished if the body
+/// reached its scripted end, client-disconnected otherwise.
+struct Progress {
     state: Arc<MockState>,
     index: usize,
-    frames: Vec<Frame>,
+    body_ended: bool,
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        let outcome =
+            if self.body_ended { ServeOutcome::Finished } else { ServeOutcome::ClientDisconnected };
+        self.state.set_outcome(self.index, outcome);
+    }
+}
+
+/// Plays rendered frames as an HTTP body, pacing them, then ends the way the script says.
+struct Player {
+    frames: std::vec::IntoIter<Frame>,
     ending: Ending,
     event_delay: Duration,
-    sender: mpsc::Sender<Result<Bytes, std::io::Error>>,
-) {
-    let mut first = true;
-    for frame in frames {
-        match frame {
-            Frame::Pause(delay) => tokio::time::sleep(delay).await,
-            Frame::Data(data) => {
-                if !first && !event_delay.is_zero() {
-                    tokio::time::sleep(event_delay).await;
+    sent_any: bool,
+    progress: Progress,
+}
+
+impl Player {
+    async fn next_chunk(mut self) -> Option<(Result<Bytes, std::io::Error>, Self)> {
+        loop {
+            match self.frames.next() {
+                Some(Frame::Pause(delay)) => tokio::time::sleep(delay).await,
+                Some(Frame::Data(data)) => {
+                    if self.sent_any && !self.event_delay.is_zero() {
+                        tokio::time::sleep(self.event_delay).await;
+                    }
+                    self.sent_any = true;
+                    return Some((Ok(Bytes::from(data)), self));
                 }
-                first = false;
-                if sender.send(Ok(Bytes::from(data))).await.is_err() {
-                    state.set_outcome(index, ServeOutcome::ClientDisconnected);
-                    return;
-                }
+                None => break,
+            }
+        }
+        match std::mem::replace(&mut self.ending, Ending::Complete) {
+            Ending::Hang => {
+                // Never ends; hyper drops the body when the client goes away.
+                futures::future::pending::<()>().await;
+                None
+            }
+            Ending::Disconnect => {
+                // Let hyper flush what was sent (it writes while the body is pending); cutting
+                // at once could discard the buffered frames and even the response head.
+                tokio::time::sleep(CUT_FLUSH_PAUSE).await;
+                self.progress.body_ended = true;
+                let cut =
+                    std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "scripted cut");
+                // Ending becomes `Complete`, so the poll after this error ends the body.
+                Some((Err(cut), self))
+            }
+            Ending::Complete | Ending::EndWithoutCompletion | Ending::Fail { .. } => {
+                self.progress.body_ended = true;
+                None
             }
         }
     }
-    // Capacity 1: once a slot is free again, the client's side has taken the last frame.
-    match sender.reserve().await {
-        Ok(permit) => drop(permit),
-        Err(_) => {
-            state.set_outcome(index, ServeOutcome::ClientDisconnected);
-            return;
-        }
-    }
-    match ending {
-        Ending::Hang => {
-            sender.closed().await;
-        }
-        Ending::Disconnect => {
-            let cut = std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "scripted cut");
-            let _ = sender.send(Err(cut)).await;
-        }
-        Ending::Complete | Ending::EndWithoutCompletion | Ending::Fail { .. } => {}
-    }
-    drop(sender);
-    state.set_outcome(index, ServeOutcome::Finished);
 }
 
 fn sse_response(body: Body) -> Response {
