@@ -80,10 +80,21 @@ pub(crate) enum Reply {
 
 /// The scripted answer to one model request, consumed in push order.
 ///
-/// ```ignore
-/// mock.push(Script::reasoning_summary(["Thinking"]).and_text_deltas(["Hel", "lo"]));
-/// mock.push(Script::function_call("call_1", "shell", json!({"command": ["echo", "hi"]})));
-/// mock.push(Script::status(401, "bad key"));
+/// ```
+/// use codex_test_support::{MockProvider, Script};
+/// use serde_json::json;
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mock = MockProvider::start().await;
+/// mock.push(Script::reasoning_summary(["Thinking"]).and_text_deltas(["Hel", "lo"]))
+///     .push(Script::function_call("call_1", "shell", json!({"command": ["echo", "hi"]})))
+///     .push(Script::status(401, "bad key"))
+///     .push(Script::slow_text(50, Duration::from_millis(20)).and_disconnect());
+/// assert_eq!(mock.remaining_scripts(), 4);
+/// assert!(mock.base_url().starts_with("http://127.0.0.1:"));
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Script {
