@@ -269,6 +269,39 @@ async fn rate_limit_then_success_is_retried() {
 }
 
 #[tokio::test]
+async fn retry_after_header_overrides_the_backoff() {
+    // Backoff alone would wait ten minutes; `Retry-After: 0` makes the retry immediate. The
+    // outer timeout only turns a hang (header ignored) into a failure.
+    let mock = MockProvider::start().await;
+    mock.push(Script::rate_limited(0));
+    mock.push(Script::text("ok"));
+    let client = client(&mock, WireApi::Responses).with_retry_policy(RetryPolicy {
+        base_delay: Duration::from_secs(600),
+        max_delay: Duration::from_secs(600),
+        max_retry_after: Duration::from_secs(600),
+    });
+    let response = tokio::time::timeout(Duration::from_secs(60), async {
+        client.stream(&hello_request()).await.unwrap().collect_response().await.unwrap()
+    })
+    .await
+    .expect("Retry-After: 0 was not honoured");
+    assert_eq!(response.text(), "ok");
+    assert_eq!(mock.request_count(), 2);
+}
+
+#[tokio::test]
+async fn long_error_bodies_are_cut_to_a_snippet() {
+    let mock = MockProvider::start().await;
+    let body = format!("start-{}-end", "x".repeat(5000));
+    mock.push(Script::status(502, body));
+    let provider = provider(mock.base_url(), WireApi::Responses).with_request_max_retries(0);
+    let message = client_for(provider).stream(&hello_request()).await.unwrap_err().to_string();
+    assert!(message.contains("HTTP 502") && message.contains("start-xxx"), "{message}");
+    assert!(!message.contains("-end") && message.ends_with('…'), "{message}");
+    assert!(message.len() < 1000, "{} chars", message.len());
+}
+
+#[tokio::test]
 async fn rate_limit_after_all_retries_says_rate_limited() {
     let mock = MockProvider::start().await;
     for _ in 0..3 {
@@ -653,6 +686,30 @@ fn provider_config_reads_the_toml_shape() {
     let bad: Result<Config, _> =
         toml::from_str("[model_providers.x]\nbase_url = \"http://h\"\nwire_api = \"grpc\"\n");
     assert!(bad.is_err());
+}
+
+#[tokio::test]
+async fn mock_provider_toml_configures_a_working_provider() {
+    #[derive(serde::Deserialize)]
+    struct Config {
+        model_providers: BTreeMap<String, ProviderConfig>,
+    }
+    let mock = MockProvider::start().await;
+    mock.push(Script::text("from toml"));
+    let config: Config =
+        toml::from_str(&mock.provider_toml("mock", codex_test_support::WireFormat::Chat)).unwrap();
+    let provider = config.model_providers["mock"].clone();
+    assert_eq!((provider.wire_api, provider.request_max_retries), (WireApi::Chat, 0));
+    let response = ModelClient::new(provider)
+        .unwrap()
+        .stream(&hello_request())
+        .await
+        .unwrap()
+        .collect_response()
+        .await
+        .unwrap();
+    assert_eq!(response.text(), "from toml");
+    assert_eq!(mock.requests()[0].header("authorization"), None);
 }
 
 #[test]

@@ -157,6 +157,20 @@ impl MockProvider {
         format!("http://{}/v1", self.addr)
     }
 
+    /// A `[model_providers.<id>]` TOML table pointing at this mock (no API key, no retries), for
+    /// tests that write a `config.toml`.
+    pub fn provider_toml(&self, id: &str, wire: WireFormat) -> String {
+        let wire_api = match wire {
+            WireFormat::Responses => "responses",
+            WireFormat::Chat => "chat",
+        };
+        format!(
+            "[model_providers.{id}]\nname = \"{id}\"\nbase_url = \"{}\"\nwire_api = \"{wire_api}\"\n\
+             request_max_retries = 0\nstream_idle_timeout_ms = 30000\n",
+            self.base_url()
+        )
+    }
+
     /// The server's address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
