@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eventsource_stream::Eventsource;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
@@ -126,6 +126,26 @@ impl ModelClient {
             ),
         };
         let response = self.send(Method::POST, path, Some(&body), &request.model, &cancel).await?;
+        let content_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if content_type.starts_with("application/json") {
+            // A JSON answer to a streaming request: the server ignored `stream: true`, or sent
+            // an error with status 200. Either way there is no stream to read.
+            let url = response.url().to_string();
+            let text = response.text().await.unwrap_or_default();
+            return Err(ModelError::InvalidResponse {
+                provider: display_name(&self.provider),
+                url,
+                message: format!(
+                    "expected an event stream (text/event-stream) but got JSON: {}",
+                    body_snippet(&text)
+                ),
+            });
+        }
         let events = response.bytes_stream().eventsource();
         Ok(ModelStream::new(
             events,

@@ -449,6 +449,15 @@ async fn provider_reported_failures_are_errors() {
 }
 
 #[tokio::test]
+async fn json_instead_of_a_stream_is_reported() {
+    let mock = MockProvider::start().await;
+    mock.push(Script::status(200, r#"{"error":{"message":"streaming disabled for this key"}}"#));
+    let error = client(&mock, WireApi::Chat).stream(&hello_request()).await.unwrap_err();
+    assert!(matches!(error, ModelError::InvalidResponse { .. }), "{error:?}");
+    assert!(error.to_string().contains("streaming disabled for this key"), "{error}");
+}
+
+#[tokio::test]
 async fn malformed_event_is_an_error_not_a_panic() {
     let mock = MockProvider::start().await;
     mock.push(Script::raw_sse(
