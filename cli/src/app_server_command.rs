@@ -186,7 +186,8 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
                 Some(sock) => sock.clone(),
                 None => default_control_socket_path(&codex_home()?),
             };
-            run_proxy(&sock, tokio::io::stdin(), tokio::io::stdout(), &TransportConfig::default()).await?;
+            run_proxy(&sock, tokio::io::stdin(), tokio::io::stdout(), &TransportConfig::default())
+                .await?;
             return Ok(());
         }
         None => {}

@@ -221,6 +221,17 @@ impl Config {
         })
     }
 
+    /// Whether the configured provider needs a ChatGPT login this server does not offer
+    /// (`requires_openai_auth = true` in its `[model_providers.<id>]` table); providers that
+    /// authenticate with an API key from `env_key`, or need no key, do not.
+    pub fn provider_requires_login(&self) -> bool {
+        self.model_providers
+            .get(&self.model_provider)
+            .and_then(|provider| provider.get("requires_openai_auth"))
+            .and_then(toml::Value::as_bool)
+            .unwrap_or(false)
+    }
+
     /// Whether `[features].<name>` is on.
     pub fn feature_enabled(&self, name: &str) -> bool {
         self.features.get(name).copied().unwrap_or(false)

@@ -82,7 +82,10 @@ impl OutboundRouter {
 
     /// Every live connection.
     pub fn connection_ids(&self) -> Vec<ConnectionId> {
-        self.connections.lock().map(|connections| connections.keys().copied().collect()).unwrap_or_default()
+        self.connections
+            .lock()
+            .map(|connections| connections.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Number of live connections.
@@ -97,17 +100,37 @@ impl OutboundRouter {
 
     /// Sends `message` to `connection` with its transport's policy: stdio waits for room,
     /// socket transports never wait and disconnect a client whose queue is full.
-    pub async fn send(&self, connection: ConnectionId, message: JsonRpcMessage) -> Result<(), SendError> {
+    pub async fn send(
+        &self,
+        connection: ConnectionId,
+        message: JsonRpcMessage,
+    ) -> Result<(), SendError> {
         let handle = self.handle(connection).ok_or(SendError::ConnectionGone(connection))?;
+        Self::send_with_policy(connection, &handle, message).await
+    }
+
+    /// Like [`Self::send`], through a handle the caller holds (it works after the connection was
+    /// unregistered, e.g. to answer requests a stdio client sent just before end of input).
+    pub async fn send_with_policy(
+        connection: ConnectionId,
+        handle: &ConnectionHandle,
+        message: JsonRpcMessage,
+    ) -> Result<(), SendError> {
         match handle.transport {
-            TransportKind::Stdio => handle.writer.send(message).await.map_err(|err| write_failed(connection, err)),
-            _ => self.try_send_or_disconnect(connection, &handle, message),
+            TransportKind::Stdio => {
+                handle.writer.send(message).await.map_err(|err| write_failed(connection, err))
+            }
+            _ => try_send_or_disconnect(connection, handle, message),
         }
     }
 
     /// Sends without ever waiting (safe from the event loop); stdio messages that do not fit are
     /// handed to a task that waits, so stdio still never drops.
-    pub fn send_now(&self, connection: ConnectionId, message: JsonRpcMessage) -> Result<(), SendError> {
+    pub fn send_now(
+        &self,
+        connection: ConnectionId,
+        message: JsonRpcMessage,
+    ) -> Result<(), SendError> {
         let handle = self.handle(connection).ok_or(SendError::ConnectionGone(connection))?;
         match handle.transport {
             TransportKind::Stdio => match handle.writer.try_send(message.clone()) {
@@ -120,34 +143,17 @@ impl OutboundRouter {
                 }
                 Err(err) => Err(write_failed(connection, err)),
             },
-            _ => self.try_send_or_disconnect(connection, &handle, message),
-        }
-    }
-
-    fn try_send_or_disconnect(
-        &self,
-        connection: ConnectionId,
-        handle: &ConnectionHandle,
-        message: JsonRpcMessage,
-    ) -> Result<(), SendError> {
-        match handle.writer.try_send(message) {
-            Ok(()) => Ok(()),
-            Err(TransportError::OutboundQueueFull { .. }) => {
-                tracing::warn!(
-                    %connection,
-                    capacity = handle.writer.capacity(),
-                    "disconnecting client: it stopped reading and its outbound queue is full"
-                );
-                handle.cancel.cancel();
-                Err(SendError::SlowConsumerDisconnected(connection))
-            }
-            Err(err) => Err(write_failed(connection, err)),
+            _ => try_send_or_disconnect(connection, &handle, message),
         }
     }
 
     /// Sends `message` and resolves once its bytes were written to the connection (or failed).
     /// Waits for room in the queue on every transport: the caller is the one being slowed down.
-    pub async fn send_and_wait(&self, connection: ConnectionId, message: JsonRpcMessage) -> Result<(), SendError> {
+    pub async fn send_and_wait(
+        &self,
+        connection: ConnectionId,
+        message: JsonRpcMessage,
+    ) -> Result<(), SendError> {
         let handle = self.handle(connection).ok_or(SendError::ConnectionGone(connection))?;
         handle.writer.send_and_wait(message).await.map_err(|err| write_failed(connection, err))
     }
@@ -158,18 +164,28 @@ impl OutboundRouter {
         connection: ConnectionId,
         notification: &ServerNotification,
     ) -> Result<(), SendError> {
-        self.send_and_wait(connection, JsonRpcMessage::Notification(notification.to_notification())).await
+        self.send_and_wait(connection, JsonRpcMessage::Notification(notification.to_notification()))
+            .await
     }
 
     /// Sends a notification to one connection, unless its session does not want it.
-    pub async fn notify(&self, connection: ConnectionId, notification: &ServerNotification) -> Result<(), SendError> {
+    pub async fn notify(
+        &self,
+        connection: ConnectionId,
+        notification: &ServerNotification,
+    ) -> Result<(), SendError> {
         let Some(handle) = self.handle(connection) else {
             return Err(SendError::ConnectionGone(connection));
         };
         let wanted = handle
             .session
             .lock()
-            .map(|session| session.wants_notification(notification.method(), notification.experimental_reason().is_some()))
+            .map(|session| {
+                session.wants_notification(
+                    notification.method(),
+                    notification.experimental_reason().is_some(),
+                )
+            })
             .unwrap_or(false);
         if !wanted {
             return Ok(());
@@ -178,7 +194,11 @@ impl OutboundRouter {
     }
 
     /// Sends a notification to each of `connections`; failures affect only that connection.
-    pub async fn notify_many(&self, connections: &[ConnectionId], notification: &ServerNotification) {
+    pub async fn notify_many(
+        &self,
+        connections: &[ConnectionId],
+        notification: &ServerNotification,
+    ) {
         for connection in connections {
             if let Err(err) = self.notify(*connection, notification).await {
                 tracing::debug!(%connection, method = notification.method(), "notification not delivered: {err}");
@@ -193,7 +213,12 @@ impl OutboundRouter {
     }
 
     /// Answers request `id` on `connection` with `result`.
-    pub async fn respond(&self, connection: ConnectionId, id: RequestId, result: serde_json::Value) {
+    pub async fn respond(
+        &self,
+        connection: ConnectionId,
+        id: RequestId,
+        result: serde_json::Value,
+    ) {
         let message = JsonRpcMessage::Response(JsonRpcResponse::new(id, result));
         if let Err(err) = self.send(connection, message).await {
             tracing::debug!(%connection, "response not delivered: {err}");
@@ -205,6 +230,27 @@ impl OutboundRouter {
         if let Err(err) = self.send(connection, JsonRpcMessage::Error(error)).await {
             tracing::debug!(%connection, "error response not delivered: {err}");
         }
+    }
+}
+
+/// Queues without waiting; a full queue means the client stopped reading: disconnect it.
+fn try_send_or_disconnect(
+    connection: ConnectionId,
+    handle: &ConnectionHandle,
+    message: JsonRpcMessage,
+) -> Result<(), SendError> {
+    match handle.writer.try_send(message) {
+        Ok(()) => Ok(()),
+        Err(TransportError::OutboundQueueFull { .. }) => {
+            tracing::warn!(
+                %connection,
+                capacity = handle.writer.capacity(),
+                "disconnecting client: it stopped reading and its outbound queue is full"
+            );
+            handle.cancel.cancel();
+            Err(SendError::SlowConsumerDisconnected(connection))
+        }
+        Err(err) => Err(write_failed(connection, err)),
     }
 }
 

@@ -10,12 +10,12 @@
 
 use std::collections::HashMap;
 use std::collections::HashSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::AbsolutePath;
 use codex_app_server_protocol::ClientNotification;
 use codex_app_server_protocol::ClientRequest;
 use codex_app_server_protocol::InitializeParams;
@@ -31,7 +31,6 @@ use codex_app_server_transport::TransportKind;
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument as _;
 
 use crate::outbound::ConnectionHandle;
@@ -50,8 +49,8 @@ pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Settings of the processor.
 #[derive(Debug, Clone)]
 pub struct ProcessorOptions {
-    /// `$CODEX_HOME`, reported by `initialize`.
-    pub codex_home: PathBuf,
+    /// `$CODEX_HOME` (absolute), reported by `initialize`.
+    pub codex_home: AbsolutePath,
     /// Capacity of each connection's inbound request queue.
     pub inbound_queue_capacity: usize,
     /// How long a graceful shutdown waits for running turns.
@@ -60,7 +59,7 @@ pub struct ProcessorOptions {
 
 impl ProcessorOptions {
     /// Defaults for a server whose state lives in `codex_home`.
-    pub fn new(codex_home: PathBuf) -> Self {
+    pub fn new(codex_home: AbsolutePath) -> Self {
         Self {
             codex_home,
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
@@ -71,7 +70,12 @@ impl ProcessorOptions {
 
 /// The `userAgent` the server reports.
 pub fn user_agent() -> String {
-    format!("codex-app-server/{} ({}; {})", env!("CARGO_PKG_VERSION"), std::env::consts::OS, std::env::consts::ARCH)
+    format!(
+        "codex-app-server/{} ({}; {})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
 }
 
 /// Everything request handlers share.
@@ -124,7 +128,11 @@ pub trait RequestHandler: Send + Sync + 'static {
 
 /// Builds the error response for a method we know but do not serve.
 pub fn method_not_implemented(id: RequestId, method: &str) -> JsonRpcError {
-    JsonRpcError::new(Some(id), error_codes::METHOD_NOT_FOUND, format!("Method not implemented by this server: {method}"))
+    JsonRpcError::new(
+        Some(id),
+        error_codes::METHOD_NOT_FOUND,
+        format!("Method not implemented by this server: {method}"),
+    )
 }
 
 /// The message processor.
@@ -162,7 +170,8 @@ impl<H: RequestHandler> MessageProcessor<H> {
                     let session = Arc::new(Mutex::new(SessionState::default()));
                     let handle = ConnectionHandle { transport, writer, cancel, session };
                     self.shared.router.register(connection_id, handle.clone());
-                    let (sender, receiver) = mpsc::channel(self.shared.options.inbound_queue_capacity.max(1));
+                    let (sender, receiver) =
+                        mpsc::channel(self.shared.options.inbound_queue_capacity.max(1));
                     inbound.insert(connection_id, sender);
                     let shared = Arc::clone(&self.shared);
                     let handler = Arc::clone(&self.handler);
@@ -184,7 +193,9 @@ impl<H: RequestHandler> MessageProcessor<H> {
                     tracing::debug!(connection = %connection_id, "connection closed");
                     let shared = Arc::clone(&self.shared);
                     let handler = Arc::clone(&self.handler);
-                    tokio::spawn(async move { handler.connection_closed(shared, connection_id, emptied).await });
+                    tokio::spawn(async move {
+                        handler.connection_closed(shared, connection_id, emptied).await
+                    });
                 }
             }
         }
@@ -203,13 +214,17 @@ impl<H: RequestHandler> MessageProcessor<H> {
                     return;
                 };
                 let id = request.id.clone();
-                if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(InboundWork::Request(request)) {
+                if let Err(mpsc::error::TrySendError::Full(_)) =
+                    queue.try_send(InboundWork::Request(request))
+                {
                     let error = JsonRpcError::new(
                         Some(id),
                         error_codes::SERVER_OVERLOADED,
                         "Server overloaded: too many requests in flight on this connection; retry later",
                     );
-                    if let Err(err) = self.shared.router.send_now(connection, JsonRpcMessage::Error(error)) {
+                    if let Err(err) =
+                        self.shared.router.send_now(connection, JsonRpcMessage::Error(error))
+                    {
                         tracing::debug!(%connection, "overload error not delivered: {err}");
                     }
                 }
@@ -226,7 +241,9 @@ impl<H: RequestHandler> MessageProcessor<H> {
             }
             JsonRpcMessage::Error(error) => match &error.id {
                 Some(id) => self.resolve_server_request(connection, id, Err(error.error.clone())),
-                None => tracing::debug!(%connection, message = %error.error.message, "client sent an error without id"),
+                None => {
+                    tracing::debug!(%connection, message = %error.error.message, "client sent an error without id")
+                }
             },
         }
     }
@@ -266,20 +283,27 @@ async fn connection_task<H: RequestHandler>(
         match work {
             InboundWork::Request(request) => {
                 let span = request_span(&handle, connection, &request);
-                let outcome = handle_request(&shared, handler.as_ref(), connection, &handle, request.clone())
-                    .instrument(span)
-                    .await;
+                let outcome =
+                    handle_request(&shared, handler.as_ref(), connection, &handle, request.clone())
+                        .instrument(span)
+                        .await;
                 let message = match outcome {
-                    Ok(result) => JsonRpcMessage::Response(codex_app_server_protocol::JsonRpcResponse::new(request.id, result)),
+                    Ok(result) => JsonRpcMessage::Response(
+                        codex_app_server_protocol::JsonRpcResponse::new(request.id, result),
+                    ),
                     Err(error) => JsonRpcMessage::Error(error),
                 };
-                if let Err(err) = shared.router.send(connection, message).await {
+                if let Err(err) =
+                    OutboundRouter::send_with_policy(connection, &handle, message).await
+                {
                     tracing::debug!(%connection, "response not delivered: {err}");
                 }
             }
             InboundWork::Notification(notification) => {
                 match ClientNotification::parse(&notification.method, notification.params) {
-                    Ok(parsed) => tracing::debug!(%connection, method = parsed.method(), "client notification"),
+                    Ok(parsed) => {
+                        tracing::debug!(%connection, method = parsed.method(), "client notification")
+                    }
                     Err(err) => tracing::debug!(%connection, "ignoring client notification: {err}"),
                 }
             }
@@ -287,12 +311,18 @@ async fn connection_task<H: RequestHandler>(
     }
 }
 
-fn request_span(handle: &ConnectionHandle, connection: ConnectionId, request: &JsonRpcRequest) -> tracing::Span {
+fn request_span(
+    handle: &ConnectionHandle,
+    connection: ConnectionId,
+    request: &JsonRpcRequest,
+) -> tracing::Span {
     let (client_name, client_version) = handle
         .session
         .lock()
         .ok()
-        .and_then(|session| session.negotiated().map(|s| (s.client.name.clone(), s.client.version.clone())))
+        .and_then(|session| {
+            session.negotiated().map(|s| (s.client.name.clone(), s.client.version.clone()))
+        })
         .unwrap_or_default();
     tracing::info_span!(
         "request",
@@ -314,7 +344,8 @@ async fn handle_request<H: RequestHandler>(
     request: JsonRpcRequest,
 ) -> HandlerResult {
     let id = request.id.clone();
-    let parsed = ClientRequest::from_request(&request).map_err(|err| err.to_error_response(id.clone()));
+    let parsed =
+        ClientRequest::from_request(&request).map_err(|err| err.to_error_response(id.clone()));
     let state = handle.session.lock().map(|state| state.clone()).unwrap_or_default();
     match (&state, parsed) {
         (SessionState::Uninitialized, Ok(ClientRequest::Initialize(params))) => {
@@ -324,7 +355,9 @@ async fn handle_request<H: RequestHandler>(
             Err(SessionState::already_initialized_error(id))
         }
         (SessionState::Uninitialized, Err(error)) if request.method == "initialize" => Err(error),
-        (SessionState::Uninitialized, _) => Err(SessionState::not_initialized_error(id, &request.method)),
+        (SessionState::Uninitialized, _) => {
+            Err(SessionState::not_initialized_error(id, &request.method))
+        }
         (SessionState::Initialized(_), Err(error)) => Err(error),
         (SessionState::Initialized(session), Ok(parsed)) => {
             if let Some(reason) = parsed.experimental_reason() {
@@ -343,18 +376,27 @@ async fn handle_request<H: RequestHandler>(
 }
 
 fn initialize(shared: &ServerShared, handle: &ConnectionHandle, params: InitializeParams) -> Value {
-    let capabilities = params.capabilities.unwrap_or_default();
+    let (experimental_api, opted_out) = match params.capabilities {
+        Some(capabilities) => (
+            capabilities.experimental_api.unwrap_or(false),
+            capabilities.opt_out_notification_methods.unwrap_or_default(),
+        ),
+        None => (false, Vec::new()),
+    };
     let negotiated = NegotiatedSession {
-        client: ClientIdentity { name: params.client_info.name, version: params.client_info.version },
-        experimental_api: capabilities.experimental_api,
-        opted_out_notifications: capabilities.opt_out_notification_methods.unwrap_or_default().into_iter().collect::<HashSet<_>>(),
+        client: ClientIdentity {
+            name: params.client_info.name,
+            version: params.client_info.version,
+        },
+        experimental_api,
+        opted_out_notifications: opted_out.into_iter().collect::<HashSet<_>>(),
     };
     if let Ok(mut state) = handle.session.lock() {
         *state = SessionState::Initialized(negotiated);
     }
     let response = InitializeResponse {
         user_agent: user_agent(),
-        codex_home: shared.options.codex_home.display().to_string(),
+        codex_home: shared.options.codex_home.clone(),
         platform_family: if cfg!(windows) { "windows" } else { "unix" }.to_owned(),
         platform_os: std::env::consts::OS.to_owned(),
     };
@@ -386,6 +428,3 @@ pub fn close_all_connections(shared: &ServerShared) {
         }
     }
 }
-
-/// A token that stops listeners from accepting new connections.
-pub type AcceptStop = CancellationToken;

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use codex_app_server_protocol::AbsolutePath;
 use codex_app_server_transport::bind_websocket;
 use codex_app_server_transport::prepare_control_socket;
 use codex_app_server_transport::serve_control_socket;
@@ -47,6 +48,9 @@ pub enum ServeError {
     /// The state database could not be opened.
     #[error(transparent)]
     State(#[from] StateError),
+    /// `$CODEX_HOME` cannot be made absolute.
+    #[error("CODEX_HOME {0} cannot be resolved to an absolute path")]
+    CodexHome(PathBuf),
     /// A transport failed.
     #[error(transparent)]
     Transport(#[from] TransportError),
@@ -99,7 +103,15 @@ impl ServeOptions {
 }
 
 /// Runs a server until its listener ends (stdio EOF) or `shutdown` fires, then drains.
-pub async fn serve(options: ServeOptions, shutdown: CancellationToken) -> Result<(), ServeError> {
+pub async fn serve(
+    mut options: ServeOptions,
+    shutdown: CancellationToken,
+) -> Result<(), ServeError> {
+    let codex_home = std::path::absolute(&options.codex_home)
+        .ok()
+        .and_then(|path| AbsolutePath::new(path).ok())
+        .ok_or_else(|| ServeError::CodexHome(options.codex_home.clone()))?;
+    options.codex_home = codex_home.as_path().to_path_buf();
     let config = Config::load(&options.codex_home, &options.overrides)?;
     let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
     let stop_accepting = CancellationToken::new();
@@ -112,16 +124,22 @@ pub async fn serve(options: ServeOptions, shutdown: CancellationToken) -> Result
         }
         listen @ (ListenAddress::DefaultControlSocket | ListenAddress::UnixSocket(_)) => {
             let path = listen.control_socket_path(&options.codex_home).unwrap_or_default();
-            let prepared = prepare_control_socket(&path, &startup_lock_path(&options.codex_home)).await?;
+            let prepared =
+                prepare_control_socket(&path, &startup_lock_path(&options.codex_home)).await?;
             let state = StateDb::open_in(&options.codex_home).await?;
             (None, Some(prepared.release_startup_lock()), state)
         }
-        ListenAddress::Stdio | ListenAddress::Off => (None, None, StateDb::open_in(&options.codex_home).await?),
+        ListenAddress::Stdio | ListenAddress::Off => {
+            (None, None, StateDb::open_in(&options.codex_home).await?)
+        }
     };
 
-    let mut processor_options = ProcessorOptions::new(options.codex_home.clone());
+    let mut processor_options = ProcessorOptions::new(codex_home);
     processor_options.drain_timeout = options.drain_timeout;
-    let processor = Arc::new(MessageProcessor::new(processor_options, AppHandler::new(config, options.overrides.clone(), state.clone())));
+    let processor = Arc::new(MessageProcessor::new(
+        processor_options,
+        AppHandler::new(config, options.overrides.clone(), state.clone()),
+    ));
     let processor_task = {
         let processor = Arc::clone(&processor);
         tokio::spawn(async move { processor.run(events_rx).await })

@@ -41,7 +41,10 @@ pub struct PendingServerRequests {
 
 impl PendingServerRequests {
     /// Allocates an id for a request sent to `recipients`; the receiver resolves with the first answer.
-    pub fn register(&self, recipients: Vec<ConnectionId>) -> (RequestId, oneshot::Receiver<ServerRequestAnswer>) {
+    pub fn register(
+        &self,
+        recipients: Vec<ConnectionId>,
+    ) -> (RequestId, oneshot::Receiver<ServerRequestAnswer>) {
         let id = RequestId::Integer(self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
         let (answer, receiver) = oneshot::channel();
         if let Ok(mut pending) = self.pending.lock() {
@@ -83,7 +86,11 @@ impl PendingServerRequests {
 
     /// Drops a request nobody will answer (for example its turn was interrupted).
     pub fn cancel(&self, id: &RequestId) -> Option<Vec<ConnectionId>> {
-        self.pending.lock().ok().and_then(|mut pending| pending.remove(id)).map(|entry| entry.recipients)
+        self.pending
+            .lock()
+            .ok()
+            .and_then(|mut pending| pending.remove(id))
+            .map(|entry| entry.recipients)
     }
 
     /// Ids of outstanding requests that were sent to `connection`.

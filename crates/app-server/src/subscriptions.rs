@@ -41,7 +41,11 @@ pub struct Subscriptions {
 impl Subscriptions {
     /// Subscribes `connection` to `thread_id`; returns the listener generation when this is the
     /// first subscriber (the caller starts a listener), `None` when a listener already runs.
-    pub fn subscribe(&mut self, thread_id: &str, connection: ConnectionId) -> Option<ListenerGeneration> {
+    pub fn subscribe(
+        &mut self,
+        thread_id: &str,
+        connection: ConnectionId,
+    ) -> Option<ListenerGeneration> {
         let entry = self.threads.entry(thread_id.to_owned()).or_default();
         let first = entry.subscribers.is_empty();
         entry.subscribers.insert(connection);
@@ -72,7 +76,10 @@ impl Subscriptions {
     }
 
     /// Removes `connection` from every thread; returns the threads it was the last subscriber of.
-    pub fn remove_connection(&mut self, connection: ConnectionId) -> Vec<(String, ListenerGeneration)> {
+    pub fn remove_connection(
+        &mut self,
+        connection: ConnectionId,
+    ) -> Vec<(String, ListenerGeneration)> {
         let threads: Vec<String> = self
             .threads
             .iter()
@@ -90,7 +97,10 @@ impl Subscriptions {
 
     /// The connections subscribed to `thread_id`.
     pub fn subscribers(&self, thread_id: &str) -> Vec<ConnectionId> {
-        self.threads.get(thread_id).map(|entry| entry.subscribers.iter().copied().collect()).unwrap_or_default()
+        self.threads
+            .get(thread_id)
+            .map(|entry| entry.subscribers.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// Whether `connection` is subscribed to `thread_id`.

@@ -51,9 +51,13 @@ pub const KNOWN_FEATURES: &[(&str, ExperimentalFeatureStage, bool, &str)] = &[(
     "Removed: remote control starts only with `codex app-server --remote-control`.",
 )];
 
-/// `account/read`: no account; auth is only needed when the provider has no API key to use.
+/// `account/read`: no account; a login is required only by providers configured to need one.
 pub fn account_read(config: &Config) -> GetAccountResponse {
-    GetAccountResponse { account: None, requires_openai_auth: !config.provider_uses_api_key(), user_id: None }
+    GetAccountResponse {
+        account: None,
+        requires_openai_auth: config.provider_requires_login(),
+        user_id: None,
+    }
 }
 
 /// `configRequirements/read`: this server imposes no requirements.
@@ -69,7 +73,9 @@ pub fn collaboration_mode_list() -> CollaborationModeListResponse {
         name: name.to_owned(),
         reasoning_effort: None,
     };
-    CollaborationModeListResponse { data: vec![mode("Default", ModeKind::Default), mode("Plan", ModeKind::Plan)] }
+    CollaborationModeListResponse {
+        data: vec![mode("Default", ModeKind::Default), mode("Plan", ModeKind::Plan)],
+    }
 }
 
 /// `hooks/list`: no hooks are configured in this server; one entry per requested cwd.
@@ -77,7 +83,12 @@ pub fn hooks_list(params: HooksListParams) -> HooksListResponse {
     let data = params
         .cwds
         .into_iter()
-        .map(|cwd| HooksListEntry { cwd, errors: Vec::new(), hooks: Vec::new(), warnings: Vec::new() })
+        .map(|cwd| HooksListEntry {
+            cwd,
+            errors: Vec::new(),
+            hooks: Vec::new(),
+            warnings: Vec::new(),
+        })
         .collect();
     HooksListResponse { data }
 }
@@ -111,15 +122,30 @@ pub fn skills_list(config: &Config, params: SkillsListParams) -> SkillsListRespo
         .map(|cwd| {
             let mut skills = Vec::new();
             let mut errors = Vec::new();
-            collect_skills(&config.codex_home.join("skills"), SkillScope::User, &mut skills, &mut errors);
-            collect_skills(&Path::new(&cwd).join(".codex").join("skills"), SkillScope::Repo, &mut skills, &mut errors);
+            collect_skills(
+                &config.codex_home.join("skills"),
+                SkillScope::User,
+                &mut skills,
+                &mut errors,
+            );
+            collect_skills(
+                &Path::new(&cwd).join(".codex").join("skills"),
+                SkillScope::Repo,
+                &mut skills,
+                &mut errors,
+            );
             SkillsListEntry { cwd, errors, skills }
         })
         .collect();
     SkillsListResponse { data }
 }
 
-fn collect_skills(root: &Path, scope: SkillScope, skills: &mut Vec<SkillMetadata>, errors: &mut Vec<SkillErrorInfo>) {
+fn collect_skills(
+    root: &Path,
+    scope: SkillScope,
+    skills: &mut Vec<SkillMetadata>,
+    errors: &mut Vec<SkillErrorInfo>,
+) {
     let Ok(entries) = std::fs::read_dir(root) else { return };
     let mut dirs: Vec<PathBuf> = entries.filter_map(Result::ok).map(|entry| entry.path()).collect();
     dirs.sort();
@@ -128,7 +154,10 @@ fn collect_skills(root: &Path, scope: SkillScope, skills: &mut Vec<SkillMetadata
         if !file.is_file() {
             continue;
         }
-        match std::fs::read_to_string(&file).map_err(|err| err.to_string()).and_then(|text| parse_skill(&text)) {
+        match std::fs::read_to_string(&file)
+            .map_err(|err| err.to_string())
+            .and_then(|text| parse_skill(&text))
+        {
             Ok((name, description)) => skills.push(SkillMetadata {
                 dependencies: None,
                 description,
@@ -140,7 +169,9 @@ fn collect_skills(root: &Path, scope: SkillScope, skills: &mut Vec<SkillMetadata
                 scope: scope.clone(),
                 short_description: None,
             }),
-            Err(message) => errors.push(SkillErrorInfo { message, path: file.display().to_string() }),
+            Err(message) => {
+                errors.push(SkillErrorInfo { message, path: file.display().to_string() })
+            }
         }
     }
 }
@@ -220,13 +251,24 @@ pub fn config_write(
     expected_version: Option<&str>,
     edits: Vec<ConfigEdit>,
 ) -> Result<ConfigWriteResponse, JsonRpcError> {
-    let file = target_file(config, file_path)
-        .map_err(|message| JsonRpcError::new(Some(id.clone()), error_codes::INVALID_PARAMS, message))?;
-    let version = apply_config_edits(&file, &edits, expected_version).map_err(|err| config_error(id.clone(), err))?;
-    let file_path = AbsolutePath::new(file.clone()).map_err(|err| {
-        JsonRpcError::new(Some(id), error_codes::INTERNAL_ERROR, format!("config path {}: {err}", file.display()))
+    let file = target_file(config, file_path).map_err(|message| {
+        JsonRpcError::new(Some(id.clone()), error_codes::INVALID_PARAMS, message)
     })?;
-    Ok(ConfigWriteResponse { file_path, overridden_metadata: None, status: WriteStatus::Ok, version })
+    let version = apply_config_edits(&file, &edits, expected_version)
+        .map_err(|err| config_error(id.clone(), err))?;
+    let file_path = AbsolutePath::new(file.clone()).map_err(|err| {
+        JsonRpcError::new(
+            Some(id),
+            error_codes::INTERNAL_ERROR,
+            format!("config path {}: {err}", file.display()),
+        )
+    })?;
+    Ok(ConfigWriteResponse {
+        file_path,
+        overridden_metadata: None,
+        status: WriteStatus::Ok,
+        version,
+    })
 }
 
 /// The edits of a `config/value/write`.
@@ -243,7 +285,11 @@ pub fn batch_write_edits(params: &ConfigBatchWriteParams) -> Vec<ConfigEdit> {
     params
         .edits
         .iter()
-        .map(|edit| ConfigEdit { key_path: edit.key_path.clone(), value: edit.value.clone(), merge: merge_mode(&edit.merge_strategy) })
+        .map(|edit| ConfigEdit {
+            key_path: edit.key_path.clone(),
+            value: edit.value.clone(),
+            merge: merge_mode(&edit.merge_strategy),
+        })
         .collect()
 }
 

@@ -29,7 +29,11 @@ use crate::state::StateDb;
 /// Serialises a typed response into the `result` value.
 pub fn to_result<T: Serialize>(id: &RequestId, response: &T) -> HandlerResult {
     serde_json::to_value(response).map_err(|err| {
-        JsonRpcError::new(Some(id.clone()), error_codes::INTERNAL_ERROR, format!("failed to serialise response: {err}"))
+        JsonRpcError::new(
+            Some(id.clone()),
+            error_codes::INTERNAL_ERROR,
+            format!("failed to serialise response: {err}"),
+        )
     })
 }
 
@@ -49,7 +53,10 @@ impl AppHandler {
 
     /// The current effective config.
     pub fn config(&self) -> Arc<Config> {
-        self.config.read().map(|config| Arc::clone(&config)).unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
+        self.config
+            .read()
+            .map(|config| Arc::clone(&config))
+            .unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
     }
 
     /// The state database.
@@ -72,16 +79,29 @@ impl AppHandler {
 }
 
 impl RequestHandler for AppHandler {
-    async fn handle(&self, _shared: Arc<ServerShared>, context: RequestContext, request: ClientRequest) -> HandlerResult {
+    async fn handle(
+        &self,
+        _shared: Arc<ServerShared>,
+        context: RequestContext,
+        request: ClientRequest,
+    ) -> HandlerResult {
         let id = context.id.clone();
         let config = self.config();
         match request {
             ClientRequest::GetAccount(_) => to_result(&id, &bootstrap::account_read(&config)),
-            ClientRequest::ConfigRequirementsRead(()) => to_result(&id, &bootstrap::config_requirements_read()),
-            ClientRequest::CollaborationModeList(_) => to_result(&id, &bootstrap::collaboration_mode_list()),
+            ClientRequest::ConfigRequirementsRead(()) => {
+                to_result(&id, &bootstrap::config_requirements_read())
+            }
+            ClientRequest::CollaborationModeList(_) => {
+                to_result(&id, &bootstrap::collaboration_mode_list())
+            }
             ClientRequest::HooksList(params) => to_result(&id, &bootstrap::hooks_list(params)),
-            ClientRequest::ExperimentalFeatureList(_) => to_result(&id, &bootstrap::experimental_feature_list(&config)),
-            ClientRequest::SkillsList(params) => to_result(&id, &bootstrap::skills_list(&config, params)),
+            ClientRequest::ExperimentalFeatureList(_) => {
+                to_result(&id, &bootstrap::experimental_feature_list(&config))
+            }
+            ClientRequest::SkillsList(params) => {
+                to_result(&id, &bootstrap::skills_list(&config, params))
+            }
             ClientRequest::ConfigRead(params) => Ok(bootstrap::config_read(&config, params)),
             ClientRequest::ConfigValueWrite(params) => {
                 let edits = bootstrap::value_write_edits(&params);
@@ -111,7 +131,13 @@ impl RequestHandler for AppHandler {
         }
     }
 
-    async fn connection_closed(&self, _shared: Arc<ServerShared>, _connection: ConnectionId, _emptied: Vec<(String, u64)>) {}
+    async fn connection_closed(
+        &self,
+        _shared: Arc<ServerShared>,
+        _connection: ConnectionId,
+        _emptied: Vec<(String, u64)>,
+    ) {
+    }
 }
 
 /// A `result` of `{}` for methods whose response has no fields.
