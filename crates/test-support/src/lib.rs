@@ -2,11 +2,17 @@
 //!
 //! [`MockProvider`] is the one allowed fake: a real HTTP server on loopback that plays scripted
 //! Responses-API and Chat-Completions SSE streams ([`Script`]) and records what it was sent.
+//! [`TestClient`] talks JSON-RPC to a real server over a websocket and validates every message
+//! the server sends against the reference schema ([`ReferenceSchema`]).
 
+mod client;
 mod mock_provider;
+mod reference_schema;
 mod render;
 mod script;
 
+pub use client::{RequestOutcome, TestClient, DEFAULT_WAIT};
 pub use mock_provider::{MockProvider, RecordedRequest, ServeOutcome};
 pub use render::WireFormat;
+pub use reference_schema::{reference_schema_dir, ReferenceSchema};
 pub use script::{Ending, MockUsage, Script};
