@@ -1,7 +1,5 @@
 //! The `initialize` handshake: client info, capabilities and the server's answer.
 
-#[allow(unused_imports)]
-use crate::v2::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
 use serde::Deserialize;

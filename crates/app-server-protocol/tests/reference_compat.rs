@@ -80,16 +80,17 @@ fn reference_definitions() -> &'static Map<String, Value> {
 
 fn validate(schema: &Value, instance: &Value, what: &str) {
     // Compiling the large union schemas is the slow part; keep each one compiled.
-    static CACHE: OnceLock<std::sync::Mutex<Vec<(Value, std::sync::Arc<jsonschema::Validator>)>>> =
-        OnceLock::new();
+    type Compiled = Vec<(Value, std::sync::Arc<jsonschema::Validator>)>;
+    static CACHE: OnceLock<std::sync::Mutex<Compiled>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let cached = cache.lock().unwrap().iter().find(|(s, _)| s == schema).map(|(_, v)| v.clone());
     let validator = match cached {
         Some(validator) => validator,
         None => {
-            let validator = std::sync::Arc::new(jsonschema::draft7::new(schema).unwrap_or_else(
-                |err| panic!("reference schema for {what} does not compile: {err}"),
-            ));
+            let validator =
+                std::sync::Arc::new(jsonschema::draft7::new(schema).unwrap_or_else(|err| {
+                    panic!("reference schema for {what} does not compile: {err}")
+                }));
             cache.lock().unwrap().push((schema.clone(), validator.clone()));
             validator
         }
@@ -110,7 +111,8 @@ fn validate(schema: &Value, instance: &Value, what: &str) {
 fn validate_against_definition(name: &str, instance: &Value) {
     assert!(reference_definitions().contains_key(name), "reference has no definition {name}");
     // Prefer the reference's own small per-type file; fall back to the bundle.
-    for candidate in [format!("v2/{name}.json"), format!("v1/{name}.json"), format!("{name}.json")] {
+    for candidate in [format!("v2/{name}.json"), format!("v1/{name}.json"), format!("{name}.json")]
+    {
         if reference_dir().join(&candidate).is_file() {
             return validate(&load(&candidate), instance, name);
         }
@@ -304,7 +306,10 @@ fn client_requests_match_reference() {
         json!({"threadId": "t1", "model": "gpt-5", "cwd": "/work/project"}),
         thread_session_response(),
     );
-    check_client_method::<markers::ThreadFork>(json!({"threadId": "t1"}), thread_session_response());
+    check_client_method::<markers::ThreadFork>(
+        json!({"threadId": "t1"}),
+        thread_session_response(),
+    );
     check_client_method::<markers::ThreadList>(
         json!({"limit": 10, "cursor": "c1", "archived": false, "sortKey": "updated_at"}),
         json!({"data": [thread_sample()], "nextCursor": "c2"}),
@@ -326,7 +331,10 @@ fn client_requests_match_reference() {
         json!({"threadId": "t1"}),
         json!({"status": "unsubscribed"}),
     );
-    check_client_method::<markers::ThreadSetName>(json!({"threadId": "t1", "name": "x"}), json!({}));
+    check_client_method::<markers::ThreadSetName>(
+        json!({"threadId": "t1", "name": "x"}),
+        json!({}),
+    );
     check_client_method::<markers::ThreadLoadedList>(
         json!({}),
         json!({"data": ["t1", "t2"], "nextCursor": null}),
@@ -338,7 +346,10 @@ fn client_requests_match_reference() {
                "outputSchema": {"type": "object"}}),
         json!({"turn": {"id": "turn-2", "items": [], "status": "inProgress"}}),
     );
-    check_client_method::<markers::TurnInterrupt>(json!({"threadId": "t1", "turnId": "turn-2"}), json!({}));
+    check_client_method::<markers::TurnInterrupt>(
+        json!({"threadId": "t1", "turnId": "turn-2"}),
+        json!({}),
+    );
     check_client_method::<markers::TurnSteer>(
         json!({"threadId": "t1", "expectedTurnId": "turn-2", "input": [{"type": "text", "text": "also"}]}),
         json!({"turnId": "turn-2"}),
@@ -389,8 +400,11 @@ fn client_requests_match_reference() {
 
 fn notification_samples() -> Vec<(&'static str, Value)> {
     vec![
-        ("error", json!({"error": {"message": "rate limited", "codexErrorInfo": "usageLimitExceeded"},
-                         "threadId": "t1", "turnId": "turn-1", "willRetry": true})),
+        (
+            "error",
+            json!({"error": {"message": "rate limited", "codexErrorInfo": "usageLimitExceeded"},
+                         "threadId": "t1", "turnId": "turn-1", "willRetry": true}),
+        ),
         ("thread/started", json!({"thread": thread_sample()})),
         ("thread/status/changed", json!({"threadId": "t1", "status": {"type": "idle"}})),
         ("thread/status/changed", json!({"threadId": "t1", "status": {"type": "systemError"}})),
@@ -398,27 +412,60 @@ fn notification_samples() -> Vec<(&'static str, Value)> {
         ("thread/unarchived", json!({"threadId": "t1"})),
         ("thread/closed", json!({"threadId": "t1"})),
         ("thread/name/updated", json!({"threadId": "t1", "threadName": "New name"})),
-        ("thread/tokenUsage/updated", json!({"threadId": "t1", "turnId": "turn-1", "tokenUsage": {
+        (
+            "thread/tokenUsage/updated",
+            json!({"threadId": "t1", "turnId": "turn-1", "tokenUsage": {
             "total": {"totalTokens": 30, "inputTokens": 20, "cachedInputTokens": 5, "outputTokens": 10, "reasoningOutputTokens": 2},
             "last": {"totalTokens": 3, "inputTokens": 2, "cachedInputTokens": 0, "outputTokens": 1, "reasoningOutputTokens": 0},
-            "modelContextWindow": 200000}})),
-        ("turn/started", json!({"threadId": "t1", "turn": {"id": "turn-1", "items": [], "status": "inProgress"}})),
+            "modelContextWindow": 200000}}),
+        ),
+        (
+            "turn/started",
+            json!({"threadId": "t1", "turn": {"id": "turn-1", "items": [], "status": "inProgress"}}),
+        ),
         ("turn/completed", json!({"threadId": "t1", "turn": turn_sample()})),
-        ("item/started", json!({"threadId": "t1", "turnId": "turn-1", "startedAtMs": 1_700_000_000_000_i64,
-                                "item": items_sample()[4].clone()})),
-        ("item/completed", json!({"threadId": "t1", "turnId": "turn-1", "completedAtMs": 1_700_000_000_500_i64,
-                                  "item": items_sample()[1].clone()})),
-        ("item/agentMessage/delta", json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i2", "delta": "Do"})),
-        ("item/reasoning/summaryTextDelta", json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i3",
-                                                   "delta": "th", "summaryIndex": 0})),
-        ("item/reasoning/textDelta", json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i3",
-                                            "delta": "r", "contentIndex": 0})),
-        ("item/commandExecution/outputDelta", json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i4", "delta": "a"})),
+        (
+            "item/started",
+            json!({"threadId": "t1", "turnId": "turn-1", "startedAtMs": 1_700_000_000_000_i64,
+                                "item": items_sample()[4].clone()}),
+        ),
+        (
+            "item/completed",
+            json!({"threadId": "t1", "turnId": "turn-1", "completedAtMs": 1_700_000_000_500_i64,
+                                  "item": items_sample()[1].clone()}),
+        ),
+        (
+            "item/agentMessage/delta",
+            json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i2", "delta": "Do"}),
+        ),
+        (
+            "item/reasoning/summaryTextDelta",
+            json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i3",
+                                                   "delta": "th", "summaryIndex": 0}),
+        ),
+        (
+            "item/reasoning/textDelta",
+            json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i3",
+                                            "delta": "r", "contentIndex": 0}),
+        ),
+        (
+            "item/commandExecution/outputDelta",
+            json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i4", "delta": "a"}),
+        ),
         ("serverRequest/resolved", json!({"threadId": "t1", "requestId": 3})),
-        ("command/exec/outputDelta", json!({"processId": "p1", "stream": "stdout", "deltaBase64": "YQ==", "capReached": false})),
-        ("remoteControl/status/changed", json!({"installationId": "inst", "serverName": "box", "status": "errored"})),
-        ("configWarning", json!({"summary": "unknown key", "path": "/home/u/.codex/config.toml",
-                                 "range": {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 4}}})),
+        (
+            "command/exec/outputDelta",
+            json!({"processId": "p1", "stream": "stdout", "deltaBase64": "YQ==", "capReached": false}),
+        ),
+        (
+            "remoteControl/status/changed",
+            json!({"installationId": "inst", "serverName": "box", "status": "errored"}),
+        ),
+        (
+            "configWarning",
+            json!({"summary": "unknown key", "path": "/home/u/.codex/config.toml",
+                                 "range": {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 4}}}),
+        ),
         ("warning", json!({"message": "careful", "threadId": "t1"})),
     ]
 }
@@ -510,11 +557,19 @@ fn every_method_exists_in_the_reference() {
     }
     let notifications = names("ServerNotification.json");
     for info in SERVER_NOTIFICATION_METHODS {
-        assert!(notifications.contains(info.method), "notification {} not in reference", info.method);
+        assert!(
+            notifications.contains(info.method),
+            "notification {} not in reference",
+            info.method
+        );
     }
     let server_requests = names("ServerRequest.json");
     for info in SERVER_REQUEST_METHODS {
-        assert!(server_requests.contains(info.method), "server request {} not in reference", info.method);
+        assert!(
+            server_requests.contains(info.method),
+            "server request {} not in reference",
+            info.method
+        );
     }
     let client_notifications = names("ClientNotification.json");
     assert!(client_notifications.contains("initialized"));
@@ -629,8 +684,12 @@ impl Compare<'_> {
         ) {
             for (name, our_prop) in our_props {
                 match ref_props.get(name) {
-                    None => self.problems.push(format!("{path}: property `{name}` is not in the reference")),
-                    Some(ref_prop) => self.compare(&format!("{path}.{name}"), our_prop, ref_prop, depth + 1),
+                    None => self
+                        .problems
+                        .push(format!("{path}: property `{name}` is not in the reference")),
+                    Some(ref_prop) => {
+                        self.compare(&format!("{path}.{name}"), our_prop, ref_prop, depth + 1)
+                    }
                 }
             }
             let ours_required = required(ours);
@@ -658,7 +717,9 @@ impl Compare<'_> {
                         let label = key.clone().unwrap_or_default();
                         // Merge the reference's shared and alternative properties into the branch.
                         let mut merged = (*ref_branch).clone();
-                        for alt in ref_branch.get("anyOf").and_then(Value::as_array).into_iter().flatten() {
+                        for alt in
+                            ref_branch.get("anyOf").and_then(Value::as_array).into_iter().flatten()
+                        {
                             if let (Some(Value::Object(into)), Some(Value::Object(from))) =
                                 (merged.get_mut("properties"), alt.get("properties"))
                             {
@@ -669,7 +730,9 @@ impl Compare<'_> {
                         }
                         self.compare(&format!("{path}[{label}]"), branch, &merged, depth + 1);
                     }
-                    None => self.problems.push(format!("{path}: variant {key:?} is not in the reference")),
+                    None => self
+                        .problems
+                        .push(format!("{path}: variant {key:?} is not in the reference")),
                 }
             }
         }
@@ -690,7 +753,9 @@ fn structural_problems(ours: &Map<String, Value>) -> Vec<String> {
     let mut compare = Compare { ours, reference, problems: vec![] };
     let mut compared = 0;
     for (name, schema) in ours {
-        if ["ClientRequest", "ServerNotification", "ServerRequest", "ClientNotification"].contains(&name.as_str()) {
+        if ["ClientRequest", "ServerNotification", "ServerRequest", "ClientNotification"]
+            .contains(&name.as_str())
+        {
             continue;
         }
         if let Some(reference_schema) = reference.get(name) {
@@ -724,6 +789,12 @@ fn structural_check_catches_a_renamed_optional_field() {
     let thread = bundle["Thread"].as_object_mut().unwrap();
     thread["required"].as_array_mut().unwrap().retain(|name| name != "cliVersion");
     let problems = structural_problems(&bundle);
-    assert!(problems.iter().any(|p| p.contains("ThreadStartParams: property `modelName`")), "{problems:?}");
-    assert!(problems.iter().any(|p| p.contains("Thread: reference requires `cliVersion`")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("ThreadStartParams: property `modelName`")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("Thread: reference requires `cliVersion`")),
+        "{problems:?}"
+    );
 }

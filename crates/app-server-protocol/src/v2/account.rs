@@ -1,7 +1,5 @@
 //! Account state: who the server is signed in as (`account/read`).
 
-#[allow(unused_imports)]
-use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;

@@ -1,6 +1,5 @@
 //! Server-to-client approval requests (`item/commandExecution/requestApproval`, `item/fileChange/requestApproval`) and the decisions clients answer with.
 
-#[allow(unused_imports)]
 use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;

@@ -1,6 +1,5 @@
 //! Configuration: `config/read`, `config/value/write`, `config/batchWrite`, `configRequirements/read`, `experimentalFeature/list` and `configWarning`.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;

@@ -1,6 +1,5 @@
 //! Thread items: the user messages, agent messages, reasoning, commands, file changes and tool calls that make up a turn, plus their streaming deltas and item lifecycle notifications.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;

@@ -1,7 +1,5 @@
 //! Models and collaboration modes: `model/list`, `collaborationMode/list` and the reasoning options a model advertises.
 
-#[allow(unused_imports)]
-use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;

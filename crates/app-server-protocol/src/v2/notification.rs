@@ -1,7 +1,5 @@
 //! Server notifications that belong to no single resource: `serverRequest/resolved` and `warning`.
 
-#[allow(unused_imports)]
-use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;

@@ -1,6 +1,5 @@
 //! Execution policy shared by threads, turns and commands: approval policy, sandbox mode and sandbox policy.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;

@@ -1,7 +1,5 @@
 //! Remote control (experimental): `remoteControl/enable`, `remoteControl/disable`, `remoteControl/status/read` and `remoteControl/status/changed`.
 
-#[allow(unused_imports)]
-use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;

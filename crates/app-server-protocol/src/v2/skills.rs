@@ -1,7 +1,5 @@
 //! Skills and hooks discovered for a workspace: `skills/list` and `hooks/list`.
 
-#[allow(unused_imports)]
-use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
 use serde::Deserialize;

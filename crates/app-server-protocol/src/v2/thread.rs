@@ -1,6 +1,5 @@
 //! Threads: the `Thread` resource, its status, and the `thread/*` methods and notifications.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;

@@ -1,6 +1,5 @@
 //! Turns: `turn/start`, `turn/steer`, `turn/interrupt`, the user input they carry, turn status, errors, token usage and turn lifecycle notifications.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
