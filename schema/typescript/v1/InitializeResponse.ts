@@ -18,6 +18,6 @@ platformFamily: string,
  */
 platformOs: string, 
 /**
- * `userAgent` field.
+ * User agent.
  */
 userAgent: string, };

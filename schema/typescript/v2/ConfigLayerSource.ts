@@ -10,11 +10,11 @@ export type ConfigLayerSource = { "type": "packagedDefaults",
  */
 file: AbsolutePathBuf, } | { "type": "mdm", 
 /**
- * `domain` field.
+ * Domain.
  */
 domain: string, 
 /**
- * `key` field.
+ * Key.
  */
 key: string, } | { "type": "system", 
 /**
@@ -38,10 +38,10 @@ file: AbsolutePathBuf,
  */
 profile?: string | null, } | { "type": "project", 
 /**
- * `dotCodexFolder` field.
+ * Dot codex folder.
  */
 dotCodexFolder: AbsolutePathBuf, } | { "type": "sessionFlags", } | { "type": "legacyManagedConfigTomlFromFile", 
 /**
- * `file` field.
+ * File.
  */
 file: AbsolutePathBuf, } | { "type": "legacyManagedConfigTomlFromMdm", };

@@ -10,6 +10,6 @@ export type ConfigReadParams = {
  */
 cwd?: AbsolutePathBuf | null, 
 /**
- * `includeLayers` field.
+ * Include layers.
  */
 includeLayers?: boolean | null, };

@@ -12,14 +12,14 @@ export type ConfigWriteResponse = {
  */
 filePath: AbsolutePathBuf, 
 /**
- * `overriddenMetadata` field.
+ * Overridden metadata.
  */
 overriddenMetadata?: OverriddenMetadata | null, 
 /**
- * `status` field.
+ * Status.
  */
 status: WriteStatus, 
 /**
- * `version` field.
+ * Version.
  */
 version: string, };

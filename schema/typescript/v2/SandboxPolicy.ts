@@ -7,26 +7,26 @@ import type { NetworkAccess } from "./NetworkAccess";
  */
 export type SandboxPolicy = { "type": "dangerFullAccess", } | { "type": "readOnly", 
 /**
- * `networkAccess` field.
+ * Network access.
  */
 networkAccess?: boolean | null, } | { "type": "externalSandbox", 
 /**
- * `networkAccess` field.
+ * Network access.
  */
 networkAccess?: NetworkAccess | null, } | { "type": "workspaceWrite", 
 /**
- * `excludeSlashTmp` field.
+ * Exclude slash tmp.
  */
 excludeSlashTmp?: boolean | null, 
 /**
- * `excludeTmpdirEnvVar` field.
+ * Exclude tmpdir env var.
  */
 excludeTmpdirEnvVar?: boolean | null, 
 /**
- * `networkAccess` field.
+ * Network access.
  */
 networkAccess?: boolean | null, 
 /**
- * `writableRoots` field.
+ * Writable roots.
  */
 writableRoots?: Array<AbsolutePathBuf>, };

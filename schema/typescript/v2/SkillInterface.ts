@@ -6,19 +6,19 @@ import type { AbsolutePathBuf } from "../AbsolutePathBuf";
  */
 export type SkillInterface = { 
 /**
- * `brandColor` field.
+ * Brand color.
  */
 brandColor?: string | null, 
 /**
- * `defaultPrompt` field.
+ * Default prompt.
  */
 defaultPrompt?: string | null, 
 /**
- * `displayName` field.
+ * Display name.
  */
 displayName?: string | null, 
 /**
- * `iconLarge` field.
+ * Icon large.
  */
 iconLarge?: AbsolutePathBuf | null, 
 /**
@@ -26,7 +26,7 @@ iconLarge?: AbsolutePathBuf | null,
  */
 iconLargeUrl?: string | null, 
 /**
- * `iconSmall` field.
+ * Icon small.
  */
 iconSmall?: AbsolutePathBuf | null, 
 /**
@@ -34,6 +34,6 @@ iconSmall?: AbsolutePathBuf | null,
  */
 iconSmallUrl?: string | null, 
 /**
- * `shortDescription` field.
+ * Short description.
  */
 shortDescription?: string | null, };

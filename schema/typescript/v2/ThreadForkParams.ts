@@ -10,7 +10,7 @@ import type { SandboxMode } from "./SandboxMode";
  */
 export type ThreadForkParams = { 
 /**
- * `approvalPolicy` field.
+ * Approval policy.
  */
 approvalPolicy?: AskForApproval | null, 
 /**
@@ -22,7 +22,7 @@ approvalsReviewer?: ApprovalsReviewer | null,
  */
 attachToSource?: boolean | null, 
 /**
- * `baseInstructions` field.
+ * Base instructions.
  */
 baseInstructions?: string | null, 
 /**
@@ -30,11 +30,11 @@ baseInstructions?: string | null,
  */
 beforeTurnId?: string | null, 
 /**
- * `config` field.
+ * Config.
  */
 config?: { [key in string]: JsonValue } | null, 
 /**
- * `cwd` field.
+ * Cwd.
  */
 cwd?: AbsolutePathBuf | null, 
 /**
@@ -42,11 +42,11 @@ cwd?: AbsolutePathBuf | null,
  */
 deferGoalContinuation?: boolean | null, 
 /**
- * `developerInstructions` field.
+ * Developer instructions.
  */
 developerInstructions?: string | null, 
 /**
- * `ephemeral` field.
+ * Ephemeral.
  */
 ephemeral?: boolean | null, 
 /**
@@ -70,7 +70,7 @@ lastTurnId?: string | null,
  */
 model?: string | null, 
 /**
- * `modelProvider` field.
+ * Model provider.
  */
 modelProvider?: string | null, 
 /**
@@ -86,15 +86,15 @@ permissions?: string | null,
  */
 runtimeWorkspaceRoots?: Array<AbsolutePathBuf> | null, 
 /**
- * `sandbox` field.
+ * Sandbox.
  */
 sandbox?: SandboxMode | null, 
 /**
- * `serviceTier` field.
+ * Service tier.
  */
 serviceTier?: string | null, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**

@@ -10,7 +10,7 @@ import type { Thread } from "./Thread";
  */
 export type ThreadForkResponse = { 
 /**
- * `approvalPolicy` field.
+ * Approval policy.
  */
 approvalPolicy: AskForApproval, 
 /**
@@ -18,7 +18,7 @@ approvalPolicy: AskForApproval,
  */
 approvalsReviewer: ApprovalsReviewer, 
 /**
- * `cwd` field.
+ * Cwd.
  */
 cwd: AbsolutePathBuf, 
 /**
@@ -30,15 +30,15 @@ disabledPluginIds?: Array<string>,
  */
 instructionSources?: Array<string>, 
 /**
- * `model` field.
+ * Model.
  */
 model: string, 
 /**
- * `modelProvider` field.
+ * Model provider.
  */
 modelProvider: string, 
 /**
- * `reasoningEffort` field.
+ * Reasoning effort.
  */
 reasoningEffort?: string | null, 
 /**
@@ -50,10 +50,10 @@ runtimeWorkspaceRoots?: Array<AbsolutePathBuf>,
  */
 sandbox: SandboxPolicy, 
 /**
- * `serviceTier` field.
+ * Service tier.
  */
 serviceTier?: string | null, 
 /**
- * `thread` field.
+ * Thread.
  */
 thread: Thread, };

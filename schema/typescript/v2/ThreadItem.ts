@@ -21,71 +21,71 @@ import type { WebSearchAction } from "./WebSearchAction";
  */
 export type ThreadItem = { "type": "userMessage", 
 /**
- * `clientId` field.
+ * Client id.
  */
 clientId?: string | null, 
 /**
- * `content` field.
+ * Content.
  */
 content: Array<UserInput>, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, } | { "type": "hookPrompt", 
 /**
- * `fragments` field.
+ * Fragments.
  */
 fragments: Array<JsonValue>, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, } | { "type": "agentMessage", 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `phase` field.
+ * Phase.
  */
 phase?: MessagePhase | null, 
 /**
- * `text` field.
+ * Text.
  */
 text: string, } | { "type": "functionCallOutput", 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `name` field.
+ * Name.
  */
 name: string, 
 /**
- * `namespace` field.
+ * Namespace.
  */
 namespace?: string | null, 
 /**
- * `output` field.
+ * Output.
  */
 output: FunctionCallOutputBody, } | { "type": "plan", 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `text` field.
+ * Text.
  */
 text: string, } | { "type": "reasoning", 
 /**
- * `content` field.
+ * Content.
  */
 content?: Array<string>, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `summary` field.
+ * Summary.
  */
 summary?: Array<string>, } | { "type": "commandExecution", 
 /**
@@ -113,7 +113,7 @@ durationMs?: number | null,
  */
 exitCode?: number | null, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
@@ -129,27 +129,27 @@ processId?: string | null,
  */
 scriptPath?: string | null, 
 /**
- * `source` field.
+ * Source.
  */
 source?: CommandExecutionSource | null, 
 /**
- * `status` field.
+ * Status.
  */
 status: CommandExecutionStatus, } | { "type": "fileChange", 
 /**
- * `changes` field.
+ * Changes.
  */
 changes: Array<FileUpdateChange>, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `status` field.
+ * Status.
  */
 status: PatchApplyStatus, } | { "type": "mcpToolCall", 
 /**
- * `arguments` field.
+ * Arguments.
  */
 arguments: unknown, 
 /**
@@ -157,11 +157,11 @@ arguments: unknown,
  */
 durationMs?: number | null, 
 /**
- * `error` field.
+ * Error.
  */
 error?: McpToolCallError | null, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
@@ -169,35 +169,35 @@ id: string,
  */
 mcpAppResourceUri?: string | null, 
 /**
- * `pluginId` field.
+ * Plugin id.
  */
 pluginId?: string | null, 
 /**
- * `readOnlyHint` field.
+ * Read only hint.
  */
 readOnlyHint?: boolean | null, 
 /**
- * `result` field.
+ * Result.
  */
 result?: McpToolCallResult | null, 
 /**
- * `server` field.
+ * Server.
  */
 server: string, 
 /**
- * `status` field.
+ * Status.
  */
 status: McpToolCallStatus, 
 /**
- * `tool` field.
+ * Tool.
  */
 tool: string, } | { "type": "dynamicToolCall", 
 /**
- * `arguments` field.
+ * Arguments.
  */
 arguments: unknown, 
 /**
- * `contentItems` field.
+ * Content items.
  */
 contentItems?: Array<DynamicToolCallOutputContentItem> | null, 
 /**
@@ -205,23 +205,23 @@ contentItems?: Array<DynamicToolCallOutputContentItem> | null,
  */
 durationMs?: number | null, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `namespace` field.
+ * Namespace.
  */
 namespace?: string | null, 
 /**
- * `status` field.
+ * Status.
  */
 status: DynamicToolCallStatus, 
 /**
- * `success` field.
+ * Success.
  */
 success?: boolean | null, 
 /**
- * `tool` field.
+ * Tool.
  */
 tool: string, } | { "type": "collabAgentToolCall", 
 /**
@@ -261,19 +261,19 @@ status: unknown,
  */
 tool: unknown, } | { "type": "subAgentActivity", 
 /**
- * `agentPath` field.
+ * Agent path.
  */
 agentPath: string, 
 /**
- * `agentThreadId` field.
+ * Agent thread id.
  */
 agentThreadId: string, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `kind` field.
+ * Kind.
  */
 kind: unknown, 
 /**
@@ -285,15 +285,15 @@ model?: string | null,
  */
 reasoningEffort?: string | null, } | { "type": "webSearch", 
 /**
- * `action` field.
+ * Action.
  */
 action?: WebSearchAction | null, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `query` field.
+ * Query.
  */
 query: string, 
 /**
@@ -301,19 +301,19 @@ query: string,
  */
 results?: Array<JsonValue> | null, } | { "type": "imageView", 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, } | { "type": "sleep", 
 /**
- * `durationMs` field.
+ * Duration ms.
  */
 durationMs: number, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, } | { "type": "imageGeneration", 
 /**
@@ -321,50 +321,50 @@ id: string, } | { "type": "imageGeneration",
  */
 generationId?: string | null, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `revisedPrompt` field.
+ * Revised prompt.
  */
 revisedPrompt?: string | null, 
 /**
- * `savedPath` field.
+ * Saved path.
  */
 savedPath?: AbsolutePathBuf | null, 
 /**
- * `status` field.
+ * Status.
  */
 status: string, 
 /**
- * `transparentBackground` field.
+ * Transparent background.
  */
 transparentBackground?: boolean | null, 
 /**
- * `fileId` field.
+ * File id.
  */
 fileId?: string | null, 
 /**
- * `result` field.
+ * Result.
  */
 result?: string | null, } | { "type": "enteredReviewMode", 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `review` field.
+ * Review.
  */
 review: string, } | { "type": "exitedReviewMode", 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `review` field.
+ * Review.
  */
 review: string, } | { "type": "contextCompaction", 
 /**
- * `id` field.
+ * Id.
  */
 id: string, };

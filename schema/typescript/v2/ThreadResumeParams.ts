@@ -11,7 +11,7 @@ import type { SandboxMode } from "./SandboxMode";
  */
 export type ThreadResumeParams = { 
 /**
- * `approvalPolicy` field.
+ * Approval policy.
  */
 approvalPolicy?: AskForApproval | null, 
 /**
@@ -19,19 +19,19 @@ approvalPolicy?: AskForApproval | null,
  */
 approvalsReviewer?: ApprovalsReviewer | null, 
 /**
- * `baseInstructions` field.
+ * Base instructions.
  */
 baseInstructions?: string | null, 
 /**
- * `config` field.
+ * Config.
  */
 config?: { [key in string]: JsonValue } | null, 
 /**
- * `cwd` field.
+ * Cwd.
  */
 cwd?: AbsolutePathBuf | null, 
 /**
- * `developerInstructions` field.
+ * Developer instructions.
  */
 developerInstructions?: string | null, 
 /**
@@ -47,7 +47,7 @@ history?: Array<JsonValue> | null,
  */
 model?: string | null, 
 /**
- * `modelProvider` field.
+ * Model provider.
  */
 modelProvider?: string | null, 
 /**
@@ -67,14 +67,14 @@ personality?: Personality | null,
  */
 runtimeWorkspaceRoots?: Array<AbsolutePathBuf> | null, 
 /**
- * `sandbox` field.
+ * Sandbox.
  */
 sandbox?: SandboxMode | null, 
 /**
- * `serviceTier` field.
+ * Service tier.
  */
 serviceTier?: string | null, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

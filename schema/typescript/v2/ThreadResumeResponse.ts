@@ -10,7 +10,7 @@ import type { Thread } from "./Thread";
  */
 export type ThreadResumeResponse = { 
 /**
- * `approvalPolicy` field.
+ * Approval policy.
  */
 approvalPolicy: AskForApproval, 
 /**
@@ -18,7 +18,7 @@ approvalPolicy: AskForApproval,
  */
 approvalsReviewer: ApprovalsReviewer, 
 /**
- * `cwd` field.
+ * Cwd.
  */
 cwd: AbsolutePathBuf, 
 /**
@@ -34,15 +34,15 @@ instructionSources?: Array<string>,
  */
 itemsBackwardsCursor?: string | null, 
 /**
- * `model` field.
+ * Model.
  */
 model: string, 
 /**
- * `modelProvider` field.
+ * Model provider.
  */
 modelProvider: string, 
 /**
- * `reasoningEffort` field.
+ * Reasoning effort.
  */
 reasoningEffort?: string | null, 
 /**
@@ -54,11 +54,11 @@ runtimeWorkspaceRoots?: Array<AbsolutePathBuf>,
  */
 sandbox: SandboxPolicy, 
 /**
- * `serviceTier` field.
+ * Service tier.
  */
 serviceTier?: string | null, 
 /**
- * `thread` field.
+ * Thread.
  */
 thread: Thread, 
 /**

@@ -17,7 +17,7 @@ export type ThreadStartParams = {
  */
 allowProviderModelFallback?: boolean | null, 
 /**
- * `approvalPolicy` field.
+ * Approval policy.
  */
 approvalPolicy?: AskForApproval | null, 
 /**
@@ -25,15 +25,15 @@ approvalPolicy?: AskForApproval | null,
  */
 approvalsReviewer?: ApprovalsReviewer | null, 
 /**
- * `baseInstructions` field.
+ * Base instructions.
  */
 baseInstructions?: string | null, 
 /**
- * `config` field.
+ * Config.
  */
 config?: { [key in string]: JsonValue } | null, 
 /**
- * `cwd` field.
+ * Cwd.
  */
 cwd?: AbsolutePathBuf | null, 
 /**
@@ -41,11 +41,11 @@ cwd?: AbsolutePathBuf | null,
  */
 daybreakEnabled?: boolean | null, 
 /**
- * `developerInstructions` field.
+ * Developer instructions.
  */
 developerInstructions?: string | null, 
 /**
- * `ephemeral` field.
+ * Ephemeral.
  */
 ephemeral?: boolean | null, 
 /**
@@ -61,11 +61,11 @@ historyMode?: ThreadHistoryMode | null,
  */
 mockExperimentalField?: string | null, 
 /**
- * `model` field.
+ * Model.
  */
 model?: string | null, 
 /**
- * `modelProvider` field.
+ * Model provider.
  */
 modelProvider?: string | null, 
 /**
@@ -85,19 +85,19 @@ projectId?: string | null,
  */
 runtimeWorkspaceRoots?: Array<AbsolutePathBuf> | null, 
 /**
- * `sandbox` field.
+ * Sandbox.
  */
 sandbox?: SandboxMode | null, 
 /**
- * `serviceName` field.
+ * Service name.
  */
 serviceName?: string | null, 
 /**
- * `serviceTier` field.
+ * Service tier.
  */
 serviceTier?: string | null, 
 /**
- * `sessionStartSource` field.
+ * Session start source.
  */
 sessionStartSource?: ThreadStartSource | null, 
 /**

@@ -20,7 +20,7 @@ approvalPolicy?: AskForApproval | null,
  */
 approvalsReviewer?: ApprovalsReviewer | null, 
 /**
- * `clientUserMessageId` field.
+ * Client user message id.
  */
 clientUserMessageId?: string | null, 
 /**
@@ -44,7 +44,7 @@ disabledPluginIds?: Array<string> | null,
  */
 effort?: string | null, 
 /**
- * `input` field.
+ * Input.
  */
 input: Array<UserInput>, 
 /**
@@ -100,7 +100,7 @@ serviceTierForTurn?: string | null,
  */
 summary?: ReasoningSummary | null, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
