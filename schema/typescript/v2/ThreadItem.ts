@@ -21,6 +21,14 @@ import type { WebSearchAction } from "./WebSearchAction";
  */
 export type ThreadItem = { "type": "userMessage", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Client id.
  */
 clientId?: string | null, 
@@ -33,6 +41,14 @@ content: Array<UserInput>,
  */
 id: string, } | { "type": "hookPrompt", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Fragments.
  */
 fragments: Array<JsonValue>, 
@@ -40,6 +56,14 @@ fragments: Array<JsonValue>,
  * Id.
  */
 id: string, } | { "type": "agentMessage", 
+/**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
 /**
  * Id.
  */
@@ -52,6 +76,14 @@ phase?: MessagePhase | null,
  * Text.
  */
 text: string, } | { "type": "functionCallOutput", 
+/**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
 /**
  * Id.
  */
@@ -69,6 +101,14 @@ namespace?: string | null,
  */
 output: FunctionCallOutputBody, } | { "type": "plan", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Id.
  */
 id: string, 
@@ -76,6 +116,14 @@ id: string,
  * Text.
  */
 text: string, } | { "type": "reasoning", 
+/**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
 /**
  * Content.
  */
@@ -88,6 +136,14 @@ id: string,
  * Summary.
  */
 summary?: Array<string>, } | { "type": "commandExecution", 
+/**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
 /**
  * The command's output, aggregated from stdout and stderr.
  */
@@ -137,6 +193,14 @@ source?: CommandExecutionSource | null,
  */
 status: CommandExecutionStatus, } | { "type": "fileChange", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Changes.
  */
 changes: Array<FileUpdateChange>, 
@@ -148,6 +212,14 @@ id: string,
  * Status.
  */
 status: PatchApplyStatus, } | { "type": "mcpToolCall", 
+/**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
 /**
  * Arguments.
  */
@@ -193,6 +265,14 @@ status: McpToolCallStatus,
  */
 tool: string, } | { "type": "dynamicToolCall", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Arguments.
  */
 arguments: unknown, 
@@ -224,6 +304,14 @@ success?: boolean | null,
  * Tool.
  */
 tool: string, } | { "type": "collabAgentToolCall", 
+/**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
 /**
  * Last known status of the target agents, when available.
  */
@@ -261,6 +349,14 @@ status: unknown,
  */
 tool: unknown, } | { "type": "subAgentActivity", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Agent path.
  */
 agentPath: string, 
@@ -285,6 +381,14 @@ model?: string | null,
  */
 reasoningEffort?: string | null, } | { "type": "webSearch", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Action.
  */
 action?: WebSearchAction | null, 
@@ -301,6 +405,14 @@ query: string,
  */
 results?: Array<JsonValue> | null, } | { "type": "imageView", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Id.
  */
 id: string, 
@@ -309,6 +421,14 @@ id: string,
  */
 path: string, } | { "type": "sleep", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Duration ms.
  */
 durationMs: number, 
@@ -316,6 +436,14 @@ durationMs: number,
  * Id.
  */
 id: string, } | { "type": "imageGeneration", 
+/**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
 /**
  * Image generation identifier for the generated image, when provided by the image backend.
  */
@@ -349,6 +477,14 @@ fileId?: string | null,
  */
 result?: string | null, } | { "type": "enteredReviewMode", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Id.
  */
 id: string, 
@@ -357,6 +493,14 @@ id: string,
  */
 review: string, } | { "type": "exitedReviewMode", 
 /**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
+/**
  * Id.
  */
 id: string, 
@@ -364,6 +508,14 @@ id: string,
  * Review.
  */
 review: string, } | { "type": "contextCompaction", 
+/**
+ * Unix timestamp in milliseconds when the item started, if recorded.
+ */
+startedAtMs?: number | null, 
+/**
+ * Unix timestamp in milliseconds when the item completed, if recorded.
+ */
+completedAtMs?: number | null, 
 /**
  * Id.
  */

@@ -507,6 +507,12 @@ pub enum ThreadItem {
     /// `userMessage`.
     #[serde(rename = "userMessage")]
     UserMessage {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Client id.
         #[serde(rename = "clientId", default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
@@ -518,6 +524,12 @@ pub enum ThreadItem {
     /// `hookPrompt`.
     #[serde(rename = "hookPrompt")]
     HookPrompt {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Fragments.
         fragments: Vec<serde_json::Value>,
         /// Id.
@@ -526,6 +538,12 @@ pub enum ThreadItem {
     /// `agentMessage`.
     #[serde(rename = "agentMessage")]
     AgentMessage {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Id.
         id: String,
         /// Phase.
@@ -537,6 +555,12 @@ pub enum ThreadItem {
     /// `functionCallOutput`.
     #[serde(rename = "functionCallOutput")]
     FunctionCallOutput {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Id.
         id: String,
         /// Name.
@@ -550,6 +574,12 @@ pub enum ThreadItem {
     /// EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text.
     #[serde(rename = "plan")]
     Plan {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Id.
         id: String,
         /// Text.
@@ -558,6 +588,12 @@ pub enum ThreadItem {
     /// `reasoning`.
     #[serde(rename = "reasoning")]
     Reasoning {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Content.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         content: Vec<String>,
@@ -570,6 +606,12 @@ pub enum ThreadItem {
     /// `commandExecution`.
     #[serde(rename = "commandExecution")]
     CommandExecution {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// The command's output, aggregated from stdout and stderr.
         #[serde(rename = "aggregatedOutput", default, skip_serializing_if = "Option::is_none")]
         aggregated_output: Option<String>,
@@ -606,6 +648,12 @@ pub enum ThreadItem {
     /// `fileChange`.
     #[serde(rename = "fileChange")]
     FileChange {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Changes.
         changes: Vec<FileUpdateChange>,
         /// Id.
@@ -616,6 +664,12 @@ pub enum ThreadItem {
     /// `mcpToolCall`.
     #[serde(rename = "mcpToolCall")]
     McpToolCall {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Arguments.
         #[ts(type = "unknown")]
         arguments: serde_json::Value,
@@ -649,6 +703,12 @@ pub enum ThreadItem {
     /// `dynamicToolCall`.
     #[serde(rename = "dynamicToolCall")]
     DynamicToolCall {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Arguments.
         #[ts(type = "unknown")]
         arguments: serde_json::Value,
@@ -674,6 +734,12 @@ pub enum ThreadItem {
     /// `collabAgentToolCall`.
     #[serde(rename = "collabAgentToolCall")]
     CollabAgentToolCall {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Last known status of the target agents, when available.
         #[serde(rename = "agentsStates")]
         agents_states: std::collections::BTreeMap<String, serde_json::Value>,
@@ -704,6 +770,12 @@ pub enum ThreadItem {
     /// `subAgentActivity`.
     #[serde(rename = "subAgentActivity")]
     SubAgentActivity {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Agent path.
         #[serde(rename = "agentPath")]
         agent_path: String,
@@ -725,6 +797,12 @@ pub enum ThreadItem {
     /// `webSearch`.
     #[serde(rename = "webSearch")]
     WebSearch {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Action.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         action: Option<WebSearchAction>,
@@ -739,6 +817,12 @@ pub enum ThreadItem {
     /// `imageView`.
     #[serde(rename = "imageView")]
     ImageView {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Id.
         id: String,
         /// Path.
@@ -747,6 +831,12 @@ pub enum ThreadItem {
     /// Display item emitted by the interruptible `clock.sleep` tool.
     #[serde(rename = "sleep")]
     Sleep {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Duration ms.
         #[serde(rename = "durationMs")]
         duration_ms: u64,
@@ -756,6 +846,12 @@ pub enum ThreadItem {
     /// Either inline generated-image data or its durable attachment-store identity.
     #[serde(rename = "imageGeneration")]
     ImageGeneration {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Image generation identifier for the generated image, when provided by the image backend.
         #[serde(rename = "generationId", default, skip_serializing_if = "Option::is_none")]
         generation_id: Option<String>,
@@ -786,6 +882,12 @@ pub enum ThreadItem {
     /// `enteredReviewMode`.
     #[serde(rename = "enteredReviewMode")]
     EnteredReviewMode {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Id.
         id: String,
         /// Review.
@@ -794,6 +896,12 @@ pub enum ThreadItem {
     /// `exitedReviewMode`.
     #[serde(rename = "exitedReviewMode")]
     ExitedReviewMode {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Id.
         id: String,
         /// Review.
@@ -802,6 +910,12 @@ pub enum ThreadItem {
     /// `contextCompaction`.
     #[serde(rename = "contextCompaction")]
     ContextCompaction {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Id.
         id: String,
     },
