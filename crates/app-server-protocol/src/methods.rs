@@ -235,8 +235,9 @@ fn params_to_value<T: Serialize>(params: &T) -> Option<Value> {
     }
 }
 
-fn null_schema(_gen: &mut SchemaGenerator) -> Schema {
-    <()>::json_schema(_gen)
+/// Schema of `params` for a method without params (`{"type": "null"}`).
+fn null_schema(gen: &mut SchemaGenerator) -> Schema {
+    <()>::json_schema(gen)
 }
 
 macro_rules! client_requests {
@@ -668,11 +669,6 @@ macro_rules! server_requests {
 server_requests! {
     CommandExecutionRequestApproval => "item/commandExecution/requestApproval", CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse;
     FileChangeRequestApproval => "item/fileChange/requestApproval", FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse;
-}
-
-/// Schema of `params` for a method without params (`{"type": "null"}`).
-pub fn null_params_schema(gen: &mut SchemaGenerator) -> Schema {
-    null_schema(gen)
 }
 
 #[cfg(test)]
