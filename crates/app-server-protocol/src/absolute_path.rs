@@ -25,7 +25,7 @@ use ts_rs::TS;
 
 /// A path that is guaranteed to be absolute (not canonicalised, not guaranteed to exist).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, TS)]
-#[ts(type = "string")]
+#[ts(type = "string", rename = "AbsolutePathBuf", export_to = "AbsolutePathBuf.ts")]
 pub struct AbsolutePath(PathBuf);
 
 /// Why a path could not become an [`AbsolutePath`].

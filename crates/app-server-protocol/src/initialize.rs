@@ -1,7 +1,5 @@
 //! The `initialize` handshake: client info, capabilities and the server's answer.
 
-#[allow(unused_imports)]
-use crate::v2::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -13,12 +11,12 @@ use ts_rs::TS;
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v1/ClientInfo.ts")]
 pub struct ClientInfo {
-    /// `name` field.
+    /// Name.
     pub name: String,
-    /// `title` field.
+    /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// `version` field.
+    /// Version.
     pub version: String,
 }
 
@@ -55,10 +53,10 @@ pub struct InitializeCapabilities {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v1/InitializeParams.ts")]
 pub struct InitializeParams {
-    /// `capabilities` field.
+    /// Capabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<InitializeCapabilities>,
-    /// `clientInfo` field.
+    /// Client info.
     pub client_info: ClientInfo,
 }
 
@@ -73,6 +71,6 @@ pub struct InitializeResponse {
     pub platform_family: String,
     /// Operating system for the running app-server target, for example `"macos"`, `"linux"`, or `"windows"`.
     pub platform_os: String,
-    /// `userAgent` field.
+    /// User agent.
     pub user_agent: String,
 }

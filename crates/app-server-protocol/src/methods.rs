@@ -155,7 +155,16 @@ pub struct ExperimentalField {
 /// Every experimental field of a stable method (the reference marks them
 /// "experimental", "EXPERIMENTAL", "[UNSTABLE]" or "internal use only").
 /// A field counts as used when present and not `null` (and, for booleans, `true`).
+///
+/// `initialize.capabilities.requiredHumanApproval` is special: it is only
+/// allowed when the same `initialize` sets `capabilities.experimentalApi`.
 pub const EXPERIMENTAL_FIELDS: &[ExperimentalField] = &[
+    ExperimentalField {
+        method: "initialize",
+        params_type: "InitializeCapabilities",
+        field: "requiredHumanApproval",
+        reason: "initialize.capabilities.requiredHumanApproval",
+    },
     ExperimentalField {
         method: "thread/start",
         params_type: "ThreadStartParams",
@@ -226,8 +235,9 @@ fn params_to_value<T: Serialize>(params: &T) -> Option<Value> {
     }
 }
 
-fn null_schema(_gen: &mut SchemaGenerator) -> Schema {
-    <()>::json_schema(_gen)
+/// Schema of `params` for a method without params (`{"type": "null"}`).
+fn null_schema(gen: &mut SchemaGenerator) -> Schema {
+    <()>::json_schema(gen)
 }
 
 macro_rules! client_requests {
@@ -367,12 +377,20 @@ fn is_set<T: Serialize>(value: &Option<T>) -> bool {
 impl ClientRequest {
     /// Why this request needs `experimentalApi`: the experimental method name,
     /// or `method.field` for an experimental field; `None` for stable requests.
+    /// For `initialize` it reports an experimental capability requested without
+    /// `experimentalApi` in the same request (which the server should refuse).
     pub fn experimental_reason(&self) -> Option<&'static str> {
         let method = self.method();
         if EXPERIMENTAL_CLIENT_METHODS.contains(&method) {
             return Some(method);
         }
         let used: &[(bool, &'static str)] = match self {
+            ClientRequest::Initialize(p) => &[(
+                p.capabilities.as_ref().is_some_and(|c| {
+                    is_set(&c.required_human_approval) && c.experimental_api != Some(true)
+                }),
+                "requiredHumanApproval",
+            )],
             ClientRequest::ThreadStart(p) => &[
                 (is_set(&p.mock_experimental_field), "mockExperimentalField"),
                 (is_set(&p.experimental_raw_events), "experimentalRawEvents"),
@@ -653,11 +671,6 @@ server_requests! {
     FileChangeRequestApproval => "item/fileChange/requestApproval", FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse;
 }
 
-/// Schema of `params` for a method without params (`{"type": "null"}`).
-pub fn null_params_schema(gen: &mut SchemaGenerator) -> Schema {
-    null_schema(gen)
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -779,7 +792,7 @@ mod tests {
             "collaborationMode" | "cyberAccessProgram" => json!({"mode": "x"}),
             _ => json!("x"),
         };
-        for entry in EXPERIMENTAL_FIELDS {
+        for entry in EXPERIMENTAL_FIELDS.iter().filter(|e| e.method != "initialize") {
             let mut params = match entry.method {
                 "turn/start" => json!({"threadId": "t", "input": []}),
                 _ => json!({"threadId": "t"}),

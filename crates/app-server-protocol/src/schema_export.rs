@@ -444,6 +444,8 @@ fn ts_method_union(
 }
 
 /// Every TypeScript file (one per type, the method unions and `index.ts`), keyed by relative path.
+///
+/// A type ts-rs cannot export shows up as `EXPORT_ERRORS.txt` (a unit test keeps it absent).
 pub fn typescript_files() -> BTreeMap<PathBuf, String> {
     let mut collector = TypeScriptCollector::new();
     collector.add::<jsonrpc::JsonRpcMessage>();

@@ -80,8 +80,8 @@ fn reference_definitions() -> &'static Map<String, Value> {
 
 fn validate(schema: &Value, instance: &Value, what: &str) {
     // Compiling the large union schemas is the slow part; keep each one compiled.
-    static CACHE: OnceLock<std::sync::Mutex<Vec<(Value, std::sync::Arc<jsonschema::Validator>)>>> =
-        OnceLock::new();
+    type Compiled = Vec<(Value, std::sync::Arc<jsonschema::Validator>)>;
+    static CACHE: OnceLock<std::sync::Mutex<Compiled>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let cached = cache.lock().unwrap().iter().find(|(s, _)| s == schema).map(|(_, v)| v.clone());
     let validator = match cached {
@@ -197,7 +197,8 @@ fn items_sample() -> Vec<Value> {
             {"type": "skill", "name": "deploy", "path": "/skills/deploy/SKILL.md"},
             {"type": "mention", "name": "app", "path": "app://x"},
         ]}),
-        json!({"type": "agentMessage", "id": "i2", "text": "Done.", "phase": "final_answer"}),
+        json!({"type": "agentMessage", "id": "i2", "text": "Done.", "phase": "final_answer",
+               "startedAtMs": 1_700_000_000_000_i64, "completedAtMs": 1_700_000_000_900_i64}),
         json!({"type": "reasoning", "id": "i3", "summary": ["thinking"], "content": ["raw"]}),
         json!({"type": "plan", "id": "i3b", "text": "1. do it"}),
         json!({"type": "commandExecution", "id": "i4", "command": "ls -la", "cwd": "/work/project",
@@ -717,6 +718,14 @@ impl Compare<'_> {
                         let label = key.clone().unwrap_or_default();
                         // Merge the reference's shared and alternative properties into the branch.
                         let mut merged = (*ref_branch).clone();
+                        // Properties declared next to the union apply to every branch.
+                        if let (Some(Value::Object(into)), Some(Value::Object(shared))) =
+                            (merged.get_mut("properties"), reference.get("properties"))
+                        {
+                            for (k, v) in shared {
+                                into.entry(k.clone()).or_insert(v.clone());
+                            }
+                        }
                         for alt in
                             ref_branch.get("anyOf").and_then(Value::as_array).into_iter().flatten()
                         {

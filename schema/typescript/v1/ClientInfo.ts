@@ -5,14 +5,14 @@
  */
 export type ClientInfo = { 
 /**
- * `name` field.
+ * Name.
  */
 name: string, 
 /**
- * `title` field.
+ * Title.
  */
 title?: string | null, 
 /**
- * `version` field.
+ * Version.
  */
 version: string, };

@@ -7,10 +7,10 @@ import type { InitializeCapabilities } from "./InitializeCapabilities";
  */
 export type InitializeParams = { 
 /**
- * `capabilities` field.
+ * Capabilities.
  */
 capabilities?: InitializeCapabilities | null, 
 /**
- * `clientInfo` field.
+ * Client info.
  */
 clientInfo: ClientInfo, };

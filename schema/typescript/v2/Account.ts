@@ -6,11 +6,11 @@ import type { PlanType } from "./PlanType";
  */
 export type Account = { "type": "apiKey", } | { "type": "chatgpt", 
 /**
- * `email` field.
+ * Email.
  */
 email: string | null, 
 /**
- * `planType` field.
+ * Plan type.
  */
 planType: PlanType, 
 /**
@@ -18,6 +18,6 @@ planType: PlanType,
  */
 workspaceName?: string | null, } | { "type": "amazonBedrock", 
 /**
- * `usesCodexManagedCredentials` field.
+ * Uses codex managed credentials.
  */
 usesCodexManagedCredentials?: boolean | null, } | { "type": "gcp", };

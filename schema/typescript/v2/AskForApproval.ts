@@ -5,22 +5,22 @@
  */
 export type AskForApproval = "untrusted" | "on-request" | "never" | { "granular": { 
 /**
- * `mcp_elicitations` field.
+ * Mcp elicitations.
  */
 mcp_elicitations: boolean, 
 /**
- * `request_permissions` field.
+ * Request permissions.
  */
 request_permissions?: boolean | null, 
 /**
- * `rules` field.
+ * Rules.
  */
 rules: boolean, 
 /**
- * `sandbox_approval` field.
+ * Sandbox approval.
  */
 sandbox_approval: boolean, 
 /**
- * `skill_approval` field.
+ * Skill approval.
  */
 skill_approval?: boolean | null, } };

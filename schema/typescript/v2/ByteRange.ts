@@ -5,10 +5,10 @@
  */
 export type ByteRange = { 
 /**
- * `end` field.
+ * End.
  */
 end: number, 
 /**
- * `start` field.
+ * Start.
  */
 start: number, };

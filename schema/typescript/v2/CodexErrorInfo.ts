@@ -6,22 +6,22 @@ import type { NonSteerableTurnKind } from "./NonSteerableTurnKind";
  */
 export type CodexErrorInfo = "contextWindowExceeded" | "sessionBudgetExceeded" | "usageLimitExceeded" | "rateLimitExceeded" | "flexUnavailable" | "serverOverloaded" | "modelNotFound" | "policyCapacityUnavailable" | "cyberPolicy" | "misalignmentPolicyViolation" | "tooManyDenials" | "internalServerError" | "unauthorized" | "badRequest" | "threadRollbackFailed" | "sandboxError" | "other" | "inferenceHookDenied" | { "httpConnectionFailed": { 
 /**
- * `httpStatusCode` field.
+ * Http status code.
  */
 httpStatusCode?: number | null, } } | { "responseStreamConnectionFailed": { 
 /**
- * `httpStatusCode` field.
+ * Http status code.
  */
 httpStatusCode?: number | null, } } | { "responseStreamDisconnected": { 
 /**
- * `httpStatusCode` field.
+ * Http status code.
  */
 httpStatusCode?: number | null, } } | { "responseTooManyFailedAttempts": { 
 /**
- * `httpStatusCode` field.
+ * Http status code.
  */
 httpStatusCode?: number | null, } } | { "activeTurnNotSteerable": { 
 /**
- * `turnKind` field.
+ * Turn kind.
  */
 turnKind: NonSteerableTurnKind, } };

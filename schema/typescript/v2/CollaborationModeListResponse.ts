@@ -6,6 +6,6 @@ import type { CollaborationModeMask } from "./CollaborationModeMask";
  */
 export type CollaborationModeListResponse = { 
 /**
- * `data` field.
+ * Data.
  */
 data: Array<CollaborationModeMask>, };

@@ -6,18 +6,18 @@ import type { ModeKind } from "./ModeKind";
  */
 export type CollaborationModeMask = { 
 /**
- * `mode` field.
+ * Mode.
  */
 mode?: ModeKind | null, 
 /**
- * `model` field.
+ * Model.
  */
 model?: string | null, 
 /**
- * `name` field.
+ * Name.
  */
 name: string, 
 /**
- * `reasoning_effort` field.
+ * Reasoning effort.
  */
 reasoning_effort?: string | null, };

@@ -5,38 +5,38 @@
  */
 export type CommandAction = { "type": "read", 
 /**
- * `command` field.
+ * Command.
  */
 command: string, 
 /**
- * `name` field.
+ * Name.
  */
 name: string, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, } | { "type": "listFiles", 
 /**
- * `command` field.
+ * Command.
  */
 command: string, 
 /**
- * `path` field.
+ * Path.
  */
 path?: string | null, } | { "type": "search", 
 /**
- * `command` field.
+ * Command.
  */
 command: string, 
 /**
- * `path` field.
+ * Path.
  */
 path?: string | null, 
 /**
- * `query` field.
+ * Query.
  */
 query?: string | null, } | { "type": "unknown", 
 /**
- * `command` field.
+ * Command.
  */
 command: string, };

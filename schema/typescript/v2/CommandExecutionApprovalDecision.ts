@@ -6,10 +6,10 @@ import type { NetworkPolicyAmendment } from "./NetworkPolicyAmendment";
  */
 export type CommandExecutionApprovalDecision = "accept" | "acceptForSession" | { "acceptWithExecpolicyAmendment": { 
 /**
- * `execpolicy_amendment` field.
+ * Execpolicy amendment.
  */
 execpolicy_amendment: Array<string>, } } | { "applyNetworkPolicyAmendment": { 
 /**
- * `network_policy_amendment` field.
+ * Network policy amendment.
  */
 network_policy_amendment: NetworkPolicyAmendment, } } | "decline" | "cancel";

@@ -5,18 +5,18 @@
  */
 export type CommandExecutionOutputDeltaNotification = { 
 /**
- * `delta` field.
+ * Delta.
  */
 delta: string, 
 /**
- * `itemId` field.
+ * Item id.
  */
 itemId: string, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

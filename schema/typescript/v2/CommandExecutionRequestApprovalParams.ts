@@ -34,7 +34,7 @@ cwd?: string | null,
  */
 environmentId?: string | null, 
 /**
- * `itemId` field.
+ * Item id.
  */
 itemId: string, 
 /**
@@ -62,10 +62,10 @@ reason?: string | null,
  */
 startedAtMs: number, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

@@ -6,6 +6,6 @@ import type { CommandExecutionApprovalDecision } from "./CommandExecutionApprova
  */
 export type CommandExecutionRequestApprovalResponse = { 
 /**
- * `decision` field.
+ * Decision.
  */
 decision: CommandExecutionApprovalDecision, };

@@ -14,7 +14,7 @@ import type { WebSearchMode } from "./WebSearchMode";
  */
 export type Config = { 
 /**
- * `approval_policy` field.
+ * Approval policy.
  */
 approval_policy?: AskForApproval | null, 
 /**
@@ -22,70 +22,70 @@ approval_policy?: AskForApproval | null,
  */
 approvals_reviewer?: ApprovalsReviewer | null, 
 /**
- * `compact_prompt` field.
+ * Compact prompt.
  */
 compact_prompt?: string | null, 
 /**
- * `desktop` field.
+ * Desktop.
  */
 desktop?: { [key in string]: JsonValue } | null, 
 /**
- * `developer_instructions` field.
+ * Developer instructions.
  */
 developer_instructions?: string | null, 
 /**
- * `forced_login_method` field.
+ * Forced login method.
  */
 forced_login_method?: ForcedLoginMethod | null, 
 /**
- * `instructions` field.
+ * Instructions.
  */
 instructions?: string | null, 
 /**
- * `model` field.
+ * Model.
  */
 model?: string | null, 
 /**
- * `model_auto_compact_token_limit` field.
+ * Model auto compact token limit.
  */
 model_auto_compact_token_limit?: number | null, 
 /**
- * `model_context_window` field.
+ * Model context window.
  */
 model_context_window?: number | null, 
 /**
- * `model_provider` field.
+ * Model provider.
  */
 model_provider?: string | null, 
 /**
- * `model_reasoning_effort` field.
+ * Model reasoning effort.
  */
 model_reasoning_effort?: string | null, 
 /**
- * `model_reasoning_summary` field.
+ * Model reasoning summary.
  */
 model_reasoning_summary?: ReasoningSummary | null, 
 /**
- * `model_verbosity` field.
+ * Model verbosity.
  */
 model_verbosity?: Verbosity | null, 
 /**
- * `review_model` field.
+ * Review model.
  */
 review_model?: string | null, 
 /**
- * `sandbox_mode` field.
+ * Sandbox mode.
  */
 sandbox_mode?: SandboxMode | null, 
 /**
- * `sandbox_workspace_write` field.
+ * Sandbox workspace write.
  */
 sandbox_workspace_write?: SandboxWorkspaceWrite | null, 
 /**
- * `service_tier` field.
+ * Service tier.
  */
 service_tier?: string | null, 
 /**
- * `web_search` field.
+ * Web search.
  */
 web_search?: WebSearchMode | null, };

@@ -6,11 +6,11 @@ import type { ConfigEdit } from "./ConfigEdit";
  */
 export type ConfigBatchWriteParams = { 
 /**
- * `edits` field.
+ * Edits.
  */
 edits: Array<ConfigEdit>, 
 /**
- * `expectedVersion` field.
+ * Expected version.
  */
 expectedVersion?: string | null, 
 /**

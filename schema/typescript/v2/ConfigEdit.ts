@@ -6,14 +6,14 @@ import type { MergeStrategy } from "./MergeStrategy";
  */
 export type ConfigEdit = { 
 /**
- * `keyPath` field.
+ * Key path.
  */
 keyPath: string, 
 /**
- * `mergeStrategy` field.
+ * Merge strategy.
  */
 mergeStrategy: MergeStrategy, 
 /**
- * `value` field.
+ * Value.
  */
 value: unknown, };

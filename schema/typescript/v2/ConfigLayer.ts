@@ -6,18 +6,18 @@ import type { ConfigLayerSource } from "./ConfigLayerSource";
  */
 export type ConfigLayer = { 
 /**
- * `config` field.
+ * Config.
  */
 config: unknown, 
 /**
- * `disabledReason` field.
+ * Disabled reason.
  */
 disabledReason?: string | null, 
 /**
- * `name` field.
+ * Name.
  */
 name: ConfigLayerSource, 
 /**
- * `version` field.
+ * Version.
  */
 version: string, };

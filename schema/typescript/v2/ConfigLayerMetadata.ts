@@ -6,10 +6,10 @@ import type { ConfigLayerSource } from "./ConfigLayerSource";
  */
 export type ConfigLayerMetadata = { 
 /**
- * `name` field.
+ * Name.
  */
 name: ConfigLayerSource, 
 /**
- * `version` field.
+ * Version.
  */
 version: string, };

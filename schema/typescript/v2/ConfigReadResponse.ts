@@ -8,14 +8,14 @@ import type { ConfigLayerMetadata } from "./ConfigLayerMetadata";
  */
 export type ConfigReadResponse = { 
 /**
- * `config` field.
+ * Config.
  */
 config: Config, 
 /**
- * `layers` field.
+ * Layers.
  */
 layers?: Array<ConfigLayer> | null, 
 /**
- * `origins` field.
+ * Origins.
  */
 origins: { [key in string]: ConfigLayerMetadata }, };

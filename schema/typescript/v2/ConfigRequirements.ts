@@ -11,35 +11,35 @@ import type { WebSearchMode } from "./WebSearchMode";
  */
 export type ConfigRequirements = { 
 /**
- * `additionalDeveloperInstructions` field.
+ * Additional developer instructions.
  */
 additionalDeveloperInstructions?: string | null, 
 /**
- * `allowAppshots` field.
+ * Allow appshots.
  */
 allowAppshots?: boolean | null, 
 /**
- * `allowBrowserAndComputerUse` field.
+ * Allow browser and computer use.
  */
 allowBrowserAndComputerUse?: boolean | null, 
 /**
- * `allowLoginShell` field.
+ * Allow login shell.
  */
 allowLoginShell?: boolean | null, 
 /**
- * `allowManagedHooksOnly` field.
+ * Allow managed hooks only.
  */
 allowManagedHooksOnly?: boolean | null, 
 /**
- * `allowRemoteControl` field.
+ * Allow remote control.
  */
 allowRemoteControl?: boolean | null, 
 /**
- * `allowedApprovalPolicies` field.
+ * Allowed approval policies.
  */
 allowedApprovalPolicies?: Array<AskForApproval> | null, 
 /**
- * `allowedApprovalsReviewers` field.
+ * Allowed approvals reviewers.
  */
 allowedApprovalsReviewers?: Array<ApprovalsReviewer> | null, 
 /**
@@ -47,39 +47,39 @@ allowedApprovalsReviewers?: Array<ApprovalsReviewer> | null,
  */
 allowedLoginMethods?: Array<ForcedLoginMethod> | null, 
 /**
- * `allowedPermissionProfiles` field.
+ * Allowed permission profiles.
  */
 allowedPermissionProfiles?: { [key in string]: boolean } | null, 
 /**
- * `allowedSandboxModes` field.
+ * Allowed sandbox modes.
  */
 allowedSandboxModes?: Array<SandboxMode> | null, 
 /**
- * `allowedWebSearchModes` field.
+ * Allowed web search modes.
  */
 allowedWebSearchModes?: Array<WebSearchMode> | null, 
 /**
- * `chatgptBaseUrl` field.
+ * Chatgpt base url.
  */
 chatgptBaseUrl?: string | null, 
 /**
- * `checkForUpdateOnStartup` field.
+ * Check for update on startup.
  */
 checkForUpdateOnStartup?: boolean | null, 
 /**
- * `defaultPermissions` field.
+ * Default permissions.
  */
 defaultPermissions?: string | null, 
 /**
- * `featureRequirements` field.
+ * Feature requirements.
  */
 featureRequirements?: { [key in string]: boolean } | null, 
 /**
- * `logDir` field.
+ * Log dir.
  */
 logDir?: string | null, 
 /**
- * `modelCatalogJson` field.
+ * Model catalog json.
  */
 modelCatalogJson?: string | null, 
 /**
@@ -91,6 +91,6 @@ modelProvider?: string | null,
  */
 modelProviders?: { [key in string]: JsonValue } | null, 
 /**
- * `sqliteHome` field.
+ * Sqlite home.
  */
 sqliteHome?: string | null, };

@@ -6,7 +6,7 @@ import type { MergeStrategy } from "./MergeStrategy";
  */
 export type ConfigValueWriteParams = { 
 /**
- * `expectedVersion` field.
+ * Expected version.
  */
 expectedVersion?: string | null, 
 /**
@@ -14,14 +14,14 @@ expectedVersion?: string | null,
  */
 filePath?: string | null, 
 /**
- * `keyPath` field.
+ * Key path.
  */
 keyPath: string, 
 /**
- * `mergeStrategy` field.
+ * Merge strategy.
  */
 mergeStrategy: MergeStrategy, 
 /**
- * `value` field.
+ * Value.
  */
 value: unknown, };

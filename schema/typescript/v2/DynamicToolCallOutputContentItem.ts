@@ -5,14 +5,14 @@
  */
 export type DynamicToolCallOutputContentItem = { "type": "inputText", 
 /**
- * `text` field.
+ * Text.
  */
 text: string, } | { "type": "inputImage", 
 /**
- * `imageUrl` field.
+ * Image url.
  */
 imageUrl: string, } | { "type": "inputAudio", 
 /**
- * `audioUrl` field.
+ * Audio url.
  */
 audioUrl: string, };

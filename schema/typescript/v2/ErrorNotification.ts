@@ -6,18 +6,18 @@ import type { TurnError } from "./TurnError";
  */
 export type ErrorNotification = { 
 /**
- * `error` field.
+ * Error.
  */
 error: TurnError, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, 
 /**
- * `willRetry` field.
+ * Will retry.
  */
 willRetry: boolean, };

@@ -6,7 +6,7 @@ import type { ExperimentalFeature } from "./ExperimentalFeature";
  */
 export type ExperimentalFeatureListResponse = { 
 /**
- * `data` field.
+ * Data.
  */
 data: Array<ExperimentalFeature>, 
 /**

@@ -9,7 +9,7 @@ export type FileChangeRequestApprovalParams = {
  */
 grantRoot?: string | null, 
 /**
- * `itemId` field.
+ * Item id.
  */
 itemId: string, 
 /**
@@ -21,10 +21,10 @@ reason?: string | null,
  */
 startedAtMs: number, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

@@ -6,6 +6,6 @@ import type { FileChangeApprovalDecision } from "./FileChangeApprovalDecision";
  */
 export type FileChangeRequestApprovalResponse = { 
 /**
- * `decision` field.
+ * Decision.
  */
 decision: FileChangeApprovalDecision, };

@@ -6,14 +6,14 @@ import type { PatchChangeKind } from "./PatchChangeKind";
  */
 export type FileUpdateChange = { 
 /**
- * `diff` field.
+ * Diff.
  */
 diff: string, 
 /**
- * `kind` field.
+ * Kind.
  */
 kind: PatchChangeKind, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, };

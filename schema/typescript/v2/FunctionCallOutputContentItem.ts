@@ -6,30 +6,30 @@ import type { ImageDetail } from "./ImageDetail";
  */
 export type FunctionCallOutputContentItem = { "type": "input_text", 
 /**
- * `text` field.
+ * Text.
  */
 text: string, } | { "type": "input_image", 
 /**
- * `detail` field.
+ * Detail.
  */
 detail?: ImageDetail | null, 
 /**
- * `image_url` field.
+ * Image url.
  */
 image_url?: string | null, 
 /**
- * `file_id` field.
+ * File id.
  */
 file_id?: string | null, } | { "type": "input_audio", 
 /**
- * `audio_url` field.
+ * Audio url.
  */
 audio_url?: string | null, 
 /**
- * `file_id` field.
+ * File id.
  */
 file_id?: string | null, } | { "type": "encrypted_content", 
 /**
- * `encrypted_content` field.
+ * Encrypted content.
  */
 encrypted_content: string, };

@@ -6,11 +6,11 @@ import type { Account } from "./Account";
  */
 export type GetAccountResponse = { 
 /**
- * `account` field.
+ * Account.
  */
 account?: Account | null, 
 /**
- * `requiresOpenaiAuth` field.
+ * Requires openai auth.
  */
 requiresOpenaiAuth: boolean, 
 /**

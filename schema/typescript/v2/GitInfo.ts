@@ -5,14 +5,14 @@
  */
 export type GitInfo = { 
 /**
- * `branch` field.
+ * Branch.
  */
 branch?: string | null, 
 /**
- * `originUrl` field.
+ * Origin url.
  */
 originUrl?: string | null, 
 /**
- * `sha` field.
+ * Sha.
  */
 sha?: string | null, };

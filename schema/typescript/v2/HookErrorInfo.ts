@@ -5,10 +5,10 @@
  */
 export type HookErrorInfo = { 
 /**
- * `message` field.
+ * Message.
  */
 message: string, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, };

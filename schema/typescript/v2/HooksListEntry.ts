@@ -7,18 +7,18 @@ import type { HookErrorInfo } from "./HookErrorInfo";
  */
 export type HooksListEntry = { 
 /**
- * `cwd` field.
+ * Cwd.
  */
 cwd: string, 
 /**
- * `errors` field.
+ * Errors.
  */
 errors: Array<HookErrorInfo>, 
 /**
- * `hooks` field.
+ * Hooks.
  */
 hooks: Array<JsonValue>, 
 /**
- * `warnings` field.
+ * Warnings.
  */
 warnings: Array<string>, };

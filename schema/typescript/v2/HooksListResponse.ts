@@ -6,6 +6,6 @@ import type { HooksListEntry } from "./HooksListEntry";
  */
 export type HooksListResponse = { 
 /**
- * `data` field.
+ * Data.
  */
 data: Array<HooksListEntry>, };

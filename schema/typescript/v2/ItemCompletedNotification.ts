@@ -14,14 +14,14 @@ completedAtMs: number,
  */
 contentTokenCount?: number | null, 
 /**
- * `item` field.
+ * Item.
  */
 item: ThreadItem, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

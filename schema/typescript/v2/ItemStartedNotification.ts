@@ -6,7 +6,7 @@ import type { ThreadItem } from "./ThreadItem";
  */
 export type ItemStartedNotification = { 
 /**
- * `item` field.
+ * Item.
  */
 item: ThreadItem, 
 /**
@@ -14,10 +14,10 @@ item: ThreadItem,
  */
 startedAtMs: number, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

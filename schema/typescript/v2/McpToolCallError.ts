@@ -5,6 +5,6 @@
  */
 export type McpToolCallError = { 
 /**
- * `message` field.
+ * Message.
  */
 message: string, };

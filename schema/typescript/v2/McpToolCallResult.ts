@@ -6,14 +6,14 @@ import type { JsonValue } from "../serde_json/JsonValue";
  */
 export type McpToolCallResult = { 
 /**
- * `_meta` field.
+ * Meta.
  */
 _meta?: unknown, 
 /**
- * `content` field.
+ * Content.
  */
 content: Array<JsonValue>, 
 /**
- * `structuredContent` field.
+ * Structured content.
  */
 structuredContent?: unknown, };

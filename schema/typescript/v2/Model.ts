@@ -13,7 +13,7 @@ export type Model = {
  */
 additionalSpeedTiers?: Array<string>, 
 /**
- * `defaultReasoningEffort` field.
+ * Default reasoning effort.
  */
 defaultReasoningEffort: string, 
 /**
@@ -21,43 +21,43 @@ defaultReasoningEffort: string,
  */
 defaultServiceTier?: string | null, 
 /**
- * `description` field.
+ * Description.
  */
 description: string, 
 /**
- * `displayName` field.
+ * Display name.
  */
 displayName: string, 
 /**
- * `hidden` field.
+ * Hidden.
  */
 hidden: boolean, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `inputModalities` field.
+ * Input modalities.
  */
 inputModalities?: Array<InputModality>, 
 /**
- * `isDefault` field.
+ * Is default.
  */
 isDefault: boolean, 
 /**
- * `model` field.
+ * Model.
  */
 model: string, 
 /**
- * `modelSpecialty` field.
+ * Model specialty.
  */
 modelSpecialty?: string | null, 
 /**
- * `serviceTiers` field.
+ * Service tiers.
  */
 serviceTiers?: Array<ModelServiceTier>, 
 /**
- * `supportedReasoningEfforts` field.
+ * Supported reasoning efforts.
  */
 supportedReasoningEfforts: Array<ReasoningEffortOption>, 
 /**
@@ -65,10 +65,10 @@ supportedReasoningEfforts: Array<ReasoningEffortOption>,
  */
 supportsPersonality?: boolean | null, 
 /**
- * `upgrade` field.
+ * Upgrade.
  */
 upgrade?: string | null, 
 /**
- * `upgradeInfo` field.
+ * Upgrade info.
  */
 upgradeInfo?: ModelUpgradeInfo | null, };

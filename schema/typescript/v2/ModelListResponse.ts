@@ -6,7 +6,7 @@ import type { Model } from "./Model";
  */
 export type ModelListResponse = { 
 /**
- * `data` field.
+ * Data.
  */
 data: Array<Model>, 
 /**

@@ -5,14 +5,14 @@
  */
 export type ModelServiceTier = { 
 /**
- * `description` field.
+ * Description.
  */
 description: string, 
 /**
- * `id` field.
+ * Id.
  */
 id: string, 
 /**
- * `name` field.
+ * Name.
  */
 name: string, };

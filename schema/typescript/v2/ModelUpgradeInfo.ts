@@ -5,15 +5,15 @@
  */
 export type ModelUpgradeInfo = { 
 /**
- * `migrationMarkdown` field.
+ * Migration markdown.
  */
 migrationMarkdown?: string | null, 
 /**
- * `model` field.
+ * Model.
  */
 model: string, 
 /**
- * `modelLink` field.
+ * Model link.
  */
 modelLink?: string | null, 
 /**
@@ -21,6 +21,6 @@ modelLink?: string | null,
  */
 retirementAt?: number | null, 
 /**
- * `upgradeCopy` field.
+ * Upgrade copy.
  */
 upgradeCopy?: string | null, };

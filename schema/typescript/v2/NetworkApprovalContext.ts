@@ -6,10 +6,10 @@ import type { NetworkApprovalProtocol } from "./NetworkApprovalProtocol";
  */
 export type NetworkApprovalContext = { 
 /**
- * `host` field.
+ * Host.
  */
 host: string, 
 /**
- * `protocol` field.
+ * Protocol.
  */
 protocol: NetworkApprovalProtocol, };

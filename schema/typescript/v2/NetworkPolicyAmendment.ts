@@ -6,10 +6,10 @@ import type { NetworkPolicyRuleAction } from "./NetworkPolicyRuleAction";
  */
 export type NetworkPolicyAmendment = { 
 /**
- * `action` field.
+ * Action.
  */
 action: NetworkPolicyRuleAction, 
 /**
- * `host` field.
+ * Host.
  */
 host: string, };

@@ -6,14 +6,14 @@ import type { ConfigLayerMetadata } from "./ConfigLayerMetadata";
  */
 export type OverriddenMetadata = { 
 /**
- * `effectiveValue` field.
+ * Effective value.
  */
 effectiveValue: unknown, 
 /**
- * `message` field.
+ * Message.
  */
 message: string, 
 /**
- * `overridingLayer` field.
+ * Overriding layer.
  */
 overridingLayer: ConfigLayerMetadata, };

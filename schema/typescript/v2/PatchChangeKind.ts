@@ -5,6 +5,6 @@
  */
 export type PatchChangeKind = { "type": "add", } | { "type": "delete", } | { "type": "update", 
 /**
- * `move_path` field.
+ * Move path.
  */
 move_path?: string | null, };

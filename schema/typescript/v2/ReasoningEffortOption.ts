@@ -5,10 +5,10 @@
  */
 export type ReasoningEffortOption = { 
 /**
- * `description` field.
+ * Description.
  */
 description: string, 
 /**
- * `reasoningEffort` field.
+ * Reasoning effort.
  */
 reasoningEffort: string, };

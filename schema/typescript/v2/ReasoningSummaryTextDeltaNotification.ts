@@ -5,22 +5,22 @@
  */
 export type ReasoningSummaryTextDeltaNotification = { 
 /**
- * `delta` field.
+ * Delta.
  */
 delta: string, 
 /**
- * `itemId` field.
+ * Item id.
  */
 itemId: string, 
 /**
- * `summaryIndex` field.
+ * Summary index.
  */
 summaryIndex: number, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

@@ -5,22 +5,22 @@
  */
 export type ReasoningTextDeltaNotification = { 
 /**
- * `contentIndex` field.
+ * Content index.
  */
 contentIndex: number, 
 /**
- * `delta` field.
+ * Delta.
  */
 delta: string, 
 /**
- * `itemId` field.
+ * Item id.
  */
 itemId: string, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

@@ -5,6 +5,6 @@
  */
 export type RemoteControlDisableParams = { 
 /**
- * `ephemeral` field.
+ * Ephemeral.
  */
 ephemeral?: boolean | null, };

@@ -6,18 +6,18 @@ import type { RemoteControlConnectionStatus } from "./RemoteControlConnectionSta
  */
 export type RemoteControlDisableResponse = { 
 /**
- * `environmentId` field.
+ * Environment id.
  */
 environmentId?: string | null, 
 /**
- * `installationId` field.
+ * Installation id.
  */
 installationId: string, 
 /**
- * `serverName` field.
+ * Server name.
  */
 serverName: string, 
 /**
- * `status` field.
+ * Status.
  */
 status: RemoteControlConnectionStatus, };

@@ -5,6 +5,6 @@
  */
 export type RemoteControlEnableParams = { 
 /**
- * `ephemeral` field.
+ * Ephemeral.
  */
 ephemeral?: boolean | null, };

@@ -5,18 +5,18 @@
  */
 export type SandboxWorkspaceWrite = { 
 /**
- * `exclude_slash_tmp` field.
+ * Exclude slash tmp.
  */
 exclude_slash_tmp?: boolean | null, 
 /**
- * `exclude_tmpdir_env_var` field.
+ * Exclude tmpdir env var.
  */
 exclude_tmpdir_env_var?: boolean | null, 
 /**
- * `network_access` field.
+ * Network access.
  */
 network_access?: boolean | null, 
 /**
- * `writable_roots` field.
+ * Writable roots.
  */
 writable_roots?: Array<string>, };

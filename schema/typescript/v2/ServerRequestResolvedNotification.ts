@@ -6,10 +6,10 @@ import type { RequestId } from "../RequestId";
  */
 export type ServerRequestResolvedNotification = { 
 /**
- * `requestId` field.
+ * Request id.
  */
 requestId: RequestId, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

@@ -6,6 +6,6 @@ import type { SkillToolDependency } from "./SkillToolDependency";
  */
 export type SkillDependencies = { 
 /**
- * `tools` field.
+ * Tools.
  */
 tools: Array<SkillToolDependency>, };

@@ -5,10 +5,10 @@
  */
 export type SkillErrorInfo = { 
 /**
- * `message` field.
+ * Message.
  */
 message: string, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, };

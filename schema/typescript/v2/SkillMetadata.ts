@@ -8,27 +8,27 @@ import type { SkillScope } from "./SkillScope";
  */
 export type SkillMetadata = { 
 /**
- * `dependencies` field.
+ * Dependencies.
  */
 dependencies?: SkillDependencies | null, 
 /**
- * `description` field.
+ * Description.
  */
 description: string, 
 /**
- * `enabled` field.
+ * Enabled.
  */
 enabled: boolean, 
 /**
- * `interface` field.
+ * Interface.
  */
 interface?: SkillInterface | null, 
 /**
- * `name` field.
+ * Name.
  */
 name: string, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, 
 /**
@@ -36,7 +36,7 @@ path: string,
  */
 pluginId?: string | null, 
 /**
- * `scope` field.
+ * Scope.
  */
 scope: SkillScope, 
 /**

@@ -5,26 +5,26 @@
  */
 export type SkillToolDependency = { 
 /**
- * `command` field.
+ * Command.
  */
 command?: string | null, 
 /**
- * `description` field.
+ * Description.
  */
 description?: string | null, 
 /**
- * `transport` field.
+ * Transport.
  */
 transport?: string | null, 
 /**
- * `type` field.
+ * Type.
  */
 type: string, 
 /**
- * `url` field.
+ * Url.
  */
 url?: string | null, 
 /**
- * `value` field.
+ * Value.
  */
 value: string, };

@@ -7,14 +7,14 @@ import type { SkillMetadata } from "./SkillMetadata";
  */
 export type SkillsListEntry = { 
 /**
- * `cwd` field.
+ * Cwd.
  */
 cwd: string, 
 /**
- * `errors` field.
+ * Errors.
  */
 errors: Array<SkillErrorInfo>, 
 /**
- * `skills` field.
+ * Skills.
  */
 skills: Array<SkillMetadata>, };

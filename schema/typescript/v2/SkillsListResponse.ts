@@ -6,6 +6,6 @@ import type { SkillsListEntry } from "./SkillsListEntry";
  */
 export type SkillsListResponse = { 
 /**
- * `data` field.
+ * Data.
  */
 data: Array<SkillsListEntry>, };

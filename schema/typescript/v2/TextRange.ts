@@ -6,10 +6,10 @@ import type { TextPosition } from "./TextPosition";
  */
 export type TextRange = { 
 /**
- * `end` field.
+ * End.
  */
 end: TextPosition, 
 /**
- * `start` field.
+ * Start.
  */
 start: TextPosition, };

@@ -5,6 +5,6 @@
  */
 export type ThreadArchiveParams = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

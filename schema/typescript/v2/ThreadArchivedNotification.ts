@@ -5,6 +5,6 @@
  */
 export type ThreadArchivedNotification = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

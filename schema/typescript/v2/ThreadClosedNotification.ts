@@ -5,6 +5,6 @@
  */
 export type ThreadClosedNotification = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

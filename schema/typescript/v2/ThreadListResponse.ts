@@ -10,7 +10,7 @@ export type ThreadListResponse = {
  */
 backwardsCursor?: string | null, 
 /**
- * `data` field.
+ * Data.
  */
 data: Array<Thread>, 
 /**

@@ -5,10 +5,10 @@
  */
 export type ThreadNameUpdatedNotification = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `threadName` field.
+ * Thread name.
  */
 threadName?: string | null, };

@@ -9,6 +9,6 @@ export type ThreadReadParams = {
  */
 includeTurns?: boolean | null, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

@@ -6,6 +6,6 @@ import type { Thread } from "./Thread";
  */
 export type ThreadReadResponse = { 
 /**
- * `thread` field.
+ * Thread.
  */
 thread: Thread, };

@@ -5,10 +5,10 @@
  */
 export type ThreadSetNameParams = { 
 /**
- * `name` field.
+ * Name.
  */
 name: string, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

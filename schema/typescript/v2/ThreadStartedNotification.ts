@@ -6,6 +6,6 @@ import type { Thread } from "./Thread";
  */
 export type ThreadStartedNotification = { 
 /**
- * `thread` field.
+ * Thread.
  */
 thread: Thread, };

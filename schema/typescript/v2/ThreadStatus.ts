@@ -6,6 +6,6 @@ import type { ThreadActiveFlag } from "./ThreadActiveFlag";
  */
 export type ThreadStatus = { "type": "notLoaded", } | { "type": "idle", } | { "type": "systemError", } | { "type": "active", 
 /**
- * `activeFlags` field.
+ * Active flags.
  */
 activeFlags: Array<ThreadActiveFlag>, };

@@ -6,10 +6,10 @@ import type { ThreadStatus } from "./ThreadStatus";
  */
 export type ThreadStatusChangedNotification = { 
 /**
- * `status` field.
+ * Status.
  */
 status: ThreadStatus, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

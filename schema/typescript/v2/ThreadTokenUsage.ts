@@ -6,14 +6,14 @@ import type { TokenUsageBreakdown } from "./TokenUsageBreakdown";
  */
 export type ThreadTokenUsage = { 
 /**
- * `last` field.
+ * Last.
  */
 last: TokenUsageBreakdown, 
 /**
- * `modelContextWindow` field.
+ * Model context window.
  */
 modelContextWindow?: number | null, 
 /**
- * `total` field.
+ * Total.
  */
 total: TokenUsageBreakdown, };

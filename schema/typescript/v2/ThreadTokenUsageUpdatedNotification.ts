@@ -6,14 +6,14 @@ import type { ThreadTokenUsage } from "./ThreadTokenUsage";
  */
 export type ThreadTokenUsageUpdatedNotification = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `tokenUsage` field.
+ * Token usage.
  */
 tokenUsage: ThreadTokenUsage, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

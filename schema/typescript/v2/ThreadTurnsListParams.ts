@@ -23,6 +23,6 @@ limit?: number | null,
  */
 sortDirection?: SortDirection | null, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

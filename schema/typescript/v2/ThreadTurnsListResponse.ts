@@ -10,7 +10,7 @@ export type ThreadTurnsListResponse = {
  */
 backwardsCursor?: string | null, 
 /**
- * `data` field.
+ * Data.
  */
 data: Array<Turn>, 
 /**

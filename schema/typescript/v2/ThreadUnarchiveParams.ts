@@ -5,6 +5,6 @@
  */
 export type ThreadUnarchiveParams = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

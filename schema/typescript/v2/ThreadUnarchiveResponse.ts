@@ -6,6 +6,6 @@ import type { Thread } from "./Thread";
  */
 export type ThreadUnarchiveResponse = { 
 /**
- * `thread` field.
+ * Thread.
  */
 thread: Thread, };

@@ -5,6 +5,6 @@
  */
 export type ThreadUnarchivedNotification = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

@@ -5,6 +5,6 @@
  */
 export type ThreadUnsubscribeParams = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

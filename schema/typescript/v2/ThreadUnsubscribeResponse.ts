@@ -6,6 +6,6 @@ import type { ThreadUnsubscribeStatus } from "./ThreadUnsubscribeStatus";
  */
 export type ThreadUnsubscribeResponse = { 
 /**
- * `status` field.
+ * Status.
  */
 status: ThreadUnsubscribeStatus, };

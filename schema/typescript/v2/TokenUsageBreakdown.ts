@@ -5,26 +5,26 @@
  */
 export type TokenUsageBreakdown = { 
 /**
- * `cacheWriteInputTokens` field.
+ * Cache write input tokens.
  */
 cacheWriteInputTokens?: number | null, 
 /**
- * `cachedInputTokens` field.
+ * Cached input tokens.
  */
 cachedInputTokens: number, 
 /**
- * `inputTokens` field.
+ * Input tokens.
  */
 inputTokens: number, 
 /**
- * `outputTokens` field.
+ * Output tokens.
  */
 outputTokens: number, 
 /**
- * `reasoningOutputTokens` field.
+ * Reasoning output tokens.
  */
 reasoningOutputTokens: number, 
 /**
- * `totalTokens` field.
+ * Total tokens.
  */
 totalTokens: number, };

@@ -41,6 +41,6 @@ rootTurnId?: string | null,
  */
 startedAt?: number | null, 
 /**
- * `status` field.
+ * Status.
  */
 status: TurnStatus, };

@@ -6,10 +6,10 @@ import type { Turn } from "./Turn";
  */
 export type TurnCompletedNotification = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turn` field.
+ * Turn.
  */
 turn: Turn, };

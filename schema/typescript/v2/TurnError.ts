@@ -6,14 +6,14 @@ import type { CodexErrorInfo } from "./CodexErrorInfo";
  */
 export type TurnError = { 
 /**
- * `additionalDetails` field.
+ * Additional details.
  */
 additionalDetails?: string | null, 
 /**
- * `codexErrorInfo` field.
+ * Codex error info.
  */
 codexErrorInfo?: CodexErrorInfo | null, 
 /**
- * `message` field.
+ * Message.
  */
 message: string, };

@@ -5,10 +5,10 @@
  */
 export type TurnInterruptParams = { 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

@@ -6,6 +6,6 @@ import type { Turn } from "./Turn";
  */
 export type TurnStartResponse = { 
 /**
- * `turn` field.
+ * Turn.
  */
 turn: Turn, };

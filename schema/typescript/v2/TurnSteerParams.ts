@@ -6,7 +6,7 @@ import type { UserInput } from "./UserInput";
  */
 export type TurnSteerParams = { 
 /**
- * `clientUserMessageId` field.
+ * Client user message id.
  */
 clientUserMessageId?: string | null, 
 /**
@@ -14,7 +14,7 @@ clientUserMessageId?: string | null,
  */
 expectedTurnId: string, 
 /**
- * `input` field.
+ * Input.
  */
 input: Array<UserInput>, 
 /**
@@ -26,6 +26,6 @@ responsesapiClientMetadata?: { [key in string]: string } | null,
  */
 responsesapiClientMetadataPatch?: { [key in string]: string } | null, 
 /**
- * `threadId` field.
+ * Thread id.
  */
 threadId: string, };

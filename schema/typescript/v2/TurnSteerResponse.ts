@@ -5,6 +5,6 @@
  */
 export type TurnSteerResponse = { 
 /**
- * `turnId` field.
+ * Turn id.
  */
 turnId: string, };

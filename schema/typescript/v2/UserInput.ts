@@ -7,7 +7,7 @@ import type { TextElement } from "./TextElement";
  */
 export type UserInput = { "type": "text", 
 /**
- * `text` field.
+ * Text.
  */
 text: string, 
 /**
@@ -15,50 +15,50 @@ text: string,
  */
 text_elements?: Array<TextElement>, } | { "type": "image", 
 /**
- * `detail` field.
+ * Detail.
  */
 detail?: ImageDetail | null, 
 /**
- * `url` field.
+ * Url.
  */
 url?: string | null, 
 /**
- * `fileId` field.
+ * File id.
  */
 fileId?: string | null, } | { "type": "localImage", 
 /**
- * `detail` field.
+ * Detail.
  */
 detail?: ImageDetail | null, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, } | { "type": "audio", 
 /**
- * `url` field.
+ * Url.
  */
 url?: string | null, 
 /**
- * `fileId` field.
+ * File id.
  */
 fileId?: string | null, } | { "type": "localAudio", 
 /**
- * `path` field.
+ * Path.
  */
 path: string, } | { "type": "skill", 
 /**
- * `name` field.
+ * Name.
  */
 name: string, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, } | { "type": "mention", 
 /**
- * `name` field.
+ * Name.
  */
 name: string, 
 /**
- * `path` field.
+ * Path.
  */
 path: string, };

@@ -5,22 +5,22 @@
  */
 export type WebSearchAction = { "type": "search", 
 /**
- * `queries` field.
+ * Queries.
  */
 queries?: Array<string> | null, 
 /**
- * `query` field.
+ * Query.
  */
 query?: string | null, } | { "type": "openPage", 
 /**
- * `url` field.
+ * Url.
  */
 url?: string | null, } | { "type": "findInPage", 
 /**
- * `pattern` field.
+ * Pattern.
  */
 pattern?: string | null, 
 /**
- * `url` field.
+ * Url.
  */
 url?: string | null, } | { "type": "other", };

@@ -1,7 +1,5 @@
 //! Account state: who the server is signed in as (`account/read`).
 
-#[allow(unused_imports)]
-use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;
@@ -18,10 +16,10 @@ pub enum Account {
     /// `chatgpt`.
     #[serde(rename = "chatgpt")]
     Chatgpt {
-        /// `email` field.
+        /// Email.
         #[schemars(with = "crate::schema_support::Required<Option<String>>")]
         email: Option<String>,
-        /// `planType` field.
+        /// Plan type.
         #[serde(rename = "planType")]
         plan_type: PlanType,
         /// Display name of the selected ChatGPT workspace, when available.
@@ -31,7 +29,7 @@ pub enum Account {
     /// `amazonBedrock`.
     #[serde(rename = "amazonBedrock")]
     AmazonBedrock {
-        /// `usesCodexManagedCredentials` field.
+        /// Uses codex managed credentials.
         #[serde(
             rename = "usesCodexManagedCredentials",
             default,
@@ -59,10 +57,10 @@ pub struct GetAccountParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/GetAccountResponse.ts")]
 pub struct GetAccountResponse {
-    /// `account` field.
+    /// Account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<Account>,
-    /// `requiresOpenaiAuth` field.
+    /// Requires openai auth.
     pub requires_openai_auth: bool,
     /// ChatGPT user ID belonging to this account response, when available.
     #[serde(default, skip_serializing_if = "Option::is_none")]

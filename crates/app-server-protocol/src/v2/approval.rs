@@ -1,6 +1,5 @@
 //! Server-to-client approval requests (`item/commandExecution/requestApproval`, `item/fileChange/requestApproval`) and the decisions clients answer with.
 
-#[allow(unused_imports)]
 use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -20,13 +19,13 @@ pub enum CommandExecutionApprovalDecision {
     /// User approved the command, and wants to apply the proposed execpolicy amendment so future matching commands can run without prompting.
     #[serde(rename = "acceptWithExecpolicyAmendment")]
     AcceptWithExecpolicyAmendment {
-        /// `execpolicy_amendment` field.
+        /// Execpolicy amendment.
         execpolicy_amendment: Vec<String>,
     },
     /// User chose a persistent network policy rule (allow/deny) for this host.
     #[serde(rename = "applyNetworkPolicyAmendment")]
     ApplyNetworkPolicyAmendment {
-        /// `network_policy_amendment` field.
+        /// Network policy amendment.
         network_policy_amendment: NetworkPolicyAmendment,
     },
     /// User denied the command. The agent will continue the turn.
@@ -75,7 +74,7 @@ pub struct CommandExecutionRequestApprovalParams {
     /// Environment in which the command will run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_id: Option<String>,
-    /// `itemId` field.
+    /// Item id.
     pub item_id: String,
     /// Kind of action under review. Defaults to `command` for older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -94,9 +93,9 @@ pub struct CommandExecutionRequestApprovalParams {
     pub reason: Option<String>,
     /// Unix timestamp (in milliseconds) when this approval request started.
     pub started_at_ms: i64,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -105,7 +104,7 @@ pub struct CommandExecutionRequestApprovalParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/CommandExecutionRequestApprovalResponse.ts")]
 pub struct CommandExecutionRequestApprovalResponse {
-    /// `decision` field.
+    /// Decision.
     pub decision: CommandExecutionApprovalDecision,
 }
 
@@ -135,16 +134,16 @@ pub struct FileChangeRequestApprovalParams {
     /// [UNSTABLE] When set, the agent is asking the user to allow writes under this root for the remainder of the session (unclear if this is honored today).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grant_root: Option<String>,
-    /// `itemId` field.
+    /// Item id.
     pub item_id: String,
     /// Optional explanatory reason (e.g. request for extra write access).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// Unix timestamp (in milliseconds) when this approval request started.
     pub started_at_ms: i64,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -153,7 +152,7 @@ pub struct FileChangeRequestApprovalParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/FileChangeRequestApprovalResponse.ts")]
 pub struct FileChangeRequestApprovalResponse {
-    /// `decision` field.
+    /// Decision.
     pub decision: FileChangeApprovalDecision,
 }
 
@@ -174,9 +173,9 @@ pub enum NetworkAccess {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/NetworkApprovalContext.ts")]
 pub struct NetworkApprovalContext {
-    /// `host` field.
+    /// Host.
     pub host: String,
-    /// `protocol` field.
+    /// Protocol.
     pub protocol: NetworkApprovalProtocol,
 }
 
@@ -203,9 +202,9 @@ pub enum NetworkApprovalProtocol {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/NetworkPolicyAmendment.ts")]
 pub struct NetworkPolicyAmendment {
-    /// `action` field.
+    /// Action.
     pub action: NetworkPolicyRuleAction,
-    /// `host` field.
+    /// Host.
     pub host: String,
 }
 

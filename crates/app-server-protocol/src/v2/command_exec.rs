@@ -1,6 +1,5 @@
 //! Standalone processes: `command/exec` and its `write`, `terminate`, `resize` follow-ups and output notifications.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;

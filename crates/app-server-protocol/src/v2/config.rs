@@ -1,6 +1,5 @@
 //! Configuration: `config/read`, `config/value/write`, `config/batchWrite`, `configRequirements/read`, `experimentalFeature/list` and `configWarning`.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
@@ -13,65 +12,65 @@ use ts_rs::TS;
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/Config.ts")]
 pub struct Config {
-    /// `approval_policy` field.
+    /// Approval policy.
     #[serde(rename = "approval_policy", default, skip_serializing_if = "Option::is_none")]
     pub approval_policy: Option<AskForApproval>,
     /// [UNSTABLE] Optional default for where approval requests are routed for review.
     #[serde(rename = "approvals_reviewer", default, skip_serializing_if = "Option::is_none")]
     pub approvals_reviewer: Option<ApprovalsReviewer>,
-    /// `compact_prompt` field.
+    /// Compact prompt.
     #[serde(rename = "compact_prompt", default, skip_serializing_if = "Option::is_none")]
     pub compact_prompt: Option<String>,
-    /// `desktop` field.
+    /// Desktop.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desktop: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `developer_instructions` field.
+    /// Developer instructions.
     #[serde(rename = "developer_instructions", default, skip_serializing_if = "Option::is_none")]
     pub developer_instructions: Option<String>,
-    /// `forced_login_method` field.
+    /// Forced login method.
     #[serde(rename = "forced_login_method", default, skip_serializing_if = "Option::is_none")]
     pub forced_login_method: Option<ForcedLoginMethod>,
-    /// `instructions` field.
+    /// Instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
-    /// `model` field.
+    /// Model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `model_auto_compact_token_limit` field.
+    /// Model auto compact token limit.
     #[serde(
         rename = "model_auto_compact_token_limit",
         default,
         skip_serializing_if = "Option::is_none"
     )]
     pub model_auto_compact_token_limit: Option<i64>,
-    /// `model_context_window` field.
+    /// Model context window.
     #[serde(rename = "model_context_window", default, skip_serializing_if = "Option::is_none")]
     pub model_context_window: Option<i64>,
-    /// `model_provider` field.
+    /// Model provider.
     #[serde(rename = "model_provider", default, skip_serializing_if = "Option::is_none")]
     pub model_provider: Option<String>,
-    /// `model_reasoning_effort` field.
+    /// Model reasoning effort.
     #[serde(rename = "model_reasoning_effort", default, skip_serializing_if = "Option::is_none")]
     pub model_reasoning_effort: Option<String>,
-    /// `model_reasoning_summary` field.
+    /// Model reasoning summary.
     #[serde(rename = "model_reasoning_summary", default, skip_serializing_if = "Option::is_none")]
     pub model_reasoning_summary: Option<ReasoningSummary>,
-    /// `model_verbosity` field.
+    /// Model verbosity.
     #[serde(rename = "model_verbosity", default, skip_serializing_if = "Option::is_none")]
     pub model_verbosity: Option<Verbosity>,
-    /// `review_model` field.
+    /// Review model.
     #[serde(rename = "review_model", default, skip_serializing_if = "Option::is_none")]
     pub review_model: Option<String>,
-    /// `sandbox_mode` field.
+    /// Sandbox mode.
     #[serde(rename = "sandbox_mode", default, skip_serializing_if = "Option::is_none")]
     pub sandbox_mode: Option<SandboxMode>,
-    /// `sandbox_workspace_write` field.
+    /// Sandbox workspace write.
     #[serde(rename = "sandbox_workspace_write", default, skip_serializing_if = "Option::is_none")]
     pub sandbox_workspace_write: Option<SandboxWorkspaceWrite>,
-    /// `service_tier` field.
+    /// Service tier.
     #[serde(rename = "service_tier", default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `web_search` field.
+    /// Web search.
     #[serde(rename = "web_search", default, skip_serializing_if = "Option::is_none")]
     pub web_search: Option<WebSearchMode>,
     /// Settings this crate does not model, passed through unchanged.
@@ -85,9 +84,9 @@ pub struct Config {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ConfigBatchWriteParams.ts")]
 pub struct ConfigBatchWriteParams {
-    /// `edits` field.
+    /// Edits.
     pub edits: Vec<ConfigEdit>,
-    /// `expectedVersion` field.
+    /// Expected version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_version: Option<String>,
     /// Path to the config file to write; defaults to the user's `config.toml` when omitted.
@@ -103,11 +102,11 @@ pub struct ConfigBatchWriteParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ConfigEdit.ts")]
 pub struct ConfigEdit {
-    /// `keyPath` field.
+    /// Key path.
     pub key_path: String,
-    /// `mergeStrategy` field.
+    /// Merge strategy.
     pub merge_strategy: MergeStrategy,
-    /// `value` field.
+    /// Value.
     #[ts(type = "unknown")]
     pub value: serde_json::Value,
 }
@@ -117,15 +116,15 @@ pub struct ConfigEdit {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ConfigLayer.ts")]
 pub struct ConfigLayer {
-    /// `config` field.
+    /// Config.
     #[ts(type = "unknown")]
     pub config: serde_json::Value,
-    /// `disabledReason` field.
+    /// Disabled reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
-    /// `name` field.
+    /// Name.
     pub name: ConfigLayerSource,
-    /// `version` field.
+    /// Version.
     pub version: String,
 }
 
@@ -134,9 +133,9 @@ pub struct ConfigLayer {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ConfigLayerMetadata.ts")]
 pub struct ConfigLayerMetadata {
-    /// `name` field.
+    /// Name.
     pub name: ConfigLayerSource,
-    /// `version` field.
+    /// Version.
     pub version: String,
 }
 
@@ -154,9 +153,9 @@ pub enum ConfigLayerSource {
     /// Managed preferences layer delivered by MDM (macOS only).
     #[serde(rename = "mdm")]
     Mdm {
-        /// `domain` field.
+        /// Domain.
         domain: String,
-        /// `key` field.
+        /// Key.
         key: String,
     },
     /// Managed config layer from a file (usually `managed_config.toml`).
@@ -185,7 +184,7 @@ pub enum ConfigLayerSource {
     /// Path to a .codex/ folder within a project. There could be multiple of these between `cwd` and the project/repo root.
     #[serde(rename = "project")]
     Project {
-        /// `dotCodexFolder` field.
+        /// Dot codex folder.
         #[serde(rename = "dotCodexFolder")]
         dot_codex_folder: AbsolutePath,
     },
@@ -195,7 +194,7 @@ pub enum ConfigLayerSource {
     /// `managed_config.toml` was designed to be a config that was loaded as the last layer on top of everything else. This scheme did not quite work out as intended, but we keep this variant as a "best effort" while we phase out `managed_config.toml` in favor of `requirements.toml`.
     #[serde(rename = "legacyManagedConfigTomlFromFile")]
     LegacyManagedConfigTomlFromFile {
-        /// `file` field.
+        /// File.
         file: AbsolutePath,
     },
     /// `legacyManagedConfigTomlFromMdm`.
@@ -211,7 +210,7 @@ pub struct ConfigReadParams {
     /// Optional working directory to resolve project config layers. If specified, return the effective config as seen from that directory (i.e., including any project layers between `cwd` and the project/repo root).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<AbsolutePath>,
-    /// `includeLayers` field.
+    /// Include layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_layers: Option<bool>,
 }
@@ -221,12 +220,12 @@ pub struct ConfigReadParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ConfigReadResponse.ts")]
 pub struct ConfigReadResponse {
-    /// `config` field.
+    /// Config.
     pub config: Config,
-    /// `layers` field.
+    /// Layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<ConfigLayer>>,
-    /// `origins` field.
+    /// Origins.
     pub origins: std::collections::BTreeMap<String, ConfigLayerMetadata>,
 }
 
@@ -235,58 +234,58 @@ pub struct ConfigReadResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ConfigRequirements.ts")]
 pub struct ConfigRequirements {
-    /// `additionalDeveloperInstructions` field.
+    /// Additional developer instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_developer_instructions: Option<String>,
-    /// `allowAppshots` field.
+    /// Allow appshots.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_appshots: Option<bool>,
-    /// `allowBrowserAndComputerUse` field.
+    /// Allow browser and computer use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_browser_and_computer_use: Option<bool>,
-    /// `allowLoginShell` field.
+    /// Allow login shell.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_login_shell: Option<bool>,
-    /// `allowManagedHooksOnly` field.
+    /// Allow managed hooks only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_managed_hooks_only: Option<bool>,
-    /// `allowRemoteControl` field.
+    /// Allow remote control.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_remote_control: Option<bool>,
-    /// `allowedApprovalPolicies` field.
+    /// Allowed approval policies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_approval_policies: Option<Vec<AskForApproval>>,
-    /// `allowedApprovalsReviewers` field.
+    /// Allowed approvals reviewers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_approvals_reviewers: Option<Vec<ApprovalsReviewer>>,
     /// Effective login methods after managed, forced-login, and workspace restrictions. An empty list permits no login method. Older servers may omit this field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_login_methods: Option<Vec<ForcedLoginMethod>>,
-    /// `allowedPermissionProfiles` field.
+    /// Allowed permission profiles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_permission_profiles: Option<std::collections::BTreeMap<String, bool>>,
-    /// `allowedSandboxModes` field.
+    /// Allowed sandbox modes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_sandbox_modes: Option<Vec<SandboxMode>>,
-    /// `allowedWebSearchModes` field.
+    /// Allowed web search modes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_web_search_modes: Option<Vec<WebSearchMode>>,
-    /// `chatgptBaseUrl` field.
+    /// Chatgpt base url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chatgpt_base_url: Option<String>,
-    /// `checkForUpdateOnStartup` field.
+    /// Check for update on startup.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_for_update_on_startup: Option<bool>,
-    /// `defaultPermissions` field.
+    /// Default permissions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_permissions: Option<String>,
-    /// `featureRequirements` field.
+    /// Feature requirements.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feature_requirements: Option<std::collections::BTreeMap<String, bool>>,
-    /// `logDir` field.
+    /// Log dir.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_dir: Option<String>,
-    /// `modelCatalogJson` field.
+    /// Model catalog json.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_catalog_json: Option<String>,
     /// Exact provider selection required by managed policy.
@@ -295,7 +294,7 @@ pub struct ConfigRequirements {
     /// Complete required provider definitions, using config.toml field names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_providers: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `sqliteHome` field.
+    /// Sqlite home.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sqlite_home: Option<String>,
 }
@@ -318,17 +317,17 @@ pub struct ConfigRequirementsReadResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ConfigValueWriteParams.ts")]
 pub struct ConfigValueWriteParams {
-    /// `expectedVersion` field.
+    /// Expected version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_version: Option<String>,
     /// Path to the config file to write; defaults to the user's `config.toml` when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_path: Option<String>,
-    /// `keyPath` field.
+    /// Key path.
     pub key_path: String,
-    /// `mergeStrategy` field.
+    /// Merge strategy.
     pub merge_strategy: MergeStrategy,
-    /// `value` field.
+    /// Value.
     #[ts(type = "unknown")]
     pub value: serde_json::Value,
 }
@@ -358,12 +357,12 @@ pub struct ConfigWarningNotification {
 pub struct ConfigWriteResponse {
     /// Canonical path to the config file that was written.
     pub file_path: AbsolutePath,
-    /// `overriddenMetadata` field.
+    /// Overridden metadata.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overridden_metadata: Option<OverriddenMetadata>,
-    /// `status` field.
+    /// Status.
     pub status: WriteStatus,
-    /// `version` field.
+    /// Version.
     pub version: String,
 }
 
@@ -412,7 +411,7 @@ pub struct ExperimentalFeatureListParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ExperimentalFeatureListResponse.ts")]
 pub struct ExperimentalFeatureListResponse {
-    /// `data` field.
+    /// Data.
     pub data: Vec<ExperimentalFeature>,
     /// Opaque cursor to pass to the next call to continue after the last item. If None, there are no more items to return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -457,12 +456,12 @@ pub enum MergeStrategy {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/OverriddenMetadata.ts")]
 pub struct OverriddenMetadata {
-    /// `effectiveValue` field.
+    /// Effective value.
     #[ts(type = "unknown")]
     pub effective_value: serde_json::Value,
-    /// `message` field.
+    /// Message.
     pub message: String,
-    /// `overridingLayer` field.
+    /// Overriding layer.
     pub overriding_layer: ConfigLayerMetadata,
 }
 
@@ -482,9 +481,9 @@ pub struct TextPosition {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TextRange.ts")]
 pub struct TextRange {
-    /// `end` field.
+    /// End.
     pub end: TextPosition,
-    /// `start` field.
+    /// Start.
     pub start: TextPosition,
 }
 

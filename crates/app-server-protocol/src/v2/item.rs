@@ -1,6 +1,5 @@
 //! Thread items: the user messages, agent messages, reasoning, commands, file changes and tool calls that make up a turn, plus their streaming deltas and item lifecycle notifications.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
@@ -13,13 +12,13 @@ use ts_rs::TS;
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/AgentMessageDeltaNotification.ts")]
 pub struct AgentMessageDeltaNotification {
-    /// `delta` field.
+    /// Delta.
     pub delta: String,
-    /// `itemId` field.
+    /// Item id.
     pub item_id: String,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -31,38 +30,38 @@ pub enum CommandAction {
     /// `read`.
     #[serde(rename = "read")]
     Read {
-        /// `command` field.
+        /// Command.
         command: String,
-        /// `name` field.
+        /// Name.
         name: String,
-        /// `path` field.
+        /// Path.
         path: String,
     },
     /// `listFiles`.
     #[serde(rename = "listFiles")]
     ListFiles {
-        /// `command` field.
+        /// Command.
         command: String,
-        /// `path` field.
+        /// Path.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<String>,
     },
     /// `search`.
     #[serde(rename = "search")]
     Search {
-        /// `command` field.
+        /// Command.
         command: String,
-        /// `path` field.
+        /// Path.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         path: Option<String>,
-        /// `query` field.
+        /// Query.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         query: Option<String>,
     },
     /// `unknown`.
     #[serde(rename = "unknown")]
     Unknown {
-        /// `command` field.
+        /// Command.
         command: String,
     },
 }
@@ -72,13 +71,13 @@ pub enum CommandAction {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/CommandExecutionOutputDeltaNotification.ts")]
 pub struct CommandExecutionOutputDeltaNotification {
-    /// `delta` field.
+    /// Delta.
     pub delta: String,
-    /// `itemId` field.
+    /// Item id.
     pub item_id: String,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -126,20 +125,20 @@ pub enum DynamicToolCallOutputContentItem {
     /// `inputText`.
     #[serde(rename = "inputText")]
     InputText {
-        /// `text` field.
+        /// Text.
         text: String,
     },
     /// `inputImage`.
     #[serde(rename = "inputImage")]
     InputImage {
-        /// `imageUrl` field.
+        /// Image url.
         #[serde(rename = "imageUrl")]
         image_url: String,
     },
     /// `inputAudio`.
     #[serde(rename = "inputAudio")]
     InputAudio {
-        /// `audioUrl` field.
+        /// Audio url.
         #[serde(rename = "audioUrl")]
         audio_url: String,
     },
@@ -165,11 +164,11 @@ pub enum DynamicToolCallStatus {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/FileUpdateChange.ts")]
 pub struct FileUpdateChange {
-    /// `diff` field.
+    /// Diff.
     pub diff: String,
-    /// `kind` field.
+    /// Kind.
     pub kind: PatchChangeKind,
-    /// `path` field.
+    /// Path.
     pub path: String,
 }
 
@@ -204,36 +203,36 @@ pub enum FunctionCallOutputContentItem {
     /// `input_text`.
     #[serde(rename = "input_text")]
     InputText {
-        /// `text` field.
+        /// Text.
         text: String,
     },
     /// `input_image`.
     #[serde(rename = "input_image")]
     InputImage {
-        /// `detail` field.
+        /// Detail.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<ImageDetail>,
-        /// `image_url` field.
+        /// Image url.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         image_url: Option<String>,
-        /// `file_id` field.
+        /// File id.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         file_id: Option<String>,
     },
     /// Inline audio data or an uploaded file loaded by the Responses API.
     #[serde(rename = "input_audio")]
     InputAudio {
-        /// `audio_url` field.
+        /// Audio url.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         audio_url: Option<String>,
-        /// `file_id` field.
+        /// File id.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         file_id: Option<String>,
     },
     /// `encrypted_content`.
     #[serde(rename = "encrypted_content")]
     EncryptedContent {
-        /// `encrypted_content` field.
+        /// Encrypted content.
         encrypted_content: String,
     },
 }
@@ -248,11 +247,11 @@ pub struct ItemCompletedNotification {
     /// Native content tokens for the completed assistant message, including a sampled footer. Null when unavailable. Completion telemetry is not part of the stored thread item.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_token_count: Option<u64>,
-    /// `item` field.
+    /// Item.
     pub item: ThreadItem,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -261,13 +260,13 @@ pub struct ItemCompletedNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ItemStartedNotification.ts")]
 pub struct ItemStartedNotification {
-    /// `item` field.
+    /// Item.
     pub item: ThreadItem,
     /// Unix timestamp (in milliseconds) when this item lifecycle started.
     pub started_at_ms: i64,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -276,7 +275,7 @@ pub struct ItemStartedNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/McpToolCallError.ts")]
 pub struct McpToolCallError {
-    /// `message` field.
+    /// Message.
     pub message: String,
 }
 
@@ -285,13 +284,13 @@ pub struct McpToolCallError {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/McpToolCallResult.ts")]
 pub struct McpToolCallResult {
-    /// `_meta` field.
+    /// Meta.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     #[ts(type = "unknown")]
     pub _meta: Option<serde_json::Value>,
-    /// `content` field.
+    /// Content.
     pub content: Vec<serde_json::Value>,
-    /// `structuredContent` field.
+    /// Structured content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(type = "unknown")]
     pub structured_content: Option<serde_json::Value>,
@@ -371,7 +370,7 @@ pub enum PatchChangeKind {
     /// `update`.
     #[serde(rename = "update")]
     Update {
-        /// `move_path` field.
+        /// Move path.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         move_path: Option<String>,
     },
@@ -382,15 +381,15 @@ pub enum PatchChangeKind {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ReasoningSummaryTextDeltaNotification.ts")]
 pub struct ReasoningSummaryTextDeltaNotification {
-    /// `delta` field.
+    /// Delta.
     pub delta: String,
-    /// `itemId` field.
+    /// Item id.
     pub item_id: String,
-    /// `summaryIndex` field.
+    /// Summary index.
     pub summary_index: i64,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -399,15 +398,15 @@ pub struct ReasoningSummaryTextDeltaNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ReasoningTextDeltaNotification.ts")]
 pub struct ReasoningTextDeltaNotification {
-    /// `contentIndex` field.
+    /// Content index.
     pub content_index: i64,
-    /// `delta` field.
+    /// Delta.
     pub delta: String,
-    /// `itemId` field.
+    /// Item id.
     pub item_id: String,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -416,16 +415,16 @@ pub struct ReasoningTextDeltaNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/SandboxWorkspaceWrite.ts")]
 pub struct SandboxWorkspaceWrite {
-    /// `exclude_slash_tmp` field.
+    /// Exclude slash tmp.
     #[serde(rename = "exclude_slash_tmp", default, skip_serializing_if = "Option::is_none")]
     pub exclude_slash_tmp: Option<bool>,
-    /// `exclude_tmpdir_env_var` field.
+    /// Exclude tmpdir env var.
     #[serde(rename = "exclude_tmpdir_env_var", default, skip_serializing_if = "Option::is_none")]
     pub exclude_tmpdir_env_var: Option<bool>,
-    /// `network_access` field.
+    /// Network access.
     #[serde(rename = "network_access", default, skip_serializing_if = "Option::is_none")]
     pub network_access: Option<bool>,
-    /// `writable_roots` field.
+    /// Writable roots.
     #[serde(rename = "writable_roots", default, skip_serializing_if = "Vec::is_empty")]
     pub writable_roots: Vec<String>,
 }
@@ -453,27 +452,27 @@ pub enum WebSearchAction {
     /// `search`.
     #[serde(rename = "search")]
     Search {
-        /// `queries` field.
+        /// Queries.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         queries: Option<Vec<String>>,
-        /// `query` field.
+        /// Query.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         query: Option<String>,
     },
     /// `openPage`.
     #[serde(rename = "openPage")]
     OpenPage {
-        /// `url` field.
+        /// Url.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         url: Option<String>,
     },
     /// `findInPage`.
     #[serde(rename = "findInPage")]
     FindInPage {
-        /// `pattern` field.
+        /// Pattern.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pattern: Option<String>,
-        /// `url` field.
+        /// Url.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         url: Option<String>,
     },
@@ -508,69 +507,111 @@ pub enum ThreadItem {
     /// `userMessage`.
     #[serde(rename = "userMessage")]
     UserMessage {
-        /// `clientId` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Client id.
         #[serde(rename = "clientId", default, skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
-        /// `content` field.
+        /// Content.
         content: Vec<UserInput>,
-        /// `id` field.
+        /// Id.
         id: String,
     },
     /// `hookPrompt`.
     #[serde(rename = "hookPrompt")]
     HookPrompt {
-        /// `fragments` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Fragments.
         fragments: Vec<serde_json::Value>,
-        /// `id` field.
+        /// Id.
         id: String,
     },
     /// `agentMessage`.
     #[serde(rename = "agentMessage")]
     AgentMessage {
-        /// `id` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Id.
         id: String,
-        /// `phase` field.
+        /// Phase.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         phase: Option<MessagePhase>,
-        /// `text` field.
+        /// Text.
         text: String,
     },
     /// `functionCallOutput`.
     #[serde(rename = "functionCallOutput")]
     FunctionCallOutput {
-        /// `id` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Id.
         id: String,
-        /// `name` field.
+        /// Name.
         name: String,
-        /// `namespace` field.
+        /// Namespace.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         namespace: Option<String>,
-        /// `output` field.
+        /// Output.
         output: FunctionCallOutputBody,
     },
     /// EXPERIMENTAL - proposed plan item content. The completed plan item is authoritative and may not match the concatenation of `PlanDelta` text.
     #[serde(rename = "plan")]
     Plan {
-        /// `id` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Id.
         id: String,
-        /// `text` field.
+        /// Text.
         text: String,
     },
     /// `reasoning`.
     #[serde(rename = "reasoning")]
     Reasoning {
-        /// `content` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Content.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         content: Vec<String>,
-        /// `id` field.
+        /// Id.
         id: String,
-        /// `summary` field.
+        /// Summary.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         summary: Vec<String>,
     },
     /// `commandExecution`.
     #[serde(rename = "commandExecution")]
     CommandExecution {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// The command's output, aggregated from stdout and stderr.
         #[serde(rename = "aggregatedOutput", default, skip_serializing_if = "Option::is_none")]
         aggregated_output: Option<String>,
@@ -587,7 +628,7 @@ pub enum ThreadItem {
         /// The command's exit code.
         #[serde(rename = "exitCode", default, skip_serializing_if = "Option::is_none")]
         exit_code: Option<i32>,
-        /// `id` field.
+        /// Id.
         id: String,
         /// Trusted first-party plugin id when this command resolves to one plugin script.
         #[serde(rename = "pluginId", default, skip_serializing_if = "Option::is_none")]
@@ -598,83 +639,107 @@ pub enum ThreadItem {
         /// Safe plugin-relative path when this command resolves to one plugin script.
         #[serde(rename = "scriptPath", default, skip_serializing_if = "Option::is_none")]
         script_path: Option<String>,
-        /// `source` field.
+        /// Source.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source: Option<CommandExecutionSource>,
-        /// `status` field.
+        /// Status.
         status: CommandExecutionStatus,
     },
     /// `fileChange`.
     #[serde(rename = "fileChange")]
     FileChange {
-        /// `changes` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Changes.
         changes: Vec<FileUpdateChange>,
-        /// `id` field.
+        /// Id.
         id: String,
-        /// `status` field.
+        /// Status.
         status: PatchApplyStatus,
     },
     /// `mcpToolCall`.
     #[serde(rename = "mcpToolCall")]
     McpToolCall {
-        /// `arguments` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Arguments.
         #[ts(type = "unknown")]
         arguments: serde_json::Value,
         /// The duration of the MCP tool call in milliseconds.
         #[serde(rename = "durationMs", default, skip_serializing_if = "Option::is_none")]
         duration_ms: Option<i64>,
-        /// `error` field.
+        /// Error.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<McpToolCallError>,
-        /// `id` field.
+        /// Id.
         id: String,
         /// Legacy compatibility field; prefer `mcpAppUi.resourceUri` when available.
         #[serde(rename = "mcpAppResourceUri", default, skip_serializing_if = "Option::is_none")]
         mcp_app_resource_uri: Option<String>,
-        /// `pluginId` field.
+        /// Plugin id.
         #[serde(rename = "pluginId", default, skip_serializing_if = "Option::is_none")]
         plugin_id: Option<String>,
-        /// `readOnlyHint` field.
+        /// Read only hint.
         #[serde(rename = "readOnlyHint", default, skip_serializing_if = "Option::is_none")]
         read_only_hint: Option<bool>,
-        /// `result` field.
+        /// Result.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         result: Option<McpToolCallResult>,
-        /// `server` field.
+        /// Server.
         server: String,
-        /// `status` field.
+        /// Status.
         status: McpToolCallStatus,
-        /// `tool` field.
+        /// Tool.
         tool: String,
     },
     /// `dynamicToolCall`.
     #[serde(rename = "dynamicToolCall")]
     DynamicToolCall {
-        /// `arguments` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Arguments.
         #[ts(type = "unknown")]
         arguments: serde_json::Value,
-        /// `contentItems` field.
+        /// Content items.
         #[serde(rename = "contentItems", default, skip_serializing_if = "Option::is_none")]
         content_items: Option<Vec<DynamicToolCallOutputContentItem>>,
         /// The duration of the dynamic tool call in milliseconds.
         #[serde(rename = "durationMs", default, skip_serializing_if = "Option::is_none")]
         duration_ms: Option<i64>,
-        /// `id` field.
+        /// Id.
         id: String,
-        /// `namespace` field.
+        /// Namespace.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         namespace: Option<String>,
-        /// `status` field.
+        /// Status.
         status: DynamicToolCallStatus,
-        /// `success` field.
+        /// Success.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         success: Option<bool>,
-        /// `tool` field.
+        /// Tool.
         tool: String,
     },
     /// `collabAgentToolCall`.
     #[serde(rename = "collabAgentToolCall")]
     CollabAgentToolCall {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Last known status of the target agents, when available.
         #[serde(rename = "agentsStates")]
         agents_states: std::collections::BTreeMap<String, serde_json::Value>,
@@ -705,15 +770,21 @@ pub enum ThreadItem {
     /// `subAgentActivity`.
     #[serde(rename = "subAgentActivity")]
     SubAgentActivity {
-        /// `agentPath` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Agent path.
         #[serde(rename = "agentPath")]
         agent_path: String,
-        /// `agentThreadId` field.
+        /// Agent thread id.
         #[serde(rename = "agentThreadId")]
         agent_thread_id: String,
-        /// `id` field.
+        /// Id.
         id: String,
-        /// `kind` field.
+        /// Kind.
         #[ts(type = "unknown")]
         kind: serde_json::Value,
         /// Resolved model at sub-agent creation; absent from older records and other activities.
@@ -726,12 +797,18 @@ pub enum ThreadItem {
     /// `webSearch`.
     #[serde(rename = "webSearch")]
     WebSearch {
-        /// `action` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Action.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         action: Option<WebSearchAction>,
-        /// `id` field.
+        /// Id.
         id: String,
-        /// `query` field.
+        /// Query.
         query: String,
         /// Structured search results returned out-of-band by standalone web search.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -740,70 +817,106 @@ pub enum ThreadItem {
     /// `imageView`.
     #[serde(rename = "imageView")]
     ImageView {
-        /// `id` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Id.
         id: String,
-        /// `path` field.
+        /// Path.
         path: String,
     },
     /// Display item emitted by the interruptible `clock.sleep` tool.
     #[serde(rename = "sleep")]
     Sleep {
-        /// `durationMs` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Duration ms.
         #[serde(rename = "durationMs")]
         duration_ms: u64,
-        /// `id` field.
+        /// Id.
         id: String,
     },
     /// Either inline generated-image data or its durable attachment-store identity.
     #[serde(rename = "imageGeneration")]
     ImageGeneration {
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
         /// Image generation identifier for the generated image, when provided by the image backend.
         #[serde(rename = "generationId", default, skip_serializing_if = "Option::is_none")]
         generation_id: Option<String>,
-        /// `id` field.
+        /// Id.
         id: String,
-        /// `revisedPrompt` field.
+        /// Revised prompt.
         #[serde(rename = "revisedPrompt", default, skip_serializing_if = "Option::is_none")]
         revised_prompt: Option<String>,
-        /// `savedPath` field.
+        /// Saved path.
         #[serde(rename = "savedPath", default, skip_serializing_if = "Option::is_none")]
         saved_path: Option<AbsolutePath>,
-        /// `status` field.
+        /// Status.
         status: String,
-        /// `transparentBackground` field.
+        /// Transparent background.
         #[serde(
             rename = "transparentBackground",
             default,
             skip_serializing_if = "Option::is_none"
         )]
         transparent_background: Option<bool>,
-        /// `fileId` field.
+        /// File id.
         #[serde(rename = "fileId", default, skip_serializing_if = "Option::is_none")]
         file_id: Option<String>,
-        /// `result` field.
+        /// Result.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         result: Option<String>,
     },
     /// `enteredReviewMode`.
     #[serde(rename = "enteredReviewMode")]
     EnteredReviewMode {
-        /// `id` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Id.
         id: String,
-        /// `review` field.
+        /// Review.
         review: String,
     },
     /// `exitedReviewMode`.
     #[serde(rename = "exitedReviewMode")]
     ExitedReviewMode {
-        /// `id` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Id.
         id: String,
-        /// `review` field.
+        /// Review.
         review: String,
     },
     /// `contextCompaction`.
     #[serde(rename = "contextCompaction")]
     ContextCompaction {
-        /// `id` field.
+        /// Unix timestamp in milliseconds when the item started, if recorded.
+        #[serde(rename = "startedAtMs", default, skip_serializing_if = "Option::is_none")]
+        started_at_ms: Option<i64>,
+        /// Unix timestamp in milliseconds when the item completed, if recorded.
+        #[serde(rename = "completedAtMs", default, skip_serializing_if = "Option::is_none")]
+        completed_at_ms: Option<i64>,
+        /// Id.
         id: String,
     },
 }

@@ -1,7 +1,5 @@
 //! Models and collaboration modes: `model/list`, `collaborationMode/list` and the reasoning options a model advertises.
 
-#[allow(unused_imports)]
-use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;
@@ -18,7 +16,7 @@ pub struct CollaborationModeListParams {}
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/CollaborationModeListResponse.ts")]
 pub struct CollaborationModeListResponse {
-    /// `data` field.
+    /// Data.
     pub data: Vec<CollaborationModeMask>,
 }
 
@@ -27,15 +25,15 @@ pub struct CollaborationModeListResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/CollaborationModeMask.ts")]
 pub struct CollaborationModeMask {
-    /// `mode` field.
+    /// Mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<ModeKind>,
-    /// `model` field.
+    /// Model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `name` field.
+    /// Name.
     pub name: String,
-    /// `reasoning_effort` field.
+    /// Reasoning effort.
     #[serde(rename = "reasoning_effort", default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
 }
@@ -75,41 +73,41 @@ pub struct Model {
     /// Deprecated: use `serviceTiers` instead.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub additional_speed_tiers: Vec<String>,
-    /// `defaultReasoningEffort` field.
+    /// Default reasoning effort.
     pub default_reasoning_effort: String,
     /// Catalog default service tier id for this model, when one is configured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_service_tier: Option<String>,
-    /// `description` field.
+    /// Description.
     pub description: String,
-    /// `displayName` field.
+    /// Display name.
     pub display_name: String,
-    /// `hidden` field.
+    /// Hidden.
     pub hidden: bool,
-    /// `id` field.
+    /// Id.
     pub id: String,
-    /// `inputModalities` field.
+    /// Input modalities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub input_modalities: Vec<InputModality>,
-    /// `isDefault` field.
+    /// Is default.
     pub is_default: bool,
-    /// `model` field.
+    /// Model.
     pub model: String,
-    /// `modelSpecialty` field.
+    /// Model specialty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_specialty: Option<String>,
-    /// `serviceTiers` field.
+    /// Service tiers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub service_tiers: Vec<ModelServiceTier>,
-    /// `supportedReasoningEfforts` field.
+    /// Supported reasoning efforts.
     pub supported_reasoning_efforts: Vec<ReasoningEffortOption>,
     /// @deprecated Always false; models no longer support personality selection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub supports_personality: Option<bool>,
-    /// `upgrade` field.
+    /// Upgrade.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<String>,
-    /// `upgradeInfo` field.
+    /// Upgrade info.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade_info: Option<ModelUpgradeInfo>,
 }
@@ -138,7 +136,7 @@ pub struct ModelListParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ModelListResponse.ts")]
 pub struct ModelListResponse {
-    /// `data` field.
+    /// Data.
     pub data: Vec<Model>,
     /// Opaque cursor to pass to the next call to continue after the last item. If None, there are no more items to return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,11 +148,11 @@ pub struct ModelListResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ModelServiceTier.ts")]
 pub struct ModelServiceTier {
-    /// `description` field.
+    /// Description.
     pub description: String,
-    /// `id` field.
+    /// Id.
     pub id: String,
-    /// `name` field.
+    /// Name.
     pub name: String,
 }
 
@@ -163,18 +161,18 @@ pub struct ModelServiceTier {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ModelUpgradeInfo.ts")]
 pub struct ModelUpgradeInfo {
-    /// `migrationMarkdown` field.
+    /// Migration markdown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration_markdown: Option<String>,
-    /// `model` field.
+    /// Model.
     pub model: String,
-    /// `modelLink` field.
+    /// Model link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_link: Option<String>,
     /// Informational Unix timestamp for this upgrade's scheduled retirement, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retirement_at: Option<i64>,
-    /// `upgradeCopy` field.
+    /// Upgrade copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade_copy: Option<String>,
 }
@@ -199,9 +197,9 @@ pub enum Personality {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ReasoningEffortOption.ts")]
 pub struct ReasoningEffortOption {
-    /// `description` field.
+    /// Description.
     pub description: String,
-    /// `reasoningEffort` field.
+    /// Reasoning effort.
     pub reasoning_effort: String,
 }
 

@@ -1,7 +1,5 @@
 //! Server notifications that belong to no single resource: `serverRequest/resolved` and `warning`.
 
-#[allow(unused_imports)]
-use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;
@@ -12,9 +10,9 @@ use ts_rs::TS;
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ServerRequestResolvedNotification.ts")]
 pub struct ServerRequestResolvedNotification {
-    /// `requestId` field.
+    /// Request id.
     pub request_id: crate::RequestId,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 

@@ -1,6 +1,5 @@
 //! Execution policy shared by threads, turns and commands: approval policy, sandbox mode and sandbox policy.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
@@ -39,16 +38,16 @@ pub enum AskForApproval {
     /// `granular`.
     #[serde(rename = "granular")]
     Granular {
-        /// `mcp_elicitations` field.
+        /// Mcp elicitations.
         mcp_elicitations: bool,
-        /// `request_permissions` field.
+        /// Request permissions.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request_permissions: Option<bool>,
-        /// `rules` field.
+        /// Rules.
         rules: bool,
-        /// `sandbox_approval` field.
+        /// Sandbox approval.
         sandbox_approval: bool,
-        /// `skill_approval` field.
+        /// Skill approval.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         skill_approval: Option<bool>,
     },
@@ -80,30 +79,30 @@ pub enum SandboxPolicy {
     /// `readOnly`.
     #[serde(rename = "readOnly")]
     ReadOnly {
-        /// `networkAccess` field.
+        /// Network access.
         #[serde(rename = "networkAccess", default, skip_serializing_if = "Option::is_none")]
         network_access: Option<bool>,
     },
     /// `externalSandbox`.
     #[serde(rename = "externalSandbox")]
     ExternalSandbox {
-        /// `networkAccess` field.
+        /// Network access.
         #[serde(rename = "networkAccess", default, skip_serializing_if = "Option::is_none")]
         network_access: Option<NetworkAccess>,
     },
     /// `workspaceWrite`.
     #[serde(rename = "workspaceWrite")]
     WorkspaceWrite {
-        /// `excludeSlashTmp` field.
+        /// Exclude slash tmp.
         #[serde(rename = "excludeSlashTmp", default, skip_serializing_if = "Option::is_none")]
         exclude_slash_tmp: Option<bool>,
-        /// `excludeTmpdirEnvVar` field.
+        /// Exclude tmpdir env var.
         #[serde(rename = "excludeTmpdirEnvVar", default, skip_serializing_if = "Option::is_none")]
         exclude_tmpdir_env_var: Option<bool>,
-        /// `networkAccess` field.
+        /// Network access.
         #[serde(rename = "networkAccess", default, skip_serializing_if = "Option::is_none")]
         network_access: Option<bool>,
-        /// `writableRoots` field.
+        /// Writable roots.
         #[serde(rename = "writableRoots", default, skip_serializing_if = "Vec::is_empty")]
         writable_roots: Vec<AbsolutePath>,
     },

@@ -1,7 +1,5 @@
 //! Remote control (experimental): `remoteControl/enable`, `remoteControl/disable`, `remoteControl/status/read` and `remoteControl/status/changed`.
 
-#[allow(unused_imports)]
-use super::*;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::Serialize;
@@ -30,7 +28,7 @@ pub enum RemoteControlConnectionStatus {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/RemoteControlDisableParams.ts")]
 pub struct RemoteControlDisableParams {
-    /// `ephemeral` field.
+    /// Ephemeral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ephemeral: Option<bool>,
 }
@@ -40,14 +38,14 @@ pub struct RemoteControlDisableParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/RemoteControlDisableResponse.ts")]
 pub struct RemoteControlDisableResponse {
-    /// `environmentId` field.
+    /// Environment id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_id: Option<String>,
-    /// `installationId` field.
+    /// Installation id.
     pub installation_id: String,
-    /// `serverName` field.
+    /// Server name.
     pub server_name: String,
-    /// `status` field.
+    /// Status.
     pub status: RemoteControlConnectionStatus,
 }
 
@@ -56,7 +54,7 @@ pub struct RemoteControlDisableResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/RemoteControlEnableParams.ts")]
 pub struct RemoteControlEnableParams {
-    /// `ephemeral` field.
+    /// Ephemeral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ephemeral: Option<bool>,
 }
@@ -66,14 +64,14 @@ pub struct RemoteControlEnableParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/RemoteControlEnableResponse.ts")]
 pub struct RemoteControlEnableResponse {
-    /// `environmentId` field.
+    /// Environment id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_id: Option<String>,
-    /// `installationId` field.
+    /// Installation id.
     pub installation_id: String,
-    /// `serverName` field.
+    /// Server name.
     pub server_name: String,
-    /// `status` field.
+    /// Status.
     pub status: RemoteControlConnectionStatus,
 }
 
@@ -82,14 +80,14 @@ pub struct RemoteControlEnableResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/RemoteControlStatusChangedNotification.ts")]
 pub struct RemoteControlStatusChangedNotification {
-    /// `environmentId` field.
+    /// Environment id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_id: Option<String>,
-    /// `installationId` field.
+    /// Installation id.
     pub installation_id: String,
-    /// `serverName` field.
+    /// Server name.
     pub server_name: String,
-    /// `status` field.
+    /// Status.
     pub status: RemoteControlConnectionStatus,
 }
 
@@ -98,13 +96,13 @@ pub struct RemoteControlStatusChangedNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/RemoteControlStatusReadResponse.ts")]
 pub struct RemoteControlStatusReadResponse {
-    /// `environmentId` field.
+    /// Environment id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment_id: Option<String>,
-    /// `installationId` field.
+    /// Installation id.
     pub installation_id: String,
-    /// `serverName` field.
+    /// Server name.
     pub server_name: String,
-    /// `status` field.
+    /// Status.
     pub status: RemoteControlConnectionStatus,
 }

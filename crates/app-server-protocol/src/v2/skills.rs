@@ -1,7 +1,5 @@
 //! Skills and hooks discovered for a workspace: `skills/list` and `hooks/list`.
 
-#[allow(unused_imports)]
-use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -13,9 +11,9 @@ use ts_rs::TS;
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/HookErrorInfo.ts")]
 pub struct HookErrorInfo {
-    /// `message` field.
+    /// Message.
     pub message: String,
-    /// `path` field.
+    /// Path.
     pub path: String,
 }
 
@@ -72,13 +70,13 @@ pub enum HookEventName {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/HooksListEntry.ts")]
 pub struct HooksListEntry {
-    /// `cwd` field.
+    /// Cwd.
     pub cwd: String,
-    /// `errors` field.
+    /// Errors.
     pub errors: Vec<HookErrorInfo>,
-    /// `hooks` field.
+    /// Hooks.
     pub hooks: Vec<serde_json::Value>,
-    /// `warnings` field.
+    /// Warnings.
     pub warnings: Vec<String>,
 }
 
@@ -100,7 +98,7 @@ pub struct HooksListParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/HooksListResponse.ts")]
 pub struct HooksListResponse {
-    /// `data` field.
+    /// Data.
     pub data: Vec<HooksListEntry>,
 }
 
@@ -109,7 +107,7 @@ pub struct HooksListResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/SkillDependencies.ts")]
 pub struct SkillDependencies {
-    /// `tools` field.
+    /// Tools.
     pub tools: Vec<SkillToolDependency>,
 }
 
@@ -118,9 +116,9 @@ pub struct SkillDependencies {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/SkillErrorInfo.ts")]
 pub struct SkillErrorInfo {
-    /// `message` field.
+    /// Message.
     pub message: String,
-    /// `path` field.
+    /// Path.
     pub path: String,
 }
 
@@ -129,28 +127,28 @@ pub struct SkillErrorInfo {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/SkillInterface.ts")]
 pub struct SkillInterface {
-    /// `brandColor` field.
+    /// Brand color.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub brand_color: Option<String>,
-    /// `defaultPrompt` field.
+    /// Default prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_prompt: Option<String>,
-    /// `displayName` field.
+    /// Display name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
-    /// `iconLarge` field.
+    /// Icon large.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon_large: Option<AbsolutePath>,
     /// Remote large icon URL from the plugin catalog.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon_large_url: Option<String>,
-    /// `iconSmall` field.
+    /// Icon small.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon_small: Option<AbsolutePath>,
     /// Remote small icon URL from the plugin catalog.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub icon_small_url: Option<String>,
-    /// `shortDescription` field.
+    /// Short description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub short_description: Option<String>,
 }
@@ -160,24 +158,24 @@ pub struct SkillInterface {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/SkillMetadata.ts")]
 pub struct SkillMetadata {
-    /// `dependencies` field.
+    /// Dependencies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dependencies: Option<SkillDependencies>,
-    /// `description` field.
+    /// Description.
     pub description: String,
-    /// `enabled` field.
+    /// Enabled.
     pub enabled: bool,
-    /// `interface` field.
+    /// Interface.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<SkillInterface>,
-    /// `name` field.
+    /// Name.
     pub name: String,
-    /// `path` field.
+    /// Path.
     pub path: String,
     /// Owning plugin ID, matching `PluginSummary.id`, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin_id: Option<String>,
-    /// `scope` field.
+    /// Scope.
     pub scope: SkillScope,
     /// Legacy short_description from SKILL.md. Prefer SKILL.json interface.short_description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,21 +205,21 @@ pub enum SkillScope {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/SkillToolDependency.ts")]
 pub struct SkillToolDependency {
-    /// `command` field.
+    /// Command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
-    /// `description` field.
+    /// Description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `transport` field.
+    /// Transport.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transport: Option<String>,
-    /// `type` field.
+    /// Type.
     pub r#type: String,
-    /// `url` field.
+    /// Url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// `value` field.
+    /// Value.
     pub value: String,
 }
 
@@ -230,11 +228,11 @@ pub struct SkillToolDependency {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/SkillsListEntry.ts")]
 pub struct SkillsListEntry {
-    /// `cwd` field.
+    /// Cwd.
     pub cwd: String,
-    /// `errors` field.
+    /// Errors.
     pub errors: Vec<SkillErrorInfo>,
-    /// `skills` field.
+    /// Skills.
     pub skills: Vec<SkillMetadata>,
 }
 
@@ -256,6 +254,6 @@ pub struct SkillsListParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/SkillsListResponse.ts")]
 pub struct SkillsListResponse {
-    /// `data` field.
+    /// Data.
     pub data: Vec<SkillsListEntry>,
 }

@@ -1,6 +1,5 @@
 //! Threads: the `Thread` resource, its status, and the `thread/*` methods and notifications.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
@@ -13,13 +12,13 @@ use ts_rs::TS;
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/GitInfo.ts")]
 pub struct GitInfo {
-    /// `branch` field.
+    /// Branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
-    /// `originUrl` field.
+    /// Origin url.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin_url: Option<String>,
-    /// `sha` field.
+    /// Sha.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sha: Option<String>,
 }
@@ -165,7 +164,7 @@ pub enum ThreadActiveFlag {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadArchiveParams.ts")]
 pub struct ThreadArchiveParams {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -180,7 +179,7 @@ pub struct ThreadArchiveResponse {}
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadArchivedNotification.ts")]
 pub struct ThreadArchivedNotification {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -189,7 +188,7 @@ pub struct ThreadArchivedNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadClosedNotification.ts")]
 pub struct ThreadClosedNotification {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -198,7 +197,7 @@ pub struct ThreadClosedNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadForkParams.ts")]
 pub struct ThreadForkParams {
-    /// `approvalPolicy` field.
+    /// Approval policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_policy: Option<AskForApproval>,
     /// Override where approval requests are routed for review on this thread and subsequent turns.
@@ -207,25 +206,25 @@ pub struct ThreadForkParams {
     /// Persist the fork as an attached thread of its resolved source, hidden from ordinary lists. The source cannot be deleted while attached threads exist. Requires a paginated source and local storage; incompatible with ephemeral and deferGoalContinuation. Omitted or false creates an ordinary fork.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attach_to_source: Option<bool>,
-    /// `baseInstructions` field.
+    /// Base instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_instructions: Option<String>,
     /// Optional turn id to fork before, excluding that turn and all later turns. Cannot be combined with `last_turn_id`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before_turn_id: Option<String>,
-    /// `config` field.
+    /// Config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `cwd` field.
+    /// Cwd.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<AbsolutePath>,
     /// When true, carry the source thread's current goal into the fork without starting its initial automatic continuation. The next explicit turn owns the goal lifecycle, and normal automatic continuation resumes after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defer_goal_continuation: Option<bool>,
-    /// `developerInstructions` field.
+    /// Developer instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub developer_instructions: Option<String>,
-    /// `ephemeral` field.
+    /// Ephemeral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ephemeral: Option<bool>,
     /// When true, return only thread metadata and live fork state without populating `thread.turns`. This is useful when the client plans to call `thread/turns/list` immediately after forking. Full-history hydration is deprecated for paginated threads; use this with `thread/turns/list` and `thread/items/list` instead.
@@ -243,7 +242,7 @@ pub struct ThreadForkParams {
     /// Configuration overrides for the forked thread, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `modelProvider` field.
+    /// Model provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_provider: Option<String>,
     /// [UNSTABLE] Specify the rollout path to fork from. If specified, the thread_id param will be ignored.
@@ -255,13 +254,13 @@ pub struct ThreadForkParams {
     /// Replace the thread's runtime workspace roots. Paths must be absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_workspace_roots: Option<Vec<AbsolutePath>>,
-    /// `sandbox` field.
+    /// Sandbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxMode>,
-    /// `serviceTier` field.
+    /// Service tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
     /// Optional client-supplied analytics source classification for this forked thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -273,11 +272,11 @@ pub struct ThreadForkParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadForkResponse.ts")]
 pub struct ThreadForkResponse {
-    /// `approvalPolicy` field.
+    /// Approval policy.
     pub approval_policy: AskForApproval,
     /// Reviewer currently used for approval requests on this thread.
     pub approvals_reviewer: ApprovalsReviewer,
-    /// `cwd` field.
+    /// Cwd.
     pub cwd: AbsolutePath,
     /// Saved list of disabled plugin IDs. Does not yet filter plugin capabilities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -285,11 +284,11 @@ pub struct ThreadForkResponse {
     /// Environment-native paths to instruction source files currently loaded for this thread.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instruction_sources: Vec<String>,
-    /// `model` field.
+    /// Model.
     pub model: String,
-    /// `modelProvider` field.
+    /// Model provider.
     pub model_provider: String,
-    /// `reasoningEffort` field.
+    /// Reasoning effort.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
     /// Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.
@@ -297,10 +296,10 @@ pub struct ThreadForkResponse {
     pub runtime_workspace_roots: Vec<AbsolutePath>,
     /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer `activePermissionProfile` for profile provenance.
     pub sandbox: SandboxPolicy,
-    /// `serviceTier` field.
+    /// Service tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `thread` field.
+    /// Thread.
     pub thread: Thread,
 }
 
@@ -399,7 +398,7 @@ pub struct ThreadListResponse {
     /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one thread. Use it with the opposite `sortDirection`; for timestamp sorts it anchors at the start of the page timestamp so same-second updates are not skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backwards_cursor: Option<String>,
-    /// `data` field.
+    /// Data.
     pub data: Vec<Thread>,
     /// Opaque cursor to pass to the next call to continue after the last item. if None, there are no more items to return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -436,9 +435,9 @@ pub struct ThreadLoadedListResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadNameUpdatedNotification.ts")]
 pub struct ThreadNameUpdatedNotification {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `threadName` field.
+    /// Thread name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thread_name: Option<String>,
 }
@@ -451,7 +450,7 @@ pub struct ThreadReadParams {
     /// When true, include turns and their items from rollout history. Full-history hydration is deprecated for paginated threads; prefer a metadata-only read and page with `thread/turns/list` and `thread/items/list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_turns: Option<bool>,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -460,7 +459,7 @@ pub struct ThreadReadParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadReadResponse.ts")]
 pub struct ThreadReadResponse {
-    /// `thread` field.
+    /// Thread.
     pub thread: Thread,
 }
 
@@ -469,22 +468,22 @@ pub struct ThreadReadResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadResumeParams.ts")]
 pub struct ThreadResumeParams {
-    /// `approvalPolicy` field.
+    /// Approval policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_policy: Option<AskForApproval>,
     /// Override where approval requests are routed for review on this thread and subsequent turns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approvals_reviewer: Option<ApprovalsReviewer>,
-    /// `baseInstructions` field.
+    /// Base instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_instructions: Option<String>,
-    /// `config` field.
+    /// Config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `cwd` field.
+    /// Cwd.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<AbsolutePath>,
-    /// `developerInstructions` field.
+    /// Developer instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub developer_instructions: Option<String>,
     /// When true, return only thread metadata and live-resume state without populating `thread.turns`. This is useful when the client plans to call `thread/turns/list` immediately after resuming. Full-history hydration is deprecated for paginated threads; use this with `thread/turns/list` and `thread/items/list` instead.
@@ -496,7 +495,7 @@ pub struct ThreadResumeParams {
     /// Configuration overrides for the resumed thread, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `modelProvider` field.
+    /// Model provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_provider: Option<String>,
     /// [UNSTABLE] Specify the rollout path to resume from. If specified for a non-running thread, the thread_id param will be ignored. If thread_id identifies a running thread, the path must match the active rollout path.
@@ -511,13 +510,13 @@ pub struct ThreadResumeParams {
     /// Replace the thread's runtime workspace roots. Paths must be absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_workspace_roots: Option<Vec<AbsolutePath>>,
-    /// `sandbox` field.
+    /// Sandbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxMode>,
-    /// `serviceTier` field.
+    /// Service tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -526,11 +525,11 @@ pub struct ThreadResumeParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadResumeResponse.ts")]
 pub struct ThreadResumeResponse {
-    /// `approvalPolicy` field.
+    /// Approval policy.
     pub approval_policy: AskForApproval,
     /// Reviewer currently used for approval requests on this thread.
     pub approvals_reviewer: ApprovalsReviewer,
-    /// `cwd` field.
+    /// Cwd.
     pub cwd: AbsolutePath,
     /// Saved list of disabled plugin IDs. Does not yet filter plugin capabilities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -541,11 +540,11 @@ pub struct ThreadResumeResponse {
     /// Opaque cursor for hydrating paginated items backwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items_backwards_cursor: Option<String>,
-    /// `model` field.
+    /// Model.
     pub model: String,
-    /// `modelProvider` field.
+    /// Model provider.
     pub model_provider: String,
-    /// `reasoningEffort` field.
+    /// Reasoning effort.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
     /// Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.
@@ -553,10 +552,10 @@ pub struct ThreadResumeResponse {
     pub runtime_workspace_roots: Vec<AbsolutePath>,
     /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer `activePermissionProfile` for profile provenance.
     pub sandbox: SandboxPolicy,
-    /// `serviceTier` field.
+    /// Service tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `thread` field.
+    /// Thread.
     pub thread: Thread,
     /// Opaque cursor for hydrating paginated turns backwards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -568,9 +567,9 @@ pub struct ThreadResumeResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadSetNameParams.ts")]
 pub struct ThreadSetNameParams {
-    /// `name` field.
+    /// Name.
     pub name: String,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -642,28 +641,28 @@ pub struct ThreadStartParams {
     /// Allow a provider with an authoritative static model catalog to replace an unavailable requested model with its default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_provider_model_fallback: Option<bool>,
-    /// `approvalPolicy` field.
+    /// Approval policy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_policy: Option<AskForApproval>,
     /// Override where approval requests are routed for review on this thread and subsequent turns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approvals_reviewer: Option<ApprovalsReviewer>,
-    /// `baseInstructions` field.
+    /// Base instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_instructions: Option<String>,
-    /// `config` field.
+    /// Config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Map<String, serde_json::Value>>,
-    /// `cwd` field.
+    /// Cwd.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cwd: Option<AbsolutePath>,
     /// Initial Daybreak choice for this persistent thread. Omitted or null leaves it unset. This does not select a turn's `cyberAccessProgram` or grant access. Not supported for ephemeral threads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub daybreak_enabled: Option<bool>,
-    /// `developerInstructions` field.
+    /// Developer instructions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub developer_instructions: Option<String>,
-    /// `ephemeral` field.
+    /// Ephemeral.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ephemeral: Option<bool>,
     /// If true, opt into emitting raw Responses API items on the event stream. This is for internal use only (e.g. Codex Cloud).
@@ -675,10 +674,10 @@ pub struct ThreadStartParams {
     /// Test-only experimental field used to validate experimental gating and schema filtering behavior in a stable way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mock_experimental_field: Option<String>,
-    /// `model` field.
+    /// Model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `modelProvider` field.
+    /// Model provider.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_provider: Option<String>,
     /// Named profile id for this thread. Cannot be combined with `sandbox`.
@@ -693,16 +692,16 @@ pub struct ThreadStartParams {
     /// Replace the thread's runtime workspace roots. Paths must be absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runtime_workspace_roots: Option<Vec<AbsolutePath>>,
-    /// `sandbox` field.
+    /// Sandbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<SandboxMode>,
-    /// `serviceName` field.
+    /// Service name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
-    /// `serviceTier` field.
+    /// Service tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `sessionStartSource` field.
+    /// Session start source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_start_source: Option<ThreadStartSource>,
     /// Optional client-supplied analytics source classification for this thread.
@@ -715,11 +714,11 @@ pub struct ThreadStartParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadStartResponse.ts")]
 pub struct ThreadStartResponse {
-    /// `approvalPolicy` field.
+    /// Approval policy.
     pub approval_policy: AskForApproval,
     /// Reviewer currently used for approval requests on this thread.
     pub approvals_reviewer: ApprovalsReviewer,
-    /// `cwd` field.
+    /// Cwd.
     pub cwd: AbsolutePath,
     /// Saved list of disabled plugin IDs. Does not yet filter plugin capabilities.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -727,11 +726,11 @@ pub struct ThreadStartResponse {
     /// Environment-native paths to instruction source files currently loaded for this thread.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instruction_sources: Vec<String>,
-    /// `model` field.
+    /// Model.
     pub model: String,
-    /// `modelProvider` field.
+    /// Model provider.
     pub model_provider: String,
-    /// `reasoningEffort` field.
+    /// Reasoning effort.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
     /// Thread-scoped runtime workspace roots used to materialize `:workspace_roots`.
@@ -739,10 +738,10 @@ pub struct ThreadStartResponse {
     pub runtime_workspace_roots: Vec<AbsolutePath>,
     /// Legacy sandbox policy retained for compatibility. Experimental clients should prefer `activePermissionProfile` for profile provenance.
     pub sandbox: SandboxPolicy,
-    /// `serviceTier` field.
+    /// Service tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_tier: Option<String>,
-    /// `thread` field.
+    /// Thread.
     pub thread: Thread,
 }
 
@@ -763,7 +762,7 @@ pub enum ThreadStartSource {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadStartedNotification.ts")]
 pub struct ThreadStartedNotification {
-    /// `thread` field.
+    /// Thread.
     pub thread: Thread,
 }
 
@@ -784,7 +783,7 @@ pub enum ThreadStatus {
     /// `active`.
     #[serde(rename = "active")]
     Active {
-        /// `activeFlags` field.
+        /// Active flags.
         #[serde(rename = "activeFlags")]
         active_flags: Vec<ThreadActiveFlag>,
     },
@@ -795,9 +794,9 @@ pub enum ThreadStatus {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadStatusChangedNotification.ts")]
 pub struct ThreadStatusChangedNotification {
-    /// `status` field.
+    /// Status.
     pub status: ThreadStatus,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -806,11 +805,11 @@ pub struct ThreadStatusChangedNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadTokenUsageUpdatedNotification.ts")]
 pub struct ThreadTokenUsageUpdatedNotification {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `tokenUsage` field.
+    /// Token usage.
     pub token_usage: ThreadTokenUsage,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -831,7 +830,7 @@ pub struct ThreadTurnsListParams {
     /// Optional turn pagination direction; defaults to descending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_direction: Option<SortDirection>,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -843,7 +842,7 @@ pub struct ThreadTurnsListResponse {
     /// Opaque cursor to pass as `cursor` when reversing `sortDirection`. This is only populated when the page contains at least one turn. Use it with the opposite `sortDirection` to include the anchor turn again and catch updates to that turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backwards_cursor: Option<String>,
-    /// `data` field.
+    /// Data.
     pub data: Vec<Turn>,
     /// Opaque cursor to pass to the next call to continue after the last turn. if None, there are no more turns to return.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -855,7 +854,7 @@ pub struct ThreadTurnsListResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadUnarchiveParams.ts")]
 pub struct ThreadUnarchiveParams {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -864,7 +863,7 @@ pub struct ThreadUnarchiveParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadUnarchiveResponse.ts")]
 pub struct ThreadUnarchiveResponse {
-    /// `thread` field.
+    /// Thread.
     pub thread: Thread,
 }
 
@@ -873,7 +872,7 @@ pub struct ThreadUnarchiveResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadUnarchivedNotification.ts")]
 pub struct ThreadUnarchivedNotification {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -882,7 +881,7 @@ pub struct ThreadUnarchivedNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadUnsubscribeParams.ts")]
 pub struct ThreadUnsubscribeParams {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -891,7 +890,7 @@ pub struct ThreadUnsubscribeParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadUnsubscribeResponse.ts")]
 pub struct ThreadUnsubscribeResponse {
-    /// `status` field.
+    /// Status.
     pub status: ThreadUnsubscribeStatus,
 }
 

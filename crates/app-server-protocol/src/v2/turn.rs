@@ -1,6 +1,5 @@
 //! Turns: `turn/start`, `turn/steer`, `turn/interrupt`, the user input they carry, turn status, errors, token usage and turn lifecycle notifications.
 
-#[allow(unused_imports)]
 use super::*;
 use crate::AbsolutePath;
 use schemars::JsonSchema;
@@ -13,9 +12,9 @@ use ts_rs::TS;
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ByteRange.ts")]
 pub struct ByteRange {
-    /// `end` field.
+    /// End.
     pub end: u64,
-    /// `start` field.
+    /// Start.
     pub start: u64,
 }
 
@@ -80,35 +79,35 @@ pub enum CodexErrorInfo {
     /// `httpConnectionFailed`.
     #[serde(rename = "httpConnectionFailed")]
     HttpConnectionFailed {
-        /// `httpStatusCode` field.
+        /// Http status code.
         #[serde(rename = "httpStatusCode", default, skip_serializing_if = "Option::is_none")]
         http_status_code: Option<u16>,
     },
     /// Failed to connect to the response SSE stream.
     #[serde(rename = "responseStreamConnectionFailed")]
     ResponseStreamConnectionFailed {
-        /// `httpStatusCode` field.
+        /// Http status code.
         #[serde(rename = "httpStatusCode", default, skip_serializing_if = "Option::is_none")]
         http_status_code: Option<u16>,
     },
     /// The response SSE stream disconnected in the middle of a turn before completion.
     #[serde(rename = "responseStreamDisconnected")]
     ResponseStreamDisconnected {
-        /// `httpStatusCode` field.
+        /// Http status code.
         #[serde(rename = "httpStatusCode", default, skip_serializing_if = "Option::is_none")]
         http_status_code: Option<u16>,
     },
     /// Reached the retry limit for responses.
     #[serde(rename = "responseTooManyFailedAttempts")]
     ResponseTooManyFailedAttempts {
-        /// `httpStatusCode` field.
+        /// Http status code.
         #[serde(rename = "httpStatusCode", default, skip_serializing_if = "Option::is_none")]
         http_status_code: Option<u16>,
     },
     /// Returned when `turn/start` or `turn/steer` is submitted while the current active turn cannot accept same-turn steering, for example `/review` or manual `/compact`.
     #[serde(rename = "activeTurnNotSteerable")]
     ActiveTurnNotSteerable {
-        /// `turnKind` field.
+        /// Turn kind.
         #[serde(rename = "turnKind")]
         turn_kind: NonSteerableTurnKind,
     },
@@ -119,13 +118,13 @@ pub enum CodexErrorInfo {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ErrorNotification.ts")]
 pub struct ErrorNotification {
-    /// `error` field.
+    /// Error.
     pub error: TurnError,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
-    /// `willRetry` field.
+    /// Will retry.
     pub will_retry: bool,
 }
 
@@ -164,18 +163,18 @@ pub struct TextElement {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TokenUsageBreakdown.ts")]
 pub struct TokenUsageBreakdown {
-    /// `cacheWriteInputTokens` field.
+    /// Cache write input tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cache_write_input_tokens: Option<i64>,
-    /// `cachedInputTokens` field.
+    /// Cached input tokens.
     pub cached_input_tokens: i64,
-    /// `inputTokens` field.
+    /// Input tokens.
     pub input_tokens: i64,
-    /// `outputTokens` field.
+    /// Output tokens.
     pub output_tokens: i64,
-    /// `reasoningOutputTokens` field.
+    /// Reasoning output tokens.
     pub reasoning_output_tokens: i64,
-    /// `totalTokens` field.
+    /// Total tokens.
     pub total_tokens: i64,
 }
 
@@ -206,7 +205,7 @@ pub struct Turn {
     /// Unix timestamp (in seconds) when the turn started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<i64>,
-    /// `status` field.
+    /// Status.
     pub status: TurnStatus,
 }
 
@@ -215,9 +214,9 @@ pub struct Turn {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TurnCompletedNotification.ts")]
 pub struct TurnCompletedNotification {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turn` field.
+    /// Turn.
     pub turn: Turn,
 }
 
@@ -226,13 +225,13 @@ pub struct TurnCompletedNotification {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TurnError.ts")]
 pub struct TurnError {
-    /// `additionalDetails` field.
+    /// Additional details.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_details: Option<String>,
-    /// `codexErrorInfo` field.
+    /// Codex error info.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub codex_error_info: Option<CodexErrorInfo>,
-    /// `message` field.
+    /// Message.
     pub message: String,
 }
 
@@ -241,9 +240,9 @@ pub struct TurnError {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TurnInterruptParams.ts")]
 pub struct TurnInterruptParams {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -279,7 +278,7 @@ pub struct TurnStartParams {
     /// Override where approval requests are routed for review on this turn and subsequent turns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approvals_reviewer: Option<ApprovalsReviewer>,
-    /// `clientUserMessageId` field.
+    /// Client user message id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_user_message_id: Option<String>,
     /// EXPERIMENTAL - Set a pre-set collaboration mode. Takes precedence over model, reasoning_effort, and developer instructions if set.
@@ -299,7 +298,7 @@ pub struct TurnStartParams {
     /// Override the reasoning effort for this turn and subsequent turns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effort: Option<String>,
-    /// `input` field.
+    /// Input.
     pub input: Vec<UserInput>,
     /// Override the model for this turn and subsequent turns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,7 +340,7 @@ pub struct TurnStartParams {
     /// Override the reasoning summary for this turn and subsequent turns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<ReasoningSummary>,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
     /// Optional source classification for the caller that starts this turn. Ignored when this request steers an already-active turn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -353,7 +352,7 @@ pub struct TurnStartParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TurnStartResponse.ts")]
 pub struct TurnStartResponse {
-    /// `turn` field.
+    /// Turn.
     pub turn: Turn,
 }
 
@@ -362,9 +361,9 @@ pub struct TurnStartResponse {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TurnStartedNotification.ts")]
 pub struct TurnStartedNotification {
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
-    /// `turn` field.
+    /// Turn.
     pub turn: Turn,
 }
 
@@ -391,12 +390,12 @@ pub enum TurnStatus {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TurnSteerParams.ts")]
 pub struct TurnSteerParams {
-    /// `clientUserMessageId` field.
+    /// Client user message id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_user_message_id: Option<String>,
     /// Required active turn id precondition. The request fails when it does not match the currently active turn.
     pub expected_turn_id: String,
-    /// `input` field.
+    /// Input.
     pub input: Vec<UserInput>,
     /// Optional metadata to enrich Codex's ResponsesAPI turn metadata. Replaces unprotected client-provided entries when supplied; an empty map clears them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -404,7 +403,7 @@ pub struct TurnSteerParams {
     /// Merge entries into the ResponsesAPI turn metadata without removing existing entries. Applied after `responsesapiClientMetadata` if both are provided; reserved keys remain protected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub responsesapi_client_metadata_patch: Option<std::collections::BTreeMap<String, String>>,
-    /// `threadId` field.
+    /// Thread id.
     pub thread_id: String,
 }
 
@@ -413,7 +412,7 @@ pub struct TurnSteerParams {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/TurnSteerResponse.ts")]
 pub struct TurnSteerResponse {
-    /// `turnId` field.
+    /// Turn id.
     pub turn_id: String,
 }
 
@@ -425,7 +424,7 @@ pub enum UserInput {
     /// `text`.
     #[serde(rename = "text")]
     Text {
-        /// `text` field.
+        /// Text.
         text: String,
         /// UI-defined spans within `text` used to render or persist special elements.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -434,55 +433,55 @@ pub enum UserInput {
     /// `image`.
     #[serde(rename = "image")]
     Image {
-        /// `detail` field.
+        /// Detail.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<ImageDetail>,
-        /// `url` field.
+        /// Url.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         url: Option<String>,
-        /// `fileId` field.
+        /// File id.
         #[serde(rename = "fileId", default, skip_serializing_if = "Option::is_none")]
         file_id: Option<String>,
     },
     /// `localImage`.
     #[serde(rename = "localImage")]
     LocalImage {
-        /// `detail` field.
+        /// Detail.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<ImageDetail>,
-        /// `path` field.
+        /// Path.
         path: String,
     },
     /// `audio`.
     #[serde(rename = "audio")]
     Audio {
-        /// `url` field.
+        /// Url.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         url: Option<String>,
-        /// `fileId` field.
+        /// File id.
         #[serde(rename = "fileId", default, skip_serializing_if = "Option::is_none")]
         file_id: Option<String>,
     },
     /// `localAudio`.
     #[serde(rename = "localAudio")]
     LocalAudio {
-        /// `path` field.
+        /// Path.
         path: String,
     },
     /// `skill`.
     #[serde(rename = "skill")]
     Skill {
-        /// `name` field.
+        /// Name.
         name: String,
-        /// `path` field.
+        /// Path.
         path: String,
     },
     /// `mention`.
     #[serde(rename = "mention")]
     Mention {
-        /// `name` field.
+        /// Name.
         name: String,
-        /// `path` field.
+        /// Path.
         path: String,
     },
 }
@@ -492,11 +491,11 @@ pub enum UserInput {
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadTokenUsage.ts")]
 pub struct ThreadTokenUsage {
-    /// `last` field.
+    /// Last.
     pub last: TokenUsageBreakdown,
-    /// `modelContextWindow` field.
+    /// Model context window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_context_window: Option<i64>,
-    /// `total` field.
+    /// Total.
     pub total: TokenUsageBreakdown,
 }

@@ -3,4 +3,4 @@
 /**
  * A path that is guaranteed to be absolute (not canonicalised, not guaranteed to exist).
  */
-export type AbsolutePath = string;
+export type AbsolutePathBuf = string;
