@@ -296,3 +296,30 @@ async fn read_only_sandbox_applies_on_a_pty_too() {
     assert_eq!(exit.exit_code, Some(0));
     assert!(!dir.path().join("file.txt").exists());
 }
+
+#[tokio::test]
+async fn dropping_the_events_lets_the_command_run_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("done");
+    let (process, events) =
+        ExecProcess::spawn(sh("head -c 5000000 /dev/zero; touch done", dir.path())).unwrap();
+    drop(events);
+    let mut finished = false;
+    for _ in 0..200 {
+        if marker.exists() {
+            finished = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(finished, "the command blocked on output nobody reads");
+    drop(process);
+}
+
+#[test]
+fn handles_can_be_shared_across_tasks() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ExecProcess>();
+    fn assert_send<T: Send>() {}
+    assert_send::<ExecEvents>();
+}
