@@ -1,5 +1,8 @@
 //! The `codex` binary: parses flags and wires the crates together.
+//!
+//! Logs go to stderr (level from `RUST_LOG`, default `warn`); stdout may be the transport.
 
+mod app_server_command;
 mod sandbox_command;
 
 use clap::Parser;
@@ -7,7 +10,7 @@ use clap::Subcommand;
 
 /// The `codex` command line.
 #[derive(Debug, Parser)]
-#[command(name = "codex", version)]
+#[command(name = "codex", version, about = "Codex app-server: drive a coding agent over JSON-RPC")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,16 +19,46 @@ struct Cli {
 /// Top-level subcommands.
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the app-server (JSON-RPC over stdio, a Unix control socket or a websocket).
+    AppServer(app_server_command::AppServerArgs),
     /// Run a command under a sandbox policy (for testing policies by hand).
     #[command(subcommand)]
     Sandbox(sandbox_command::SandboxCommand),
 }
 
-#[tokio::main]
-async fn main() {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let code = match cli.command {
-        Command::Sandbox(command) => sandbox_command::run(command).await,
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("Error: starting the async runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
     };
-    std::process::exit(code);
+    let code = match cli.command {
+        Command::AppServer(args) => {
+            let result = runtime.block_on(app_server_command::run(args));
+            match result {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("Error: {err:#}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Sandbox(command) => {
+            let code = runtime.block_on(sandbox_command::run(command));
+            std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
+    };
+    // A blocking stdin read (proxy, stdio) must not keep the process alive.
+    runtime.shutdown_background();
+    code
 }

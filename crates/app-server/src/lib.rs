@@ -1,5 +1,15 @@
 //! The Codex app-server processors: connection sessions, routing, the
 //! thread and turn engine, tools, approvals, `command/exec` and state.
+//!
+//! [`serve::serve`] runs a whole server on one listener; [`processor::MessageProcessor`] is the
+//! transport-independent core that consumes transport events and answers requests.
 
 pub mod config;
+pub mod handlers;
+pub mod outbound;
+pub mod processor;
+pub mod serve;
+pub mod server_requests;
+pub mod session;
 pub mod state;
+pub mod subscriptions;

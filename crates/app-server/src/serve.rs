@@ -52,8 +52,11 @@ pub enum ServeError {
     Transport(#[from] TransportError),
 }
 
+/// Called with the listening address (`ws://IP:PORT`, `unix://PATH`, `stdio://`) once bound.
+pub type ListeningCallback = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Everything needed to run a server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeOptions {
     /// Where to listen.
     pub listen: ListenAddress,
@@ -65,6 +68,20 @@ pub struct ServeOptions {
     pub websocket: WebsocketOptions,
     /// How long a graceful shutdown waits for running turns.
     pub drain_timeout: Duration,
+    /// Told the address once the listener is bound.
+    pub on_listening: Option<ListeningCallback>,
+}
+
+impl std::fmt::Debug for ServeOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeOptions")
+            .field("listen", &self.listen)
+            .field("codex_home", &self.codex_home)
+            .field("overrides", &self.overrides)
+            .field("websocket", &self.websocket)
+            .field("drain_timeout", &self.drain_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServeOptions {
@@ -76,6 +93,7 @@ impl ServeOptions {
             overrides: ConfigOverrides::default(),
             websocket: WebsocketOptions::default(),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            on_listening: None,
         }
     }
 }
@@ -114,15 +132,26 @@ pub async fn serve(options: ServeOptions, shutdown: CancellationToken) -> Result
         let websocket = options.websocket.clone();
         let events = events_tx.clone();
         let listen = options.listen.clone();
+        let on_listening = options.on_listening.clone();
+        let announce = move |address: String| {
+            if let Some(callback) = &on_listening {
+                callback(&address);
+            }
+        };
         tokio::spawn(async move {
             match (listen, tcp, unix) {
-                (ListenAddress::Stdio, _, _) => serve_stdio(events, &websocket.config, stop).await,
+                (ListenAddress::Stdio, _, _) => {
+                    announce("stdio://".to_owned());
+                    serve_stdio(events, &websocket.config, stop).await
+                }
                 (_, Some(tcp), _) => {
-                    tracing::info!(address = ?tcp.local_addr().ok(), "listening on websocket");
+                    let address = tcp.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    announce(format!("ws://{address}"));
                     websocket.readiness.set_ready();
                     serve_websocket(tcp, websocket, events, stop).await
                 }
                 (_, _, Some(bound)) => {
+                    announce(format!("unix://{}", bound.files().requested_path().display()));
                     websocket.readiness.set_ready();
                     serve_control_socket(bound, websocket, events, stop).await
                 }

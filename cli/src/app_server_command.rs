@@ -1,0 +1,234 @@
+//! `codex app-server`: flag parsing for the server, its proxy and schema generators, and the
+//! signal handling around [`codex_app_server::serve::serve`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use clap::Subcommand;
+use clap::ValueEnum;
+use codex_app_server::config::ConfigOverrides;
+use codex_app_server::serve::serve;
+use codex_app_server::serve::ServeOptions;
+use codex_app_server_protocol::schema_export;
+use codex_app_server_transport::default_control_socket_path;
+use codex_app_server_transport::run_proxy;
+use codex_app_server_transport::CancellationToken;
+use codex_app_server_transport::ListenAddress;
+use codex_app_server_transport::TransportConfig;
+use codex_app_server_transport::WebsocketAuth;
+use codex_app_server_transport::WebsocketOptions;
+
+/// `codex app-server` flags.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "State lives under $CODEX_HOME (default ~/.codex): config.toml, state.sqlite, \
+                  app-server-control/. Logs go to stderr; set RUST_LOG=info or debug for more."
+)]
+pub struct AppServerArgs {
+    #[command(subcommand)]
+    action: Option<AppServerAction>,
+    /// Where to listen: stdio:// (default), unix:// (the default control socket), unix://PATH,
+    /// ws://IP:PORT, or off.
+    #[arg(long, value_name = "URL", default_value = "stdio://")]
+    listen: ListenAddress,
+    /// Shorthand for `--listen stdio://`.
+    #[arg(long, conflicts_with = "listen")]
+    stdio: bool,
+    #[command(flatten)]
+    ws_auth: WsAuthArgs,
+    /// Override a config.toml value for this launch, e.g. `-c model=gpt-5` or
+    /// `-c 'model_providers.local.base_url="http://127.0.0.1:8080/v1"'` (TOML, else a string).
+    #[arg(short = 'c', long = "config", value_name = "KEY=VALUE")]
+    config: Vec<String>,
+    /// Turn a feature on for this launch (sets `[features].NAME = true`).
+    #[arg(long = "enable", value_name = "FEATURE")]
+    enable: Vec<String>,
+    /// Turn a feature off for this launch (sets `[features].NAME = false`).
+    #[arg(long = "disable", value_name = "FEATURE")]
+    disable: Vec<String>,
+    /// On SIGINT/SIGTERM, how long to wait for running turns before closing connections.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    drain_timeout_seconds: u64,
+}
+
+/// `codex app-server` subcommands.
+#[derive(Debug, Subcommand)]
+enum AppServerAction {
+    /// Bridge stdin/stdout (newline-delimited JSON) to a running app-server's control socket.
+    Proxy {
+        /// The control socket (default: $CODEX_HOME/app-server-control/app-server-control.sock).
+        #[arg(long, value_name = "PATH")]
+        sock: Option<PathBuf>,
+    },
+    /// Write the protocol's JSON Schema (draft-07) files to a directory.
+    GenerateJsonSchema {
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Include experimental methods and fields.
+        #[arg(long)]
+        experimental: bool,
+    },
+    /// Write the protocol's TypeScript type definitions to a directory.
+    GenerateTs {
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+/// Websocket authentication modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum WsAuthMode {
+    /// A shared token (`--ws-token-file` or `--ws-token-sha256`).
+    CapabilityToken,
+    /// An HS256 JWT signed with `--ws-shared-secret-file`.
+    SignedBearerToken,
+}
+
+/// Websocket authentication flags.
+#[derive(Debug, Args)]
+struct WsAuthArgs {
+    /// Require websocket clients to authenticate with `Authorization: Bearer <token>`.
+    /// Required for a non-loopback `--listen ws://` address.
+    #[arg(long, value_enum)]
+    ws_auth: Option<WsAuthMode>,
+    /// Absolute path of the file holding the capability token (trimmed).
+    #[arg(long, value_name = "PATH", conflicts_with = "ws_token_sha256")]
+    ws_token_file: Option<PathBuf>,
+    /// Hex SHA-256 digest of the capability token.
+    #[arg(long, value_name = "HEX")]
+    ws_token_sha256: Option<String>,
+    /// Absolute path of the file holding the HS256 secret (at least 32 bytes).
+    #[arg(long, value_name = "PATH")]
+    ws_shared_secret_file: Option<PathBuf>,
+    /// Required `iss` claim of signed bearer tokens.
+    #[arg(long, value_name = "ISSUER")]
+    ws_issuer: Option<String>,
+    /// Required `aud` claim of signed bearer tokens.
+    #[arg(long, value_name = "AUDIENCE")]
+    ws_audience: Option<String>,
+    /// Tolerated clock skew when checking `exp`/`nbf`, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    ws_max_clock_skew_seconds: u64,
+}
+
+impl WsAuthArgs {
+    fn to_auth(&self) -> anyhow::Result<WebsocketAuth> {
+        let skew = Duration::from_secs(self.ws_max_clock_skew_seconds);
+        match self.ws_auth {
+            None => {
+                let stray = self.ws_token_file.is_some()
+                    || self.ws_token_sha256.is_some()
+                    || self.ws_shared_secret_file.is_some();
+                anyhow::ensure!(!stray, "websocket auth flags given without `--ws-auth MODE`");
+                Ok(WebsocketAuth::None)
+            }
+            Some(WsAuthMode::CapabilityToken) => match (&self.ws_token_file, &self.ws_token_sha256) {
+                (Some(path), None) => Ok(WebsocketAuth::capability_token_from_file(path)?),
+                (None, Some(digest)) => Ok(WebsocketAuth::capability_token_from_sha256_hex(digest)?),
+                _ => anyhow::bail!(
+                    "`--ws-auth capability-token` needs `--ws-token-file PATH` or `--ws-token-sha256 HEX`"
+                ),
+            },
+            Some(WsAuthMode::SignedBearerToken) => {
+                let path = self.ws_shared_secret_file.as_ref().context(
+                    "`--ws-auth signed-bearer-token` needs `--ws-shared-secret-file PATH`",
+                )?;
+                Ok(WebsocketAuth::signed_bearer_token_from_secret_file(
+                    path,
+                    self.ws_issuer.clone(),
+                    self.ws_audience.clone(),
+                    skew,
+                )?)
+            }
+        }
+    }
+}
+
+/// `$CODEX_HOME`, defaulting to `~/.codex`.
+pub fn codex_home() -> anyhow::Result<PathBuf> {
+    if let Some(home) = std::env::var_os("CODEX_HOME").filter(|home| !home.is_empty()) {
+        return Ok(PathBuf::from(home));
+    }
+    let home = std::env::var_os("HOME").context("neither CODEX_HOME nor HOME is set")?;
+    Ok(PathBuf::from(home).join(".codex"))
+}
+
+fn overrides(args: &AppServerArgs) -> anyhow::Result<ConfigOverrides> {
+    let values = args
+        .config
+        .iter()
+        .map(|raw| ConfigOverrides::parse_value_override(raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ConfigOverrides { values, enable: args.enable.clone(), disable: args.disable.clone() })
+}
+
+/// Runs `codex app-server` with `args`.
+pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
+    match &args.action {
+        Some(AppServerAction::GenerateJsonSchema { out, experimental }) => {
+            schema_export::write_schema_tree(out, *experimental)
+                .with_context(|| format!("writing JSON Schema to {}", out.display()))?;
+            eprintln!("wrote JSON Schema to {}", out.display());
+            return Ok(());
+        }
+        Some(AppServerAction::GenerateTs { out }) => {
+            schema_export::write_typescript_tree(out)
+                .with_context(|| format!("writing TypeScript to {}", out.display()))?;
+            eprintln!("wrote TypeScript to {}", out.display());
+            return Ok(());
+        }
+        Some(AppServerAction::Proxy { sock }) => {
+            let sock = match sock {
+                Some(sock) => sock.clone(),
+                None => default_control_socket_path(&codex_home()?),
+            };
+            run_proxy(&sock, tokio::io::stdin(), tokio::io::stdout(), &TransportConfig::default()).await?;
+            return Ok(());
+        }
+        None => {}
+    }
+    let listen = if args.stdio { ListenAddress::Stdio } else { args.listen.clone() };
+    let auth = args.ws_auth.to_auth()?;
+    anyhow::ensure!(
+        !(auth.is_enabled() && matches!(listen, ListenAddress::Stdio)),
+        "`--ws-auth` applies to `--listen ws://…` only"
+    );
+    let mut options = ServeOptions::new(listen.clone(), codex_home()?);
+    options.overrides = overrides(&args)?;
+    options.websocket = WebsocketOptions { auth, ..WebsocketOptions::default() };
+    options.drain_timeout = Duration::from_secs(args.drain_timeout_seconds);
+    options.on_listening = Some(std::sync::Arc::new(|address: &str| {
+        eprintln!("codex app-server listening on {address}");
+    }));
+    let shutdown = CancellationToken::new();
+    spawn_signal_handler(shutdown.clone())?;
+    serve(options, shutdown).await?;
+    Ok(())
+}
+
+/// The first SIGINT/SIGTERM starts a graceful drain; a second one exits at once.
+fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
+    use tokio::signal::unix::signal;
+    use tokio::signal::unix::SignalKind;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        tracing::info!("signal received: draining (send another signal to exit at once)");
+        shutdown.cancel();
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        eprintln!("second signal: exiting without waiting");
+        std::process::exit(130);
+    });
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! Protocol v2 payloads, grouped by resource.
+//!
+//! Type names match the reference schema's definition names so the exported
+//! JSON Schema and TypeScript line up with it one to one. Optional reference
+//! fields that no part of this project fills yet (realtime, plugins, memory,
+//! sub-agent collaboration, ...) are left out; unknown fields sent by clients
+//! are ignored, so leaving them out never breaks a request.
+
+mod account;
+mod approval;
+mod command_exec;
+mod config;
+mod item;
+mod model;
+mod notification;
+mod policy;
+mod remote_control;
+mod skills;
+mod thread;
+mod turn;
+
+pub use account::*;
+pub use approval::*;
+pub use command_exec::*;
+pub use config::*;
+pub use item::*;
+pub use model::*;
+pub use notification::*;
+pub use policy::*;
+pub use remote_control::*;
+pub use skills::*;
+pub use thread::*;
+pub use turn::*;
+
+pub use crate::initialize::*;
