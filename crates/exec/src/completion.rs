@@ -36,7 +36,7 @@ pub async fn run_to_completion(request: ExecRequest) -> Result<ExecOutput, ExecE
     let mut stderr = Vec::new();
     while let Some(event) = events.recv().await {
         match event {
-            ExecEvent::Output { stream, bytes } => match stream {
+            ExecEvent::Output { stream, bytes, .. } => match stream {
                 crate::ExecStream::Stdout | crate::ExecStream::Pty => stdout.extend(bytes),
                 crate::ExecStream::Stderr => stderr.extend(bytes),
             },

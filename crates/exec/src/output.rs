@@ -76,8 +76,10 @@ pub enum ExecEvent {
     Output {
         /// The stream they came from.
         stream: ExecStream,
-        /// The bytes, in order within their stream.
+        /// The bytes, in order within their stream (empty only when just announcing the cap).
         bytes: Vec<u8>,
+        /// Set on the stream's last delivered chunk when the output cap cut off what followed.
+        cap_reached: bool,
     },
     /// The command ended; always the last event, after all output.
     Exited(ExecExit),
@@ -96,9 +98,16 @@ enum Delivery {
     ConsumerGone,
 }
 
+/// Bytes of one stream waiting for the consumer.
+#[derive(Debug, Default)]
+struct PendingChunk {
+    bytes: Vec<u8>,
+    cap_reached: bool,
+}
+
 #[derive(Debug)]
 struct QueueState {
-    pending: [Vec<u8>; 3],
+    pending: [Option<PendingChunk>; 3],
     order: VecDeque<ExecStream>,
     delivery: Delivery,
 }
@@ -133,7 +142,7 @@ impl OutputQueue {
     pub(crate) fn new() -> (Self, ExecEvents) {
         let shared = Arc::new(Shared {
             state: Mutex::new(QueueState {
-                pending: [Vec::new(), Vec::new(), Vec::new()],
+                pending: [None, None, None],
                 order: VecDeque::new(),
                 delivery: Delivery::Open,
             }),
@@ -143,9 +152,10 @@ impl OutputQueue {
         (Self { shared: Arc::clone(&shared) }, ExecEvents { shared })
     }
 
-    /// Queues `bytes` of `stream`, merging with its pending chunk while that stays within
-    /// [`COALESCE_LIMIT`]; waits while the stream's slot is full.
-    pub(crate) async fn push(&self, stream: ExecStream, bytes: &[u8]) {
+    /// Queues `bytes` of `stream` (flagged `cap_reached` when the cap cut off what follows),
+    /// merging with its pending chunk while that stays within [`COALESCE_LIMIT`]; waits while the
+    /// stream's slot is full.
+    pub(crate) async fn push(&self, stream: ExecStream, bytes: &[u8], cap_reached: bool) {
         let index = stream.index();
         loop {
             {
@@ -153,17 +163,21 @@ impl OutputQueue {
                 if matches!(state.delivery, Delivery::ConsumerGone) {
                     return;
                 }
-                let slot_len = state.pending[index].len();
-                if slot_len == 0 {
-                    state.pending[index].extend_from_slice(bytes);
-                    state.order.push_back(stream);
-                    drop(state);
-                    self.shared.consumer_wakeup.notify_one();
-                    return;
-                }
-                if slot_len + bytes.len() <= COALESCE_LIMIT {
-                    state.pending[index].extend_from_slice(bytes);
-                    return;
+                match &mut state.pending[index] {
+                    None => {
+                        state.pending[index] =
+                            Some(PendingChunk { bytes: bytes.to_vec(), cap_reached });
+                        state.order.push_back(stream);
+                        drop(state);
+                        self.shared.consumer_wakeup.notify_one();
+                        return;
+                    }
+                    Some(pending) if pending.bytes.len() + bytes.len() <= COALESCE_LIMIT => {
+                        pending.bytes.extend_from_slice(bytes);
+                        pending.cap_reached |= cap_reached;
+                        return;
+                    }
+                    Some(_) => {}
                 }
             }
             // Only this stream's reader waits on its slot, so `notify_one` keeps a permit for
@@ -191,10 +205,14 @@ impl ExecEvents {
                 let mut state = lock(&self.shared);
                 if let Some(stream) = state.order.pop_front() {
                     let index = stream.index();
-                    let bytes = std::mem::take(&mut state.pending[index]);
+                    let pending = state.pending[index].take().unwrap_or_default();
                     drop(state);
                     self.shared.slot_freed[index].notify_one();
-                    return Some(ExecEvent::Output { stream, bytes });
+                    return Some(ExecEvent::Output {
+                        stream,
+                        bytes: pending.bytes,
+                        cap_reached: pending.cap_reached,
+                    });
                 }
                 match std::mem::replace(&mut state.delivery, Delivery::Finished) {
                     Delivery::ExitPending(exit) => return Some(ExecEvent::Exited(exit)),
@@ -212,9 +230,7 @@ impl Drop for ExecEvents {
         let mut state = lock(&self.shared);
         state.delivery = Delivery::ConsumerGone;
         state.order.clear();
-        for slot in &mut state.pending {
-            *slot = Vec::new();
-        }
+        state.pending = [None, None, None];
         drop(state);
         for stream in ExecStream::ALL {
             self.shared.slot_freed[stream.index()].notify_one();
@@ -240,17 +256,25 @@ mod tests {
     #[tokio::test]
     async fn chunks_of_one_stream_coalesce_while_the_consumer_is_busy() {
         let (queue, mut events) = OutputQueue::new();
-        queue.push(ExecStream::Stdout, b"ab").await;
-        queue.push(ExecStream::Stderr, b"x").await;
-        queue.push(ExecStream::Stdout, b"cd").await;
+        queue.push(ExecStream::Stdout, b"ab", false).await;
+        queue.push(ExecStream::Stderr, b"x", false).await;
+        queue.push(ExecStream::Stdout, b"cd", true).await;
         queue.finish(exit());
         assert_eq!(
             events.recv().await,
-            Some(ExecEvent::Output { stream: ExecStream::Stdout, bytes: b"abcd".to_vec() })
+            Some(ExecEvent::Output {
+                stream: ExecStream::Stdout,
+                bytes: b"abcd".to_vec(),
+                cap_reached: true
+            })
         );
         assert_eq!(
             events.recv().await,
-            Some(ExecEvent::Output { stream: ExecStream::Stderr, bytes: b"x".to_vec() })
+            Some(ExecEvent::Output {
+                stream: ExecStream::Stderr,
+                bytes: b"x".to_vec(),
+                cap_reached: false
+            })
         );
         assert_eq!(events.recv().await, Some(ExecEvent::Exited(exit())));
         assert_eq!(events.recv().await, None);
@@ -260,30 +284,37 @@ mod tests {
     async fn a_full_slot_blocks_the_producer_until_the_consumer_takes_it() {
         let (queue, mut events) = OutputQueue::new();
         let big = vec![7u8; COALESCE_LIMIT];
-        queue.push(ExecStream::Stdout, &big).await;
+        queue.push(ExecStream::Stdout, &big, false).await;
         let producer = {
             let queue = queue.clone();
-            tokio::spawn(async move { queue.push(ExecStream::Stdout, b"more").await })
+            tokio::spawn(async move { queue.push(ExecStream::Stdout, b"more", false).await })
         };
         tokio::task::yield_now().await;
         assert!(!producer.is_finished());
         let first = events.recv().await.unwrap();
-        assert_eq!(first, ExecEvent::Output { stream: ExecStream::Stdout, bytes: big });
+        assert_eq!(
+            first,
+            ExecEvent::Output { stream: ExecStream::Stdout, bytes: big, cap_reached: false }
+        );
         producer.await.unwrap();
         let second = events.recv().await.unwrap();
         assert_eq!(
             second,
-            ExecEvent::Output { stream: ExecStream::Stdout, bytes: b"more".to_vec() }
+            ExecEvent::Output {
+                stream: ExecStream::Stdout,
+                bytes: b"more".to_vec(),
+                cap_reached: false
+            }
         );
     }
 
     #[tokio::test]
     async fn a_dropped_consumer_releases_blocked_producers() {
         let (queue, events) = OutputQueue::new();
-        queue.push(ExecStream::Pty, &vec![0u8; COALESCE_LIMIT]).await;
+        queue.push(ExecStream::Pty, &vec![0u8; COALESCE_LIMIT], false).await;
         let producer = {
             let queue = queue.clone();
-            tokio::spawn(async move { queue.push(ExecStream::Pty, b"x").await })
+            tokio::spawn(async move { queue.push(ExecStream::Pty, b"x", false).await })
         };
         drop(events);
         producer.await.unwrap();

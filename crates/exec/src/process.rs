@@ -357,17 +357,18 @@ async fn pump_output(
                 break;
             }
         };
+        if capped {
+            // Past the cap: keep draining so the command is not blocked, deliver nothing.
+            continue;
+        }
         let allowed = match output_cap {
             Some(cap) => count.min(cap.saturating_sub(delivered)),
             None => count,
         };
-        if allowed < count {
-            capped = true;
-        }
-        if allowed > 0 {
-            delivered += allowed;
-            queue.push(stream, &buffer[..allowed]).await;
-        }
+        capped = allowed < count;
+        delivered += allowed;
+        // The chunk that hits the cap carries the flag (possibly with no bytes of its own).
+        queue.push(stream, &buffer[..allowed], capped).await;
     }
     capped
 }

@@ -25,7 +25,7 @@ async fn collect(events: &mut ExecEvents) -> (Vec<u8>, Vec<u8>, ExecExit) {
     let mut err = Vec::new();
     loop {
         match events.recv().await.expect("events ended without an exit") {
-            ExecEvent::Output { stream: ExecStream::Stderr, bytes } => err.extend(bytes),
+            ExecEvent::Output { stream: ExecStream::Stderr, bytes, .. } => err.extend(bytes),
             ExecEvent::Output { bytes, .. } => out.extend(bytes),
             ExecEvent::Exited(exit) => return (out, err, exit),
         }
@@ -123,7 +123,9 @@ async fn stdin_streams_to_cat_and_closing_it_ends_cat() {
             .unwrap();
     process.write_stdin(b"hello\n").await.unwrap();
     match events.recv().await.unwrap() {
-        ExecEvent::Output { stream: ExecStream::Stdout, bytes } => assert_eq!(bytes, b"hello\n"),
+        ExecEvent::Output { stream: ExecStream::Stdout, bytes, .. } => {
+            assert_eq!(bytes, b"hello\n")
+        }
         other => panic!("unexpected {other:?}"),
     }
     process.write_stdin(b"world").await.unwrap();
@@ -322,4 +324,32 @@ fn handles_can_be_shared_across_tasks() {
     assert_send_sync::<ExecProcess>();
     fn assert_send<T: Send>() {}
     assert_send::<ExecEvents>();
+}
+
+#[tokio::test]
+async fn the_last_streamed_chunk_before_the_cap_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // Exactly the cap first, more later: the flag may arrive on an empty chunk of its own.
+    let mut request = sh("head -c 1000 /dev/zero; sleep 0.2; echo more; echo fine >&2", dir.path());
+    request.output_cap = Some(1000);
+    let (_process, mut events) = ExecProcess::spawn(request).unwrap();
+    let mut stdout = Vec::new();
+    let mut stdout_flags = Vec::new();
+    let exit = loop {
+        match events.recv().await.unwrap() {
+            ExecEvent::Output { stream: ExecStream::Stdout, bytes, cap_reached } => {
+                stdout.extend(bytes);
+                stdout_flags.push(cap_reached);
+            }
+            ExecEvent::Output { stream, cap_reached, .. } => {
+                assert_eq!(stream, ExecStream::Stderr);
+                assert!(!cap_reached);
+            }
+            ExecEvent::Exited(exit) => break exit,
+        }
+    };
+    assert_eq!(stdout.len(), 1000);
+    assert_eq!(stdout_flags.last(), Some(&true));
+    assert_eq!(stdout_flags.iter().filter(|flag| **flag).count(), 1);
+    assert!(exit.stdout_capped && !exit.stderr_capped);
 }
