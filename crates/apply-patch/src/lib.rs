@@ -28,6 +28,7 @@ use std::path::PathBuf;
 
 pub use error::ApplyPatchError;
 pub use parser::parse_patch;
+pub use parser::patch_from_command;
 pub use parser::Hunk;
 pub use parser::Patch;
 pub use parser::UpdateChunk;

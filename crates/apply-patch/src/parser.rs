@@ -110,6 +110,27 @@ pub fn parse_patch(text: &str) -> Result<Patch, ApplyPatchError> {
     Ok(Patch { hunks })
 }
 
+/// The patch text of a command line that invokes `apply_patch` directly
+/// (`["apply_patch", PATCH]`) or through a shell heredoc (`["bash", "-lc", "apply_patch <<'EOF'
+/// …"]`); `None` for any other command. Feed the result to [`parse_patch`].
+pub fn patch_from_command(argv: &[String]) -> Option<&str> {
+    let is_tool = |name: &str| matches!(name, "apply_patch" | "applypatch");
+    match argv {
+        [program, patch] if is_tool(program) => Some(patch),
+        [shell, flag, script]
+            if matches!(shell.rsplit('/').next(), Some("bash" | "sh" | "zsh"))
+                && matches!(flag.as_str(), "-c" | "-lc")
+                && script
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|word| is_tool(word.split("<<").next().unwrap_or(word))) =>
+        {
+            Some(script)
+        }
+        _ => None,
+    }
+}
+
 /// Removes a heredoc wrapper: a first line like `apply_patch <<'EOF'` (or `<<EOF`, `<<"EOF"`,
 /// `<<-EOF`, with or without the command) and a last line holding just the terminator.
 fn strip_heredoc(lines: &mut Vec<Line<'_>>) {
@@ -332,6 +353,19 @@ mod tests {
         ] {
             assert_eq!(parse_patch(&wrapped).unwrap(), expected, "{wrapped:?}");
         }
+    }
+
+    #[test]
+    fn recognises_apply_patch_command_lines() {
+        let patch = "*** Begin Patch\n*** Delete File: x\n*** End Patch";
+        let argv = |items: &[&str]| items.iter().map(|item| item.to_string()).collect::<Vec<_>>();
+        assert_eq!(patch_from_command(&argv(&["apply_patch", patch])), Some(patch));
+        let script = format!("apply_patch <<'EOF'\n{patch}\nEOF\n");
+        let shell = argv(&["/bin/bash", "-lc", &script]);
+        let found = patch_from_command(&shell).unwrap();
+        assert_eq!(parse_patch(found).unwrap(), parse_patch(patch).unwrap());
+        assert_eq!(patch_from_command(&argv(&["bash", "-lc", "ls -la"])), None);
+        assert_eq!(patch_from_command(&argv(&["python3", patch])), None);
     }
 
     #[test]
