@@ -400,7 +400,8 @@ enum Stopping {
 /// Waits for the command, enforcing timeout and termination, then reports the exit after all
 /// output.
 async fn supervise(mut supervisor: Supervisor) {
-    let timeout_at = supervisor.timeout.map(|timeout| supervisor.started + timeout);
+    // A timeout too large to represent is no timeout.
+    let timeout_at = supervisor.timeout.and_then(|timeout| supervisor.started.checked_add(timeout));
     let mut stopping = Stopping::No;
     let mut timed_out = false;
     let mut control_open = true;

@@ -56,7 +56,9 @@ async fn exit_codes_and_separate_streams() {
     assert_eq!(output.stderr, b"err\n");
     assert!(!output.timed_out && !output.stdout_capped && !output.stderr_capped);
 
-    let output = run_to_completion(sh("true", dir.path())).await.unwrap();
+    let mut request = sh("true", dir.path());
+    request.timeout = Some(Duration::MAX);
+    let output = run_to_completion(request).await.unwrap();
     assert_eq!(output.exit_code, Some(0));
 }
 
