@@ -20,6 +20,15 @@ pub enum ApplyPatchError {
         /// The path as written in the patch.
         path: String,
     },
+    /// A path lies in a protected directory (`.git`, `.codex`) at the top of a writable root,
+    /// which the sandbox keeps read-only.
+    #[error("refusing to touch {path}: {directory} at the top of a writable root is read-only")]
+    ProtectedDirectory {
+        /// The path as written in the patch.
+        path: String,
+        /// The protected directory name.
+        directory: String,
+    },
     /// An update hunk's context or removed lines were not found in the file.
     #[error("failed to find expected lines in {path}:\n{expected}")]
     ContextNotFound {

@@ -6,6 +6,8 @@ use std::path::Component;
 use std::path::Path;
 use std::path::PathBuf;
 
+use codex_sandbox::PROTECTED_DIRECTORY_NAMES;
+
 use crate::error::ApplyPatchError;
 use crate::matching::apply_chunks;
 use crate::parser::Hunk;
@@ -81,7 +83,8 @@ impl AppliedPatch {
 impl PatchPlan {
     /// Resolves `patch` against `cwd` and computes every change without writing anything.
     /// Paths (relative or absolute) must resolve, after `..` and symlinks, inside one of
-    /// `writable_roots` (the cwd is not implicitly writable: include it if it should be).
+    /// `writable_roots` (the cwd is not implicitly writable: include it if it should be), and not
+    /// beneath `.git` or `.codex` at the top of a root (kept read-only, as by the sandbox).
     pub fn prepare(
         patch: &Patch,
         cwd: &Path,
@@ -284,10 +287,30 @@ impl Confinement {
         })?;
         let resolved =
             if remainder.as_os_str().is_empty() { resolved } else { resolved.join(remainder) };
-        if self.roots.iter().any(|root| resolved.starts_with(root) && resolved != *root) {
-            Ok(resolved)
-        } else {
-            Err(outside())
+        let containing: Vec<&PathBuf> = self
+            .roots
+            .iter()
+            .filter(|root| resolved.starts_with(root) && resolved != **root)
+            .collect();
+        if containing.is_empty() {
+            return Err(outside());
         }
+        // Like the sandbox: `.git` and `.codex` at the top of a writable root stay read-only.
+        for root in containing {
+            let first = resolved
+                .strip_prefix(root)
+                .ok()
+                .and_then(|relative| relative.components().next())
+                .map(|component| component.as_os_str().to_string_lossy().into_owned());
+            if let Some(first) = first {
+                if PROTECTED_DIRECTORY_NAMES.contains(&first.as_str()) {
+                    return Err(ApplyPatchError::ProtectedDirectory {
+                        path: raw.to_string(),
+                        directory: first,
+                    });
+                }
+            }
+        }
+        Ok(resolved)
     }
 }

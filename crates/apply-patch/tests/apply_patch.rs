@@ -295,3 +295,25 @@ fn malformed_patches_report_the_line() {
     assert!(error.to_string().starts_with("invalid patch at line 4:"), "{error}");
     assert_eq!(ws.read("a.txt"), None);
 }
+
+#[test]
+fn protected_directories_at_the_top_of_a_root_are_refused() {
+    let ws = Workspace::new();
+    ws.write(".git/config", "[core]\n");
+    ws.write("sub/.git/config", "nested\n");
+    let before = ws.snapshot();
+    for patch in [
+        "*** Begin Patch\n*** Update File: .git/config\n-[core]\n+[evil]\n*** End Patch",
+        "*** Begin Patch\n*** Add File: .git/hooks/pre-commit\n+#!/bin/sh\n*** End Patch",
+        "*** Begin Patch\n*** Add File: .codex/config.toml\n+x\n*** End Patch",
+        "*** Begin Patch\n*** Add File: sub/../.git/x\n+x\n*** End Patch",
+    ] {
+        let error = ws.apply(patch).unwrap_err();
+        assert!(matches!(error, ApplyPatchError::ProtectedDirectory { .. }), "{patch}: {error}");
+    }
+    assert_eq!(ws.snapshot(), before);
+    // Only the top level of a root is protected, as in the sandbox.
+    ws.apply("*** Begin Patch\n*** Update File: sub/.git/config\n-nested\n+ok\n*** End Patch")
+        .unwrap();
+    assert_eq!(ws.read("sub/.git/config").unwrap(), "ok\n");
+}
