@@ -58,7 +58,10 @@ pub struct TestClient {
 
 impl std::fmt::Debug for TestClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestClient").field("next_id", &self.next_id).field("validated", &self.validated).finish()
+        f.debug_struct("TestClient")
+            .field("next_id", &self.next_id)
+            .field("validated", &self.validated)
+            .finish()
     }
 }
 
@@ -70,7 +73,9 @@ impl TestClient {
     /// Connects to `ws://ADDR/` (a TCP websocket listener).
     pub async fn connect_ws(address: &str) -> Result<Self, String> {
         let url = format!("ws://{address}/");
-        let (socket, _) = tokio_tungstenite::connect_async(&url).await.map_err(|err| format!("connecting {url}: {err}"))?;
+        let (socket, _) = tokio_tungstenite::connect_async(&url)
+            .await
+            .map_err(|err| format!("connecting {url}: {err}"))?;
         Ok(Self::new(Box::pin(socket)))
     }
 
@@ -119,9 +124,15 @@ impl TestClient {
     }
 
     /// Sends a request with the given id (any JSON-RPC id, for collision tests).
-    pub async fn send_request_with_id(&mut self, id: Value, method: &str, params: Value) -> Result<(), String> {
+    pub async fn send_request_with_id(
+        &mut self,
+        id: Value,
+        method: &str,
+        params: Value,
+    ) -> Result<(), String> {
         self.methods.insert(id_key(&id), method.to_owned());
-        self.send_json(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await
+        self.send_json(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await
     }
 
     /// Sends a request and waits for its response.
@@ -136,7 +147,11 @@ impl TestClient {
     }
 
     /// `initialize` + `initialized`, with `experimentalApi` as given.
-    pub async fn initialize(&mut self, name: &str, experimental_api: bool) -> Result<Value, String> {
+    pub async fn initialize(
+        &mut self,
+        name: &str,
+        experimental_api: bool,
+    ) -> Result<Value, String> {
         let result = self
             .call(
                 "initialize",
@@ -181,21 +196,29 @@ impl TestClient {
     /// Waits for a notification with `method`, skipping (and keeping) others; returns its params.
     pub async fn wait_for_notification(&mut self, method: &str) -> Result<Value, String> {
         loop {
-            if let Some(index) = self.inbox.iter().position(|m| m["method"] == method && m.get("id").is_none()) {
+            if let Some(index) =
+                self.inbox.iter().position(|m| m["method"] == method && m.get("id").is_none())
+            {
                 let message = self.inbox.remove(index).unwrap_or(Value::Null);
                 return Ok(message.get("params").cloned().unwrap_or(Value::Null));
             }
-            self.read_one(DEFAULT_WAIT).await.map_err(|err| format!("waiting for {method}: {err}"))?;
+            self.read_one(DEFAULT_WAIT)
+                .await
+                .map_err(|err| format!("waiting for {method}: {err}"))?;
         }
     }
 
     /// Waits for a server request with `method`; returns the whole request (with its `id`).
     pub async fn wait_for_server_request(&mut self, method: &str) -> Result<Value, String> {
         loop {
-            if let Some(index) = self.inbox.iter().position(|m| m["method"] == method && m.get("id").is_some()) {
+            if let Some(index) =
+                self.inbox.iter().position(|m| m["method"] == method && m.get("id").is_some())
+            {
                 return Ok(self.inbox.remove(index).unwrap_or(Value::Null));
             }
-            self.read_one(DEFAULT_WAIT).await.map_err(|err| format!("waiting for request {method}: {err}"))?;
+            self.read_one(DEFAULT_WAIT)
+                .await
+                .map_err(|err| format!("waiting for request {method}: {err}"))?;
         }
     }
 
@@ -238,11 +261,16 @@ impl TestClient {
                 None => return Err("the server closed the connection".to_owned()),
                 Some(Err(err)) => return Err(format!("websocket error: {err}")),
                 Some(Ok(Message::Text(text))) => text.to_string(),
-                Some(Ok(Message::Close(frame))) => return Err(format!("the server closed the connection: {frame:?}")),
-                Some(Ok(Message::Binary(_))) => return Err("the server sent a binary frame".to_owned()),
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(format!("the server closed the connection: {frame:?}"))
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    return Err("the server sent a binary frame".to_owned())
+                }
                 Some(Ok(_)) => continue,
             };
-            let message: Value = serde_json::from_str(&text).map_err(|err| format!("server sent invalid JSON ({err}): {text}"))?;
+            let message: Value = serde_json::from_str(&text)
+                .map_err(|err| format!("server sent invalid JSON ({err}): {text}"))?;
             self.accept(message)?;
             return Ok(());
         }
@@ -258,7 +286,9 @@ impl TestClient {
         if self.validate {
             ReferenceSchema::get()
                 .validate_server_message(&message, request_method.as_deref())
-                .map_err(|err| format!("server message is not wire-compatible with the reference: {err}"))?;
+                .map_err(|err| {
+                    format!("server message is not wire-compatible with the reference: {err}")
+                })?;
             self.validated += 1;
         }
         if is_response {

@@ -13,6 +13,6 @@ mod script;
 
 pub use client::{RequestOutcome, TestClient, DEFAULT_WAIT};
 pub use mock_provider::{MockProvider, RecordedRequest, ServeOutcome};
-pub use render::WireFormat;
 pub use reference_schema::{reference_schema_dir, ReferenceSchema};
+pub use render::WireFormat;
 pub use script::{Ending, MockUsage, Script};

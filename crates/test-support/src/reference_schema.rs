@@ -40,7 +40,8 @@ impl std::fmt::Debug for ReferenceSchema {
 
 fn load(dir: &Path, relative: &str) -> Result<Value, String> {
     let path = dir.join(relative);
-    let text = std::fs::read_to_string(&path).map_err(|err| format!("reading {}: {err}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|err| format!("reading {}: {err}", path.display()))?;
     serde_json::from_str(&text).map_err(|err| format!("parsing {}: {err}", path.display()))
 }
 
@@ -71,7 +72,8 @@ impl ReferenceSchema {
 
     /// Loads the reference schema from `dir`.
     pub fn load(dir: &Path) -> Result<Self, String> {
-        let mut definitions = load(dir, "codex_app_server_protocol.v2.schemas.json")?["definitions"]
+        let mut definitions = load(dir, "codex_app_server_protocol.v2.schemas.json")?
+            ["definitions"]
             .as_object()
             .cloned()
             .ok_or("bundle has no definitions")?;
@@ -119,7 +121,8 @@ impl ReferenceSchema {
                     "$ref": format!("#/definitions/{name}"),
                 });
                 let validator = Arc::new(
-                    jsonschema::draft7::new(&schema).map_err(|err| format!("reference {name} does not compile: {err}"))?,
+                    jsonschema::draft7::new(&schema)
+                        .map_err(|err| format!("reference {name} does not compile: {err}"))?,
                 );
                 if let Ok(mut cache) = self.validators.lock() {
                     cache.insert(name.to_owned(), Arc::clone(&validator));
@@ -127,8 +130,10 @@ impl ReferenceSchema {
                 validator
             }
         };
-        let errors: Vec<String> =
-            validator.iter_errors(instance).map(|err| format!("{err} at {}", err.instance_path)).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|err| format!("{err} at {}", err.instance_path))
+            .collect();
         if errors.is_empty() {
             Ok(())
         } else {
@@ -149,34 +154,50 @@ impl ReferenceSchema {
     }
 
     /// Checks a notification the server sent.
-    pub fn validate_notification(&self, method: &str, params: Option<&Value>) -> Result<(), String> {
+    pub fn validate_notification(
+        &self,
+        method: &str,
+        params: Option<&Value>,
+    ) -> Result<(), String> {
         let params_type = self
             .notification_params
             .get(method)
             .ok_or_else(|| format!("the reference has no server notification {method}"))?;
         match (params_type, params) {
             (Some(name), Some(params)) => self.validate_definition(name, params),
-            (Some(name), None) => Err(format!("notification {method} has no params, expected {name}")),
+            (Some(name), None) => {
+                Err(format!("notification {method} has no params, expected {name}"))
+            }
             (None, _) => Ok(()),
         }
     }
 
     /// Checks a request the server sent to a client.
-    pub fn validate_server_request(&self, method: &str, params: Option<&Value>) -> Result<(), String> {
+    pub fn validate_server_request(
+        &self,
+        method: &str,
+        params: Option<&Value>,
+    ) -> Result<(), String> {
         let params_type = self
             .server_request_params
             .get(method)
             .ok_or_else(|| format!("the reference has no server request {method}"))?;
         match (params_type, params) {
             (Some(name), Some(params)) => self.validate_definition(name, params),
-            (Some(name), None) => Err(format!("server request {method} has no params, expected {name}")),
+            (Some(name), None) => {
+                Err(format!("server request {method} has no params, expected {name}"))
+            }
             (None, _) => Ok(()),
         }
     }
 
     /// Checks any message the server sent; `request_method` names the method of the request a
     /// response answers (responses carry only an id).
-    pub fn validate_server_message(&self, message: &Value, request_method: Option<&str>) -> Result<(), String> {
+    pub fn validate_server_message(
+        &self,
+        message: &Value,
+        request_method: Option<&str>,
+    ) -> Result<(), String> {
         if message.get("jsonrpc").and_then(Value::as_str) != Some("2.0") {
             return Err(format!("message without \"jsonrpc\":\"2.0\": {message}"));
         }
@@ -188,7 +209,8 @@ impl ReferenceSchema {
             };
         }
         if let Some(error) = message.get("error") {
-            let ok = error.get("code").is_some_and(Value::is_i64) && error.get("message").is_some_and(Value::is_string);
+            let ok = error.get("code").is_some_and(Value::is_i64)
+                && error.get("message").is_some_and(Value::is_string);
             return if ok { Ok(()) } else { Err(format!("malformed error response: {message}")) };
         }
         match (request_method, message.get("result")) {
