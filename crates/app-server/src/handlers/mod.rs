@@ -5,6 +5,7 @@
 //! with a message that says so, like any unknown method.
 
 pub mod bootstrap;
+pub mod command_exec;
 
 use std::sync::Arc;
 use std::sync::RwLock;
@@ -13,12 +14,14 @@ use codex_app_server_protocol::error_codes;
 use codex_app_server_protocol::ClientRequest;
 use codex_app_server_protocol::JsonRpcError;
 use codex_app_server_protocol::RequestId;
+use codex_app_server_protocol::ServerNotification;
 use codex_app_server_transport::ConnectionId;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::config::ConfigOverrides;
+use crate::processes::ProcessTable;
 use crate::processor::method_not_implemented;
 use crate::processor::HandlerResult;
 use crate::processor::RequestContext;
@@ -43,12 +46,19 @@ pub struct AppHandler {
     config: RwLock<Arc<Config>>,
     overrides: ConfigOverrides,
     state: StateDb,
+    processes: Arc<ProcessTable>,
 }
 
 impl AppHandler {
     /// A handler serving `config` and storing state in `state`.
     pub fn new(config: Config, overrides: ConfigOverrides, state: StateDb) -> Self {
-        Self { config: RwLock::new(Arc::new(config)), overrides, state }
+        command_exec::log_sandbox_support();
+        Self {
+            config: RwLock::new(Arc::new(config)),
+            overrides,
+            state,
+            processes: Arc::new(ProcessTable::default()),
+        }
     }
 
     /// The current effective config.
@@ -81,7 +91,7 @@ impl AppHandler {
 impl RequestHandler for AppHandler {
     async fn handle(
         &self,
-        _shared: Arc<ServerShared>,
+        shared: Arc<ServerShared>,
         context: RequestContext,
         request: ClientRequest,
     ) -> HandlerResult {
@@ -127,6 +137,18 @@ impl RequestHandler for AppHandler {
                 self.reload_config();
                 to_result(&id, &response)
             }
+            ClientRequest::CommandExec(params) => {
+                command_exec::exec(shared, context, &config, &self.processes, params).await
+            }
+            ClientRequest::CommandExecWrite(params) => {
+                command_exec::write(&context, &self.processes, params).await
+            }
+            ClientRequest::CommandExecTerminate(params) => {
+                command_exec::terminate(&context, &self.processes, params)
+            }
+            ClientRequest::CommandExecResize(params) => {
+                command_exec::resize(&context, &self.processes, params)
+            }
             other => Err(method_not_implemented(id, other.method())),
         }
     }
@@ -134,9 +156,22 @@ impl RequestHandler for AppHandler {
     async fn connection_closed(
         &self,
         _shared: Arc<ServerShared>,
-        _connection: ConnectionId,
+        connection: ConnectionId,
         _emptied: Vec<(String, u64)>,
     ) {
+        let killed = self.processes.remove_connection(connection);
+        if killed > 0 {
+            tracing::debug!(%connection, killed, "killed the closed connection's commands");
+        }
+    }
+
+    async fn connection_initialized(&self, shared: Arc<ServerShared>, connection: ConnectionId) {
+        if let Some(warning) = command_exec::sandbox_warning() {
+            let notification = ServerNotification::ConfigWarning(warning);
+            if let Err(err) = shared.router.notify(connection, &notification).await {
+                tracing::debug!(%connection, "sandbox warning not delivered: {err}");
+            }
+        }
     }
 }
 
