@@ -87,7 +87,7 @@ async fn slow_reader_gets_every_byte_and_server_memory_stays_flat() {
         messages += 1;
         // Read slowly: the server must wait for us rather than buffer.
         tokio::time::sleep(Duration::from_millis(1)).await;
-        if messages % 500 == 0 {
+        if messages.is_multiple_of(500) {
             peak_rss_kb = peak_rss_kb.max(status_kb(pid, "VmRSS:"));
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
