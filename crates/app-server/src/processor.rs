@@ -7,6 +7,11 @@
 //! stalls another, and outbound writes happen on the transport's writer tasks, so a full outbound
 //! queue can never stall reading. Responses to server requests bypass the queues and are matched
 //! to their pending request directly.
+//!
+//! A handler whose answer comes after long work (a running process) calls
+//! [`RequestContext::defer`] and answers later through the returned [`DeferredResponse`] from a
+//! task of its own; its connection's queue moves on at once. Right after a successful
+//! `initialize` response, [`RequestHandler::connection_initialized`] runs (per-connection warnings).
 
 use std::collections::HashMap;
 use std::collections::HashSet;

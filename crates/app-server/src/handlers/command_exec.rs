@@ -185,6 +185,15 @@ fn spawn_error(id: &RequestId, error: ExecError) -> JsonRpcError {
     JsonRpcError::new(Some(id.clone()), code, format!("command/exec failed: {error}"))
 }
 
+/// Refuses `policy` with the sandbox crate's explanation when `support` cannot enforce it.
+fn check_sandbox(
+    support: &SandboxSupport,
+    policy: &SandboxPolicy,
+    id: &RequestId,
+) -> Result<(), JsonRpcError> {
+    support.check(policy).map_err(|err| spawn_error(id, ExecError::Sandbox(err)))
+}
+
 /// Serves `command/exec`: spawns the command and answers (deferred) once it has exited.
 pub async fn exec(
     shared: Arc<ServerShared>,
@@ -196,9 +205,7 @@ pub async fn exec(
     let id = context.id.clone();
     let plan = plan(&id, config, params)?;
     // Refuse before spawning when the kernel cannot enforce the policy; never run unsandboxed.
-    SandboxSupport::get()
-        .check(&plan.request.policy)
-        .map_err(|err| spawn_error(&id, ExecError::Sandbox(err)))?;
+    check_sandbox(SandboxSupport::get(), &plan.request.policy, &id)?;
     let connection = context.connection;
     let key = processes
         .reserve(connection, plan.process_id.as_deref())
@@ -417,7 +424,10 @@ pub fn resize(
 
 /// The warning sent to each new connection when the kernel cannot sandbox commands, or `None`.
 pub fn sandbox_warning() -> Option<ConfigWarningNotification> {
-    let support = SandboxSupport::get();
+    sandbox_warning_for(SandboxSupport::get())
+}
+
+fn sandbox_warning_for(support: &SandboxSupport) -> Option<ConfigWarningNotification> {
     if support.landlock_available() && support.seccomp_filter {
         return None;
     }
@@ -441,5 +451,33 @@ pub fn log_sandbox_support() {
         );
     } else {
         tracing::info!("sandbox available: {}", support.message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unsupported_kernel_refuses_sandboxed_commands_with_the_sandbox_explanation() {
+        let support = SandboxSupport::from_parts(None, false, false);
+        let id = RequestId::Integer(7);
+        let error =
+            check_sandbox(&support, &SandboxPolicy::ReadOnly { network_access: false }, &id)
+                .unwrap_err();
+        assert_eq!(error.id, Some(id.clone()));
+        let message = &error.error.message;
+        assert!(message.contains("Landlock"), "{message}");
+        assert!(message.contains("refusing to run the command unsandboxed"), "{message}");
+        assert!(check_sandbox(&support, &SandboxPolicy::DangerFullAccess, &id).is_ok());
+    }
+
+    #[test]
+    fn the_config_warning_appears_only_when_the_kernel_cannot_sandbox() {
+        let warning = sandbox_warning_for(&SandboxSupport::from_parts(None, true, false)).unwrap();
+        assert!(warning.summary.contains("sandbox"), "{}", warning.summary);
+        assert!(warning.details.unwrap().contains("Landlock unavailable"));
+        assert!(sandbox_warning_for(&SandboxSupport::from_parts(Some(3), false, false)).is_some());
+        assert!(sandbox_warning_for(&SandboxSupport::from_parts(Some(3), true, false)).is_none());
     }
 }
