@@ -25,7 +25,11 @@ const LIMIT: usize = 1 << 20;
 
 async fn initialize_over_socket(socket: &Path, home: &Path) {
     let mut ws = connect_control_socket_websocket(socket, LIMIT).await.unwrap();
-    common::send_text(&mut ws, r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"t","version":"1"}}}"#).await;
+    common::send_text(
+        &mut ws,
+        r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"t","version":"1"}}}"#,
+    )
+    .await;
     let reply = common::next_json(&mut ws).await;
     assert_eq!(reply["result"]["codexHome"], home.display().to_string(), "{reply}");
 }
