@@ -5,7 +5,6 @@
 //! transport-independent core that consumes transport events and answers requests.
 // Handlers return `JsonRpcError` by value (it is the response they send); boxing it everywhere
 // would only add noise.
-#![allow(clippy::result_large_err)]
 
 pub mod config;
 pub mod handlers;
