@@ -296,21 +296,22 @@ impl StateDb {
 
     async fn migrate(&self) -> Result<(), StateError> {
         let supported = MIGRATIONS.len() as i64;
-        let mut conn = self.pool.acquire().await.map_err(|err| classify(&self.path, err))?;
         let found: i64 = sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&mut *conn)
+            .fetch_one(&self.pool)
             .await
             .map_err(|err| classify(&self.path, err))?;
         if found > supported {
             return Err(StateError::TooNew { path: self.path.clone(), found, supported });
         }
+        // Each step runs as one script on one pooled connection (atomic between BEGIN and
+        // COMMIT). Going through the pool rather than `&mut SqliteConnection` keeps the future
+        // `Send` for every lifetime, so `serve` can be spawned.
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            sqlx::raw_sql(migration).execute(&mut *tx).await?;
-            sqlx::raw_sql(&format!("PRAGMA user_version = {}", index + 1))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+            let script = format!(
+                "BEGIN IMMEDIATE;\n{migration}\n;PRAGMA user_version = {};\nCOMMIT;",
+                index + 1
+            );
+            sqlx::raw_sql(&script).execute(&self.pool).await?;
         }
         Ok(())
     }
