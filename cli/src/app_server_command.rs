@@ -56,12 +56,12 @@ pub struct AppServerArgs {
     /// Requests each connection may have queued before new ones are answered at once with
     /// "server overloaded" (-32001).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_INBOUND_QUEUE_CAPACITY,
-          value_parser = clap::value_parser!(usize).range(1..))]
+          value_parser = positive_count)]
     inbound_queue_capacity: usize,
     /// Messages each connection may have queued for sending; a websocket or Unix-socket client
     /// that lets its queue fill is disconnected (stdio waits instead).
     #[arg(long, value_name = "N", default_value_t = DEFAULT_OUTBOUND_QUEUE_CAPACITY,
-          value_parser = clap::value_parser!(usize).range(1..))]
+          value_parser = positive_count)]
     outbound_queue_capacity: usize,
 }
 
@@ -157,6 +157,15 @@ impl WsAuthArgs {
                 )?)
             }
         }
+    }
+}
+
+/// Parses a count of at least 1.
+fn positive_count(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(count) => Ok(count),
+        Err(err) => Err(err.to_string()),
     }
 }
 
