@@ -424,6 +424,10 @@ fn initialize(shared: &ServerShared, handle: &ConnectionHandle, params: Initiali
         experimental_api,
         opted_out_notifications: opted_out.into_iter().collect::<HashSet<_>>(),
     };
+    // The request span was opened before the client was known; name it now.
+    let span = tracing::Span::current();
+    span.record("client.name", negotiated.client.name.as_str());
+    span.record("client.version", negotiated.client.version.as_str());
     if let Ok(mut state) = handle.session.lock() {
         *state = SessionState::Initialized(negotiated);
     }

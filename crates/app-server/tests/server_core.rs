@@ -293,3 +293,94 @@ async fn experimental_methods_are_gated_per_websocket_connection() {
 async fn experimental_methods_are_gated_per_unix_connection() {
     experimental_gating(Kind::Unix).await;
 }
+
+/// Answers every request with `{}` (for processor-level tests that need no real handlers).
+struct EmptyHandler;
+
+impl codex_app_server::processor::RequestHandler for EmptyHandler {
+    async fn handle(
+        &self,
+        _shared: Arc<codex_app_server::processor::ServerShared>,
+        _context: codex_app_server::processor::RequestContext,
+        _request: codex_app_server_protocol::ClientRequest,
+    ) -> codex_app_server::processor::HandlerResult {
+        Ok(json!({}))
+    }
+
+    async fn connection_closed(
+        &self,
+        _shared: Arc<codex_app_server::processor::ServerShared>,
+        _connection: codex_app_server_transport::ConnectionId,
+        _emptied_threads: Vec<(String, u64)>,
+    ) {
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_notification_to_connection_and_wait_resolves_only_once_written() {
+    use codex_app_server::processor::MessageProcessor;
+    use codex_app_server::processor::ProcessorOptions;
+    use codex_app_server_protocol::v2::ConfigWarningNotification;
+    use codex_app_server_protocol::AbsolutePath;
+    use codex_app_server_protocol::ServerNotification;
+    use codex_app_server_transport::TransportConfig;
+    use codex_app_server_transport::TransportKind;
+    use tokio::io::AsyncBufReadExt;
+    use tokio::io::AsyncWriteExt;
+
+    let home = tempfile::tempdir().unwrap();
+    let options = ProcessorOptions::new(AbsolutePath::new(home.path().to_path_buf()).unwrap());
+    let processor = Arc::new(MessageProcessor::new(options, EmptyHandler));
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel(16);
+    {
+        let processor = Arc::clone(&processor);
+        tokio::spawn(async move { processor.run(events_rx).await });
+    }
+    // A 64-byte in-memory pipe: a notification longer than that cannot be fully written until
+    // the client reads.
+    let (client, server_side) = tokio::io::duplex(64);
+    let (server_read, server_write) = tokio::io::split(server_side);
+    tokio::spawn(async move {
+        let config = TransportConfig::default();
+        let cancel = CancellationToken::new();
+        codex_app_server_transport::serve_stream_connection(
+            server_read,
+            server_write,
+            TransportKind::UnixSocket,
+            events_tx,
+            &config,
+            cancel,
+        )
+        .await
+    });
+    let (client_read, mut client_write) = tokio::io::split(client);
+    let mut lines = tokio::io::BufReader::new(client_read).lines();
+    client_write
+        .write_all(b"{\"id\":1,\"method\":\"initialize\",\"params\":{\"clientInfo\":{\"name\":\"w\",\"version\":\"1\"}}}\n")
+        .await
+        .unwrap();
+    let reply: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    assert!(reply.get("result").is_some(), "{reply}");
+
+    let shared = processor.shared();
+    let connection = shared.router.connection_ids()[0];
+    let notification = ServerNotification::ConfigWarning(ConfigWarningNotification {
+        details: Some("d".repeat(500)),
+        path: None,
+        range: None,
+        summary: "written before the future resolves".to_owned(),
+    });
+    let sending = {
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            shared.router.send_notification_to_connection_and_wait(connection, &notification).await
+        })
+    };
+    // Nothing was read, so the 500-byte line cannot have been written: the send must be pending.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!sending.is_finished(), "resolved before the client could have the bytes");
+    let line: Value = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(line["method"], "configWarning");
+    codex_test_support::ReferenceSchema::get().validate_server_message(&line, None).unwrap();
+    sending.await.unwrap().unwrap();
+}
