@@ -9,6 +9,7 @@ use clap::Args;
 use clap::Subcommand;
 use clap::ValueEnum;
 use codex_app_server::config::ConfigOverrides;
+use codex_app_server::processor::DEFAULT_INBOUND_QUEUE_CAPACITY;
 use codex_app_server::serve::serve;
 use codex_app_server::serve::ServeOptions;
 use codex_app_server_protocol::schema_export;
@@ -19,6 +20,7 @@ use codex_app_server_transport::ListenAddress;
 use codex_app_server_transport::TransportConfig;
 use codex_app_server_transport::WebsocketAuth;
 use codex_app_server_transport::WebsocketOptions;
+use codex_app_server_transport::DEFAULT_OUTBOUND_QUEUE_CAPACITY;
 
 /// `codex app-server` flags.
 #[derive(Debug, Args)]
@@ -51,6 +53,16 @@ pub struct AppServerArgs {
     /// On SIGINT/SIGTERM, how long to wait for running turns before closing connections.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     drain_timeout_seconds: u64,
+    /// Requests each connection may have queued before new ones are answered at once with
+    /// "server overloaded" (-32001).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_INBOUND_QUEUE_CAPACITY,
+          value_parser = positive_count)]
+    inbound_queue_capacity: usize,
+    /// Messages each connection may have queued for sending; a websocket or Unix-socket client
+    /// that lets its queue fill is disconnected (stdio waits instead).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_OUTBOUND_QUEUE_CAPACITY,
+          value_parser = positive_count)]
+    outbound_queue_capacity: usize,
 }
 
 /// `codex app-server` subcommands.
@@ -148,6 +160,15 @@ impl WsAuthArgs {
     }
 }
 
+/// Parses a count of at least 1.
+fn positive_count(raw: &str) -> Result<usize, String> {
+    match raw.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(count) => Ok(count),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
 /// `$CODEX_HOME`, defaulting to `~/.codex`.
 pub fn codex_home() -> anyhow::Result<PathBuf> {
     if let Some(home) = std::env::var_os("CODEX_HOME").filter(|home| !home.is_empty()) {
@@ -200,8 +221,11 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
     );
     let mut options = ServeOptions::new(listen.clone(), codex_home()?);
     options.overrides = overrides(&args)?;
-    options.websocket = WebsocketOptions { auth, ..WebsocketOptions::default() };
+    let mut websocket = WebsocketOptions { auth, ..WebsocketOptions::default() };
+    websocket.config.outbound_queue_capacity = args.outbound_queue_capacity;
+    options.websocket = websocket;
     options.drain_timeout = Duration::from_secs(args.drain_timeout_seconds);
+    options.inbound_queue_capacity = args.inbound_queue_capacity;
     options.on_listening = Some(std::sync::Arc::new(|address: &str| {
         eprintln!("codex app-server listening on {address}");
     }));

@@ -1,6 +1,7 @@
 //! The `codex` binary: parses flags and wires the crates together.
 //!
-//! Logs go to stderr (level from `RUST_LOG`, default `warn`); stdout may be the transport.
+//! Logs go to stderr (level from `RUST_LOG`, default `warn`); stdout may be the transport. Spans
+//! are exported over OTLP/HTTP when `[otel]` in config.toml or `OTEL_EXPORTER_OTLP_ENDPOINT` asks.
 
 mod app_server_command;
 mod sandbox_command;
@@ -28,13 +29,17 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    // Built before the runtime: the OTLP exporter's blocking HTTP client must not start inside it.
+    let mut telemetry = match app_server_command::codex_home() {
+        Ok(home) => codex_app_server::telemetry::init(&home),
+        Err(_) => {
+            let _ = codex_app_server::telemetry::install_subscriber(
+                codex_app_server::telemetry::log_filter(),
+                None,
+            );
+            codex_app_server::telemetry::TelemetryGuard::default()
+        }
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(err) => {
@@ -60,5 +65,6 @@ fn main() -> std::process::ExitCode {
     };
     // A blocking stdin read (proxy, stdio) must not keep the process alive.
     runtime.shutdown_background();
+    telemetry.shutdown();
     code
 }

@@ -140,7 +140,7 @@ async fn socket_path_longer_than_sun_path_works() {
         .unwrap();
     let mut stdin = proxy.stdin.take().unwrap();
     let mut stdout = BufReader::new(proxy.stdout.take().unwrap()).lines();
-    stdin.write_all(b"{\"id\":9,\"method\":\"initialize\"}\n").await.unwrap();
+    stdin.write_all(b"{\"id\":9,\"method\":\"initialize\",\"params\":{\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n").await.unwrap();
     let line = tokio::time::timeout(WAIT, stdout.next_line()).await.unwrap().unwrap().unwrap();
     assert_eq!(serde_json::from_str::<Value>(&line).unwrap()["id"], 9);
     drop(stdin);
@@ -181,7 +181,7 @@ async fn proxy_round_trips_through_a_running_server() {
     let mut proxy = codex(home.path()).args(["app-server", "proxy"]).spawn().unwrap();
     let mut stdin = proxy.stdin.take().unwrap();
     let requests: String =
-        (0..20).map(|id| format!("{{\"id\":{id},\"method\":\"initialize\"}}\n")).collect();
+        (0..20).map(|id| format!("{{\"id\":{id},\"method\":\"initialize\",\"params\":{{\"clientInfo\":{{\"name\":\"t\",\"version\":\"1\"}}}}}}\n")).collect();
     stdin.write_all(requests.as_bytes()).await.unwrap();
     drop(stdin);
     let output = tokio::time::timeout(WAIT, proxy.wait_with_output()).await.unwrap().unwrap();

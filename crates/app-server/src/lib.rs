@@ -16,3 +16,4 @@ pub mod server_requests;
 pub mod session;
 pub mod state;
 pub mod subscriptions;
+pub mod telemetry;

@@ -45,6 +45,7 @@ use crate::session::ClientIdentity;
 use crate::session::NegotiatedSession;
 use crate::session::SessionState;
 use crate::subscriptions::Subscriptions;
+use crate::telemetry;
 
 /// Default capacity of each connection's inbound request queue.
 pub const DEFAULT_INBOUND_QUEUE_CAPACITY: usize = 256;
@@ -279,7 +280,7 @@ impl<H: RequestHandler> MessageProcessor<H> {
                     tracing::debug!(connection = %connection_id, ?transport, "connection opened");
                 }
                 TransportEvent::MessageReceived { connection_id, message } => {
-                    self.route_inbound(&inbound, connection_id, message);
+                    self.route_inbound(&inbound, connection_id, message).await;
                 }
                 TransportEvent::ConnectionClosed { connection_id } => {
                     inbound.remove(&connection_id);
@@ -301,7 +302,10 @@ impl<H: RequestHandler> MessageProcessor<H> {
         }
     }
 
-    fn route_inbound(
+    /// Hands one message to its connection. Never waits on a socket client; for stdio (a single
+    /// local client that must lose nothing) an overload error waits for room in the outbound
+    /// queue, which stops reading stdin until the client catches up.
+    async fn route_inbound(
         &self,
         inbound: &HashMap<ConnectionId, mpsc::Sender<InboundWork>>,
         connection: ConnectionId,
@@ -317,14 +321,20 @@ impl<H: RequestHandler> MessageProcessor<H> {
                 if let Err(mpsc::error::TrySendError::Full(_)) =
                     queue.try_send(InboundWork::Request(request))
                 {
+                    tracing::debug!(%connection, %id, "inbound queue full: answering server overloaded");
                     let error = JsonRpcError::new(
                         Some(id),
                         error_codes::SERVER_OVERLOADED,
                         "Server overloaded: too many requests in flight on this connection; retry later",
                     );
-                    if let Err(err) =
-                        self.shared.router.send_now(connection, JsonRpcMessage::Error(error))
-                    {
+                    let message = JsonRpcMessage::Error(error);
+                    let sent = match self.shared.router.handle(connection) {
+                        Some(handle) if handle.transport == TransportKind::Stdio => {
+                            OutboundRouter::send_with_policy(connection, &handle, message).await
+                        }
+                        _ => self.shared.router.send_now(connection, message),
+                    };
+                    if let Err(err) = sent {
                         tracing::debug!(%connection, "overload error not delivered: {err}");
                     }
                 }
@@ -422,29 +432,35 @@ async fn connection_task<H: RequestHandler>(
     }
 }
 
+/// The span of one inbound request: named after its method (`otel.name`), carrying the
+/// transport, request id, connection id and (once initialized) the client's name and version,
+/// and parented to the request's W3C `trace` context (else `TRACEPARENT`).
 fn request_span(
     handle: &ConnectionHandle,
     connection: ConnectionId,
     request: &JsonRpcRequest,
 ) -> tracing::Span {
-    let (client_name, client_version) = handle
-        .session
-        .lock()
-        .ok()
-        .and_then(|session| {
-            session.negotiated().map(|s| (s.client.name.clone(), s.client.version.clone()))
-        })
-        .unwrap_or_default();
-    tracing::info_span!(
+    let client = handle.session.lock().ok().and_then(|session| {
+        session.negotiated().map(|s| (s.client.name.clone(), s.client.version.clone()))
+    });
+    let span = tracing::info_span!(
         "request",
         otel.name = %request.method,
-        method = %request.method,
+        otel.kind = "server",
+        rpc.system = "jsonrpc",
+        rpc.method = %request.method,
         transport = ?handle.transport,
         request_id = %request.id,
         connection_id = %connection,
-        client.name = %client_name,
-        client.version = %client_version,
-    )
+        client.name = tracing::field::Empty,
+        client.version = tracing::field::Empty,
+    );
+    if let Some((name, version)) = client {
+        span.record("client.name", name.as_str());
+        span.record("client.version", version.as_str());
+    }
+    telemetry::set_remote_parent(&span, request.trace.as_ref());
+    span
 }
 
 async fn handle_request<H: RequestHandler>(
@@ -460,8 +476,14 @@ async fn handle_request<H: RequestHandler>(
         ClientRequest::from_request(&request).map_err(|err| err.to_error_response(id.clone()));
     let state = handle.session.lock().map(|state| state.clone()).unwrap_or_default();
     match (&state, parsed) {
-        (SessionState::Uninitialized, Ok(ClientRequest::Initialize(params))) => {
-            Ok(initialize(shared, handle, params))
+        (SessionState::Uninitialized, Ok(parsed @ ClientRequest::Initialize(_))) => {
+            if let Some(reason) = parsed.experimental_reason() {
+                return Err(experimental_required_error(id, parsed.method(), reason));
+            }
+            match parsed {
+                ClientRequest::Initialize(params) => Ok(initialize(shared, handle, params)),
+                other => Err(SessionState::not_initialized_error(id, other.method())),
+            }
         }
         (SessionState::Initialized(_), Ok(ClientRequest::Initialize(_))) => {
             Err(SessionState::already_initialized_error(id))
@@ -474,17 +496,27 @@ async fn handle_request<H: RequestHandler>(
         (SessionState::Initialized(session), Ok(parsed)) => {
             if let Some(reason) = parsed.experimental_reason() {
                 if !session.experimental_api {
-                    return Err(JsonRpcError::new(
-                        Some(id),
-                        error_codes::EXPERIMENTAL_API_REQUIRED,
-                        format!("{reason} requires experimentalApi capability (set capabilities.experimentalApi in initialize)"),
-                    ));
+                    return Err(experimental_required_error(id, parsed.method(), reason));
                 }
             }
             let context = RequestContext { connection, id, transport: handle.transport, deferral };
             handler.handle(Arc::clone(shared), context, parsed).await
         }
     }
+}
+
+/// The error for an experimental method or field on a connection that did not opt in; it names
+/// the method (and the field, when a field is the reason).
+fn experimental_required_error(id: RequestId, method: &str, reason: &str) -> JsonRpcError {
+    let what = if reason == method { method.to_owned() } else { format!("{method}.{reason}") };
+    JsonRpcError::new(
+        Some(id),
+        error_codes::EXPERIMENTAL_API_REQUIRED,
+        format!(
+            "{what} requires experimentalApi capability (set capabilities.experimentalApi in \
+             initialize on this connection)"
+        ),
+    )
 }
 
 fn initialize(shared: &ServerShared, handle: &ConnectionHandle, params: InitializeParams) -> Value {
@@ -503,6 +535,10 @@ fn initialize(shared: &ServerShared, handle: &ConnectionHandle, params: Initiali
         experimental_api,
         opted_out_notifications: opted_out.into_iter().collect::<HashSet<_>>(),
     };
+    // The request span was opened before the client was known; name it now.
+    let span = tracing::Span::current();
+    span.record("client.name", negotiated.client.name.as_str());
+    span.record("client.version", negotiated.client.version.as_str());
     if let Ok(mut state) = handle.session.lock() {
         *state = SessionState::Initialized(negotiated);
     }

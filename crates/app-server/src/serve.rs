@@ -33,6 +33,7 @@ use crate::processor::wait_for_idle;
 use crate::processor::MessageProcessor;
 use crate::processor::ProcessorOptions;
 use crate::processor::DEFAULT_DRAIN_TIMEOUT;
+use crate::processor::DEFAULT_INBOUND_QUEUE_CAPACITY;
 use crate::state::StateDb;
 use crate::state::StateError;
 
@@ -72,6 +73,8 @@ pub struct ServeOptions {
     pub websocket: WebsocketOptions,
     /// How long a graceful shutdown waits for running turns.
     pub drain_timeout: Duration,
+    /// Capacity of each connection's inbound request queue (full → `-32001` at once).
+    pub inbound_queue_capacity: usize,
     /// Told the address once the listener is bound.
     pub on_listening: Option<ListeningCallback>,
 }
@@ -84,6 +87,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("overrides", &self.overrides)
             .field("websocket", &self.websocket)
             .field("drain_timeout", &self.drain_timeout)
+            .field("inbound_queue_capacity", &self.inbound_queue_capacity)
             .finish_non_exhaustive()
     }
 }
@@ -97,6 +101,7 @@ impl ServeOptions {
             overrides: ConfigOverrides::default(),
             websocket: WebsocketOptions::default(),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             on_listening: None,
         }
     }
@@ -136,6 +141,7 @@ pub async fn serve(
 
     let mut processor_options = ProcessorOptions::new(codex_home);
     processor_options.drain_timeout = options.drain_timeout;
+    processor_options.inbound_queue_capacity = options.inbound_queue_capacity.max(1);
     let processor = Arc::new(MessageProcessor::new(
         processor_options,
         AppHandler::new(config, options.overrides.clone(), state.clone()),

@@ -135,6 +135,21 @@ impl TestClient {
             .await
     }
 
+    /// Sends a request carrying a W3C `trace` context (`{"traceparent": …, "tracestate": …}`).
+    pub async fn send_request_with_trace(
+        &mut self,
+        id: Value,
+        method: &str,
+        params: Value,
+        trace: Value,
+    ) -> Result<(), String> {
+        self.methods.insert(id_key(&id), method.to_owned());
+        self.send_json(
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params, "trace": trace}),
+        )
+        .await
+    }
+
     /// Sends a request and waits for its response.
     pub async fn request(&mut self, method: &str, params: Value) -> Result<RequestOutcome, String> {
         let id = self.send_request(method, params).await?;
