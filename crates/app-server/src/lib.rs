@@ -5,6 +5,7 @@
 //! transport-independent core that consumes transport events and answers requests.
 
 pub mod config;
+pub mod engine;
 pub mod handlers;
 pub mod outbound;
 pub mod processor;

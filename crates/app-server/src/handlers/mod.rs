@@ -5,6 +5,7 @@
 //! with a message that says so, like any unknown method.
 
 pub mod bootstrap;
+pub mod threads;
 
 use std::sync::Arc;
 use std::sync::RwLock;
@@ -19,6 +20,8 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::config::ConfigOverrides;
+use crate::engine::tools::ToolRouter;
+use crate::engine::Engine;
 use crate::processor::method_not_implemented;
 use crate::processor::HandlerResult;
 use crate::processor::RequestContext;
@@ -43,12 +46,25 @@ pub struct AppHandler {
     config: RwLock<Arc<Config>>,
     overrides: ConfigOverrides,
     state: StateDb,
+    engine: Arc<Engine>,
 }
 
 impl AppHandler {
     /// A handler serving `config` and storing state in `state`.
     pub fn new(config: Config, overrides: ConfigOverrides, state: StateDb) -> Self {
-        Self { config: RwLock::new(Arc::new(config)), overrides, state }
+        let engine = Arc::new(Engine::new(state.clone()));
+        Self { config: RwLock::new(Arc::new(config)), overrides, state, engine }
+    }
+
+    /// Serves the model's function calls with `tools` (instead of answering them as unsupported).
+    pub fn with_tool_router(mut self, tools: Arc<dyn ToolRouter>) -> Self {
+        self.engine = Arc::new(Engine::with_tools(self.state.clone(), tools));
+        self
+    }
+
+    /// The agent engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     /// The current effective config.
@@ -81,12 +97,17 @@ impl AppHandler {
 impl RequestHandler for AppHandler {
     async fn handle(
         &self,
-        _shared: Arc<ServerShared>,
+        shared: Arc<ServerShared>,
         context: RequestContext,
         request: ClientRequest,
     ) -> HandlerResult {
         let id = context.id.clone();
         let config = self.config();
+        let request = match threads::handle(&self.engine, &shared, &config, &context, request).await
+        {
+            Ok(result) => return result,
+            Err(request) => request,
+        };
         match request {
             ClientRequest::GetAccount(_) => to_result(&id, &bootstrap::account_read(&config)),
             ClientRequest::ConfigRequirementsRead(()) => {
@@ -135,8 +156,9 @@ impl RequestHandler for AppHandler {
         &self,
         _shared: Arc<ServerShared>,
         _connection: ConnectionId,
-        _emptied: Vec<(String, u64)>,
+        emptied: Vec<(String, u64)>,
     ) {
+        self.engine.connection_closed(&emptied);
     }
 }
 
