@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 use std::time::Instant;
@@ -71,11 +72,11 @@ enum ModelListEntry {
     Failed { at: Instant },
 }
 
-/// Shared provider clients and model lists.
-#[derive(Default)]
+/// Shared provider clients and model lists; clones share them.
+#[derive(Default, Clone)]
 pub struct ProviderCache {
-    clients: Mutex<HashMap<String, (ProviderConfig, ModelClient)>>,
-    models: tokio::sync::Mutex<HashMap<String, ModelListEntry>>,
+    clients: Arc<Mutex<HashMap<String, (ProviderConfig, ModelClient)>>>,
+    models: Arc<tokio::sync::Mutex<HashMap<String, ModelListEntry>>>,
 }
 
 impl std::fmt::Debug for ProviderCache {
@@ -85,7 +86,22 @@ impl std::fmt::Debug for ProviderCache {
 }
 
 impl ProviderCache {
+    /// Like [`Self::client`], building a new client (slow: TLS roots load) off the async threads.
+    pub async fn client_async(
+        &self,
+        config: &Config,
+        id: &str,
+    ) -> Result<ModelClient, EngineError> {
+        let cache = self.clone();
+        let config = config.clone();
+        let id = id.to_owned();
+        tokio::task::spawn_blocking(move || cache.client(&config, &id)).await.map_err(|err| {
+            EngineError::Provider(format!("building the model client failed: {err}"))
+        })?
+    }
+
     /// The client for provider `id` as config defines it now (rebuilt when its config changed).
+    /// Building one loads TLS roots, which is slow: call it from blocking threads.
     pub fn client(&self, config: &Config, id: &str) -> Result<ModelClient, EngineError> {
         let provider = resolve_provider(config, id)?;
         let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -112,7 +128,7 @@ impl ProviderCache {
             }
             _ => {}
         }
-        let fetched = match self.client(config, id) {
+        let fetched = match self.client_async(config, id).await {
             Ok(client) => {
                 match tokio::time::timeout(MODEL_LIST_TIMEOUT, client.list_models()).await {
                     Ok(Ok(models)) => {

@@ -101,7 +101,7 @@ impl Engine {
             .loaded(&params.thread_id)
             .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
         let provider_id = thread.lock().record.model_provider.clone();
-        let client = self.providers().client(config, &provider_id)?;
+        crate::engine::provider::resolve_provider(config, &provider_id)?;
         let turn_id = new_id();
         let cancel = CancellationToken::new();
         let turn = Turn {
@@ -153,7 +153,9 @@ impl Engine {
             notifier: ThreadNotifier::new(Arc::clone(shared), thread.id.clone()),
             shared: Arc::clone(shared),
             thread,
-            client,
+            client: None,
+            config: config.clone(),
+            provider_id,
             turn_id,
             turn_seq,
             cancel,
@@ -260,7 +262,9 @@ struct TurnTask {
     shared: Arc<ServerShared>,
     notifier: ThreadNotifier,
     thread: Arc<LoadedThread>,
-    client: ModelClient,
+    client: Option<ModelClient>,
+    config: Config,
+    provider_id: String,
     turn_id: String,
     turn_seq: i64,
     cancel: CancellationToken,
@@ -539,15 +543,37 @@ impl TurnTask {
         Ok(())
     }
 
+    /// The provider client, built on first use.
+    async fn model_client(&mut self) -> Result<ModelClient, TurnEnd> {
+        if let Some(client) = &self.client {
+            return Ok(client.clone());
+        }
+        let client = tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => return Err(TurnEnd::Interrupted),
+            client = self.engine.providers().client_async(&self.config, &self.provider_id) => client,
+        };
+        let client = client.map_err(|err| {
+            TurnEnd::Failed(TurnError {
+                additional_details: None,
+                codex_error_info: Some(CodexErrorInfo::BadRequest),
+                message: err.to_string(),
+            })
+        })?;
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+
     /// One model request: streams its output into items; returns the function calls it made.
     async fn sample(
         &mut self,
         request: &ModelRequest,
     ) -> Result<Vec<(String, String, String)>, TurnEnd> {
+        let client = self.model_client().await?;
         let stream = tokio::select! {
             biased;
             () = self.cancel.cancelled() => return Err(TurnEnd::Interrupted),
-            stream = self.client.stream_with_cancel(request, self.cancel.clone()) => stream,
+            stream = client.stream_with_cancel(request, self.cancel.clone()) => stream,
         };
         let mut stream = match stream {
             Ok(stream) => stream,
@@ -574,8 +600,7 @@ impl TurnTask {
                 }
                 None => {
                     self.close_open_items(&mut open).await?;
-                    let err =
-                        ModelError::Disconnected { provider: self.client.provider().name.clone() };
+                    let err = ModelError::Disconnected { provider: client.provider().name.clone() };
                     return Err(TurnEnd::Failed(model_failure(&err)));
                 }
             };
