@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the app-server (JSON-RPC over stdio, a Unix control socket or a websocket).
-    AppServer(app_server_command::AppServerArgs),
+    AppServer(Box<app_server_command::AppServerArgs>),
     /// Run a command under a sandbox policy (for testing policies by hand).
     #[command(subcommand)]
     Sandbox(sandbox_command::SandboxCommand),
@@ -44,7 +44,7 @@ fn main() -> std::process::ExitCode {
     };
     let code = match cli.command {
         Command::AppServer(args) => {
-            let result = runtime.block_on(app_server_command::run(args));
+            let result = runtime.block_on(app_server_command::run(*args));
             match result {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(err) => {

@@ -24,7 +24,7 @@ async fn stdio_answers_requests_and_garbage_then_exits_on_eof() {
             serde_json::from_str(&line).unwrap()
         };
 
-        stdin.write_all(b"{\"id\":1,\"method\":\"initialize\",\"params\":{}}\n").await.unwrap();
+        stdin.write_all(b"{\"id\":1,\"method\":\"initialize\",\"params\":{\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n").await.unwrap();
         let reply = next().await;
         assert_eq!(reply["jsonrpc"], "2.0");
         assert_eq!(reply["result"]["platformFamily"], "unix");
@@ -39,10 +39,10 @@ async fn stdio_answers_requests_and_garbage_then_exits_on_eof() {
         stdin.write_all(b"42\n").await.unwrap();
         assert_eq!(next().await["error"]["code"], -32600);
 
-        stdin.write_all(b"{\"id\":\"r\",\"method\":\"model/list\"}\n").await.unwrap();
+        stdin.write_all(b"{\"id\":\"r\",\"method\":\"nope/unknown\"}\n").await.unwrap();
         let reply = next().await;
         assert_eq!(reply["id"], "r");
-        assert_eq!(reply["error"]["message"], "method not found: model/list");
+        assert_eq!(reply["error"]["message"], "Method not found: nope/unknown");
 
         drop(stdin);
         let status = tokio::time::timeout(WAIT, child.wait()).await.unwrap().unwrap();

@@ -25,7 +25,11 @@ const LIMIT: usize = 1 << 20;
 
 async fn initialize_over_socket(socket: &Path, home: &Path) {
     let mut ws = connect_control_socket_websocket(socket, LIMIT).await.unwrap();
-    common::send_text(&mut ws, r#"{"id":1,"method":"initialize"}"#).await;
+    common::send_text(
+        &mut ws,
+        r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"t","version":"1"}}}"#,
+    )
+    .await;
     let reply = common::next_json(&mut ws).await;
     assert_eq!(reply["result"]["codexHome"], home.display().to_string(), "{reply}");
 }
@@ -161,13 +165,13 @@ async fn proxy_round_trips_through_a_running_server() {
         let line = tokio::time::timeout(WAIT, stdout.next_line()).await.unwrap().unwrap().unwrap();
         serde_json::from_str(&line).unwrap()
     };
-    stdin.write_all(b"{\"id\":1,\"method\":\"initialize\",\"params\":{}}\n").await.unwrap();
+    stdin.write_all(b"{\"id\":1,\"method\":\"initialize\",\"params\":{\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n").await.unwrap();
     let reply = next().await;
     assert_eq!(reply["id"], 1);
     assert!(reply["result"]["userAgent"].as_str().unwrap().starts_with("codex-app-server/"));
     stdin.write_all(b"garbage\n").await.unwrap();
     assert_eq!(next().await["error"]["code"], -32700);
-    stdin.write_all(b"{\"id\":2,\"method\":\"thread/list\"}\n").await.unwrap();
+    stdin.write_all(b"{\"id\":2,\"method\":\"nope/unknown\"}\n").await.unwrap();
     assert_eq!(next().await["error"]["code"], -32601);
     drop(stdin);
     let status = tokio::time::timeout(WAIT, proxy.wait()).await.unwrap().unwrap();

@@ -96,8 +96,16 @@ async fn websocket_round_trip_health_and_origin() {
     // Several clients at once, and the server outlived the earlier ones.
     let mut a = connect(&url, &[]).await.unwrap();
     let mut b = connect(&format!("{url}/rpc"), &[]).await.unwrap();
-    common::send_text(&mut a, r#"{"id":"a","method":"initialize"}"#).await;
-    common::send_text(&mut b, r#"{"id":"b","method":"initialize"}"#).await;
+    common::send_text(
+        &mut a,
+        r#"{"id":"a","method":"initialize","params":{"clientInfo":{"name":"a","version":"1"}}}"#,
+    )
+    .await;
+    common::send_text(
+        &mut b,
+        r#"{"id":"b","method":"initialize","params":{"clientInfo":{"name":"b","version":"1"}}}"#,
+    )
+    .await;
     assert_eq!(common::next_json(&mut b).await["id"], "b");
     assert_eq!(common::next_json(&mut a).await["id"], "a");
 

@@ -144,11 +144,11 @@ pub async fn exercise_websocket<S: AsyncRead + AsyncWrite + Unpin>(
     assert_eq!(pong, Message::Pong(b"hello".to_vec().into()));
 
     // The connection survived all of that.
-    send_text(ws, r#"{"id":2,"method":"thread/start"}"#).await;
+    send_text(ws, r#"{"id":2,"method":"nope/unknown"}"#).await;
     let reply = next_json(ws).await;
     assert_eq!(reply["id"], 2);
     assert_eq!(reply["error"]["code"], -32601);
-    assert_eq!(reply["error"]["message"], "method not found: thread/start");
+    assert_eq!(reply["error"]["message"], "Method not found: nope/unknown");
 
     ws.close(None).await.unwrap();
     loop {

@@ -120,7 +120,7 @@ pub async fn serve(
     // Bind first (under the startup lock for the control socket, held while state opens).
     let (tcp, unix, state) = match &options.listen {
         ListenAddress::Websocket(address) => {
-            let tcp = bind_websocket(*address, &options.websocket.auth).await?;
+            let tcp = bind_websocket(*address, &options.websocket.auth.clone()).await?;
             (Some(tcp), None, StateDb::open_in(&options.codex_home).await?)
         }
         listen @ (ListenAddress::DefaultControlSocket | ListenAddress::UnixSocket(_)) => {
@@ -207,4 +207,18 @@ pub async fn serve(
     let _ = tokio::time::timeout(Duration::from_secs(5), processor_task).await;
     state.close().await;
     listener_result.map_err(ServeError::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    #[test]
+    fn serve_future_is_send_so_it_can_be_spawned() {
+        let options = ServeOptions::new(ListenAddress::Off, PathBuf::from("/nonexistent"));
+        let future = serve(options, CancellationToken::new());
+        assert_send(&future);
+    }
 }

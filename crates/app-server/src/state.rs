@@ -307,21 +307,25 @@ impl StateDb {
 
     async fn migrate(&self) -> Result<(), StateError> {
         let supported = MIGRATIONS.len() as i64;
-        let mut conn = self.pool.acquire().await.map_err(|err| classify(&self.path, err))?;
         let found: i64 = sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&mut *conn)
+            .fetch_one(&self.pool)
             .await
             .map_err(|err| classify(&self.path, err))?;
         if found > supported {
             return Err(StateError::TooNew { path: self.path.clone(), found, supported });
         }
         for (index, migration) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-            let mut tx = sqlx::Connection::begin(&mut *conn).await?;
-            sqlx::raw_sql(migration).execute(&mut *tx).await?;
-            sqlx::raw_sql(&format!("PRAGMA user_version = {}", index + 1))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
+            // One script per migration, run on one connection: the schema change and the version
+            // bump commit together or not at all.
+            let script = format!(
+                "BEGIN IMMEDIATE;\n{migration}\nPRAGMA user_version = {};\nCOMMIT;",
+                index + 1
+            );
+            if let Err(err) = sqlx::raw_sql(&script).execute(&self.pool).await {
+                // Do not hand a connection with an open transaction back to the pool.
+                self.pool.close().await;
+                return Err(classify(&self.path, err));
+            }
         }
         Ok(())
     }

@@ -26,7 +26,7 @@ use tokio_util::sync::CancellationToken;
 struct Server {
     address: String,
     shutdown: CancellationToken,
-    task: std::thread::JoinHandle<Result<(), ServeError>>,
+    task: tokio::task::JoinHandle<Result<(), ServeError>>,
 }
 
 impl Server {
@@ -44,16 +44,7 @@ impl Server {
         }));
         options.drain_timeout = Duration::from_secs(10);
         let shutdown = CancellationToken::new();
-        // `serve`'s future is not `Send` (sqlx/borrow lifetimes), so it gets its own runtime.
-        let stop = shutdown.clone();
-        let task = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(serve(options, stop))
-        });
+        let task = tokio::spawn(serve(options, shutdown.clone()));
         let address = receiver.await.unwrap().trim_start_matches("ws://").to_owned();
         Server { address, shutdown, task }
     }
@@ -66,7 +57,7 @@ impl Server {
 
     async fn stop(self) {
         self.shutdown.cancel();
-        tokio::task::spawn_blocking(move || self.task.join().unwrap().unwrap()).await.unwrap();
+        self.task.await.unwrap().unwrap();
     }
 }
 
@@ -127,7 +118,7 @@ fn completed_turn(messages: &[Value]) -> Value {
         .clone()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_turn_streams_persists_and_resumes_after_a_restart() {
     let home = tempfile::tempdir().unwrap();
     let mock = MockProvider::start().await;
@@ -235,7 +226,7 @@ fn uuid_version(id: &str) -> usize {
     parsed.get_version_num()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn interrupt_stops_the_stream_at_once_and_the_thread_keeps_working() {
     let (home, mock, server) = setup(WireFormat::Responses).await;
     mock.push(Script::slow_text(2000, Duration::from_millis(20)));
@@ -272,7 +263,7 @@ async fn interrupt_stops_the_stream_at_once_and_the_thread_keeps_working() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_failures_fail_the_turn_with_an_actionable_error_and_the_server_lives() {
     let (home, mock, server) = setup(WireFormat::Responses).await;
     let mut client = server.client().await;
@@ -308,7 +299,7 @@ async fn provider_failures_fail_the_turn_with_an_actionable_error_and_the_server
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thread_events_reach_only_subscribers() {
     let (home, mock, server) = setup(WireFormat::Responses).await;
     let mut owner = server.client().await;
@@ -354,7 +345,7 @@ async fn thread_events_reach_only_subscribers() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unsubscribing_the_last_subscriber_closes_the_thread() {
     let (home, _mock, server) = setup(WireFormat::Responses).await;
     let mut client = server.client().await;
@@ -377,7 +368,7 @@ async fn unsubscribing_the_last_subscriber_closes_the_thread() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_wire_api_streams_too() {
     let (home, mock, server) = setup(WireFormat::Chat).await;
     mock.push(Script::text_deltas(["Hel", "lo", "!"]));
@@ -394,7 +385,7 @@ async fn chat_wire_api_streams_too() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn function_calls_get_an_unsupported_output_and_the_turn_continues() {
     let (home, mock, server) = setup(WireFormat::Responses).await;
     mock.push(Script::function_call("call_1", "shell", json!({"command": ["ls"]})));
@@ -422,7 +413,7 @@ async fn function_calls_get_an_unsupported_output_and_the_turn_continues() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn steer_adds_input_to_the_running_turn() {
     let (home, mock, server) = setup(WireFormat::Responses).await;
     mock.push(Script::slow_text(20, Duration::from_millis(30)));
@@ -457,7 +448,7 @@ async fn steer_adds_input_to_the_running_turn() {
     server.stop().await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_archive_fork_and_model_list() {
     let (home, mock, server) = setup(WireFormat::Responses).await;
     mock.set_models(["mock-model", "other-model"]);

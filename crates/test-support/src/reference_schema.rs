@@ -220,3 +220,28 @@ impl ReferenceSchema {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn rejects_traffic_the_reference_does_not_allow() {
+        let schema = ReferenceSchema::get();
+        let ok = json!({"jsonrpc": "2.0", "id": 1, "result": {"requiresOpenaiAuth": false}});
+        schema.validate_server_message(&ok, Some("account/read")).unwrap();
+        let wrong_type = json!({"jsonrpc": "2.0", "id": 1, "result": {"requiresOpenaiAuth": "no"}});
+        assert!(schema.validate_server_message(&wrong_type, Some("account/read")).is_err());
+        let missing = json!({"jsonrpc": "2.0", "id": 1, "result": {}});
+        assert!(schema.validate_server_message(&missing, Some("account/read")).is_err());
+        let no_version = json!({"id": 1, "result": {"requiresOpenaiAuth": false}});
+        assert!(schema.validate_server_message(&no_version, Some("account/read")).is_err());
+        let legacy = json!({"jsonrpc": "2.0", "method": "codex/event/task_started", "params": {}});
+        assert!(schema.validate_server_message(&legacy, None).is_err());
+        let bad_delta =
+            json!({"jsonrpc": "2.0", "method": "item/agentMessage/delta", "params": {"delta": 5}});
+        assert!(schema.validate_server_message(&bad_delta, None).is_err());
+    }
+}
