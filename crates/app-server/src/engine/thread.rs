@@ -95,7 +95,7 @@ struct Snapshot {
     model: String,
 }
 
-fn check_cwd(cwd: &AbsolutePath) -> Result<(), EngineError> {
+pub(crate) fn check_cwd(cwd: &AbsolutePath) -> Result<(), EngineError> {
     if cwd.as_path().is_dir() {
         Ok(())
     } else {
@@ -386,7 +386,7 @@ impl Engine {
                 let state = loaded.lock();
                 let copy = (state.record.clone(), state.turns.clone(), state.history.clone());
                 drop(state);
-                self.unload_if_idle(&params.thread_id);
+                self.unload_if_idle(shared, &params.thread_id);
                 copy
             }
         };
@@ -772,7 +772,7 @@ impl Engine {
                 ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::Unsubscribed }
             }
             Departure::LastSubscriberLeft(_) => {
-                if self.unload_if_idle(&params.thread_id) {
+                if self.unload_if_idle(shared, &params.thread_id) {
                     let notification = ServerNotification::ThreadClosed(ThreadClosedNotification {
                         thread_id: params.thread_id.clone(),
                     });
@@ -784,19 +784,25 @@ impl Engine {
     }
 
     /// A connection closed: threads it was the last subscriber of unload (once idle).
-    pub fn connection_closed(&self, emptied_threads: &[(String, u64)]) {
+    pub fn connection_closed(&self, shared: &ServerShared, emptied_threads: &[(String, u64)]) {
         for (thread_id, _) in emptied_threads {
-            self.unload_if_idle(thread_id);
+            self.unload_if_idle(shared, thread_id);
         }
     }
 
-    /// Unloads a thread unless a turn runs on it (the turn unloads it when it ends without
-    /// subscribers); true when it was unloaded.
-    pub fn unload_if_idle(&self, thread_id: &str) -> bool {
+    /// Unloads a thread unless a turn runs on it or a connection (re)subscribed meanwhile (a
+    /// running turn unloads it when it ends without subscribers); true when it was unloaded.
+    pub fn unload_if_idle(&self, shared: &ServerShared, thread_id: &str) -> bool {
         let mut threads = self.threads();
         let idle = threads
             .get(thread_id)
             .is_some_and(|thread| matches!(thread.lock().slot, TurnSlot::Idle));
+        let unsubscribed = shared
+            .subscriptions
+            .lock()
+            .map(|subscriptions| subscriptions.subscribers(thread_id).is_empty())
+            .unwrap_or(true);
+        let idle = idle && unsubscribed;
         if idle {
             threads.remove(thread_id);
             tracing::debug!(thread = thread_id, "thread unloaded");

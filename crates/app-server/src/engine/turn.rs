@@ -100,6 +100,9 @@ impl Engine {
         let thread = self
             .loaded(&params.thread_id)
             .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
+        if let Some(cwd) = &params.cwd {
+            crate::engine::thread::check_cwd(cwd)?;
+        }
         let provider_id = thread.lock().record.model_provider.clone();
         crate::engine::provider::resolve_provider(config, &provider_id)?;
         let turn_id = new_id();
@@ -877,7 +880,7 @@ impl TurnTask {
             ))
             .await;
         if self.notifier.subscribers().is_empty() {
-            self.engine.unload_if_idle(&thread_id);
+            self.engine.unload_if_idle(&self.shared, &thread_id);
         }
     }
 

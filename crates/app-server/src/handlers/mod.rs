@@ -154,11 +154,11 @@ impl RequestHandler for AppHandler {
 
     async fn connection_closed(
         &self,
-        _shared: Arc<ServerShared>,
+        shared: Arc<ServerShared>,
         _connection: ConnectionId,
         emptied: Vec<(String, u64)>,
     ) {
-        self.engine.connection_closed(&emptied);
+        self.engine.connection_closed(&shared, &emptied);
     }
 }
 
