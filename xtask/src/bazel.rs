@@ -228,9 +228,12 @@ fn render(member: &Member) -> String {
         let _ = writeln!(body, "\nrust_test(");
         let _ = writeln!(body, "    name = \"{test}\",");
         let _ = writeln!(body, "    srcs = [\"{src}\"],");
-        let _ = writeln!(body, "    edition = \"{edition}\",");
-        if let Some((bin, _)) = member.bins.first() {
+        let bin = member.bins.first().map(|(bin, _)| bin);
+        if let Some(bin) = bin {
             let _ = writeln!(body, "    data = [\":{bin}\"],");
+        }
+        let _ = writeln!(body, "    edition = \"{edition}\",");
+        if let Some(bin) = bin {
             let _ = writeln!(
                 body,
                 "    rustc_env = {{\"CARGO_BIN_EXE_{bin}\": \"$(rootpath :{bin})\"}},"

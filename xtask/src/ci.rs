@@ -73,7 +73,7 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     run_step("rustfmt", &mut cargo(root, &["fmt", "--all", "--check"]))?;
     run_step("build", &mut cargo(root, &["build", "--workspace", "--all-targets", "--locked"]))?;
-    run_step("test", &mut cargo(root, &["test", "--workspace", "--locked"]))?;
+    run_step("test", &mut cargo(root, &["test", "--workspace", "--locked", "--no-fail-fast"]))?;
     run_step(
         "clippy",
         &mut cargo(

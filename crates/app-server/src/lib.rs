@@ -3,11 +3,14 @@
 //!
 //! [`serve::serve`] runs a whole server on one listener; [`processor::MessageProcessor`] is the
 //! transport-independent core that consumes transport events and answers requests.
+// Handlers return `JsonRpcError` by value (it is the response they send); boxing it everywhere
+// would only add noise.
 
 pub mod config;
 pub mod engine;
 pub mod handlers;
 pub mod outbound;
+pub mod processes;
 pub mod processor;
 pub mod serve;
 pub mod server_requests;

@@ -7,6 +7,11 @@
 //! stalls another, and outbound writes happen on the transport's writer tasks, so a full outbound
 //! queue can never stall reading. Responses to server requests bypass the queues and are matched
 //! to their pending request directly.
+//!
+//! A handler whose answer comes after long work (a running process) calls
+//! [`RequestContext::defer`] and answers later through the returned [`DeferredResponse`] from a
+//! task of its own; its connection's queue moves on at once. Right after a successful
+//! `initialize` response, [`RequestHandler::connection_initialized`] runs (per-connection warnings).
 
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -102,6 +107,91 @@ pub struct RequestContext {
     pub id: RequestId,
     /// The transport it came on.
     pub transport: TransportKind,
+    /// Lets the handler answer later (see [`RequestContext::defer`]).
+    pub deferral: Deferral,
+}
+
+impl RequestContext {
+    /// Takes over answering this request: whatever `handle` returns is then discarded and the
+    /// response is sent through the returned [`DeferredResponse`] instead, from any task. Use
+    /// it for requests whose answer comes after long work (a running process), so the
+    /// connection's request queue moves on while the work runs.
+    pub fn defer(&self) -> DeferredResponse {
+        self.deferral.deferred.store(true, std::sync::atomic::Ordering::Release);
+        DeferredResponse {
+            connection: self.connection,
+            id: Some(self.id.clone()),
+            handle: self.deferral.handle.clone(),
+        }
+    }
+}
+
+/// Whether a request's handler took over answering it; created by the processor.
+#[derive(Debug, Clone)]
+pub struct Deferral {
+    deferred: Arc<std::sync::atomic::AtomicBool>,
+    handle: ConnectionHandle,
+}
+
+impl Deferral {
+    /// A fresh, not-yet-deferred state for a request arriving on `handle`.
+    pub fn new(handle: ConnectionHandle) -> Self {
+        Self { deferred: Arc::new(std::sync::atomic::AtomicBool::new(false)), handle }
+    }
+
+    fn is_deferred(&self) -> bool {
+        self.deferred.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+/// The pending answer of a deferred request. Dropping it unanswered sends an internal error,
+/// so a client never waits forever.
+#[derive(Debug)]
+pub struct DeferredResponse {
+    connection: ConnectionId,
+    id: Option<RequestId>,
+    handle: ConnectionHandle,
+}
+
+impl DeferredResponse {
+    /// The id of the request being answered.
+    pub fn id(&self) -> Option<&RequestId> {
+        self.id.as_ref()
+    }
+
+    /// Sends the response (or error) with the connection's back-pressure policy. It still
+    /// reaches a client whose connection was already unregistered while its writer lives.
+    pub async fn respond(mut self, result: HandlerResult) {
+        let Some(id) = self.id.take() else { return };
+        let message = response_message(id, result);
+        if let Err(err) =
+            OutboundRouter::send_with_policy(self.connection, &self.handle, message).await
+        {
+            tracing::debug!(connection = %self.connection, "deferred response not delivered: {err}");
+        }
+    }
+}
+
+impl Drop for DeferredResponse {
+    fn drop(&mut self) {
+        if let Some(id) = self.id.take() {
+            let error = JsonRpcError::new(
+                Some(id),
+                error_codes::INTERNAL_ERROR,
+                "the server abandoned this request before answering it",
+            );
+            let _ = self.handle.writer.try_send(JsonRpcMessage::Error(error));
+        }
+    }
+}
+
+fn response_message(id: RequestId, result: HandlerResult) -> JsonRpcMessage {
+    match result {
+        Ok(result) => {
+            JsonRpcMessage::Response(codex_app_server_protocol::JsonRpcResponse::new(id, result))
+        }
+        Err(error) => JsonRpcMessage::Error(error),
+    }
 }
 
 /// The result a handler returns: the response's `result`, or an error response.
@@ -116,6 +206,16 @@ pub trait RequestHandler: Send + Sync + 'static {
         context: RequestContext,
         request: ClientRequest,
     ) -> impl std::future::Future<Output = HandlerResult> + Send;
+
+    /// Called on a connection's task right after its successful `initialize` response was
+    /// sent (e.g. to send per-connection warnings). Does nothing by default.
+    fn connection_initialized(
+        &self,
+        _shared: Arc<ServerShared>,
+        _connection: ConnectionId,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        async {}
+    }
 
     /// Called once a connection closed and was removed from every subscription.
     fn connection_closed(
@@ -283,20 +383,31 @@ async fn connection_task<H: RequestHandler>(
         match work {
             InboundWork::Request(request) => {
                 let span = request_span(&handle, connection, &request);
-                let outcome =
-                    handle_request(&shared, handler.as_ref(), connection, &handle, request.clone())
-                        .instrument(span)
-                        .await;
-                let message = match outcome {
-                    Ok(result) => JsonRpcMessage::Response(
-                        codex_app_server_protocol::JsonRpcResponse::new(request.id, result),
-                    ),
-                    Err(error) => JsonRpcMessage::Error(error),
-                };
+                let deferral = Deferral::new(handle.clone());
+                let is_initialize = request.method == "initialize";
+                let outcome = handle_request(
+                    &shared,
+                    handler.as_ref(),
+                    connection,
+                    &handle,
+                    request.clone(),
+                    deferral.clone(),
+                )
+                .instrument(span)
+                .await;
+                if deferral.is_deferred() {
+                    // The handler answers through its `DeferredResponse`.
+                    continue;
+                }
+                let initialized = is_initialize && outcome.is_ok();
+                let message = response_message(request.id, outcome);
                 if let Err(err) =
                     OutboundRouter::send_with_policy(connection, &handle, message).await
                 {
                     tracing::debug!(%connection, "response not delivered: {err}");
+                }
+                if initialized {
+                    handler.connection_initialized(Arc::clone(&shared), connection).await;
                 }
             }
             InboundWork::Notification(notification) => {
@@ -342,6 +453,7 @@ async fn handle_request<H: RequestHandler>(
     connection: ConnectionId,
     handle: &ConnectionHandle,
     request: JsonRpcRequest,
+    deferral: Deferral,
 ) -> HandlerResult {
     let id = request.id.clone();
     let parsed =
@@ -369,7 +481,7 @@ async fn handle_request<H: RequestHandler>(
                     ));
                 }
             }
-            let context = RequestContext { connection, id, transport: handle.transport };
+            let context = RequestContext { connection, id, transport: handle.transport, deferral };
             handler.handle(Arc::clone(shared), context, parsed).await
         }
     }

@@ -5,6 +5,7 @@
 //! with a message that says so, like any unknown method.
 
 pub mod bootstrap;
+pub mod command_exec;
 pub mod threads;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use codex_app_server_protocol::error_codes;
 use codex_app_server_protocol::ClientRequest;
 use codex_app_server_protocol::JsonRpcError;
 use codex_app_server_protocol::RequestId;
+use codex_app_server_protocol::ServerNotification;
 use codex_app_server_transport::ConnectionId;
 use serde::Serialize;
 use serde_json::Value;
@@ -22,6 +24,7 @@ use crate::config::Config;
 use crate::config::ConfigOverrides;
 use crate::engine::tools::ToolRouter;
 use crate::engine::Engine;
+use crate::processes::ProcessTable;
 use crate::processor::method_not_implemented;
 use crate::processor::HandlerResult;
 use crate::processor::RequestContext;
@@ -47,13 +50,21 @@ pub struct AppHandler {
     overrides: ConfigOverrides,
     state: StateDb,
     engine: Arc<Engine>,
+    processes: Arc<ProcessTable>,
 }
 
 impl AppHandler {
     /// A handler serving `config` and storing state in `state`.
     pub fn new(config: Config, overrides: ConfigOverrides, state: StateDb) -> Self {
+        command_exec::log_sandbox_support();
         let engine = Arc::new(Engine::new(state.clone()));
-        Self { config: RwLock::new(Arc::new(config)), overrides, state, engine }
+        Self {
+            config: RwLock::new(Arc::new(config)),
+            overrides,
+            state,
+            engine,
+            processes: Arc::new(ProcessTable::default()),
+        }
     }
 
     /// Serves the model's function calls with `tools` (instead of answering them as unsupported).
@@ -148,6 +159,18 @@ impl RequestHandler for AppHandler {
                 self.reload_config();
                 to_result(&id, &response)
             }
+            ClientRequest::CommandExec(params) => {
+                command_exec::exec(shared, context, &config, &self.processes, params).await
+            }
+            ClientRequest::CommandExecWrite(params) => {
+                command_exec::write(&context, &self.processes, params).await
+            }
+            ClientRequest::CommandExecTerminate(params) => {
+                command_exec::terminate(&context, &self.processes, params)
+            }
+            ClientRequest::CommandExecResize(params) => {
+                command_exec::resize(&context, &self.processes, params)
+            }
             other => Err(method_not_implemented(id, other.method())),
         }
     }
@@ -155,10 +178,23 @@ impl RequestHandler for AppHandler {
     async fn connection_closed(
         &self,
         shared: Arc<ServerShared>,
-        _connection: ConnectionId,
+        connection: ConnectionId,
         emptied: Vec<(String, u64)>,
     ) {
         self.engine.connection_closed(&shared, &emptied);
+        let killed = self.processes.remove_connection(connection);
+        if killed > 0 {
+            tracing::debug!(%connection, killed, "killed the closed connection's commands");
+        }
+    }
+
+    async fn connection_initialized(&self, shared: Arc<ServerShared>, connection: ConnectionId) {
+        if let Some(warning) = command_exec::sandbox_warning() {
+            let notification = ServerNotification::ConfigWarning(warning);
+            if let Err(err) = shared.router.notify(connection, &notification).await {
+                tracing::debug!(%connection, "sandbox warning not delivered: {err}");
+            }
+        }
     }
 }
 

@@ -1,0 +1,218 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Throughput of `command/exec` streamed output (200 MB of `head -c … /dev/zero`, default
+//! read-only sandbox) delivered as `command/exec/outputDelta` notifications to a websocket client
+//! (real server on 127.0.0.1) and to a stdio client (the same processor over an in-memory
+//! duplex), each decoded by the client, next to `cat` of the same bytes through a pipe measured
+//! in the same run.
+//!
+//! Run with `cargo bench -p codex-app-server --bench command_exec_throughput`.
+
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+use std::time::Instant;
+
+use base64::Engine as _;
+use codex_app_server::config::Config;
+use codex_app_server::config::ConfigOverrides;
+use codex_app_server::handlers::AppHandler;
+use codex_app_server::processor::MessageProcessor;
+use codex_app_server::processor::ProcessorOptions;
+use codex_app_server::serve::serve;
+use codex_app_server::serve::ServeOptions;
+use codex_app_server::state::StateDb;
+use codex_app_server_protocol::AbsolutePath;
+use codex_app_server_transport::serve_stream_connection;
+use codex_app_server_transport::ListenAddress;
+use codex_app_server_transport::TransportConfig;
+use codex_app_server_transport::TransportKind;
+use futures::SinkExt;
+use futures::StreamExt;
+use serde_json::json;
+use serde_json::Value;
+use tokio::io::AsyncBufReadExt;
+use tokio::io::AsyncReadExt;
+use tokio::io::AsyncWriteExt;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+const TOTAL: usize = 200_000_000;
+const ROUNDS: usize = 3;
+
+fn initialize() -> Value {
+    json!({"id": 1, "method": "initialize",
+           "params": {"clientInfo": {"name": "bench", "version": "1"}}})
+}
+
+fn exec_request() -> Value {
+    json!({"id": 2, "method": "command/exec", "params": {
+        "command": ["head", "-c", TOTAL.to_string(), "/dev/zero"], "processId": "bench",
+        "streamStdoutStderr": true, "disableOutputCap": true, "disableTimeout": true}})
+}
+
+/// Handles one server message; returns `true` once the exec response arrived.
+fn absorb(message: &Value, received: &mut usize) -> bool {
+    if message["id"] == 2 {
+        assert_eq!(message["result"]["exitCode"], 0, "{message}");
+        return true;
+    }
+    if message["method"] == "command/exec/outputDelta" {
+        let delta = message["params"]["deltaBase64"].as_str().unwrap();
+        *received += base64::engine::general_purpose::STANDARD.decode(delta).unwrap().len();
+    }
+    false
+}
+
+async fn websocket_round(address: &str) -> Duration {
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{address}/")).await.unwrap();
+    ws.send(Message::text(initialize().to_string())).await.unwrap();
+    let mut started = None;
+    let mut received = 0usize;
+    while let Some(frame) = ws.next().await {
+        let Message::Text(text) = frame.unwrap() else { continue };
+        let message: Value = serde_json::from_str(&text).unwrap();
+        if message["id"] == 1 {
+            started = Some(Instant::now());
+            ws.send(Message::text(exec_request().to_string())).await.unwrap();
+        } else if absorb(&message, &mut received) {
+            break;
+        }
+    }
+    assert_eq!(received, TOTAL);
+    let elapsed = started.unwrap().elapsed();
+    let _ = ws.close(None).await;
+    elapsed
+}
+
+fn websocket_rounds() -> Vec<Duration> {
+    let home = tempfile::tempdir().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let tx = Mutex::new(tx);
+    let mut options = ServeOptions::new(
+        ListenAddress::Websocket("127.0.0.1:0".parse().unwrap()),
+        home.path().to_path_buf(),
+    );
+    options.on_listening = Some(Arc::new(move |address: &str| {
+        let _ = tx.lock().unwrap().send(address.to_owned());
+    }));
+    let shutdown = CancellationToken::new();
+    let server = {
+        let shutdown = shutdown.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            runtime.block_on(serve(options, shutdown)).unwrap();
+        })
+    };
+    let url = rx.recv().unwrap();
+    let address = url.trim_start_matches("ws://").to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rounds = (0..ROUNDS).map(|_| runtime.block_on(websocket_round(&address))).collect();
+    shutdown.cancel();
+    server.join().unwrap();
+    rounds
+}
+
+async fn stdio_round(home: &std::path::Path) -> Duration {
+    let config = Config::load(home, &ConfigOverrides::default()).unwrap();
+    let state = StateDb::open_in(home).await.unwrap();
+    let options = ProcessorOptions::new(AbsolutePath::new(home).unwrap());
+    let processor = Arc::new(MessageProcessor::new(
+        options,
+        AppHandler::new(config, ConfigOverrides::default(), state),
+    ));
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel(1024);
+    let run = {
+        let processor = Arc::clone(&processor);
+        tokio::spawn(async move { processor.run(events_rx).await })
+    };
+    // Client ends and server ends of the two byte streams.
+    let (mut to_server, server_in) = tokio::io::duplex(256 * 1024);
+    let (server_out, from_server) = tokio::io::duplex(256 * 1024);
+    let connection = tokio::spawn(async move {
+        let config = TransportConfig::default();
+        serve_stream_connection(
+            server_in,
+            server_out,
+            TransportKind::Stdio,
+            events_tx,
+            &config,
+            CancellationToken::new(),
+        )
+        .await
+    });
+    let mut lines = tokio::io::BufReader::with_capacity(256 * 1024, from_server).lines();
+    to_server.write_all(format!("{}\n", initialize()).as_bytes()).await.unwrap();
+    let mut started = None;
+    let mut received = 0usize;
+    while let Some(line) = lines.next_line().await.unwrap() {
+        let message: Value = serde_json::from_str(&line).unwrap();
+        if message["id"] == 1 {
+            started = Some(Instant::now());
+            to_server.write_all(format!("{}\n", exec_request()).as_bytes()).await.unwrap();
+        } else if absorb(&message, &mut received) {
+            break;
+        }
+    }
+    assert_eq!(received, TOTAL);
+    let elapsed = started.unwrap().elapsed();
+    drop(to_server);
+    drop(lines);
+    let _ = connection.await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), run).await;
+    elapsed
+}
+
+async fn cat_pipe_round() -> Duration {
+    let started = Instant::now();
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("head -c {TOTAL} /dev/zero | cat"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buffer = vec![0u8; 64 * 1024];
+    let mut total = 0usize;
+    loop {
+        let read = stdout.read(&mut buffer).await.unwrap();
+        if read == 0 {
+            break;
+        }
+        total += read;
+    }
+    assert!(child.wait().await.unwrap().success());
+    assert_eq!(total, TOTAL);
+    started.elapsed()
+}
+
+fn mb_per_s(duration: Duration) -> f64 {
+    TOTAL as f64 / 1e6 / duration.as_secs_f64()
+}
+
+fn best(rounds: &[Duration]) -> Duration {
+    rounds.iter().copied().min().unwrap()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and expects a quick run.
+    if !std::env::args().any(|arg| arg == "--bench") {
+        println!("command_exec_throughput: run with `cargo bench` to measure");
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let cat: Vec<Duration> = (0..ROUNDS).map(|_| runtime.block_on(cat_pipe_round())).collect();
+    let websocket = websocket_rounds();
+    let stdio: Vec<Duration> = (0..ROUNDS)
+        .map(|_| {
+            let home = tempfile::tempdir().unwrap();
+            runtime.block_on(stdio_round(home.path()))
+        })
+        .collect();
+    let cat_rate = mb_per_s(best(&cat));
+    println!("command/exec streamed output, {} MB, best of {ROUNDS}:", TOTAL / 1_000_000);
+    println!("  cat through a pipe:       {cat_rate:8.1} MB/s");
+    for (name, rounds) in [("websocket client", &websocket), ("stdio client (duplex)", &stdio)] {
+        let rate = mb_per_s(best(rounds));
+        println!("  {name:<25} {rate:8.1} MB/s  ({:.2} of cat)", rate / cat_rate);
+    }
+}
