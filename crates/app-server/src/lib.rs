@@ -7,6 +7,7 @@
 // would only add noise.
 
 pub mod config;
+pub mod engine;
 pub mod handlers;
 pub mod outbound;
 pub mod processes;

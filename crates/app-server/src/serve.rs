@@ -4,8 +4,9 @@
 //! Startup order matters for the control socket: the startup lock is taken first and held across
 //! socket preparation and state initialisation, then released once the listener is bound, so
 //! twenty simultaneous launches leave exactly one server and an intact database. Shutdown: when
-//! `shutdown` fires (the CLI maps SIGINT/SIGTERM to it) listeners stop accepting, running turns
-//! get up to the drain timeout to finish, then every connection is closed normally.
+//! `shutdown` fires (the CLI maps SIGINT/SIGTERM to it) running turns get up to the drain timeout
+//! to finish while their clients stay connected, then listeners stop and every connection is
+//! closed normally.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -188,19 +189,26 @@ pub async fn serve(
     };
     drop(events_tx);
 
+    let mut listener_task = listener_task;
     let listener_result = tokio::select! {
-        result = listener_task => result.unwrap_or(Ok(())),
-        () = shutdown.cancelled() => {
-            tracing::info!("shutdown requested: no longer accepting connections, draining running turns");
-            stop_accepting.cancel();
-            Ok(())
-        }
+        result = &mut listener_task => Some(result.unwrap_or(Ok(()))),
+        () = shutdown.cancelled() => None,
     };
-    stop_accepting.cancel();
+    // Drain before stopping the listener: the transports tie every connection's lifetime to the
+    // listener's token, so stopping it first would cut clients off from their turns' last events.
     let shared = processor.shared();
+    tracing::info!("draining running turns");
     if !wait_for_idle(&shared, options.drain_timeout).await {
         tracing::warn!(timeout = ?options.drain_timeout, "drain timeout reached with turns still running");
     }
+    stop_accepting.cancel();
+    let listener_result = match listener_result {
+        Some(result) => result,
+        None => tokio::time::timeout(Duration::from_secs(5), listener_task)
+            .await
+            .map(|joined| joined.unwrap_or(Ok(())))
+            .unwrap_or(Ok(())),
+    };
     close_all_connections(&shared);
     let _ = tokio::time::timeout(Duration::from_secs(5), processor_task).await;
     state.close().await;

@@ -25,7 +25,8 @@ use sqlx::SqlitePool;
 pub const STATE_DB_FILE_NAME: &str = "state.sqlite";
 
 /// Numbered schema migrations; entry `n` moves `user_version` from `n` to `n + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE threads (
     id              TEXT PRIMARY KEY NOT NULL,
     created_at      INTEGER NOT NULL,
@@ -67,7 +68,17 @@ CREATE TABLE key_values (
     key    TEXT PRIMARY KEY NOT NULL,
     value  TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE model_history (
+    thread_id  TEXT NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    turn_id    TEXT NOT NULL,
+    item       TEXT NOT NULL,
+    PRIMARY KEY (thread_id, seq)
+);
+"#,
+];
 
 /// Errors of the state database.
 #[derive(Debug, thiserror::Error)]
@@ -520,6 +531,46 @@ impl StateDb {
                     seq: row.try_get("seq")?,
                     item: serde_json::from_str(&item)?,
                 })
+            })
+            .collect()
+    }
+
+    /// Appends entries to a thread's model history (what is sent to the provider), from `seq` on.
+    pub async fn append_history(
+        &self,
+        thread_id: &str,
+        turn_id: &str,
+        first_seq: i64,
+        entries: &[Value],
+    ) -> Result<(), StateError> {
+        let mut tx = self.pool.begin().await?;
+        for (offset, entry) in entries.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO model_history (thread_id, seq, turn_id, item) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (thread_id, seq) DO UPDATE SET turn_id = excluded.turn_id, item = excluded.item",
+            )
+            .bind(thread_id)
+            .bind(first_seq + offset as i64)
+            .bind(turn_id)
+            .bind(serde_json::to_string(entry)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A thread's model history, oldest first, as `(turn_id, entry)` pairs.
+    pub async fn history(&self, thread_id: &str) -> Result<Vec<(String, Value)>, StateError> {
+        let rows =
+            sqlx::query("SELECT turn_id, item FROM model_history WHERE thread_id = ? ORDER BY seq")
+                .bind(thread_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let item: String = row.try_get("item")?;
+                Ok((row.try_get("turn_id")?, serde_json::from_str(&item)?))
             })
             .collect()
     }

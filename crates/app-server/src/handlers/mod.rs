@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 pub mod command_exec;
+pub mod threads;
 
 use std::sync::Arc;
 use std::sync::RwLock;
@@ -21,6 +22,8 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::config::ConfigOverrides;
+use crate::engine::tools::ToolRouter;
+use crate::engine::Engine;
 use crate::processes::ProcessTable;
 use crate::processor::method_not_implemented;
 use crate::processor::HandlerResult;
@@ -46,6 +49,7 @@ pub struct AppHandler {
     config: RwLock<Arc<Config>>,
     overrides: ConfigOverrides,
     state: StateDb,
+    engine: Arc<Engine>,
     processes: Arc<ProcessTable>,
 }
 
@@ -53,12 +57,25 @@ impl AppHandler {
     /// A handler serving `config` and storing state in `state`.
     pub fn new(config: Config, overrides: ConfigOverrides, state: StateDb) -> Self {
         command_exec::log_sandbox_support();
+        let engine = Arc::new(Engine::new(state.clone()));
         Self {
             config: RwLock::new(Arc::new(config)),
             overrides,
             state,
+            engine,
             processes: Arc::new(ProcessTable::default()),
         }
+    }
+
+    /// Serves the model's function calls with `tools` (instead of answering them as unsupported).
+    pub fn with_tool_router(mut self, tools: Arc<dyn ToolRouter>) -> Self {
+        self.engine = Arc::new(Engine::with_tools(self.state.clone(), tools));
+        self
+    }
+
+    /// The agent engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     /// The current effective config.
@@ -97,6 +114,11 @@ impl RequestHandler for AppHandler {
     ) -> HandlerResult {
         let id = context.id.clone();
         let config = self.config();
+        let request = match threads::handle(&self.engine, &shared, &config, &context, request).await
+        {
+            Ok(result) => return result,
+            Err(request) => request,
+        };
         match request {
             ClientRequest::GetAccount(_) => to_result(&id, &bootstrap::account_read(&config)),
             ClientRequest::ConfigRequirementsRead(()) => {
@@ -155,10 +177,11 @@ impl RequestHandler for AppHandler {
 
     async fn connection_closed(
         &self,
-        _shared: Arc<ServerShared>,
+        shared: Arc<ServerShared>,
         connection: ConnectionId,
-        _emptied: Vec<(String, u64)>,
+        emptied: Vec<(String, u64)>,
     ) {
+        self.engine.connection_closed(&shared, &emptied);
         let killed = self.processes.remove_connection(connection);
         if killed > 0 {
             tracing::debug!(%connection, killed, "killed the closed connection's commands");

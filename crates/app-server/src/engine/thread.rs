@@ -1,0 +1,822 @@
+//! Threads: `thread/start`, `thread/resume`, `thread/fork`, `thread/list`, `thread/read`,
+//! `thread/turns/list`, `thread/archive`, `thread/unarchive`, `thread/name/set`,
+//! `thread/loaded/list`, `thread/unsubscribe`, and unloading when the last subscriber leaves.
+
+use std::sync::Arc;
+
+use codex_app_server_protocol::v2::ApprovalsReviewer;
+use codex_app_server_protocol::v2::AskForApproval;
+use codex_app_server_protocol::v2::SandboxMode;
+use codex_app_server_protocol::v2::SandboxPolicy;
+use codex_app_server_protocol::v2::SortDirection;
+use codex_app_server_protocol::v2::Thread;
+use codex_app_server_protocol::v2::ThreadArchiveParams;
+use codex_app_server_protocol::v2::ThreadArchiveResponse;
+use codex_app_server_protocol::v2::ThreadArchivedNotification;
+use codex_app_server_protocol::v2::ThreadClosedNotification;
+use codex_app_server_protocol::v2::ThreadForkParams;
+use codex_app_server_protocol::v2::ThreadForkResponse;
+use codex_app_server_protocol::v2::ThreadListCwdFilter;
+use codex_app_server_protocol::v2::ThreadListParams;
+use codex_app_server_protocol::v2::ThreadListResponse;
+use codex_app_server_protocol::v2::ThreadLoadedListParams;
+use codex_app_server_protocol::v2::ThreadLoadedListResponse;
+use codex_app_server_protocol::v2::ThreadNameUpdatedNotification;
+use codex_app_server_protocol::v2::ThreadReadParams;
+use codex_app_server_protocol::v2::ThreadReadResponse;
+use codex_app_server_protocol::v2::ThreadResumeParams;
+use codex_app_server_protocol::v2::ThreadResumeResponse;
+use codex_app_server_protocol::v2::ThreadSetNameParams;
+use codex_app_server_protocol::v2::ThreadSetNameResponse;
+use codex_app_server_protocol::v2::ThreadSortKey;
+use codex_app_server_protocol::v2::ThreadStartParams;
+use codex_app_server_protocol::v2::ThreadStartResponse;
+use codex_app_server_protocol::v2::ThreadStartedNotification;
+use codex_app_server_protocol::v2::ThreadStatus;
+use codex_app_server_protocol::v2::ThreadTurnsListParams;
+use codex_app_server_protocol::v2::ThreadTurnsListResponse;
+use codex_app_server_protocol::v2::ThreadUnarchiveParams;
+use codex_app_server_protocol::v2::ThreadUnarchiveResponse;
+use codex_app_server_protocol::v2::ThreadUnarchivedNotification;
+use codex_app_server_protocol::v2::ThreadUnsubscribeParams;
+use codex_app_server_protocol::v2::ThreadUnsubscribeResponse;
+use codex_app_server_protocol::v2::ThreadUnsubscribeStatus;
+use codex_app_server_protocol::v2::Turn;
+use codex_app_server_protocol::v2::TurnItemsView;
+use codex_app_server_protocol::AbsolutePath;
+use codex_app_server_protocol::ServerNotification;
+use codex_app_server_transport::ConnectionId;
+use codex_model_client::InputItem;
+
+use crate::config::Config;
+use crate::engine::new_id;
+use crate::engine::notify::notify_connection;
+use crate::engine::notify::ThreadNotifier;
+use crate::engine::now_secs;
+use crate::engine::provider::default_model;
+use crate::engine::provider::resolve_provider;
+use crate::engine::wire;
+use crate::engine::Engine;
+use crate::engine::EngineError;
+use crate::engine::HistoryEntry;
+use crate::engine::LoadedThread;
+use crate::engine::ThreadSettings;
+use crate::engine::ThreadState;
+use crate::engine::TurnSlot;
+use crate::processor::ServerShared;
+use crate::state::ItemRecord;
+use crate::state::ThreadOrder;
+use crate::state::ThreadQuery;
+use crate::state::ThreadRecord;
+use crate::subscriptions::Departure;
+
+/// Default `thread/list` page size.
+const DEFAULT_THREAD_PAGE: u32 = 50;
+/// Largest `thread/list` page size.
+const MAX_THREAD_PAGE: u32 = 500;
+/// Default `thread/turns/list` page size.
+const DEFAULT_TURN_PAGE: u32 = 50;
+
+/// Settings overrides common to start, resume and fork.
+struct Overrides<'a> {
+    model: Option<&'a String>,
+    model_provider: Option<&'a String>,
+    cwd: Option<&'a AbsolutePath>,
+    approval_policy: Option<&'a AskForApproval>,
+    sandbox: Option<&'a SandboxMode>,
+    base_instructions: Option<&'a String>,
+    developer_instructions: Option<&'a String>,
+}
+
+/// A thread snapshot for responses.
+struct Snapshot {
+    thread: Thread,
+    settings: ThreadSettings,
+    model: String,
+}
+
+pub(crate) fn check_cwd(cwd: &AbsolutePath) -> Result<(), EngineError> {
+    if cwd.as_path().is_dir() {
+        Ok(())
+    } else {
+        Err(EngineError::InvalidParams(format!("cwd {cwd} is not an existing directory")))
+    }
+}
+
+fn apply_overrides(
+    config: &Config,
+    record: &mut ThreadRecord,
+    settings: &mut ThreadSettings,
+    overrides: &Overrides<'_>,
+) -> Result<(), EngineError> {
+    if let Some(provider) = overrides.model_provider {
+        resolve_provider(config, provider)?;
+        record.model_provider = provider.clone();
+    }
+    if let Some(model) = overrides.model {
+        record.model = Some(model.clone());
+    }
+    if let Some(cwd) = overrides.cwd {
+        check_cwd(cwd)?;
+        record.cwd = cwd.to_string();
+    }
+    if let Some(policy) = overrides.approval_policy {
+        settings.approval_policy = policy.clone();
+    }
+    if let Some(mode) = overrides.sandbox {
+        settings.sandbox = wire::sandbox_policy(mode);
+    }
+    if let Some(base) = overrides.base_instructions {
+        settings.base_instructions = Some(base.clone());
+    }
+    if let Some(developer) = overrides.developer_instructions {
+        settings.developer_instructions = Some(developer.clone());
+    }
+    record.settings = serde_json::to_value(&*settings).unwrap_or_default();
+    Ok(())
+}
+
+fn settings_of(record: &ThreadRecord, config: &Config) -> ThreadSettings {
+    serde_json::from_value(record.settings.clone()).unwrap_or_else(|_| ThreadSettings {
+        approval_policy: wire::approval_from_config(config.approval_policy),
+        sandbox: wire::sandbox_policy(&wire::sandbox_mode_from_config(config.sandbox_mode)),
+        base_instructions: None,
+        developer_instructions: None,
+        reasoning_effort: None,
+    })
+}
+
+fn status_of(thread: &LoadedThread) -> ThreadStatus {
+    match thread.lock().slot {
+        TurnSlot::Running(_) => ThreadStatus::Active { active_flags: Vec::new() },
+        TurnSlot::Idle => ThreadStatus::Idle {},
+    }
+}
+
+impl Engine {
+    fn subscribe(&self, shared: &ServerShared, thread_id: &str, connection: ConnectionId) {
+        if let Ok(mut subscriptions) = shared.subscriptions.lock() {
+            subscriptions.subscribe(thread_id, connection);
+        }
+    }
+
+    fn snapshot(
+        &self,
+        thread: &LoadedThread,
+        include_turns: bool,
+    ) -> Result<Snapshot, EngineError> {
+        let status = status_of(thread);
+        let state = thread.lock();
+        let turns = if include_turns { state.turns.clone() } else { Vec::new() };
+        let model = state
+            .record
+            .model
+            .clone()
+            .unwrap_or_else(|| default_model(&state.record.model_provider).to_owned());
+        Ok(Snapshot {
+            thread: wire::thread_to_wire(&state.record, state.ephemeral, status, turns)?,
+            settings: state.settings.clone(),
+            model,
+        })
+    }
+
+    /// `thread/start`: creates a thread, subscribes `connection`, announces `thread/started`.
+    pub async fn start_thread(
+        &self,
+        shared: &Arc<ServerShared>,
+        config: &Config,
+        connection: ConnectionId,
+        params: ThreadStartParams,
+    ) -> Result<ThreadStartResponse, EngineError> {
+        let cwd = match params.cwd.clone() {
+            Some(cwd) => cwd,
+            None => std::env::current_dir()
+                .ok()
+                .and_then(|dir| AbsolutePath::new(dir).ok())
+                .ok_or_else(|| {
+                    EngineError::InvalidParams(
+                        "the server has no usable current directory; pass cwd".into(),
+                    )
+                })?,
+        };
+        let now = now_secs();
+        let mut record = ThreadRecord {
+            id: new_id(),
+            created_at: now,
+            updated_at: now,
+            name: None,
+            preview: String::new(),
+            cwd: cwd.to_string(),
+            model: None,
+            model_provider: config.model_provider.clone(),
+            archived: false,
+            forked_from_id: None,
+            cli_version: env!("CARGO_PKG_VERSION").to_owned(),
+            settings: serde_json::Value::Null,
+        };
+        let mut settings = settings_of(&record, config);
+        apply_overrides(
+            config,
+            &mut record,
+            &mut settings,
+            &Overrides {
+                model: params.model.as_ref(),
+                model_provider: params.model_provider.as_ref(),
+                cwd: Some(&cwd),
+                approval_policy: params.approval_policy.as_ref(),
+                sandbox: params.sandbox.as_ref(),
+                base_instructions: params.base_instructions.as_ref(),
+                developer_instructions: params.developer_instructions.as_ref(),
+            },
+        )?;
+        if params.model_provider.is_none() {
+            resolve_provider(config, &record.model_provider)?;
+        }
+        if record.model.is_none() {
+            record.model = Some(
+                config
+                    .model
+                    .clone()
+                    .unwrap_or_else(|| default_model(&record.model_provider).to_owned()),
+            );
+        }
+        let ephemeral = params.ephemeral.unwrap_or(false);
+        if !ephemeral {
+            self.state().upsert_thread(&record).await?;
+        }
+        let thread = self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
+            record,
+            ephemeral,
+            settings,
+            history: Vec::new(),
+            turns: Vec::new(),
+            slot: TurnSlot::Idle,
+            usage_total: wire::zero_usage(),
+        })));
+        self.subscribe(shared, &thread.id, connection);
+        let snapshot = self.snapshot(&thread, false)?;
+        ThreadNotifier::new(Arc::clone(shared), thread.id.clone())
+            .notify(&ServerNotification::ThreadStarted(ThreadStartedNotification {
+                thread: snapshot.thread.clone(),
+            }))
+            .await;
+        Ok(ThreadStartResponse {
+            approval_policy: snapshot.settings.approval_policy,
+            approvals_reviewer: ApprovalsReviewer::User,
+            cwd,
+            disabled_plugin_ids: Vec::new(),
+            instruction_sources: Vec::new(),
+            model: snapshot.model,
+            model_provider: snapshot.thread.model_provider.clone(),
+            reasoning_effort: snapshot.settings.reasoning_effort,
+            runtime_workspace_roots: Vec::new(),
+            sandbox: snapshot.settings.sandbox,
+            service_tier: None,
+            thread: snapshot.thread,
+        })
+    }
+
+    /// Loads a stored thread with its turns, items and model history.
+    async fn load_stored(
+        &self,
+        config: &Config,
+        id: &str,
+    ) -> Result<Arc<LoadedThread>, EngineError> {
+        if let Some(thread) = self.loaded(id) {
+            return Ok(thread);
+        }
+        let record = self
+            .state()
+            .thread(id)
+            .await?
+            .ok_or_else(|| EngineError::ThreadNotFound(id.to_owned()))?;
+        let turns =
+            wire::turns_from_records(self.state().turns(id).await?, self.state().items(id).await?);
+        let history = self
+            .state()
+            .history(id)
+            .await?
+            .into_iter()
+            .filter_map(|(turn_id, value)| {
+                serde_json::from_value::<InputItem>(value)
+                    .ok()
+                    .map(|item| HistoryEntry { turn_id, item })
+            })
+            .collect();
+        let settings = settings_of(&record, config);
+        Ok(self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
+            record,
+            ephemeral: false,
+            settings,
+            history,
+            turns,
+            slot: TurnSlot::Idle,
+            usage_total: wire::zero_usage(),
+        }))))
+    }
+
+    /// `thread/resume`: loads a stored thread (or joins a loaded one) and subscribes `connection`.
+    pub async fn resume_thread(
+        &self,
+        shared: &Arc<ServerShared>,
+        config: &Config,
+        connection: ConnectionId,
+        params: ThreadResumeParams,
+    ) -> Result<ThreadResumeResponse, EngineError> {
+        let thread = self.load_stored(config, &params.thread_id).await?;
+        let changed = {
+            let mut state = thread.lock();
+            let overrides = Overrides {
+                model: params.model.as_ref(),
+                model_provider: params.model_provider.as_ref(),
+                cwd: params.cwd.as_ref(),
+                approval_policy: params.approval_policy.as_ref(),
+                sandbox: params.sandbox.as_ref(),
+                base_instructions: params.base_instructions.as_ref(),
+                developer_instructions: params.developer_instructions.as_ref(),
+            };
+            let before = state.record.clone();
+            let ThreadState { record, settings, .. } = &mut *state;
+            apply_overrides(config, record, settings, &overrides)?;
+            (state.record != before && !state.ephemeral).then(|| state.record.clone())
+        };
+        if let Some(record) = changed {
+            self.state().upsert_thread(&record).await?;
+        }
+        self.subscribe(shared, &thread.id, connection);
+        let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
+        Ok(ThreadResumeResponse {
+            approval_policy: snapshot.settings.approval_policy,
+            approvals_reviewer: ApprovalsReviewer::User,
+            cwd: snapshot.thread.cwd.clone(),
+            disabled_plugin_ids: Vec::new(),
+            instruction_sources: Vec::new(),
+            items_backwards_cursor: None,
+            model: snapshot.model,
+            model_provider: snapshot.thread.model_provider.clone(),
+            reasoning_effort: snapshot.settings.reasoning_effort,
+            runtime_workspace_roots: Vec::new(),
+            sandbox: snapshot.settings.sandbox,
+            service_tier: None,
+            thread: snapshot.thread,
+            turns_backwards_cursor: None,
+        })
+    }
+
+    /// `thread/fork`: copies a thread's history (optionally up to a turn) into a new thread.
+    pub async fn fork_thread(
+        &self,
+        shared: &Arc<ServerShared>,
+        config: &Config,
+        connection: ConnectionId,
+        params: ThreadForkParams,
+    ) -> Result<ThreadForkResponse, EngineError> {
+        if params.last_turn_id.is_some() && params.before_turn_id.is_some() {
+            return Err(EngineError::InvalidParams(
+                "lastTurnId and beforeTurnId cannot be combined".into(),
+            ));
+        }
+        let (source_record, source_turns, source_history) = match self.loaded(&params.thread_id) {
+            Some(thread) => {
+                let state = thread.lock();
+                (state.record.clone(), state.turns.clone(), state.history.clone())
+            }
+            None => {
+                let loaded = self.load_stored(config, &params.thread_id).await?;
+                let state = loaded.lock();
+                let copy = (state.record.clone(), state.turns.clone(), state.history.clone());
+                drop(state);
+                self.unload_if_idle(shared, &params.thread_id);
+                copy
+            }
+        };
+        let cut = match (&params.last_turn_id, &params.before_turn_id) {
+            (Some(last), None) => {
+                let index =
+                    source_turns.iter().position(|turn| &turn.id == last).ok_or_else(|| {
+                        EngineError::InvalidParams(format!(
+                            "lastTurnId {last} is not a turn of the thread"
+                        ))
+                    })?;
+                index + 1
+            }
+            (None, Some(before)) => {
+                source_turns.iter().position(|turn| &turn.id == before).ok_or_else(|| {
+                    EngineError::InvalidParams(format!(
+                        "beforeTurnId {before} is not a turn of the thread"
+                    ))
+                })?
+            }
+            _ => source_turns.len(),
+        };
+        // A running turn is not forked: only finished turns carry over.
+        let turns: Vec<Turn> = source_turns
+            .into_iter()
+            .take(cut)
+            .filter(|turn| turn.status != codex_app_server_protocol::v2::TurnStatus::InProgress)
+            .collect();
+        let kept: std::collections::HashSet<&str> =
+            turns.iter().map(|turn| turn.id.as_str()).collect();
+        let history: Vec<HistoryEntry> = source_history
+            .into_iter()
+            .filter(|entry| kept.contains(entry.turn_id.as_str()))
+            .collect();
+        let now = now_secs();
+        let mut record = ThreadRecord {
+            id: new_id(),
+            created_at: now,
+            updated_at: now,
+            name: None,
+            forked_from_id: Some(source_record.id.clone()),
+            archived: false,
+            cli_version: env!("CARGO_PKG_VERSION").to_owned(),
+            ..source_record.clone()
+        };
+        let mut settings = settings_of(&source_record, config);
+        apply_overrides(
+            config,
+            &mut record,
+            &mut settings,
+            &Overrides {
+                model: params.model.as_ref(),
+                model_provider: params.model_provider.as_ref(),
+                cwd: params.cwd.as_ref(),
+                approval_policy: params.approval_policy.as_ref(),
+                sandbox: params.sandbox.as_ref(),
+                base_instructions: params.base_instructions.as_ref(),
+                developer_instructions: params.developer_instructions.as_ref(),
+            },
+        )?;
+        let ephemeral = params.ephemeral.unwrap_or(false);
+        if !ephemeral {
+            self.state().upsert_thread(&record).await?;
+            for (seq, turn) in turns.iter().enumerate() {
+                self.state()
+                    .upsert_turn(&wire::turn_to_record(&record.id, seq as i64, turn))
+                    .await?;
+                for (item_seq, item) in turn.items.iter().enumerate() {
+                    let stored = ItemRecord {
+                        turn_id: turn.id.clone(),
+                        id: wire::item_id(item),
+                        seq: item_seq as i64,
+                        item: serde_json::to_value(item).unwrap_or_default(),
+                    };
+                    self.state().upsert_item(&record.id, &stored).await?;
+                }
+            }
+            for (seq, entry) in history.iter().enumerate() {
+                let value = serde_json::to_value(&entry.item).unwrap_or_default();
+                self.state()
+                    .append_history(&record.id, &entry.turn_id, seq as i64, &[value])
+                    .await?;
+            }
+        }
+        let thread = self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
+            record,
+            ephemeral,
+            settings,
+            history,
+            turns,
+            slot: TurnSlot::Idle,
+            usage_total: wire::zero_usage(),
+        })));
+        self.subscribe(shared, &thread.id, connection);
+        let started = self.snapshot(&thread, false)?;
+        ThreadNotifier::new(Arc::clone(shared), thread.id.clone())
+            .notify(&ServerNotification::ThreadStarted(ThreadStartedNotification {
+                thread: started.thread,
+            }))
+            .await;
+        let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
+        Ok(ThreadForkResponse {
+            approval_policy: snapshot.settings.approval_policy,
+            approvals_reviewer: ApprovalsReviewer::User,
+            cwd: snapshot.thread.cwd.clone(),
+            disabled_plugin_ids: Vec::new(),
+            instruction_sources: Vec::new(),
+            model: snapshot.model,
+            model_provider: snapshot.thread.model_provider.clone(),
+            reasoning_effort: snapshot.settings.reasoning_effort,
+            runtime_workspace_roots: Vec::new(),
+            sandbox: snapshot.settings.sandbox,
+            service_tier: None,
+            thread: snapshot.thread,
+        })
+    }
+
+    /// `thread/list`: stored threads, newest first, with cursor pagination.
+    pub async fn list_threads(
+        &self,
+        params: ThreadListParams,
+    ) -> Result<ThreadListResponse, EngineError> {
+        if matches!(params.sort_direction, Some(SortDirection::Asc)) {
+            return Err(EngineError::InvalidParams(
+                "sortDirection `asc` is not supported by this server; omit it for newest first"
+                    .into(),
+            ));
+        }
+        let order = match params.sort_key {
+            Some(ThreadSortKey::UpdatedAt) | Some(ThreadSortKey::RecencyAt) => {
+                ThreadOrder::UpdatedAt
+            }
+            _ => ThreadOrder::CreatedAt,
+        };
+        let cwd = params.cwd.map(|filter| match filter {
+            ThreadListCwdFilter::Single(cwd) => vec![cwd],
+            ThreadListCwdFilter::Many(cwds) => cwds,
+        });
+        let query = ThreadQuery {
+            archived: params.archived.unwrap_or(false),
+            cwd,
+            cursor: params.cursor,
+            limit: params.limit.unwrap_or(DEFAULT_THREAD_PAGE).clamp(1, MAX_THREAD_PAGE),
+            order,
+        };
+        let page = self.state().list_threads(&query).await.map_err(|err| match err {
+            crate::state::StateError::InvalidCursor(_) => {
+                EngineError::InvalidParams(err.to_string())
+            }
+            other => EngineError::State(other),
+        })?;
+        let mut data = Vec::with_capacity(page.threads.len());
+        for record in &page.threads {
+            let status = match self.loaded(&record.id) {
+                Some(thread) => status_of(&thread),
+                None => ThreadStatus::NotLoaded {},
+            };
+            data.push(wire::thread_to_wire(record, false, status, Vec::new())?);
+        }
+        Ok(ThreadListResponse { backwards_cursor: None, data, next_cursor: page.next_cursor })
+    }
+
+    /// A thread and its turns, loaded or stored.
+    async fn thread_with_turns(&self, id: &str) -> Result<(Thread, Vec<Turn>), EngineError> {
+        if let Some(thread) = self.loaded(id) {
+            let status = status_of(&thread);
+            let state = thread.lock();
+            let wire = wire::thread_to_wire(&state.record, state.ephemeral, status, Vec::new())?;
+            return Ok((wire, state.turns.clone()));
+        }
+        let record = self
+            .state()
+            .thread(id)
+            .await?
+            .ok_or_else(|| EngineError::ThreadNotFound(id.to_owned()))?;
+        let turns =
+            wire::turns_from_records(self.state().turns(id).await?, self.state().items(id).await?);
+        Ok((wire::thread_to_wire(&record, false, ThreadStatus::NotLoaded {}, Vec::new())?, turns))
+    }
+
+    /// `thread/read`.
+    pub async fn read_thread(
+        &self,
+        params: ThreadReadParams,
+    ) -> Result<ThreadReadResponse, EngineError> {
+        let (mut thread, turns) = self.thread_with_turns(&params.thread_id).await?;
+        if params.include_turns.unwrap_or(false) {
+            thread.turns = turns;
+        }
+        Ok(ThreadReadResponse { thread })
+    }
+
+    /// `thread/turns/list`: a page of turns, newest first unless `sortDirection` is `asc`.
+    pub async fn list_turns(
+        &self,
+        params: ThreadTurnsListParams,
+    ) -> Result<ThreadTurnsListResponse, EngineError> {
+        let (_, mut turns) = self.thread_with_turns(&params.thread_id).await?;
+        if !matches!(params.sort_direction, Some(SortDirection::Asc)) {
+            turns.reverse();
+        }
+        let start = match &params.cursor {
+            Some(cursor) => cursor.parse::<usize>().map_err(|_| {
+                EngineError::InvalidParams(format!(
+                    "invalid cursor {cursor:?}: pass a `nextCursor` from a previous page"
+                ))
+            })?,
+            None => 0,
+        };
+        let limit = params.limit.unwrap_or(DEFAULT_TURN_PAGE).max(1) as usize;
+        let end = start.saturating_add(limit).min(turns.len());
+        let mut data: Vec<Turn> = turns.get(start..end).map(<[Turn]>::to_vec).unwrap_or_default();
+        if matches!(params.items_view, Some(TurnItemsView::NotLoaded)) {
+            for turn in &mut data {
+                turn.items.clear();
+                turn.items_view = Some(TurnItemsView::NotLoaded);
+            }
+        } else {
+            for turn in &mut data {
+                turn.items_view = Some(TurnItemsView::Full);
+            }
+        }
+        let next_cursor = (end < turns.len()).then(|| end.to_string());
+        Ok(ThreadTurnsListResponse { backwards_cursor: None, data, next_cursor })
+    }
+
+    /// Connections to tell about a thread change: its subscribers plus the requester.
+    fn audience(
+        shared: &ServerShared,
+        thread_id: &str,
+        requester: ConnectionId,
+    ) -> Vec<ConnectionId> {
+        let mut audience = shared
+            .subscriptions
+            .lock()
+            .map(|subscriptions| subscriptions.subscribers(thread_id))
+            .unwrap_or_default();
+        if !audience.contains(&requester) {
+            audience.push(requester);
+        }
+        audience
+    }
+
+    async fn tell(
+        shared: &ServerShared,
+        thread_id: &str,
+        requester: ConnectionId,
+        notification: ServerNotification,
+    ) {
+        for connection in Self::audience(shared, thread_id, requester) {
+            notify_connection(shared, connection, &notification).await;
+        }
+    }
+
+    async fn set_archived(
+        &self,
+        thread_id: &str,
+        archived: bool,
+    ) -> Result<ThreadRecord, EngineError> {
+        if let Some(thread) = self.loaded(thread_id) {
+            if thread.lock().ephemeral {
+                return Err(EngineError::InvalidParams(format!(
+                    "thread {thread_id} is ephemeral and cannot be archived"
+                )));
+            }
+        }
+        let now = now_secs();
+        if !self.state().set_archived(thread_id, archived, now).await? {
+            return Err(EngineError::ThreadNotFound(thread_id.to_owned()));
+        }
+        if let Some(thread) = self.loaded(thread_id) {
+            let mut state = thread.lock();
+            state.record.archived = archived;
+            state.record.updated_at = now;
+        }
+        self.state()
+            .thread(thread_id)
+            .await?
+            .ok_or_else(|| EngineError::ThreadNotFound(thread_id.to_owned()))
+    }
+
+    /// `thread/archive`.
+    pub async fn archive_thread(
+        &self,
+        shared: &ServerShared,
+        connection: ConnectionId,
+        params: ThreadArchiveParams,
+    ) -> Result<ThreadArchiveResponse, EngineError> {
+        self.set_archived(&params.thread_id, true).await?;
+        let notification = ServerNotification::ThreadArchived(ThreadArchivedNotification {
+            thread_id: params.thread_id.clone(),
+        });
+        Self::tell(shared, &params.thread_id, connection, notification).await;
+        Ok(ThreadArchiveResponse {})
+    }
+
+    /// `thread/unarchive`.
+    pub async fn unarchive_thread(
+        &self,
+        shared: &ServerShared,
+        connection: ConnectionId,
+        params: ThreadUnarchiveParams,
+    ) -> Result<ThreadUnarchiveResponse, EngineError> {
+        let record = self.set_archived(&params.thread_id, false).await?;
+        let status = match self.loaded(&record.id) {
+            Some(thread) => status_of(&thread),
+            None => ThreadStatus::NotLoaded {},
+        };
+        let thread = wire::thread_to_wire(&record, false, status, Vec::new())?;
+        let notification = ServerNotification::ThreadUnarchived(ThreadUnarchivedNotification {
+            thread_id: params.thread_id.clone(),
+        });
+        Self::tell(shared, &params.thread_id, connection, notification).await;
+        Ok(ThreadUnarchiveResponse { thread })
+    }
+
+    /// `thread/name/set`.
+    pub async fn set_thread_name(
+        &self,
+        shared: &ServerShared,
+        connection: ConnectionId,
+        params: ThreadSetNameParams,
+    ) -> Result<ThreadSetNameResponse, EngineError> {
+        let trimmed = params.name.trim();
+        let name = (!trimmed.is_empty()).then(|| trimmed.to_owned());
+        let now = now_secs();
+        let loaded = self.loaded(&params.thread_id);
+        let ephemeral = loaded.as_ref().is_some_and(|thread| thread.lock().ephemeral);
+        if !ephemeral && !self.state().set_name(&params.thread_id, name.as_deref(), now).await? {
+            return Err(EngineError::ThreadNotFound(params.thread_id.clone()));
+        }
+        if let Some(thread) = loaded {
+            let mut state = thread.lock();
+            state.record.name = name.clone();
+            state.record.updated_at = now;
+        }
+        let notification = ServerNotification::ThreadNameUpdated(ThreadNameUpdatedNotification {
+            thread_id: params.thread_id.clone(),
+            thread_name: name,
+        });
+        Self::tell(shared, &params.thread_id, connection, notification).await;
+        Ok(ThreadSetNameResponse {})
+    }
+
+    /// `thread/loaded/list`: ids of loaded threads, sorted, with cursor pagination.
+    pub fn loaded_list(&self, params: ThreadLoadedListParams) -> ThreadLoadedListResponse {
+        let ids = self.loaded_ids();
+        let after: Vec<String> = match &params.cursor {
+            Some(cursor) => ids.into_iter().filter(|id| id > cursor).collect(),
+            None => ids,
+        };
+        match params.limit {
+            Some(limit) if (limit as usize) < after.len() => {
+                let data: Vec<String> = after.into_iter().take(limit.max(1) as usize).collect();
+                let next_cursor = data.last().cloned();
+                ThreadLoadedListResponse { data, next_cursor }
+            }
+            _ => ThreadLoadedListResponse { data: after, next_cursor: None },
+        }
+    }
+
+    /// `thread/unsubscribe`: stops delivering the thread's events to `connection`; the thread
+    /// unloads (and `thread/closed` is sent) when it was the last subscriber.
+    pub async fn unsubscribe(
+        &self,
+        shared: &ServerShared,
+        connection: ConnectionId,
+        params: ThreadUnsubscribeParams,
+    ) -> ThreadUnsubscribeResponse {
+        if self.loaded(&params.thread_id).is_none() {
+            return ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::NotLoaded };
+        }
+        let departure = shared
+            .subscriptions
+            .lock()
+            .map(|mut subscriptions| subscriptions.unsubscribe(&params.thread_id, connection))
+            .unwrap_or(Departure::NotSubscribed);
+        match departure {
+            Departure::NotSubscribed => {
+                ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::NotSubscribed }
+            }
+            Departure::OthersRemain => {
+                ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::Unsubscribed }
+            }
+            Departure::LastSubscriberLeft(_) => {
+                if self.unload_if_idle(shared, &params.thread_id) {
+                    let notification = ServerNotification::ThreadClosed(ThreadClosedNotification {
+                        thread_id: params.thread_id.clone(),
+                    });
+                    notify_connection(shared, connection, &notification).await;
+                }
+                ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::Unsubscribed }
+            }
+        }
+    }
+
+    /// A connection closed: threads it was the last subscriber of unload (once idle).
+    pub fn connection_closed(&self, shared: &ServerShared, emptied_threads: &[(String, u64)]) {
+        for (thread_id, _) in emptied_threads {
+            self.unload_if_idle(shared, thread_id);
+        }
+    }
+
+    /// Unloads a thread unless a turn runs on it or a connection (re)subscribed meanwhile (a
+    /// running turn unloads it when it ends without subscribers); true when it was unloaded.
+    pub fn unload_if_idle(&self, shared: &ServerShared, thread_id: &str) -> bool {
+        let mut threads = self.threads();
+        let idle = threads
+            .get(thread_id)
+            .is_some_and(|thread| matches!(thread.lock().slot, TurnSlot::Idle));
+        let unsubscribed = shared
+            .subscriptions
+            .lock()
+            .map(|subscriptions| subscriptions.subscribers(thread_id).is_empty())
+            .unwrap_or(true);
+        let idle = idle && unsubscribed;
+        if idle {
+            threads.remove(thread_id);
+            tracing::debug!(thread = thread_id, "thread unloaded");
+        }
+        idle
+    }
+}
+
+/// Reads a sandbox mode back from a policy (for responses that echo the mode).
+pub fn sandbox_mode_of(policy: &SandboxPolicy) -> Option<SandboxMode> {
+    match policy {
+        SandboxPolicy::ReadOnly { .. } => Some(SandboxMode::ReadOnly),
+        SandboxPolicy::WorkspaceWrite { .. } => Some(SandboxMode::WorkspaceWrite),
+        SandboxPolicy::DangerFullAccess {} => Some(SandboxMode::DangerFullAccess),
+        SandboxPolicy::ExternalSandbox { .. } => None,
+    }
+}

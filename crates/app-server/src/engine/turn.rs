@@ -1,0 +1,900 @@
+//! Turns: `turn/start`, `turn/steer`, `turn/interrupt`, and the task that runs a turn.
+//!
+//! A turn runs in its own task: it records the user's input as a `userMessage` item, then loops
+//! request → stream → function calls → outputs appended → next request, until the model answers
+//! without calls (and no steered input is waiting). Streamed output becomes `agentMessage` and
+//! `reasoning` items with their deltas. The turn ends `completed`, `interrupted` (its
+//! cancellation token fired; the stream is dropped at once) or `failed` (with a `TurnError` that
+//! says what to fix). While it runs it counts in `running_turns`, which a graceful shutdown waits
+//! on.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use codex_app_server_protocol::v2::AgentMessageDeltaNotification;
+use codex_app_server_protocol::v2::CodexErrorInfo;
+use codex_app_server_protocol::v2::ErrorNotification;
+use codex_app_server_protocol::v2::ItemCompletedNotification;
+use codex_app_server_protocol::v2::ItemStartedNotification;
+use codex_app_server_protocol::v2::ReasoningSummaryTextDeltaNotification;
+use codex_app_server_protocol::v2::ReasoningTextDeltaNotification;
+use codex_app_server_protocol::v2::ThreadItem;
+use codex_app_server_protocol::v2::ThreadStatus;
+use codex_app_server_protocol::v2::ThreadStatusChangedNotification;
+use codex_app_server_protocol::v2::ThreadTokenUsage;
+use codex_app_server_protocol::v2::ThreadTokenUsageUpdatedNotification;
+use codex_app_server_protocol::v2::Turn;
+use codex_app_server_protocol::v2::TurnCompletedNotification;
+use codex_app_server_protocol::v2::TurnError;
+use codex_app_server_protocol::v2::TurnInterruptParams;
+use codex_app_server_protocol::v2::TurnInterruptResponse;
+use codex_app_server_protocol::v2::TurnStartParams;
+use codex_app_server_protocol::v2::TurnStartResponse;
+use codex_app_server_protocol::v2::TurnStartedNotification;
+use codex_app_server_protocol::v2::TurnStatus;
+use codex_app_server_protocol::v2::TurnSteerParams;
+use codex_app_server_protocol::v2::TurnSteerResponse;
+use codex_app_server_protocol::v2::UserInput;
+use codex_app_server_protocol::ServerNotification;
+use codex_model_client::InputItem;
+use codex_model_client::ModelClient;
+use codex_model_client::ModelError;
+use codex_model_client::ModelEvent;
+use codex_model_client::ModelRequest;
+use codex_model_client::OutputItem;
+use codex_model_client::ReasoningOptions;
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::engine::new_id;
+use crate::engine::notify::ThreadNotifier;
+use crate::engine::now_ms;
+use crate::engine::now_secs;
+use crate::engine::tools::ToolContext;
+use crate::engine::wire;
+use crate::engine::Engine;
+use crate::engine::EngineError;
+use crate::engine::HistoryEntry;
+use crate::engine::LoadedThread;
+use crate::engine::RunningTurn;
+use crate::engine::TurnSlot;
+use crate::processor::ServerShared;
+use crate::state::ItemRecord;
+
+/// How a turn ended.
+#[derive(Debug, Clone)]
+enum TurnEnd {
+    Completed,
+    Interrupted,
+    Failed(TurnError),
+}
+
+/// Keeps `running_turns` counting this turn until dropped.
+struct RunningTurnGuard(Arc<ServerShared>);
+
+impl RunningTurnGuard {
+    fn new(shared: Arc<ServerShared>) -> Self {
+        shared.running_turns.send_modify(|count| *count += 1);
+        Self(shared)
+    }
+}
+
+impl Drop for RunningTurnGuard {
+    fn drop(&mut self) {
+        self.0.running_turns.send_modify(|count| *count = count.saturating_sub(1));
+    }
+}
+
+impl Engine {
+    /// `turn/start`: starts a turn on a loaded thread and runs it in a spawned task.
+    pub fn start_turn(
+        self: &Arc<Self>,
+        shared: &Arc<ServerShared>,
+        config: &Config,
+        params: TurnStartParams,
+    ) -> Result<TurnStartResponse, EngineError> {
+        if params.input.is_empty() {
+            return Err(EngineError::InvalidParams("turn/start needs at least one input".into()));
+        }
+        let thread = self
+            .loaded(&params.thread_id)
+            .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
+        if let Some(cwd) = &params.cwd {
+            crate::engine::thread::check_cwd(cwd)?;
+        }
+        let provider_id = thread.lock().record.model_provider.clone();
+        crate::engine::provider::resolve_provider(config, &provider_id)?;
+        let turn_id = new_id();
+        let cancel = CancellationToken::new();
+        let turn = Turn {
+            completed_at: None,
+            duration_ms: None,
+            error: None,
+            id: turn_id.clone(),
+            items: Vec::new(),
+            items_view: None,
+            root_turn_id: None,
+            started_at: Some(now_secs()),
+            status: TurnStatus::InProgress,
+        };
+        let (turn_seq, ephemeral) = {
+            let mut state = thread.lock();
+            if let TurnSlot::Running(running) = &state.slot {
+                return Err(EngineError::TurnAlreadyRunning {
+                    thread_id: params.thread_id.clone(),
+                    turn_id: running.turn_id.clone(),
+                });
+            }
+            if let Some(model) = &params.model {
+                state.record.model = Some(model.clone());
+            }
+            if let Some(cwd) = &params.cwd {
+                state.record.cwd = cwd.to_string();
+            }
+            if let Some(policy) = &params.approval_policy {
+                state.settings.approval_policy = policy.clone();
+            }
+            if let Some(sandbox) = &params.sandbox_policy {
+                state.settings.sandbox = sandbox.clone();
+            }
+            if let Some(effort) = &params.effort {
+                state.settings.reasoning_effort = Some(effort.clone());
+            }
+            state.record.settings =
+                serde_json::to_value(&state.settings).unwrap_or(state.record.settings.clone());
+            state.slot = TurnSlot::Running(RunningTurn {
+                turn_id: turn_id.clone(),
+                cancel: cancel.clone(),
+                steered: Vec::new(),
+            });
+            state.turns.push(turn.clone());
+            ((state.turns.len() - 1) as i64, state.ephemeral)
+        };
+        let task = TurnTask {
+            engine: Arc::clone(self),
+            notifier: ThreadNotifier::new(Arc::clone(shared), thread.id.clone()),
+            shared: Arc::clone(shared),
+            thread,
+            client: None,
+            config: config.clone(),
+            provider_id,
+            turn_id,
+            turn_seq,
+            cancel,
+            ephemeral,
+            started_ms: now_ms(),
+            next_item_seq: 0,
+            _running: RunningTurnGuard::new(Arc::clone(shared)),
+        };
+        let input = params.input;
+        let client_id = params.client_user_message_id;
+        tokio::spawn(task.run(input, client_id));
+        Ok(TurnStartResponse { turn })
+    }
+
+    /// `turn/interrupt`: cancels the running turn at once; it completes as `interrupted`.
+    pub fn interrupt_turn(
+        &self,
+        params: TurnInterruptParams,
+    ) -> Result<TurnInterruptResponse, EngineError> {
+        let thread = self
+            .loaded(&params.thread_id)
+            .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
+        let state = thread.lock();
+        match &state.slot {
+            TurnSlot::Running(running) if running.turn_id == params.turn_id => {
+                running.cancel.cancel();
+                Ok(TurnInterruptResponse {})
+            }
+            TurnSlot::Running(running) => Err(EngineError::NoSuchRunningTurn(format!(
+                "turn {} is not running on thread {}; the running turn is {}",
+                params.turn_id, params.thread_id, running.turn_id
+            ))),
+            TurnSlot::Idle => Err(EngineError::NoSuchRunningTurn(format!(
+                "no turn is running on thread {}",
+                params.thread_id
+            ))),
+        }
+    }
+
+    /// `turn/steer`: adds input to the running turn, sent with its next model request.
+    pub fn steer_turn(&self, params: TurnSteerParams) -> Result<TurnSteerResponse, EngineError> {
+        if params.input.is_empty() {
+            return Err(EngineError::InvalidParams("turn/steer needs at least one input".into()));
+        }
+        let thread = self
+            .loaded(&params.thread_id)
+            .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
+        let mut state = thread.lock();
+        match &mut state.slot {
+            TurnSlot::Running(running) if running.turn_id == params.expected_turn_id => {
+                running.steered.push(params.input);
+                Ok(TurnSteerResponse { turn_id: running.turn_id.clone() })
+            }
+            TurnSlot::Running(running) => Err(EngineError::NoSuchRunningTurn(format!(
+                "expected turn {} but turn {} is running on thread {}",
+                params.expected_turn_id, running.turn_id, params.thread_id
+            ))),
+            TurnSlot::Idle => Err(EngineError::NoSuchRunningTurn(format!(
+                "no turn is running on thread {}; start one with turn/start",
+                params.thread_id
+            ))),
+        }
+    }
+}
+
+/// An item being streamed.
+#[derive(Debug)]
+enum OpenItem {
+    Message { id: String, started_ms: i64, text: String },
+    Reasoning { id: String, started_ms: i64, summary: Vec<String>, content: Vec<String> },
+}
+
+impl OpenItem {
+    fn to_item(&self, completed_ms: Option<i64>) -> ThreadItem {
+        match self {
+            OpenItem::Message { id, started_ms, text } => ThreadItem::AgentMessage {
+                started_at_ms: Some(*started_ms),
+                completed_at_ms: completed_ms,
+                id: id.clone(),
+                phase: None,
+                text: text.clone(),
+            },
+            OpenItem::Reasoning { id, started_ms, summary, content } => ThreadItem::Reasoning {
+                started_at_ms: Some(*started_ms),
+                completed_at_ms: completed_ms,
+                content: content.clone(),
+                id: id.clone(),
+                summary: summary.clone(),
+            },
+        }
+    }
+}
+
+/// Items of one model response being streamed, keyed by the provider's item id, in start order.
+#[derive(Debug, Default)]
+struct OpenItems {
+    order: Vec<String>,
+    items: HashMap<String, OpenItem>,
+}
+
+/// The task running one turn.
+struct TurnTask {
+    engine: Arc<Engine>,
+    shared: Arc<ServerShared>,
+    notifier: ThreadNotifier,
+    thread: Arc<LoadedThread>,
+    client: Option<ModelClient>,
+    config: Config,
+    provider_id: String,
+    turn_id: String,
+    turn_seq: i64,
+    cancel: CancellationToken,
+    ephemeral: bool,
+    started_ms: i64,
+    next_item_seq: i64,
+    _running: RunningTurnGuard,
+}
+
+fn state_failure(err: impl std::fmt::Display) -> TurnEnd {
+    TurnEnd::Failed(TurnError {
+        additional_details: None,
+        codex_error_info: Some(CodexErrorInfo::Other),
+        message: format!("saving the turn to the state database failed: {err}"),
+    })
+}
+
+/// The `TurnError` for a model failure: the client's message says what to fix.
+fn model_failure(err: &ModelError) -> TurnError {
+    let info = match err {
+        ModelError::MissingApiKey { .. } | ModelError::Unauthorized { .. } => {
+            Some(CodexErrorInfo::Unauthorized)
+        }
+        ModelError::NotFound { .. } => Some(CodexErrorInfo::ModelNotFound),
+        ModelError::RateLimited { .. } => {
+            Some(CodexErrorInfo::ResponseTooManyFailedAttempts { http_status_code: Some(429) })
+        }
+        ModelError::ServerError { status, .. } => {
+            Some(CodexErrorInfo::ResponseTooManyFailedAttempts { http_status_code: Some(*status) })
+        }
+        ModelError::BadRequest { .. } => Some(CodexErrorInfo::BadRequest),
+        ModelError::Connect { .. } => {
+            Some(CodexErrorInfo::ResponseStreamConnectionFailed { http_status_code: None })
+        }
+        ModelError::Disconnected { .. }
+        | ModelError::IdleTimeout { .. }
+        | ModelError::Transport { .. } => {
+            Some(CodexErrorInfo::ResponseStreamDisconnected { http_status_code: None })
+        }
+        other if other.is_context_window_exceeded() => Some(CodexErrorInfo::ContextWindowExceeded),
+        _ => Some(CodexErrorInfo::Other),
+    };
+    let message = match err {
+        ModelError::Disconnected { .. } | ModelError::Transport { .. } => format!(
+            "{err} (the connection to the model provider dropped mid-stream; send the message again \
+             to retry)"
+        ),
+        ModelError::IdleTimeout { .. } => format!(
+            "{err} (the provider stopped sending mid-stream; retry, or raise stream_idle_timeout_ms \
+             for slow models)"
+        ),
+        _ => err.to_string(),
+    };
+    TurnError { additional_details: None, codex_error_info: info, message }
+}
+
+impl TurnTask {
+    async fn run(mut self, input: Vec<UserInput>, client_id: Option<String>) {
+        let thread_id = self.thread.id.clone();
+        let turn = self.current_turn();
+        if !self.ephemeral {
+            let record = wire::turn_to_record(&thread_id, self.turn_seq, &turn);
+            if let Err(err) = self.engine.state().upsert_turn(&record).await {
+                tracing::warn!(thread = %thread_id, "storing the new turn failed: {err}");
+            }
+        }
+        self.notifier
+            .notify(&ServerNotification::ThreadStatusChanged(ThreadStatusChangedNotification {
+                status: ThreadStatus::Active { active_flags: Vec::new() },
+                thread_id: thread_id.clone(),
+            }))
+            .await;
+        self.notifier
+            .notify(&ServerNotification::TurnStarted(TurnStartedNotification {
+                thread_id: thread_id.clone(),
+                turn,
+            }))
+            .await;
+        let end = match self.drive(input, client_id).await {
+            Ok(()) => TurnEnd::Completed,
+            Err(end) => end,
+        };
+        self.finish(end).await;
+    }
+
+    fn current_turn(&self) -> Turn {
+        let state = self.thread.lock();
+        state.turns.get(self.turn_seq as usize).cloned().unwrap_or_else(|| Turn {
+            completed_at: None,
+            duration_ms: None,
+            error: None,
+            id: self.turn_id.clone(),
+            items: Vec::new(),
+            items_view: None,
+            root_turn_id: None,
+            started_at: None,
+            status: TurnStatus::InProgress,
+        })
+    }
+
+    async fn drive(
+        &mut self,
+        input: Vec<UserInput>,
+        client_id: Option<String>,
+    ) -> Result<(), TurnEnd> {
+        self.record_user_message(input, client_id).await?;
+        loop {
+            let steered = self.take_steered();
+            for input in steered {
+                self.record_user_message(input, None).await?;
+            }
+            if self.cancel.is_cancelled() {
+                return Err(TurnEnd::Interrupted);
+            }
+            let request = self.build_request();
+            let calls = self.sample(&request).await?;
+            if calls.is_empty() {
+                if self.has_steered() {
+                    continue;
+                }
+                return Ok(());
+            }
+            for (call_id, name, arguments) in calls {
+                let context = self.tool_context(&call_id);
+                let tools = self.engine.tools();
+                let outcome = tokio::select! {
+                    biased;
+                    () = self.cancel.cancelled() => return Err(TurnEnd::Interrupted),
+                    outcome = tools.call(context, &name, &arguments) => outcome,
+                };
+                self.push_history(vec![InputItem::function_call_output(call_id, outcome.output)])
+                    .await?;
+            }
+        }
+    }
+
+    fn take_steered(&self) -> Vec<Vec<UserInput>> {
+        match &mut self.thread.lock().slot {
+            TurnSlot::Running(running) => std::mem::take(&mut running.steered),
+            TurnSlot::Idle => Vec::new(),
+        }
+    }
+
+    fn has_steered(&self) -> bool {
+        matches!(&self.thread.lock().slot, TurnSlot::Running(running) if !running.steered.is_empty())
+    }
+
+    fn tool_context(&self, call_id: &str) -> ToolContext {
+        let state = self.thread.lock();
+        ToolContext {
+            thread_id: self.thread.id.clone(),
+            turn_id: self.turn_id.clone(),
+            call_id: call_id.to_owned(),
+            cwd: codex_app_server_protocol::AbsolutePath::new(&state.record.cwd)
+                .unwrap_or_else(|_| self.shared.options.codex_home.clone()),
+            approval_policy: state.settings.approval_policy.clone(),
+            sandbox: state.settings.sandbox.clone(),
+            cancel: self.cancel.clone(),
+            shared: Arc::clone(&self.shared),
+            notifier: self.notifier.clone(),
+        }
+    }
+
+    fn build_request(&self) -> ModelRequest {
+        let state = self.thread.lock();
+        let model = state.record.model.clone().unwrap_or_else(|| {
+            crate::engine::provider::default_model(&state.record.model_provider).to_owned()
+        });
+        let mut request = ModelRequest::new(model, state.settings.instructions());
+        request.input = state.history.iter().map(|entry| entry.item.clone()).collect();
+        request.tools = self.engine.tools().tools();
+        request.parallel_tool_calls = false;
+        request.reasoning = state.settings.reasoning_effort.as_deref().and_then(|effort| {
+            serde_json::from_value(serde_json::json!(effort))
+                .ok()
+                .map(|effort| ReasoningOptions { effort: Some(effort), summary: None })
+        });
+        request
+    }
+
+    /// Appends to the model history (in memory, and on disk for stored threads).
+    async fn push_history(&mut self, items: Vec<InputItem>) -> Result<(), TurnEnd> {
+        let (first_seq, entries) = {
+            let mut state = self.thread.lock();
+            let first_seq = state.history.len() as i64;
+            for item in &items {
+                state
+                    .history
+                    .push(HistoryEntry { turn_id: self.turn_id.clone(), item: item.clone() });
+            }
+            (first_seq, items)
+        };
+        if self.ephemeral {
+            return Ok(());
+        }
+        let values: Vec<serde_json::Value> =
+            entries.iter().filter_map(|item| serde_json::to_value(item).ok()).collect();
+        self.engine
+            .state()
+            .append_history(&self.thread.id, &self.turn_id, first_seq, &values)
+            .await
+            .map_err(state_failure)
+    }
+
+    async fn record_user_message(
+        &mut self,
+        input: Vec<UserInput>,
+        client_id: Option<String>,
+    ) -> Result<(), TurnEnd> {
+        let text = wire::user_input_text(&input);
+        let started_ms = now_ms();
+        let id = new_id();
+        let item = |completed: Option<i64>| ThreadItem::UserMessage {
+            started_at_ms: Some(started_ms),
+            completed_at_ms: completed,
+            client_id: client_id.clone(),
+            content: input.clone(),
+            id: id.clone(),
+        };
+        self.start_item(item(None), started_ms).await;
+        {
+            let mut state = self.thread.lock();
+            if state.record.preview.is_empty() {
+                state.record.preview = wire::preview_of(&text);
+            }
+            state.record.updated_at = now_secs();
+        }
+        if !self.ephemeral {
+            let record = self.thread.lock().record.clone();
+            self.engine.state().upsert_thread(&record).await.map_err(state_failure)?;
+        }
+        self.push_history(vec![InputItem::user(text)]).await?;
+        self.complete_item(item(Some(now_ms()))).await
+    }
+
+    async fn start_item(&self, item: ThreadItem, started_ms: i64) {
+        self.notifier
+            .notify(&ServerNotification::ItemStarted(ItemStartedNotification {
+                item,
+                started_at_ms: started_ms,
+                thread_id: self.thread.id.clone(),
+                turn_id: self.turn_id.clone(),
+            }))
+            .await;
+    }
+
+    /// Stores a finished item (awaited), adds it to the turn, then sends `item/completed`.
+    async fn complete_item(&mut self, item: ThreadItem) -> Result<(), TurnEnd> {
+        let seq = self.next_item_seq;
+        self.next_item_seq += 1;
+        if !self.ephemeral {
+            let record = ItemRecord {
+                turn_id: self.turn_id.clone(),
+                id: wire::item_id(&item),
+                seq,
+                item: serde_json::to_value(&item).unwrap_or_default(),
+            };
+            self.engine
+                .state()
+                .upsert_item(&self.thread.id, &record)
+                .await
+                .map_err(state_failure)?;
+        }
+        if let Some(turn) = self.thread.lock().turns.get_mut(self.turn_seq as usize) {
+            turn.items.push(item.clone());
+        }
+        self.notifier
+            .notify(&ServerNotification::ItemCompleted(ItemCompletedNotification {
+                completed_at_ms: now_ms(),
+                content_token_count: None,
+                item,
+                thread_id: self.thread.id.clone(),
+                turn_id: self.turn_id.clone(),
+            }))
+            .await;
+        Ok(())
+    }
+
+    /// The provider client, built on first use.
+    async fn model_client(&mut self) -> Result<ModelClient, TurnEnd> {
+        if let Some(client) = &self.client {
+            return Ok(client.clone());
+        }
+        let client = tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => return Err(TurnEnd::Interrupted),
+            client = self.engine.providers().client_async(&self.config, &self.provider_id) => client,
+        };
+        let client = client.map_err(|err| {
+            TurnEnd::Failed(TurnError {
+                additional_details: None,
+                codex_error_info: Some(CodexErrorInfo::BadRequest),
+                message: err.to_string(),
+            })
+        })?;
+        self.client = Some(client.clone());
+        Ok(client)
+    }
+
+    /// One model request: streams its output into items; returns the function calls it made.
+    async fn sample(
+        &mut self,
+        request: &ModelRequest,
+    ) -> Result<Vec<(String, String, String)>, TurnEnd> {
+        let client = self.model_client().await?;
+        let stream = tokio::select! {
+            biased;
+            () = self.cancel.cancelled() => return Err(TurnEnd::Interrupted),
+            stream = client.stream_with_cancel(request, self.cancel.clone()) => stream,
+        };
+        let mut stream = match stream {
+            Ok(stream) => stream,
+            Err(ModelError::Cancelled) => return Err(TurnEnd::Interrupted),
+            Err(err) => return Err(TurnEnd::Failed(model_failure(&err))),
+        };
+        let mut open = OpenItems::default();
+        let mut calls = Vec::new();
+        loop {
+            let event = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => Some(Err(ModelError::Cancelled)),
+                event = stream.next() => event,
+            };
+            let event = match event {
+                Some(Ok(event)) => event,
+                Some(Err(ModelError::Cancelled)) => {
+                    self.close_open_items(&mut open).await?;
+                    return Err(TurnEnd::Interrupted);
+                }
+                Some(Err(err)) => {
+                    self.close_open_items(&mut open).await?;
+                    return Err(TurnEnd::Failed(model_failure(&err)));
+                }
+                None => {
+                    self.close_open_items(&mut open).await?;
+                    let err = ModelError::Disconnected { provider: client.provider().name.clone() };
+                    return Err(TurnEnd::Failed(model_failure(&err)));
+                }
+            };
+            match event {
+                ModelEvent::Created { .. } => {}
+                ModelEvent::OutputItemAdded(OutputItem::Message { id, .. }) => {
+                    self.open_message(&mut open, &id).await;
+                }
+                ModelEvent::OutputItemAdded(OutputItem::Reasoning { id, .. }) => {
+                    self.open_reasoning(&mut open, &id).await;
+                }
+                ModelEvent::OutputItemAdded(_) => {}
+                ModelEvent::OutputTextDelta { item_id, delta } => {
+                    let id = self.open_message(&mut open, &item_id).await;
+                    if let Some(OpenItem::Message { text, .. }) = open.items.get_mut(&item_id) {
+                        text.push_str(&delta);
+                    }
+                    self.notifier
+                        .notify(&ServerNotification::AgentMessageDelta(
+                            AgentMessageDeltaNotification {
+                                delta,
+                                item_id: id,
+                                thread_id: self.thread.id.clone(),
+                                turn_id: self.turn_id.clone(),
+                            },
+                        ))
+                        .await;
+                }
+                ModelEvent::ReasoningSummaryPartAdded { item_id, summary_index } => {
+                    self.open_reasoning(&mut open, &item_id).await;
+                    if let Some(OpenItem::Reasoning { summary, .. }) = open.items.get_mut(&item_id)
+                    {
+                        while summary.len() <= summary_index as usize {
+                            summary.push(String::new());
+                        }
+                    }
+                }
+                ModelEvent::ReasoningSummaryDelta { item_id, summary_index, delta } => {
+                    let id = self.open_reasoning(&mut open, &item_id).await;
+                    if let Some(OpenItem::Reasoning { summary, .. }) = open.items.get_mut(&item_id)
+                    {
+                        while summary.len() <= summary_index as usize {
+                            summary.push(String::new());
+                        }
+                        summary[summary_index as usize].push_str(&delta);
+                    }
+                    self.notifier
+                        .notify(&ServerNotification::ReasoningSummaryTextDelta(
+                            ReasoningSummaryTextDeltaNotification {
+                                delta,
+                                item_id: id,
+                                summary_index: i64::from(summary_index),
+                                thread_id: self.thread.id.clone(),
+                                turn_id: self.turn_id.clone(),
+                            },
+                        ))
+                        .await;
+                }
+                ModelEvent::ReasoningTextDelta { item_id, content_index, delta } => {
+                    let id = self.open_reasoning(&mut open, &item_id).await;
+                    if let Some(OpenItem::Reasoning { content, .. }) = open.items.get_mut(&item_id)
+                    {
+                        while content.len() <= content_index as usize {
+                            content.push(String::new());
+                        }
+                        content[content_index as usize].push_str(&delta);
+                    }
+                    self.notifier
+                        .notify(&ServerNotification::ReasoningTextDelta(
+                            ReasoningTextDeltaNotification {
+                                content_index: i64::from(content_index),
+                                delta,
+                                item_id: id,
+                                thread_id: self.thread.id.clone(),
+                                turn_id: self.turn_id.clone(),
+                            },
+                        ))
+                        .await;
+                }
+                ModelEvent::OutputItemDone(OutputItem::Message { id, text }) => {
+                    self.open_message(&mut open, &id).await;
+                    if let Some(OpenItem::Message { text: streamed, .. }) = open.items.get_mut(&id)
+                    {
+                        *streamed = text.clone();
+                    }
+                    self.close_item(&mut open, &id).await?;
+                    if !text.is_empty() {
+                        self.push_history(vec![InputItem::assistant(text)]).await?;
+                    }
+                }
+                ModelEvent::OutputItemDone(OutputItem::Reasoning {
+                    id,
+                    summary,
+                    content,
+                    encrypted_content,
+                }) => {
+                    self.open_reasoning(&mut open, &id).await;
+                    if let Some(OpenItem::Reasoning { summary: s, content: c, .. }) =
+                        open.items.get_mut(&id)
+                    {
+                        *s = summary.clone();
+                        *c = content;
+                    }
+                    self.close_item(&mut open, &id).await?;
+                    if encrypted_content.is_some() {
+                        self.push_history(vec![InputItem::Reasoning {
+                            id: Some(id),
+                            summary,
+                            encrypted_content,
+                        }])
+                        .await?;
+                    }
+                }
+                ModelEvent::OutputItemDone(OutputItem::FunctionCall {
+                    call_id,
+                    name,
+                    arguments,
+                    ..
+                }) => {
+                    self.push_history(vec![InputItem::function_call(
+                        call_id.clone(),
+                        name.clone(),
+                        arguments.clone(),
+                    )])
+                    .await?;
+                    calls.push((call_id, name, arguments));
+                }
+                ModelEvent::OutputItemDone(OutputItem::Other(_)) => {}
+                ModelEvent::Completed { usage, .. } => {
+                    self.close_open_items(&mut open).await?;
+                    if let Some(usage) = usage {
+                        self.report_usage(&usage).await;
+                    }
+                    return Ok(calls);
+                }
+            }
+        }
+    }
+
+    /// Starts an agent message for provider item `key` unless open; returns our item id.
+    async fn open_message(&self, open: &mut OpenItems, key: &str) -> String {
+        if let Some(OpenItem::Message { id, .. } | OpenItem::Reasoning { id, .. }) =
+            open.items.get(key)
+        {
+            return id.clone();
+        }
+        let item = OpenItem::Message { id: new_id(), started_ms: now_ms(), text: String::new() };
+        self.open_item(open, key, item).await
+    }
+
+    /// Starts a reasoning item for provider item `key` unless open; returns our item id.
+    async fn open_reasoning(&self, open: &mut OpenItems, key: &str) -> String {
+        if let Some(OpenItem::Message { id, .. } | OpenItem::Reasoning { id, .. }) =
+            open.items.get(key)
+        {
+            return id.clone();
+        }
+        let item = OpenItem::Reasoning {
+            id: new_id(),
+            started_ms: now_ms(),
+            summary: Vec::new(),
+            content: Vec::new(),
+        };
+        self.open_item(open, key, item).await
+    }
+
+    async fn open_item(&self, open: &mut OpenItems, key: &str, item: OpenItem) -> String {
+        let wire_item = item.to_item(None);
+        let (id, started_ms) = match &item {
+            OpenItem::Message { id, started_ms, .. }
+            | OpenItem::Reasoning { id, started_ms, .. } => (id.clone(), *started_ms),
+        };
+        open.order.push(key.to_owned());
+        open.items.insert(key.to_owned(), item);
+        self.start_item(wire_item, started_ms).await;
+        id
+    }
+
+    async fn close_item(&mut self, open: &mut OpenItems, key: &str) -> Result<(), TurnEnd> {
+        open.order.retain(|k| k != key);
+        let Some(item) = open.items.remove(key) else { return Ok(()) };
+        self.complete_item(item.to_item(Some(now_ms()))).await
+    }
+
+    /// Completes every item still streaming (with what arrived so far).
+    async fn close_open_items(&mut self, open: &mut OpenItems) -> Result<(), TurnEnd> {
+        let keys = std::mem::take(&mut open.order);
+        for key in keys {
+            if let Some(item) = open.items.remove(&key) {
+                if let OpenItem::Message { text, .. } = &item {
+                    if !text.is_empty() {
+                        self.push_history(vec![InputItem::assistant(text.clone())]).await?;
+                    }
+                }
+                self.complete_item(item.to_item(Some(now_ms()))).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn report_usage(&self, usage: &codex_model_client::TokenUsage) {
+        let last = wire::usage_breakdown(usage);
+        let total = {
+            let mut state = self.thread.lock();
+            state.usage_total = wire::add_usage(&state.usage_total, &last);
+            state.usage_total.clone()
+        };
+        self.notifier
+            .notify(&ServerNotification::ThreadTokenUsageUpdated(
+                ThreadTokenUsageUpdatedNotification {
+                    thread_id: self.thread.id.clone(),
+                    token_usage: ThreadTokenUsage { last, model_context_window: None, total },
+                    turn_id: self.turn_id.clone(),
+                },
+            ))
+            .await;
+    }
+
+    async fn finish(self, end: TurnEnd) {
+        let thread_id = self.thread.id.clone();
+        let completed_at = now_secs();
+        let duration_ms = now_ms().saturating_sub(self.started_ms);
+        let (status, error) = match &end {
+            TurnEnd::Completed => (TurnStatus::Completed, None),
+            TurnEnd::Interrupted => (TurnStatus::Interrupted, None),
+            TurnEnd::Failed(error) => (TurnStatus::Failed, Some(error.clone())),
+        };
+        let (turn, record) = {
+            let mut state = self.thread.lock();
+            state.slot = TurnSlot::Idle;
+            state.record.updated_at = completed_at;
+            let record = state.record.clone();
+            let turn = state.turns.get_mut(self.turn_seq as usize).map(|turn| {
+                turn.status = status;
+                turn.error = error.clone();
+                turn.completed_at = Some(completed_at);
+                turn.duration_ms = Some(duration_ms);
+                turn.clone()
+            });
+            (turn.unwrap_or_else(|| self.current_turn_fallback()), record)
+        };
+        if !self.ephemeral {
+            let turn_record = wire::turn_to_record(&thread_id, self.turn_seq, &turn);
+            if let Err(err) = self.engine.state().upsert_turn(&turn_record).await {
+                tracing::warn!(thread = %thread_id, "storing the finished turn failed: {err}");
+            }
+            if let Err(err) = self.engine.state().upsert_thread(&record).await {
+                tracing::warn!(thread = %thread_id, "storing the thread failed: {err}");
+            }
+        }
+        if let Some(error) = error {
+            tracing::info!(thread = %thread_id, turn = %self.turn_id, "turn failed: {}", error.message);
+            self.notifier
+                .notify(&ServerNotification::Error(ErrorNotification {
+                    error,
+                    thread_id: thread_id.clone(),
+                    turn_id: self.turn_id.clone(),
+                    will_retry: false,
+                }))
+                .await;
+        }
+        self.notifier
+            .notify_and_wait(&ServerNotification::TurnCompleted(TurnCompletedNotification {
+                thread_id: thread_id.clone(),
+                turn,
+            }))
+            .await;
+        self.notifier
+            .notify_and_wait(&ServerNotification::ThreadStatusChanged(
+                ThreadStatusChangedNotification {
+                    status: ThreadStatus::Idle {},
+                    thread_id: thread_id.clone(),
+                },
+            ))
+            .await;
+        if self.notifier.subscribers().is_empty() {
+            self.engine.unload_if_idle(&self.shared, &thread_id);
+        }
+    }
+
+    fn current_turn_fallback(&self) -> Turn {
+        Turn {
+            completed_at: None,
+            duration_ms: None,
+            error: None,
+            id: self.turn_id.clone(),
+            items: Vec::new(),
+            items_view: None,
+            root_turn_id: None,
+            started_at: None,
+            status: TurnStatus::Failed,
+        }
+    }
+}
