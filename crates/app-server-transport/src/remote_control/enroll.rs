@@ -16,6 +16,8 @@ pub const ENROLL_PATH: &str = "/wham/remote/control/server/enroll";
 pub const REFRESH_PATH: &str = "/wham/remote/control/server/refresh";
 /// Path of the server websocket below the base URL.
 pub const SERVER_SOCKET_PATH: &str = "/wham/remote/control/server";
+/// Request header of the server websocket naming this link's session (a new one per start).
+pub const SESSION_HEADER: &str = "x-remote-control-session";
 /// Response header of the websocket upgrade naming the relay's frame limit in bytes.
 pub const MAX_FRAME_HEADER: &str = "x-remote-control-max-frame-bytes";
 

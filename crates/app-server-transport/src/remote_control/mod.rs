@@ -33,6 +33,7 @@ pub use enroll::ENROLL_PATH;
 pub use enroll::MAX_FRAME_HEADER;
 pub use enroll::REFRESH_PATH;
 pub use enroll::SERVER_SOCKET_PATH;
+pub use enroll::SESSION_HEADER;
 pub use envelope::chunk_payload_bytes;
 pub use envelope::split_into_chunks;
 pub use envelope::PongStatus;
@@ -182,7 +183,9 @@ pub async fn run_remote_control(
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap_or_default();
-    let mut link = Link { options, shared: Arc::clone(&shared), updates, http, token_refused: false };
+    let session = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let mut link =
+        Link { options, shared: Arc::clone(&shared), updates, http, token_refused: false, session };
     let mut backoff = link.options.initial_backoff;
     loop {
         let _ = link.updates.send(RemoteControlUpdate::Connecting);
@@ -220,6 +223,8 @@ struct Link {
     updates: mpsc::UnboundedSender<RemoteControlUpdate>,
     http: reqwest::Client,
     token_refused: bool,
+    /// Identifies this run to the relay, which then knows sequence numbers restarted.
+    session: String,
 }
 
 type RelaySocket =
@@ -269,6 +274,9 @@ impl Link {
             .parse()
             .map_err(|_| failed("the relay issued a token that is not a valid header".into(), true))?;
         request.headers_mut().insert("authorization", value);
+        if let Ok(session) = self.session.parse() {
+            request.headers_mut().insert(SESSION_HEADER, session);
+        }
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
         config.max_frame_size = Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
