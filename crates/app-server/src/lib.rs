@@ -8,6 +8,7 @@ pub mod config;
 pub mod handlers;
 pub mod outbound;
 pub mod processor;
+pub mod remote_control;
 pub mod serve;
 pub mod server_requests;
 pub mod session;

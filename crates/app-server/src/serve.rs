@@ -33,6 +33,7 @@ use crate::processor::wait_for_idle;
 use crate::processor::MessageProcessor;
 use crate::processor::ProcessorOptions;
 use crate::processor::DEFAULT_DRAIN_TIMEOUT;
+use crate::remote_control::RemoteControl;
 use crate::state::StateDb;
 use crate::state::StateError;
 
@@ -74,6 +75,8 @@ pub struct ServeOptions {
     pub drain_timeout: Duration,
     /// Told the address once the listener is bound.
     pub on_listening: Option<ListeningCallback>,
+    /// Start remote control at launch (`codex app-server --remote-control`).
+    pub remote_control: bool,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -84,6 +87,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("overrides", &self.overrides)
             .field("websocket", &self.websocket)
             .field("drain_timeout", &self.drain_timeout)
+            .field("remote_control", &self.remote_control)
             .finish_non_exhaustive()
     }
 }
@@ -98,6 +102,7 @@ impl ServeOptions {
             websocket: WebsocketOptions::default(),
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             on_listening: None,
+            remote_control: false,
         }
     }
 }
@@ -136,10 +141,20 @@ pub async fn serve(
 
     let mut processor_options = ProcessorOptions::new(codex_home);
     processor_options.drain_timeout = options.drain_timeout;
+    processor_options.remote_control = options.remote_control;
+    let remote_control = Arc::new(RemoteControl::new(&options.codex_home, state.clone()));
+    let launch_config = config.clone();
     let processor = Arc::new(MessageProcessor::new(
         processor_options,
-        AppHandler::new(config, options.overrides.clone(), state.clone()),
+        AppHandler::new(config, options.overrides.clone(), state.clone())
+            .with_remote_control(Arc::clone(&remote_control)),
     ));
+    remote_control.attach(events_tx.clone(), processor.shared().router.clone());
+    if options.remote_control {
+        if let Err(err) = remote_control.enable(&launch_config).await {
+            tracing::warn!("--remote-control: {err}");
+        }
+    }
     let processor_task = {
         let processor = Arc::clone(&processor);
         tokio::spawn(async move { processor.run(events_rx).await })
@@ -191,6 +206,7 @@ pub async fn serve(
         }
     };
     stop_accepting.cancel();
+    remote_control.shutdown();
     let shared = processor.shared();
     if !wait_for_idle(&shared, options.drain_timeout).await {
         tracing::warn!(timeout = ?options.drain_timeout, "drain timeout reached with turns still running");

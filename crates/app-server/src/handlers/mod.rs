@@ -24,6 +24,7 @@ use crate::processor::HandlerResult;
 use crate::processor::RequestContext;
 use crate::processor::RequestHandler;
 use crate::processor::ServerShared;
+use crate::remote_control::RemoteControl;
 use crate::state::StateDb;
 
 /// Serialises a typed response into the `result` value.
@@ -43,12 +44,20 @@ pub struct AppHandler {
     config: RwLock<Arc<Config>>,
     overrides: ConfigOverrides,
     state: StateDb,
+    remote_control: Arc<RemoteControl>,
 }
 
 impl AppHandler {
     /// A handler serving `config` and storing state in `state`.
     pub fn new(config: Config, overrides: ConfigOverrides, state: StateDb) -> Self {
-        Self { config: RwLock::new(Arc::new(config)), overrides, state }
+        let remote_control = Arc::new(RemoteControl::new(&config.codex_home, state.clone()));
+        Self { config: RwLock::new(Arc::new(config)), overrides, state, remote_control }
+    }
+
+    /// Uses `remote_control` (shared with `serve`, which attaches it to the processor).
+    pub fn with_remote_control(mut self, remote_control: Arc<RemoteControl>) -> Self {
+        self.remote_control = remote_control;
+        self
     }
 
     /// The current effective config.
@@ -126,6 +135,11 @@ impl RequestHandler for AppHandler {
                 )?;
                 self.reload_config();
                 to_result(&id, &response)
+            }
+            ClientRequest::RemoteControlEnable(_)
+            | ClientRequest::RemoteControlDisable(_)
+            | ClientRequest::RemoteControlStatusRead(()) => {
+                crate::remote_control::handle(&self.remote_control, &config, id, request).await
             }
             other => Err(method_not_implemented(id, other.method())),
         }
