@@ -67,6 +67,16 @@ impl Hubs {
         .unwrap_or(false)
     }
 
+    /// Drops the server's socket queue (its task ends and the socket closes).
+    pub(crate) fn disconnect_server(&self, server_id: &str) -> bool {
+        self.with(server_id, |hub| hub.server.take().is_some()).unwrap_or(false)
+    }
+
+    /// Number of server sockets `server_id` opened.
+    pub(crate) fn generation(&self, server_id: &str) -> u64 {
+        self.with(server_id, |hub| hub.generation).unwrap_or(0)
+    }
+
     /// Drops every socket's queue so their tasks end.
     pub(crate) fn close_all(&self) {
         if let Ok(mut hubs) = self.hubs.lock() {
@@ -142,6 +152,16 @@ pub(crate) async fn serve_server(
     relay.hubs.with(&server_id, |hub| {
         if hub.server.as_ref().is_some_and(|(current, _)| *current == generation) {
             hub.server = None;
+        }
+        if hub.server.is_none() {
+            // Frames not yet written wait for the next socket, oldest first.
+            let mut unsent = Vec::new();
+            while let Ok(frame) = frames.try_recv() {
+                unsent.push(frame);
+            }
+            for frame in unsent.into_iter().rev() {
+                hub.pending.push_front(frame);
+            }
         }
     });
     tracing::info!(%server_id, "server disconnected");

@@ -135,31 +135,64 @@ pub(crate) struct Relay {
     pub(crate) hubs: hub::Hubs,
 }
 
-/// Serves the relay on `listener` until `shutdown` fires.
+/// A relay: its state and the operations tests and operators need on a running one.
+#[derive(Debug, Clone)]
+pub struct RelayHandle {
+    relay: Arc<Relay>,
+}
+
+impl RelayHandle {
+    /// A relay with `options` (reads the enrolled servers from the state directory).
+    pub fn new(mut options: RelayOptions) -> Result<Self, RelayError> {
+        options.max_frame_bytes = options.max_frame_bytes.max(MIN_FRAME_BYTES);
+        let store = Store::new(&options.state_dir);
+        let servers = store.servers()?;
+        let relay = Arc::new(Relay {
+            options,
+            store,
+            servers: std::sync::Mutex::new(servers),
+            hubs: hub::Hubs::default(),
+        });
+        Ok(Self { relay })
+    }
+
+    /// Serves on `listener` until `shutdown` fires.
+    pub async fn serve(&self, listener: TcpListener, shutdown: CancellationToken) -> Result<(), RelayError> {
+        let app = Router::new()
+            .route(ENROLL_PATH, post(enroll))
+            .route(REFRESH_PATH, post(refresh))
+            .route(SERVER_SOCKET_PATH, get(server_socket))
+            .route("/client/{server_id}", get(client_socket))
+            .with_state(Arc::clone(&self.relay));
+        let stop = shutdown.clone();
+        axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+        self.relay.hubs.close_all();
+        Ok(())
+    }
+
+    /// Drops the socket of `server_id` (it reconnects); false when it was not connected.
+    pub fn disconnect_server(&self, server_id: &str) -> bool {
+        self.relay.hubs.disconnect_server(server_id)
+    }
+
+    /// How many times `server_id` connected its socket since the relay started.
+    pub fn server_connections(&self, server_id: &str) -> u64 {
+        self.relay.hubs.generation(server_id)
+    }
+
+    /// Every enrolled server, by id.
+    pub fn servers(&self) -> std::collections::BTreeMap<String, ServerRecord> {
+        self.relay.servers.lock().map(|servers| servers.clone()).unwrap_or_default()
+    }
+}
+
+/// Serves a relay with `options` on `listener` until `shutdown` fires.
 pub async fn serve_relay(
     listener: TcpListener,
-    mut options: RelayOptions,
+    options: RelayOptions,
     shutdown: CancellationToken,
 ) -> Result<(), RelayError> {
-    options.max_frame_bytes = options.max_frame_bytes.max(MIN_FRAME_BYTES);
-    let store = Store::new(&options.state_dir);
-    let servers = store.servers()?;
-    let relay = Arc::new(Relay {
-        options,
-        store,
-        servers: std::sync::Mutex::new(servers),
-        hubs: hub::Hubs::default(),
-    });
-    let app = Router::new()
-        .route(ENROLL_PATH, post(enroll))
-        .route(REFRESH_PATH, post(refresh))
-        .route(SERVER_SOCKET_PATH, get(server_socket))
-        .route("/client/{server_id}", get(client_socket))
-        .with_state(Arc::clone(&relay));
-    let stop = shutdown.clone();
-    axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
-    relay.hubs.close_all();
-    Ok(())
+    RelayHandle::new(options)?.serve(listener, shutdown).await
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
