@@ -342,6 +342,9 @@ impl Link {
                             }
                         };
                         if let Err(err) = write.send(Message::text(text)).await {
+                            // Frames the relay wrote before closing are still readable: take
+                            // them before reconnecting, so no client message is lost.
+                            self.drain_reads(&mut read, cancel).await;
                             return lost(format!("writing to the relay failed: {err}"));
                         }
                     }
@@ -375,6 +378,22 @@ impl Link {
                     Some(Ok(Message::Close(_))) => return lost("the relay closed the connection".into()),
                     Some(Ok(_)) => {}
                 },
+            }
+        }
+    }
+
+    /// Handles the frames still buffered on a socket whose write side failed.
+    async fn drain_reads(
+        &mut self,
+        read: &mut futures::stream::SplitStream<RelaySocket>,
+        cancel: &CancellationToken,
+    ) {
+        while let Ok(Some(Ok(frame))) = tokio::time::timeout(Duration::from_secs(2), read.next()).await {
+            let Message::Text(text) = frame else { continue };
+            if let Ok(envelope) = serde_json::from_str::<RelayToServer>(text.as_str()) {
+                if self.handle(envelope, cancel).await.is_err() {
+                    return;
+                }
             }
         }
     }
