@@ -22,11 +22,9 @@ pub enum RemoteControlCommand {
 
 /// `codex remote-control relay` flags.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "The relay speaks plain ws:// and http://. Expose it only behind a \
+#[command(after_help = "The relay speaks plain ws:// and http://. Expose it only behind a \
                   TLS-terminating reverse proxy (app-servers accept http:// relays on loopback \
-                  only); binding a non-loopback address needs --behind-tls-proxy."
-)]
+                  only); binding a non-loopback address needs --behind-tls-proxy.")]
 pub struct RelayArgs {
     #[command(subcommand)]
     action: Option<RelayAction>,

@@ -16,11 +16,11 @@ use std::sync::OnceLock;
 
 use codex_app_server_protocol::error_codes;
 use codex_app_server_protocol::v2::RemoteControlConnectionStatus;
+use codex_app_server_protocol::v2::RemoteControlStatusChangedNotification;
 use codex_app_server_protocol::v2::RemoteControlStatusReadResponse;
 use codex_app_server_protocol::ClientRequest;
 use codex_app_server_protocol::JsonRpcError;
 use codex_app_server_protocol::RequestId;
-use codex_app_server_protocol::v2::RemoteControlStatusChangedNotification;
 use codex_app_server_protocol::ServerNotification;
 use codex_app_server_transport::remote_control::run_remote_control;
 use codex_app_server_transport::remote_control::Enrollment;
@@ -38,8 +38,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::handlers::to_result;
-use crate::processor::HandlerResult;
 use crate::outbound::OutboundRouter;
+use crate::processor::HandlerResult;
 use crate::state::StateDb;
 
 /// File under `$CODEX_HOME` holding the installation id.
@@ -166,10 +166,9 @@ fn host_name() -> String {
 impl RemoteControl {
     /// Remote control for the server whose state lives in `codex_home` and `state` (disabled).
     pub fn new(codex_home: &Path, state: StateDb) -> Self {
-        let installation_id =
-            load_or_create_installation_id(codex_home).map_err(|err| {
-                format!("cannot create {}: {err}", codex_home.join(INSTALLATION_ID_FILE).display())
-            });
+        let installation_id = load_or_create_installation_id(codex_home).map_err(|err| {
+            format!("cannot create {}: {err}", codex_home.join(INSTALLATION_ID_FILE).display())
+        });
         if let Err(err) = &installation_id {
             tracing::warn!("{err}");
         }
@@ -226,7 +225,8 @@ impl RemoteControl {
             .and_then(|table| table.get("url"))
             .and_then(|url| url.as_str())
             .ok_or(RemoteControlError::NotConfigured)?;
-        let url = RelayUrl::parse(raw_url).map_err(|err| RemoteControlError::InvalidUrl(err.to_string()))?;
+        let url = RelayUrl::parse(raw_url)
+            .map_err(|err| RemoteControlError::InvalidUrl(err.to_string()))?;
         let stored = self
             .state
             .get_value(ENROLLMENT_KEY)
@@ -241,7 +241,9 @@ impl RemoteControl {
             .and_then(|events| events.clone())
             .ok_or(RemoteControlError::NotAttached)?;
         let (generation, cancel) = {
-            let Ok(mut inner) = self.inner.lock() else { return Err(RemoteControlError::NotAttached) };
+            let Ok(mut inner) = self.inner.lock() else {
+                return Err(RemoteControlError::NotAttached);
+            };
             if matches!(inner.lifecycle, Lifecycle::Running { .. }) {
                 drop(inner);
                 return Ok(self.snapshot());
@@ -249,7 +251,8 @@ impl RemoteControl {
             inner.generation += 1;
             let cancel = CancellationToken::new();
             inner.lifecycle = Lifecycle::Running { cancel: cancel.clone() };
-            inner.environment_id = stored.as_ref().map(|stored| stored.enrollment.environment_id.clone());
+            inner.environment_id =
+                stored.as_ref().map(|stored| stored.enrollment.environment_id.clone());
             (inner.generation, cancel)
         };
         let identity = ServerIdentity {
@@ -363,7 +366,8 @@ impl RemoteControl {
 
     async fn broadcast(&self) {
         if let Some(router) = self.router.get() {
-            let notification = ServerNotification::RemoteControlStatusChanged(self.snapshot().notification());
+            let notification =
+                ServerNotification::RemoteControlStatusChanged(self.snapshot().notification());
             router.broadcast(&notification).await;
         }
     }

@@ -104,8 +104,10 @@ impl Drop for Server {
 
 impl Server {
     async fn start(codex_home: &Path, remote_control: bool) -> Self {
-        let mut options =
-            ServeOptions::new(ListenAddress::Websocket("127.0.0.1:0".parse().unwrap()), codex_home.to_path_buf());
+        let mut options = ServeOptions::new(
+            ListenAddress::Websocket("127.0.0.1:0".parse().unwrap()),
+            codex_home.to_path_buf(),
+        );
         options.remote_control = remote_control;
         let (tx, rx) = tokio::sync::oneshot::channel();
         let tx = Mutex::new(Some(tx));
@@ -152,12 +154,18 @@ struct RemoteClient {
     >,
 }
 
-async fn connect_client(relay: SocketAddr, server_id: &str, token: &str) -> Result<RemoteClient, u16> {
+async fn connect_client(
+    relay: SocketAddr,
+    server_id: &str,
+    token: &str,
+) -> Result<RemoteClient, u16> {
     let mut request = format!("ws://{relay}/client/{server_id}").into_client_request().unwrap();
     request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     match tokio_tungstenite::connect_async(request).await {
         Ok((socket, _)) => Ok(RemoteClient { socket }),
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
         Err(err) => panic!("unexpected connect failure: {err}"),
     }
 }
@@ -226,8 +234,10 @@ async fn two_remote_clients_run_requests_through_the_relay_in_isolation() {
     );
     assert_eq!(mode & 0o777, 0o600);
 
-    let mut alice = connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
-    let mut bob = connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    let mut alice =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    let mut bob =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
     alice.initialize("alice").await;
     // Bob is not initialized yet: the server treats him as a separate connection.
     let early = bob.call(1, "account/read", json!({})).await;
@@ -259,12 +269,17 @@ async fn messages_above_the_frame_limit_arrive_whole_in_both_directions() {
     write_config(home.path(), &relay.url(), "");
     let server = Server::start(home.path(), true).await;
     let server_id = relay.server_id().await;
-    let mut client = connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    let mut client =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
     client.initialize("big").await;
     let big: String = (0..60_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
     // Client -> server: a 60 KB request travels as client_message_chunk envelopes.
     let written = client
-        .call(1, "config/value/write", json!({"keyPath": "notes", "value": big, "mergeStrategy": "replace"}))
+        .call(
+            1,
+            "config/value/write",
+            json!({"keyPath": "notes", "value": big, "mergeStrategy": "replace"}),
+        )
         .await;
     assert!(written.get("result").is_some(), "{written}");
     // Server -> client: the 60 KB config comes back as server_message_chunk envelopes.
@@ -281,12 +296,15 @@ async fn a_cut_relay_connection_loses_and_duplicates_nothing() {
     let server = Server::start(home.path(), true).await;
     let server_id = relay.server_id().await;
     relay.wait_connections(&server_id, 1).await;
-    let mut client = connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    let mut client =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
     client.initialize("survivor").await;
 
     const REQUESTS: i64 = 300;
     for id in 1..=REQUESTS {
-        client.send(json!({"jsonrpc": "2.0", "id": id, "method": "config/read", "params": {}})).await;
+        client
+            .send(json!({"jsonrpc": "2.0", "id": id, "method": "config/read", "params": {}}))
+            .await;
     }
     let mut seen: HashMap<i64, usize> = HashMap::new();
     let mut cut = false;
@@ -321,7 +339,8 @@ async fn a_cut_relay_connection_loses_and_duplicates_nothing() {
 async fn wait_status(client: &mut TestClient, status: &str) -> Value {
     tokio::time::timeout(WAIT, async {
         loop {
-            let params = client.wait_for_notification("remoteControl/status/changed").await.unwrap();
+            let params =
+                client.wait_for_notification("remoteControl/status/changed").await.unwrap();
             if params["status"] == status {
                 return params;
             }
@@ -347,7 +366,10 @@ async fn runtime_enable_and_disable_move_the_status_and_notify() {
     assert!(relay.handle.servers().is_empty(), "enrolled before enable");
 
     let enabled = local.call("remoteControl/enable", json!({})).await.unwrap();
-    assert!(["connecting", "connected"].contains(&enabled["status"].as_str().unwrap()), "{enabled}");
+    assert!(
+        ["connecting", "connected"].contains(&enabled["status"].as_str().unwrap()),
+        "{enabled}"
+    );
     let connected = wait_status(&mut local, "connected").await;
     let installation_id = std::fs::read_to_string(home.path().join(INSTALLATION_ID_FILE)).unwrap();
     assert_eq!(connected["installationId"], installation_id);
@@ -356,7 +378,8 @@ async fn runtime_enable_and_disable_move_the_status_and_notify() {
     assert_eq!(connected["environmentId"], environment_id);
 
     // A remote client works while enabled and is dropped on disable.
-    let mut remote = connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    let mut remote =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
     remote.initialize("remote").await;
     let disabled = local.call("remoteControl/disable", json!({})).await.unwrap();
     assert_eq!(disabled["status"], "disabled");
@@ -381,9 +404,12 @@ async fn enable_fails_when_the_state_database_is_unusable() {
     // Break the database under the running server.
     let db = codex_app_server::state::StateDb::open_in(home.path()).await.unwrap();
     drop(db);
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", home.path().join("state.sqlite").display()))
-        .await
-        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        home.path().join("state.sqlite").display()
+    ))
+    .await
+    .unwrap();
     sqlx::query("DROP TABLE key_values").execute(&pool).await.unwrap();
     pool.close().await;
     let outcome = local.request("remoteControl/enable", json!({})).await.unwrap();
@@ -449,9 +475,8 @@ async fn the_relay_refuses_clients_and_servers_without_valid_credentials() {
     assert_eq!(connect_client(relay.address, &server_id_a, "guess").await.err(), Some(401));
     assert_eq!(connect_client(relay.address, &server_id_b, &token_a).await.err(), Some(401));
     // A server socket without a valid enrollment token is refused, and so is a forged refresh.
-    let mut request = format!("ws://{}/wham/remote/control/server", relay.address)
-        .into_client_request()
-        .unwrap();
+    let mut request =
+        format!("ws://{}/wham/remote/control/server", relay.address).into_client_request().unwrap();
     request.headers_mut().insert("authorization", "Bearer forged".parse().unwrap());
     match tokio_tungstenite::connect_async(request).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {

@@ -335,7 +335,8 @@ pub(crate) async fn serve_client(
         }
     }
     relay.hubs.with(&server_id, |hub| hub.clients.remove(&key));
-    let closed = envelope_text(&RelayToServer::ClientClosed { client_id: key.0.clone(), stream_id: key.1 });
+    let closed =
+        envelope_text(&RelayToServer::ClientClosed { client_id: key.0.clone(), stream_id: key.1 });
     let _ = relay.hubs.to_server(&server_id, closed, max_pending);
     tracing::debug!(%server_id, client_id = %key.0, "client disconnected");
 }

@@ -157,7 +157,11 @@ impl RelayHandle {
     }
 
     /// Serves on `listener` until `shutdown` fires.
-    pub async fn serve(&self, listener: TcpListener, shutdown: CancellationToken) -> Result<(), RelayError> {
+    pub async fn serve(
+        &self,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> Result<(), RelayError> {
         let app = Router::new()
             .route(ENROLL_PATH, post(enroll))
             .route(REFRESH_PATH, post(refresh))
@@ -165,7 +169,9 @@ impl RelayHandle {
             .route("/client/{server_id}", get(client_socket))
             .with_state(Arc::clone(&self.relay));
         let stop = shutdown.clone();
-        axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await?;
         self.relay.hubs.close_all();
         Ok(())
     }
@@ -221,10 +227,13 @@ impl Relay {
         }
     }
 
-    fn save(&self, servers: &std::collections::BTreeMap<String, ServerRecord>) -> Result<(), Response> {
+    fn save(
+        &self,
+        servers: &std::collections::BTreeMap<String, ServerRecord>,
+    ) -> Result<(), Box<Response>> {
         self.store.save_servers(servers).map_err(|err| {
             tracing::error!("relay: {err}");
-            refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable")
+            Box::new(refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable"))
         })
     }
 
@@ -264,7 +273,7 @@ async fn enroll(State(relay): State<Arc<Relay>>, Json(identity): Json<ServerIden
     let enrollment = relay.issue(&server_id, &mut record);
     servers.insert(server_id.clone(), record);
     if let Err(response) = relay.save(&servers) {
-        return response;
+        return *response;
     }
     tracing::info!(%server_id, name = %identity.name, "server enrolled");
     Json(enrollment).into_response()
@@ -291,16 +300,17 @@ async fn refresh(
         return refuse(StatusCode::UNAUTHORIZED, "unknown server");
     };
     let digest = token_digest(token);
-    let valid = constant_time_eq::constant_time_eq(record.token_sha256.as_bytes(), digest.as_bytes())
-        && record.installation_id == request.installation_id
-        && record.expires_at + REFRESH_GRACE_SECONDS > unix_now();
+    let valid =
+        constant_time_eq::constant_time_eq(record.token_sha256.as_bytes(), digest.as_bytes())
+            && record.installation_id == request.installation_id
+            && record.expires_at + REFRESH_GRACE_SECONDS > unix_now();
     if !valid {
         return refuse(StatusCode::UNAUTHORIZED, "token refused");
     }
     let enrollment = relay.issue(&request.server_id, &mut record);
     servers.insert(request.server_id.clone(), record);
     if let Err(response) = relay.save(&servers) {
-        return response;
+        return *response;
     }
     Json(enrollment).into_response()
 }

@@ -66,7 +66,8 @@ fn read_map<T: DeserializeOwned>(path: &Path) -> Result<BTreeMap<String, T>, Rel
 
 fn write_map<T: Serialize>(path: &Path, map: &BTreeMap<String, T>) -> Result<(), RelayError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let fail = |err: std::io::Error| RelayError::Store(format!("writing {}: {err}", path.display()));
+    let fail =
+        |err: std::io::Error| RelayError::Store(format!("writing {}: {err}", path.display()));
     std::fs::create_dir_all(dir).map_err(fail)?;
     let bytes = serde_json::to_vec_pretty(map)
         .map_err(|err| RelayError::Store(format!("serialising {}: {err}", path.display())))?;
@@ -147,7 +148,8 @@ mod tests {
         assert_eq!(store.client_token_server("nope").unwrap(), None);
         let text = std::fs::read_to_string(dir.path().join(CLIENT_TOKENS_FILE)).unwrap();
         assert!(!text.contains(&token), "token stored in clear");
-        let mode = std::fs::metadata(dir.path().join(CLIENT_TOKENS_FILE)).unwrap().permissions().mode();
+        let mode =
+            std::fs::metadata(dir.path().join(CLIENT_TOKENS_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

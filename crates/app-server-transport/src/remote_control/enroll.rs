@@ -31,7 +31,8 @@ pub struct RelayUrl {
 impl RelayUrl {
     /// Accepts `https://HOST[:PORT][/PREFIX]`, or `http://` when the host is a loopback address.
     pub fn parse(raw: &str) -> Result<Self, TransportError> {
-        let invalid = |why: &str| TransportError::RemoteControl(format!("relay url {raw:?}: {why}"));
+        let invalid =
+            |why: &str| TransportError::RemoteControl(format!("relay url {raw:?}: {why}"));
         let trimmed = raw.trim().trim_end_matches('/');
         let (scheme, rest) = trimmed.split_once("://").ok_or_else(|| invalid("no scheme"))?;
         let host_port = rest.split('/').next().unwrap_or_default();
@@ -158,19 +159,18 @@ pub(crate) async fn refresh(
     enrollment: &Enrollment,
     installation_id: &str,
 ) -> Result<Enrollment, HttpFailure> {
-    let body =
-        RefreshRequest { server_id: &enrollment.server_id, installation_id };
+    let body = RefreshRequest { server_id: &enrollment.server_id, installation_id };
     post(
-        http.post(url.http(REFRESH_PATH))
-            .bearer_auth(&enrollment.remote_control_token)
-            .json(&body),
+        http.post(url.http(REFRESH_PATH)).bearer_auth(&enrollment.remote_control_token).json(&body),
     )
     .await
 }
 
 async fn post(request: reqwest::RequestBuilder) -> Result<Enrollment, HttpFailure> {
-    let response =
-        request.send().await.map_err(|err| HttpFailure::Other(format!("relay unreachable: {err}")))?;
+    let response = request
+        .send()
+        .await
+        .map_err(|err| HttpFailure::Other(format!("relay unreachable: {err}")))?;
     let status = response.status();
     if matches!(status.as_u16(), 401 | 403 | 404) {
         return Err(HttpFailure::Refused(format!("relay refused the request ({status})")));
@@ -191,8 +191,14 @@ mod tests {
     #[test]
     fn only_https_or_loopback_http_is_accepted() {
         let url = RelayUrl::parse("https://relay.example/prefix/").unwrap();
-        assert_eq!(url.websocket(SERVER_SOCKET_PATH), "wss://relay.example/prefix/wham/remote/control/server");
-        assert_eq!(url.http(ENROLL_PATH), "https://relay.example/prefix/wham/remote/control/server/enroll");
+        assert_eq!(
+            url.websocket(SERVER_SOCKET_PATH),
+            "wss://relay.example/prefix/wham/remote/control/server"
+        );
+        assert_eq!(
+            url.http(ENROLL_PATH),
+            "https://relay.example/prefix/wham/remote/control/server/enroll"
+        );
         let local = RelayUrl::parse("http://127.0.0.1:9000").unwrap();
         assert_eq!(local.websocket("/x"), "ws://127.0.0.1:9000/x");
         assert!(RelayUrl::parse("http://[::1]:9000").is_ok());

@@ -195,7 +195,8 @@ impl Reassembly {
         if self.pieces.is_empty() && self.segment_count == 0 {
             self.segment_count = segment_count;
             self.message_size_bytes = message_size_bytes;
-        } else if self.segment_count != segment_count || self.message_size_bytes != message_size_bytes
+        } else if self.segment_count != segment_count
+            || self.message_size_bytes != message_size_bytes
         {
             return Err(ReassemblyError::Malformed("pieces disagree on the message size".into()));
         }
@@ -232,7 +233,8 @@ mod tests {
         let ack: RelayToServer =
             serde_json::from_str(r#"{"type":"ack","seq_id":7,"segment_id":2}"#).unwrap();
         assert_eq!(ack, RelayToServer::Ack { seq_id: 7, segment_id: Some(2) });
-        let pong = ServerToRelay::Pong { client_id: None, stream_id: None, status: PongStatus::Active };
+        let pong =
+            ServerToRelay::Pong { client_id: None, stream_id: None, status: PongStatus::Active };
         assert_eq!(serde_json::to_string(&pong).unwrap(), r#"{"type":"pong","status":"active"}"#);
         let message: RelayToServer = serde_json::from_str(
             r#"{"type":"client_message","client_id":"c","stream_id":"s","message":{"id":1}}"#,

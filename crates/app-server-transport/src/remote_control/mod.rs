@@ -238,8 +238,7 @@ impl Link {
             if !self.token_refused && !current.expires_within(REFRESH_MARGIN_SECONDS) {
                 return Ok(current);
             }
-            match enroll::refresh(&self.http, &self.options.url, &current, &installation_id).await
-            {
+            match enroll::refresh(&self.http, &self.options.url, &current, &installation_id).await {
                 Ok(renewed) => return Ok(self.store(renewed)),
                 Err(HttpFailure::Refused(why)) => {
                     tracing::info!("remote control: refresh refused ({why}); enrolling anew");
@@ -267,21 +266,26 @@ impl Link {
             token_refused,
         };
         let url = self.options.url.websocket(SERVER_SOCKET_PATH);
-        let mut request =
-            url.as_str().into_client_request().map_err(|err| failed(format!("{url}: {err}"), false))?;
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|err| failed(format!("{url}: {err}"), false))?;
         let bearer = format!("Bearer {}", enrollment.remote_control_token);
-        let value = bearer
-            .parse()
-            .map_err(|_| failed("the relay issued a token that is not a valid header".into(), true))?;
+        let value = bearer.parse().map_err(|_| {
+            failed("the relay issued a token that is not a valid header".into(), true)
+        })?;
         request.headers_mut().insert("authorization", value);
         if let Ok(session) = self.session.parse() {
             request.headers_mut().insert(SESSION_HEADER, session);
         }
         let mut config = WebSocketConfig::default();
-        config.max_message_size = Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
-        config.max_frame_size = Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
+        config.max_message_size =
+            Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
+        config.max_frame_size =
+            Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
         let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), false);
-        let (socket, response) = match tokio::time::timeout(Duration::from_secs(30), connecting).await
+        let (socket, response) = match tokio::time::timeout(Duration::from_secs(30), connecting)
+            .await
         {
             Err(_) => return Err(failed("connecting to the relay timed out".into(), false)),
             Ok(Err(tungstenite::Error::Http(response))) => {
@@ -322,10 +326,12 @@ impl Link {
         tracing::info!(server_id = %enrollment.server_id, "remote control connected to the relay");
         self.shared.outbox.rewind();
         let (mut write, mut read) = socket.split();
-        let refresh_in = (enrollment.expires_at - unix_now() - REFRESH_MARGIN_SECONDS).max(5) as u64;
+        let refresh_in =
+            (enrollment.expires_at - unix_now() - REFRESH_MARGIN_SECONDS).max(5) as u64;
         let refresh = tokio::time::sleep(Duration::from_secs(refresh_in));
         tokio::pin!(refresh);
-        let lost = |reason: String| SessionEnd::Failed { reason, connected: true, token_refused: false };
+        let lost =
+            |reason: String| SessionEnd::Failed { reason, connected: true, token_refused: false };
         loop {
             tokio::select! {
                 () = cancel.cancelled() => {
@@ -388,7 +394,9 @@ impl Link {
         read: &mut futures::stream::SplitStream<RelaySocket>,
         cancel: &CancellationToken,
     ) {
-        while let Ok(Some(Ok(frame))) = tokio::time::timeout(Duration::from_secs(2), read.next()).await {
+        while let Ok(Some(Ok(frame))) =
+            tokio::time::timeout(Duration::from_secs(2), read.next()).await
+        {
             let Message::Text(text) = frame else { continue };
             if let Ok(envelope) = serde_json::from_str::<RelayToServer>(text.as_str()) {
                 if self.handle(envelope, cancel).await.is_err() {
@@ -466,7 +474,9 @@ impl Link {
                             .shared
                             .streams
                             .lock()
-                            .map(|streams| streams.open.contains_key(&(client.clone(), stream.clone())))
+                            .map(|streams| {
+                                streams.open.contains_key(&(client.clone(), stream.clone()))
+                            })
                             .unwrap_or(false);
                         if known {
                             PongStatus::Active
@@ -476,7 +486,11 @@ impl Link {
                     }
                     _ => PongStatus::Active,
                 };
-                self.shared.outbox.push_control(ServerToRelay::Pong { client_id, stream_id, status });
+                self.shared.outbox.push_control(ServerToRelay::Pong {
+                    client_id,
+                    stream_id,
+                    status,
+                });
                 Ok(())
             }
             RelayToServer::ClientClosed { client_id, stream_id } => {

@@ -41,10 +41,7 @@ impl Outbox {
     }
 
     /// Appends the envelopes `build(seq)` makes for one message, waiting while the outbox is full.
-    pub(crate) async fn push_message(
-        &self,
-        build: impl Fn(u64) -> Vec<ServerToRelay>,
-    ) {
+    pub(crate) async fn push_message(&self, build: impl Fn(u64) -> Vec<ServerToRelay>) {
         loop {
             let room = self.room.notified();
             {
