@@ -50,6 +50,9 @@ pub struct AppServerArgs {
     /// Turn a feature off for this launch (sets `[features].NAME = false`).
     #[arg(long = "disable", value_name = "FEATURE")]
     disable: Vec<String>,
+    /// Start remote control at launch: dial out to the relay of `[remote_control] url`.
+    #[arg(long, hide = true)]
+    remote_control: bool,
     /// On SIGINT/SIGTERM, how long to wait for running turns before closing connections.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     drain_timeout_seconds: u64,
@@ -226,6 +229,7 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
     options.websocket = websocket;
     options.drain_timeout = Duration::from_secs(args.drain_timeout_seconds);
     options.inbound_queue_capacity = args.inbound_queue_capacity;
+    options.remote_control = args.remote_control;
     options.on_listening = Some(std::sync::Arc::new(|address: &str| {
         eprintln!("codex app-server listening on {address}");
     }));

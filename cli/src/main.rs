@@ -4,6 +4,7 @@
 //! are exported over OTLP/HTTP when `[otel]` in config.toml or `OTEL_EXPORTER_OTLP_ENDPOINT` asks.
 
 mod app_server_command;
+mod remote_control_command;
 mod sandbox_command;
 
 use clap::Parser;
@@ -22,6 +23,9 @@ struct Cli {
 enum Command {
     /// Run the app-server (JSON-RPC over stdio, a Unix control socket or a websocket).
     AppServer(Box<app_server_command::AppServerArgs>),
+    /// Remote control: run a self-hosted relay and issue client tokens.
+    #[command(subcommand)]
+    RemoteControl(remote_control_command::RemoteControlCommand),
     /// Run a command under a sandbox policy (for testing policies by hand).
     #[command(subcommand)]
     Sandbox(sandbox_command::SandboxCommand),
@@ -51,6 +55,15 @@ fn main() -> std::process::ExitCode {
         Command::AppServer(args) => {
             let result = runtime.block_on(app_server_command::run(*args));
             match result {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("Error: {err:#}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        Command::RemoteControl(command) => {
+            match runtime.block_on(remote_control_command::run(command)) {
                 Ok(()) => std::process::ExitCode::SUCCESS,
                 Err(err) => {
                     eprintln!("Error: {err:#}");

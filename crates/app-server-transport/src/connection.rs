@@ -44,6 +44,8 @@ pub enum TransportKind {
     UnixSocket,
     /// Websocket over TCP: disconnect a client whose queue is full.
     Websocket,
+    /// A remote client reached through a remote-control relay: disconnect when its queue is full.
+    RemoteControl,
 }
 
 /// What a transport tells the server, in order per connection:

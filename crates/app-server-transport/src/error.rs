@@ -77,6 +77,9 @@ pub enum TransportError {
         /// Why.
         reason: String,
     },
+    /// Remote control is misconfigured (e.g. an unacceptable relay URL).
+    #[error("remote control: {0}")]
+    RemoteControl(String),
     /// The receiver of transport events (the server) has gone away.
     #[error("the server stopped receiving transport events")]
     ServerGone,

@@ -22,6 +22,7 @@
 //! upgrade ([`WebsocketAuth`]), refuse browsers (any `Origin` header gets 403)
 //! and will not start on a non-loopback address without authentication.
 //! [`run_proxy`] bridges stdin/stdout to a running control socket.
+//! [`remote_control::run_remote_control`] dials out to a relay and serves remote clients through it.
 //!
 //! # Embedding
 //!
@@ -69,6 +70,7 @@ mod control_socket;
 mod error;
 mod listen_address;
 mod proxy;
+pub mod remote_control;
 mod stdio;
 mod websocket;
 

@@ -12,6 +12,7 @@ pub mod handlers;
 pub mod outbound;
 pub mod processes;
 pub mod processor;
+pub mod remote_control;
 pub mod serve;
 pub mod server_requests;
 pub mod session;

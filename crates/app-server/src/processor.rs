@@ -61,6 +61,8 @@ pub struct ProcessorOptions {
     pub inbound_queue_capacity: usize,
     /// How long a graceful shutdown waits for running turns.
     pub drain_timeout: Duration,
+    /// Whether the process was launched with `--remote-control` (remote control starts at launch).
+    pub remote_control: bool,
 }
 
 impl ProcessorOptions {
@@ -70,6 +72,7 @@ impl ProcessorOptions {
             codex_home,
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
+            remote_control: false,
         }
     }
 }

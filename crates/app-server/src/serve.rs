@@ -35,6 +35,7 @@ use crate::processor::MessageProcessor;
 use crate::processor::ProcessorOptions;
 use crate::processor::DEFAULT_DRAIN_TIMEOUT;
 use crate::processor::DEFAULT_INBOUND_QUEUE_CAPACITY;
+use crate::remote_control::RemoteControl;
 use crate::state::StateDb;
 use crate::state::StateError;
 
@@ -78,6 +79,8 @@ pub struct ServeOptions {
     pub inbound_queue_capacity: usize,
     /// Told the address once the listener is bound.
     pub on_listening: Option<ListeningCallback>,
+    /// Start remote control at launch (`codex app-server --remote-control`).
+    pub remote_control: bool,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -89,6 +92,7 @@ impl std::fmt::Debug for ServeOptions {
             .field("websocket", &self.websocket)
             .field("drain_timeout", &self.drain_timeout)
             .field("inbound_queue_capacity", &self.inbound_queue_capacity)
+            .field("remote_control", &self.remote_control)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +108,7 @@ impl ServeOptions {
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             on_listening: None,
+            remote_control: false,
         }
     }
 }
@@ -143,10 +148,20 @@ pub async fn serve(
     let mut processor_options = ProcessorOptions::new(codex_home);
     processor_options.drain_timeout = options.drain_timeout;
     processor_options.inbound_queue_capacity = options.inbound_queue_capacity.max(1);
+    processor_options.remote_control = options.remote_control;
+    let remote_control = Arc::new(RemoteControl::new(&options.codex_home, state.clone()));
+    let launch_config = config.clone();
     let processor = Arc::new(MessageProcessor::new(
         processor_options,
-        AppHandler::new(config, options.overrides.clone(), state.clone()),
+        AppHandler::new(config, options.overrides.clone(), state.clone())
+            .with_remote_control(Arc::clone(&remote_control)),
     ));
+    remote_control.attach(events_tx.clone(), processor.shared().router.clone());
+    if options.remote_control {
+        if let Err(err) = remote_control.enable(&launch_config).await {
+            tracing::warn!("--remote-control: {err}");
+        }
+    }
     let processor_task = {
         let processor = Arc::clone(&processor);
         tokio::spawn(async move { processor.run(events_rx).await })
@@ -196,12 +211,14 @@ pub async fn serve(
     };
     // Drain before stopping the listener: the transports tie every connection's lifetime to the
     // listener's token, so stopping it first would cut clients off from their turns' last events.
+    // Remote control stays up for the same reason and stops after the drain.
     let shared = processor.shared();
     tracing::info!("draining running turns");
     if !wait_for_idle(&shared, options.drain_timeout).await {
         tracing::warn!(timeout = ?options.drain_timeout, "drain timeout reached with turns still running");
     }
     stop_accepting.cancel();
+    remote_control.shutdown();
     let listener_result = match listener_result {
         Some(result) => result,
         None => tokio::time::timeout(Duration::from_secs(5), listener_task)

@@ -30,6 +30,7 @@ use crate::processor::HandlerResult;
 use crate::processor::RequestContext;
 use crate::processor::RequestHandler;
 use crate::processor::ServerShared;
+use crate::remote_control::RemoteControl;
 use crate::state::StateDb;
 
 /// Serialises a typed response into the `result` value.
@@ -51,6 +52,7 @@ pub struct AppHandler {
     state: StateDb,
     engine: Arc<Engine>,
     processes: Arc<ProcessTable>,
+    remote_control: Arc<RemoteControl>,
 }
 
 impl AppHandler {
@@ -58,13 +60,21 @@ impl AppHandler {
     pub fn new(config: Config, overrides: ConfigOverrides, state: StateDb) -> Self {
         command_exec::log_sandbox_support();
         let engine = Arc::new(Engine::new(state.clone()));
+        let remote_control = Arc::new(RemoteControl::new(&config.codex_home, state.clone()));
         Self {
             config: RwLock::new(Arc::new(config)),
             overrides,
             state,
             engine,
             processes: Arc::new(ProcessTable::default()),
+            remote_control,
         }
+    }
+
+    /// Uses `remote_control` (shared with `serve`, which attaches it to the processor).
+    pub fn with_remote_control(mut self, remote_control: Arc<RemoteControl>) -> Self {
+        self.remote_control = remote_control;
+        self
     }
 
     /// Serves the model's function calls with `tools` (instead of answering them as unsupported).
@@ -170,6 +180,11 @@ impl RequestHandler for AppHandler {
             }
             ClientRequest::CommandExecResize(params) => {
                 command_exec::resize(&context, &self.processes, params)
+            }
+            ClientRequest::RemoteControlEnable(_)
+            | ClientRequest::RemoteControlDisable(_)
+            | ClientRequest::RemoteControlStatusRead(()) => {
+                crate::remote_control::handle(&self.remote_control, &config, id, request).await
             }
             other => Err(method_not_implemented(id, other.method())),
         }

@@ -1,0 +1,218 @@
+//! Enrollment with a relay over HTTP: `POST {base}/wham/remote/control/server/enroll` issues a
+//! server id and a token, `POST {base}/wham/remote/control/server/refresh` renews the token, and
+//! [`RelayUrl`] decides which base URLs are acceptable (https, or http on loopback only).
+
+use std::time::SystemTime;
+use std::time::UNIX_EPOCH;
+
+use serde::Deserialize;
+use serde::Serialize;
+
+use crate::error::TransportError;
+
+/// Path of the enrollment endpoint below the base URL.
+pub const ENROLL_PATH: &str = "/wham/remote/control/server/enroll";
+/// Path of the token refresh endpoint below the base URL.
+pub const REFRESH_PATH: &str = "/wham/remote/control/server/refresh";
+/// Path of the server websocket below the base URL.
+pub const SERVER_SOCKET_PATH: &str = "/wham/remote/control/server";
+/// Request header of the server websocket naming this link's session (a new one per start).
+pub const SESSION_HEADER: &str = "x-remote-control-session";
+/// Response header of the websocket upgrade naming the relay's frame limit in bytes.
+pub const MAX_FRAME_HEADER: &str = "x-remote-control-max-frame-bytes";
+
+/// A validated relay base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayUrl {
+    http_base: String,
+    ws_base: String,
+}
+
+impl RelayUrl {
+    /// Accepts `https://HOST[:PORT][/PREFIX]`, or `http://` when the host is a loopback address.
+    pub fn parse(raw: &str) -> Result<Self, TransportError> {
+        let invalid =
+            |why: &str| TransportError::RemoteControl(format!("relay url {raw:?}: {why}"));
+        let trimmed = raw.trim().trim_end_matches('/');
+        let (scheme, rest) = trimmed.split_once("://").ok_or_else(|| invalid("no scheme"))?;
+        let host_port = rest.split('/').next().unwrap_or_default();
+        if host_port.is_empty() || host_port.contains('@') {
+            return Err(invalid("no host (or credentials in the URL)"));
+        }
+        let ws_scheme = match scheme {
+            "https" => "wss",
+            "http" if is_loopback_host(host_port) => "ws",
+            "http" => {
+                return Err(invalid(
+                    "plain http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https",
+                ))
+            }
+            _ => return Err(invalid("scheme must be https (or http on loopback)")),
+        };
+        Ok(Self { http_base: trimmed.to_owned(), ws_base: format!("{ws_scheme}://{rest}") })
+    }
+
+    /// `{base}{path}` over http(s).
+    pub fn http(&self, path: &str) -> String {
+        format!("{}{path}", self.http_base)
+    }
+
+    /// `{base}{path}` over ws(s).
+    pub fn websocket(&self, path: &str) -> String {
+        format!("{}{path}", self.ws_base)
+    }
+
+    /// The base URL as configured (without a trailing slash).
+    pub fn as_str(&self) -> &str {
+        &self.http_base
+    }
+}
+
+fn is_loopback_host(host_port: &str) -> bool {
+    let host = if let Some(rest) = host_port.strip_prefix('[') {
+        rest.split(']').next().unwrap_or_default()
+    } else {
+        host_port.rsplit_once(':').map_or(host_port, |(host, _)| host)
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Who the server is, sent on enrollment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerIdentity {
+    /// Display name (host name by default).
+    pub name: String,
+    /// `std::env::consts::OS`.
+    pub os: String,
+    /// `std::env::consts::ARCH`.
+    pub arch: String,
+    /// This server's version.
+    pub app_server_version: String,
+    /// The persistent installation id.
+    pub installation_id: String,
+}
+
+/// What the relay issued on enrollment (or refresh); the server stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrollment {
+    /// The relay's id for this server.
+    pub server_id: String,
+    /// The environment clients see this server in.
+    pub environment_id: String,
+    /// Bearer token for the server websocket and refresh.
+    pub remote_control_token: String,
+    /// When the token expires, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+impl Enrollment {
+    /// Whether the token expires within `margin_seconds`.
+    pub fn expires_within(&self, margin_seconds: i64) -> bool {
+        self.expires_at - unix_now() <= margin_seconds
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[derive(Serialize)]
+struct RefreshRequest<'a> {
+    server_id: &'a str,
+    installation_id: &'a str,
+}
+
+/// Why an HTTP call to the relay failed.
+#[derive(Debug)]
+pub(crate) enum HttpFailure {
+    /// The relay refused the credentials (401/403/404): enroll anew.
+    Refused(String),
+    /// Anything else (network, 5xx, bad body): retry later.
+    Other(String),
+}
+
+impl std::fmt::Display for HttpFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HttpFailure::Refused(why) | HttpFailure::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Enrolls `identity` with the relay.
+pub(crate) async fn enroll(
+    http: &reqwest::Client,
+    url: &RelayUrl,
+    identity: &ServerIdentity,
+) -> Result<Enrollment, HttpFailure> {
+    post(http.post(url.http(ENROLL_PATH)).json(identity)).await
+}
+
+/// Renews the token of `enrollment`.
+pub(crate) async fn refresh(
+    http: &reqwest::Client,
+    url: &RelayUrl,
+    enrollment: &Enrollment,
+    installation_id: &str,
+) -> Result<Enrollment, HttpFailure> {
+    let body = RefreshRequest { server_id: &enrollment.server_id, installation_id };
+    post(
+        http.post(url.http(REFRESH_PATH)).bearer_auth(&enrollment.remote_control_token).json(&body),
+    )
+    .await
+}
+
+async fn post(request: reqwest::RequestBuilder) -> Result<Enrollment, HttpFailure> {
+    let response = request
+        .send()
+        .await
+        .map_err(|err| HttpFailure::Other(format!("relay unreachable: {err}")))?;
+    let status = response.status();
+    if matches!(status.as_u16(), 401 | 403 | 404) {
+        return Err(HttpFailure::Refused(format!("relay refused the request ({status})")));
+    }
+    if !status.is_success() {
+        return Err(HttpFailure::Other(format!("relay answered {status}")));
+    }
+    response
+        .json::<Enrollment>()
+        .await
+        .map_err(|err| HttpFailure::Other(format!("relay sent an unreadable enrollment: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_loopback_http_is_accepted() {
+        let url = RelayUrl::parse("https://relay.example/prefix/").unwrap();
+        assert_eq!(
+            url.websocket(SERVER_SOCKET_PATH),
+            "wss://relay.example/prefix/wham/remote/control/server"
+        );
+        assert_eq!(
+            url.http(ENROLL_PATH),
+            "https://relay.example/prefix/wham/remote/control/server/enroll"
+        );
+        let local = RelayUrl::parse("http://127.0.0.1:9000").unwrap();
+        assert_eq!(local.websocket("/x"), "ws://127.0.0.1:9000/x");
+        assert!(RelayUrl::parse("http://[::1]:9000").is_ok());
+        assert!(RelayUrl::parse("http://localhost:9000").is_ok());
+        for bad in [
+            "http://relay.example",
+            "http://10.0.0.1:80",
+            "http://127.0.0.1.evil.example",
+            "ftp://127.0.0.1",
+            "ws://127.0.0.1",
+            "https://user@relay.example",
+            "relay.example",
+        ] {
+            assert!(RelayUrl::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,657 @@
+//! Remote control: the app-server dials out to a relay and serves remote clients through it.
+//!
+//! [`run_remote_control`] enrolls with the relay (or reuses a stored [`Enrollment`]), keeps a
+//! websocket to `{base}/wham/remote/control/server` open with `Authorization: Bearer <token>`,
+//! and turns every remote `(client_id, stream_id)` into its own connection to the server:
+//! `ConnectionOpened` (with [`TransportKind::RemoteControl`] and its own [`ConnectionWriter`]),
+//! `MessageReceived`, `ConnectionClosed`. Messages larger than the relay's frame limit travel as
+//! chunk envelopes; outbound envelopes stay in a bounded outbox until the relay acknowledges them
+//! and are re-sent after a reconnect, so a dropped relay socket loses nothing. Reconnects back
+//! off exponentially with jitter; a refused token is refreshed, and a refused refresh re-enrolls.
+//! Progress is reported on an update channel ([`RemoteControlUpdate`]) for the server to store
+//! enrollments and publish its status.
+
+mod enroll;
+mod envelope;
+mod outbox;
+
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use codex_app_server_protocol::JsonRpcMessage;
+pub use enroll::unix_now;
+pub use enroll::Enrollment;
+pub use enroll::RelayUrl;
+pub use enroll::ServerIdentity;
+pub use enroll::ENROLL_PATH;
+pub use enroll::MAX_FRAME_HEADER;
+pub use enroll::REFRESH_PATH;
+pub use enroll::SERVER_SOCKET_PATH;
+pub use enroll::SESSION_HEADER;
+pub use envelope::chunk_payload_bytes;
+pub use envelope::split_into_chunks;
+pub use envelope::PongStatus;
+pub use envelope::Reassembly;
+pub use envelope::ReassemblyError;
+pub use envelope::RelayToServer;
+pub use envelope::ServerToRelay;
+pub use envelope::MIN_FRAME_BYTES;
+use futures::SinkExt;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::connection::announce_open;
+use crate::connection::resolve_acks;
+use crate::connection::ConnectionId;
+use crate::connection::ConnectionWriter;
+use crate::connection::OutboundMessage;
+use crate::connection::TransportConfig;
+use crate::connection::TransportEvent;
+use crate::connection::TransportKind;
+use crate::error::TransportError;
+use enroll::HttpFailure;
+
+/// Frame limit assumed until the relay names its own.
+pub const DEFAULT_RELAY_FRAME_BYTES: usize = 1024 * 1024;
+/// Default bound on envelopes kept for re-sending.
+pub const DEFAULT_MAX_UNACKED_ENVELOPES: usize = 4096;
+/// Refresh the token this many seconds before it expires.
+const REFRESH_MARGIN_SECONDS: i64 = 60;
+/// Remember this many closed streams so late messages for them are ignored.
+const CLOSED_STREAM_MEMORY: usize = 1024;
+
+/// Settings of one remote-control link.
+#[derive(Debug, Clone)]
+pub struct RemoteControlOptions {
+    /// The relay.
+    pub url: RelayUrl,
+    /// Who this server is.
+    pub identity: ServerIdentity,
+    /// A stored enrollment to reuse, if any.
+    pub enrollment: Option<Enrollment>,
+    /// Per-connection queue capacity and the largest accepted inbound message.
+    pub config: TransportConfig,
+    /// Bound on unacknowledged outbound envelopes (producers wait when it is reached).
+    pub max_unacked_envelopes: usize,
+    /// First reconnect delay.
+    pub initial_backoff: Duration,
+    /// Longest reconnect delay.
+    pub max_backoff: Duration,
+}
+
+impl RemoteControlOptions {
+    /// Defaults for `url` and `identity`.
+    pub fn new(url: RelayUrl, identity: ServerIdentity) -> Self {
+        Self {
+            url,
+            identity,
+            enrollment: None,
+            config: TransportConfig::default(),
+            max_unacked_envelopes: DEFAULT_MAX_UNACKED_ENVELOPES,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the link reports to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteControlUpdate {
+    /// Enrolling or dialling the relay.
+    Connecting,
+    /// The relay socket is up.
+    Connected,
+    /// The last attempt failed (a retry follows after a back-off).
+    Errored(String),
+    /// A new enrollment or token was issued: store it.
+    Enrolled(Enrollment),
+}
+
+type StreamKey = (String, String);
+
+#[derive(Debug)]
+struct OpenStream {
+    connection_id: ConnectionId,
+    writer: ConnectionWriter,
+    cancel: CancellationToken,
+}
+
+#[derive(Debug, Default)]
+struct Streams {
+    open: HashMap<StreamKey, OpenStream>,
+    closed: HashSet<StreamKey>,
+    closed_order: VecDeque<StreamKey>,
+    assembling: HashMap<StreamKey, Reassembly>,
+}
+
+impl Streams {
+    fn forget(&mut self, key: &StreamKey) {
+        self.open.remove(key);
+        self.assembling.remove(key);
+        if self.closed.insert(key.clone()) {
+            self.closed_order.push_back(key.clone());
+            if self.closed_order.len() > CLOSED_STREAM_MEMORY {
+                if let Some(old) = self.closed_order.pop_front() {
+                    self.closed.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// State shared by the link loop and the per-stream forwarders.
+#[derive(Debug)]
+struct Shared {
+    outbox: outbox::Outbox,
+    streams: Mutex<Streams>,
+    max_frame_bytes: AtomicUsize,
+    events: mpsc::Sender<TransportEvent>,
+}
+
+/// How one relay session ended.
+enum SessionEnd {
+    Cancelled,
+    Failed { reason: String, connected: bool, token_refused: bool },
+}
+
+/// Runs the link until `cancel` fires; then every remote connection is closed.
+pub async fn run_remote_control(
+    options: RemoteControlOptions,
+    events: mpsc::Sender<TransportEvent>,
+    updates: mpsc::UnboundedSender<RemoteControlUpdate>,
+    cancel: CancellationToken,
+) {
+    let shared = Arc::new(Shared {
+        outbox: outbox::Outbox::new(options.max_unacked_envelopes),
+        streams: Mutex::new(Streams::default()),
+        max_frame_bytes: AtomicUsize::new(DEFAULT_RELAY_FRAME_BYTES),
+        events,
+    });
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap_or_default();
+    let session = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+    let mut link =
+        Link { options, shared: Arc::clone(&shared), updates, http, token_refused: false, session };
+    let mut backoff = link.options.initial_backoff;
+    loop {
+        let _ = link.updates.send(RemoteControlUpdate::Connecting);
+        match link.session(&cancel).await {
+            SessionEnd::Cancelled => break,
+            SessionEnd::Failed { reason, connected, token_refused } => {
+                tracing::warn!("remote control: {reason}");
+                let _ = link.updates.send(RemoteControlUpdate::Errored(reason));
+                link.token_refused = token_refused;
+                if connected {
+                    backoff = link.options.initial_backoff;
+                }
+            }
+        }
+        let jittered = backoff.mul_f64(0.5 + fastrand::f64() * 0.5);
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(jittered) => {}
+        }
+        backoff = (backoff * 2).min(link.options.max_backoff);
+    }
+    let streams: Vec<CancellationToken> = shared
+        .streams
+        .lock()
+        .map(|streams| streams.open.values().map(|open| open.cancel.clone()).collect())
+        .unwrap_or_default();
+    for stream in streams {
+        stream.cancel();
+    }
+}
+
+struct Link {
+    options: RemoteControlOptions,
+    shared: Arc<Shared>,
+    updates: mpsc::UnboundedSender<RemoteControlUpdate>,
+    http: reqwest::Client,
+    token_refused: bool,
+    /// Identifies this run to the relay, which then knows sequence numbers restarted.
+    session: String,
+}
+
+type RelaySocket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl Link {
+    /// A usable enrollment: the stored one, refreshed when near expiry or refused, else a new one.
+    async fn ensure_enrollment(&mut self) -> Result<Enrollment, String> {
+        let installation_id = self.options.identity.installation_id.clone();
+        if let Some(current) = self.options.enrollment.clone() {
+            if !self.token_refused && !current.expires_within(REFRESH_MARGIN_SECONDS) {
+                return Ok(current);
+            }
+            match enroll::refresh(&self.http, &self.options.url, &current, &installation_id).await {
+                Ok(renewed) => return Ok(self.store(renewed)),
+                Err(HttpFailure::Refused(why)) => {
+                    tracing::info!("remote control: refresh refused ({why}); enrolling anew");
+                }
+                Err(HttpFailure::Other(why)) => return Err(format!("token refresh failed: {why}")),
+            }
+        }
+        match enroll::enroll(&self.http, &self.options.url, &self.options.identity).await {
+            Ok(enrollment) => Ok(self.store(enrollment)),
+            Err(err) => Err(format!("enrollment failed: {err}")),
+        }
+    }
+
+    fn store(&mut self, enrollment: Enrollment) -> Enrollment {
+        self.token_refused = false;
+        self.options.enrollment = Some(enrollment.clone());
+        let _ = self.updates.send(RemoteControlUpdate::Enrolled(enrollment.clone()));
+        enrollment
+    }
+
+    async fn connect(&self, enrollment: &Enrollment) -> Result<RelaySocket, SessionEnd> {
+        let failed = |reason: String, token_refused: bool| SessionEnd::Failed {
+            reason,
+            connected: false,
+            token_refused,
+        };
+        let url = self.options.url.websocket(SERVER_SOCKET_PATH);
+        let mut request = url
+            .as_str()
+            .into_client_request()
+            .map_err(|err| failed(format!("{url}: {err}"), false))?;
+        let bearer = format!("Bearer {}", enrollment.remote_control_token);
+        let value = bearer.parse().map_err(|_| {
+            failed("the relay issued a token that is not a valid header".into(), true)
+        })?;
+        request.headers_mut().insert("authorization", value);
+        if let Ok(session) = self.session.parse() {
+            request.headers_mut().insert(SESSION_HEADER, session);
+        }
+        let mut config = WebSocketConfig::default();
+        config.max_message_size =
+            Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
+        config.max_frame_size =
+            Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
+        let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), false);
+        let (socket, response) = match tokio::time::timeout(Duration::from_secs(30), connecting)
+            .await
+        {
+            Err(_) => return Err(failed("connecting to the relay timed out".into(), false)),
+            Ok(Err(tungstenite::Error::Http(response))) => {
+                let status = response.status().as_u16();
+                let refused = matches!(status, 401 | 403);
+                return Err(failed(format!("relay refused the server socket ({status})"), refused));
+            }
+            Ok(Err(err)) => return Err(failed(format!("relay socket failed: {err}"), false)),
+            Ok(Ok(connected)) => connected,
+        };
+        let limit = response
+            .headers()
+            .get(MAX_FRAME_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.parse::<usize>().ok())
+            .unwrap_or(DEFAULT_RELAY_FRAME_BYTES)
+            .max(MIN_FRAME_BYTES);
+        self.shared.max_frame_bytes.store(limit, Ordering::Relaxed);
+        Ok(socket)
+    }
+
+    async fn session(&mut self, cancel: &CancellationToken) -> SessionEnd {
+        let enrollment = tokio::select! {
+            () = cancel.cancelled() => return SessionEnd::Cancelled,
+            result = self.ensure_enrollment() => match result {
+                Ok(enrollment) => enrollment,
+                Err(reason) => return SessionEnd::Failed { reason, connected: false, token_refused: false },
+            },
+        };
+        let socket = tokio::select! {
+            () = cancel.cancelled() => return SessionEnd::Cancelled,
+            result = self.connect(&enrollment) => match result {
+                Ok(socket) => socket,
+                Err(end) => return end,
+            },
+        };
+        let _ = self.updates.send(RemoteControlUpdate::Connected);
+        tracing::info!(server_id = %enrollment.server_id, "remote control connected to the relay");
+        self.shared.outbox.rewind();
+        let (mut write, mut read) = socket.split();
+        let refresh_in =
+            (enrollment.expires_at - unix_now() - REFRESH_MARGIN_SECONDS).max(5) as u64;
+        let refresh = tokio::time::sleep(Duration::from_secs(refresh_in));
+        tokio::pin!(refresh);
+        let lost =
+            |reason: String| SessionEnd::Failed { reason, connected: true, token_refused: false };
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => {
+                    let _ = write.send(Message::Close(None)).await;
+                    return SessionEnd::Cancelled;
+                }
+                () = self.shared.outbox.wake_writer.notified() => {
+                    while let Some(envelope) = self.shared.outbox.next_to_send() {
+                        let text = match serde_json::to_string(&envelope) {
+                            Ok(text) => text,
+                            Err(err) => {
+                                tracing::warn!("remote control: unserialisable envelope dropped: {err}");
+                                continue;
+                            }
+                        };
+                        if let Err(err) = write.send(Message::text(text)).await {
+                            // Frames the relay wrote before closing are still readable: take
+                            // them before reconnecting, so no client message is lost.
+                            self.drain_reads(&mut read, cancel).await;
+                            return lost(format!("writing to the relay failed: {err}"));
+                        }
+                    }
+                }
+                () = &mut refresh => {
+                    let installation_id = self.options.identity.installation_id.clone();
+                    match enroll::refresh(&self.http, &self.options.url, &enrollment, &installation_id).await {
+                        Ok(renewed) => {
+                            self.store(renewed);
+                        }
+                        Err(err) => {
+                            tracing::warn!("remote control: token refresh failed: {err}");
+                        }
+                    }
+                    // The socket stays up; the next connection uses the new token.
+                    refresh.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600 * 24));
+                }
+                frame = read.next() => match frame {
+                    None => return lost("the relay closed the connection".into()),
+                    Some(Err(err)) => return lost(format!("relay socket failed: {err}")),
+                    Some(Ok(Message::Text(text))) => {
+                        match serde_json::from_str::<RelayToServer>(text.as_str()) {
+                            Ok(envelope) => {
+                                if let Err(TransportError::ServerGone) = self.handle(envelope, cancel).await {
+                                    return SessionEnd::Cancelled;
+                                }
+                            }
+                            Err(err) => tracing::warn!("remote control: ignoring malformed relay envelope: {err}"),
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) => return lost("the relay closed the connection".into()),
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }
+
+    /// Handles the frames still buffered on a socket whose write side failed.
+    async fn drain_reads(
+        &mut self,
+        read: &mut futures::stream::SplitStream<RelaySocket>,
+        cancel: &CancellationToken,
+    ) {
+        while let Ok(Some(Ok(frame))) =
+            tokio::time::timeout(Duration::from_secs(2), read.next()).await
+        {
+            let Message::Text(text) = frame else { continue };
+            if let Ok(envelope) = serde_json::from_str::<RelayToServer>(text.as_str()) {
+                if self.handle(envelope, cancel).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn handle(
+        &mut self,
+        envelope: RelayToServer,
+        cancel: &CancellationToken,
+    ) -> Result<(), TransportError> {
+        match envelope {
+            RelayToServer::ClientMessage { client_id, stream_id, message } => {
+                let key = (client_id, stream_id);
+                match JsonRpcMessage::parse(&serde_json::to_vec(&message).unwrap_or_default()) {
+                    Ok(message) => self.deliver(key, message, cancel).await,
+                    Err(err) => self.answer_garbage(key, err.to_error_response(), cancel).await,
+                }
+            }
+            RelayToServer::ClientMessageChunk {
+                client_id,
+                stream_id,
+                segment_id,
+                segment_count,
+                message_size_bytes,
+                message_chunk_base64,
+            } => {
+                let key = (client_id, stream_id);
+                let limit = self.options.config.max_websocket_message_bytes;
+                let result = {
+                    let Ok(mut streams) = self.shared.streams.lock() else { return Ok(()) };
+                    if streams.closed.contains(&key) {
+                        return Ok(());
+                    }
+                    let assembly = streams.assembling.entry(key.clone()).or_default();
+                    let result = assembly.add(
+                        segment_id,
+                        segment_count,
+                        message_size_bytes,
+                        &message_chunk_base64,
+                        limit,
+                    );
+                    if !matches!(result, Ok(None)) {
+                        streams.assembling.remove(&key);
+                    }
+                    result
+                };
+                match result {
+                    Ok(None) => Ok(()),
+                    Ok(Some(bytes)) => match JsonRpcMessage::parse(&bytes) {
+                        Ok(message) => self.deliver(key, message, cancel).await,
+                        Err(err) => self.answer_garbage(key, err.to_error_response(), cancel).await,
+                    },
+                    Err(err) => {
+                        let error = codex_app_server_protocol::JsonRpcError::new(
+                            None,
+                            codex_app_server_protocol::error_codes::INVALID_REQUEST,
+                            format!("Invalid request: {err}"),
+                        );
+                        self.answer_garbage(key, error, cancel).await
+                    }
+                }
+            }
+            RelayToServer::Ack { seq_id, segment_id } => {
+                self.shared.outbox.ack(seq_id, segment_id);
+                Ok(())
+            }
+            RelayToServer::Ping { client_id, stream_id } => {
+                let status = match (&client_id, &stream_id) {
+                    (Some(client), Some(stream)) => {
+                        let known = self
+                            .shared
+                            .streams
+                            .lock()
+                            .map(|streams| {
+                                streams.open.contains_key(&(client.clone(), stream.clone()))
+                            })
+                            .unwrap_or(false);
+                        if known {
+                            PongStatus::Active
+                        } else {
+                            PongStatus::Unknown
+                        }
+                    }
+                    _ => PongStatus::Active,
+                };
+                self.shared.outbox.push_control(ServerToRelay::Pong {
+                    client_id,
+                    stream_id,
+                    status,
+                });
+                Ok(())
+            }
+            RelayToServer::ClientClosed { client_id, stream_id } => {
+                let key = (client_id, stream_id);
+                let stream = self.shared.streams.lock().ok().and_then(|mut streams| {
+                    let cancel = streams.open.get(&key).map(|open| open.cancel.clone());
+                    if cancel.is_none() {
+                        streams.forget(&key);
+                    }
+                    cancel
+                });
+                if let Some(stream) = stream {
+                    stream.cancel();
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The writer of `key`'s connection, opening it on first contact; `None` once it closed.
+    async fn stream(
+        &mut self,
+        key: &StreamKey,
+        cancel: &CancellationToken,
+    ) -> Result<Option<(ConnectionId, ConnectionWriter)>, TransportError> {
+        {
+            let Ok(streams) = self.shared.streams.lock() else { return Ok(None) };
+            if streams.closed.contains(key) {
+                return Ok(None);
+            }
+            if let Some(open) = streams.open.get(key) {
+                return Ok(Some((open.connection_id, open.writer.clone())));
+            }
+        }
+        let connection_id = ConnectionId::next();
+        let (writer, receiver) =
+            ConnectionWriter::channel(connection_id, self.options.config.outbound_queue_capacity);
+        let stream_cancel = cancel.child_token();
+        if let Ok(mut streams) = self.shared.streams.lock() {
+            streams.open.insert(
+                key.clone(),
+                OpenStream { connection_id, writer: writer.clone(), cancel: stream_cancel.clone() },
+            );
+        }
+        tracing::debug!(connection = %connection_id, client_id = %key.0, "remote client connected");
+        announce_open(
+            &self.shared.events,
+            connection_id,
+            TransportKind::RemoteControl,
+            writer.clone(),
+            stream_cancel.clone(),
+        )
+        .await?;
+        tokio::spawn(forward_stream(
+            Arc::clone(&self.shared),
+            key.clone(),
+            connection_id,
+            receiver,
+            stream_cancel,
+        ));
+        Ok(Some((connection_id, writer)))
+    }
+
+    async fn deliver(
+        &mut self,
+        key: StreamKey,
+        message: JsonRpcMessage,
+        cancel: &CancellationToken,
+    ) -> Result<(), TransportError> {
+        let Some((connection_id, _)) = self.stream(&key, cancel).await? else { return Ok(()) };
+        self.shared
+            .events
+            .send(TransportEvent::MessageReceived { connection_id, message })
+            .await
+            .map_err(|_| TransportError::ServerGone)
+    }
+
+    async fn answer_garbage(
+        &mut self,
+        key: StreamKey,
+        error: codex_app_server_protocol::JsonRpcError,
+        cancel: &CancellationToken,
+    ) -> Result<(), TransportError> {
+        if let Some((_, writer)) = self.stream(&key, cancel).await? {
+            let _ = writer.try_send(JsonRpcMessage::Error(error));
+        }
+        Ok(())
+    }
+}
+
+/// Moves one remote connection's outbound messages into the outbox until it closes.
+async fn forward_stream(
+    shared: Arc<Shared>,
+    key: StreamKey,
+    connection_id: ConnectionId,
+    mut receiver: mpsc::Receiver<OutboundMessage>,
+    cancel: CancellationToken,
+) {
+    loop {
+        let outbound = tokio::select! {
+            biased;
+            () = cancel.cancelled() => break,
+            outbound = receiver.recv() => match outbound {
+                Some(outbound) => outbound,
+                None => break,
+            },
+        };
+        let mut acks: Vec<_> = outbound.ack.into_iter().collect();
+        let text = match serde_json::to_string(&outbound.message) {
+            Ok(text) => text,
+            Err(err) => {
+                resolve_acks(&mut acks, connection_id, Err(&err.to_string()));
+                continue;
+            }
+        };
+        let max_frame = shared.max_frame_bytes.load(Ordering::Relaxed);
+        let (client_id, stream_id) = key.clone();
+        // A whole envelope is the message plus ids and field names.
+        let envelope_size = text.len() + client_id.len() + stream_id.len() + 128;
+        if envelope_size <= max_frame {
+            let message = serde_json::to_value(&outbound.message).unwrap_or_default();
+            shared
+                .outbox
+                .push_message(|seq_id| {
+                    vec![ServerToRelay::ServerMessage {
+                        client_id: client_id.clone(),
+                        stream_id: stream_id.clone(),
+                        seq_id,
+                        message: message.clone(),
+                    }]
+                })
+                .await;
+        } else {
+            let pieces = split_into_chunks(text.as_bytes(), max_frame);
+            let segment_count = pieces.len() as u32;
+            let size = text.len() as u64;
+            shared
+                .outbox
+                .push_message(|seq_id| {
+                    pieces
+                        .iter()
+                        .enumerate()
+                        .map(|(index, piece)| ServerToRelay::ServerMessageChunk {
+                            client_id: client_id.clone(),
+                            stream_id: stream_id.clone(),
+                            seq_id,
+                            segment_id: index as u32,
+                            segment_count,
+                            message_size_bytes: size,
+                            message_chunk_base64: piece.clone(),
+                        })
+                        .collect()
+                })
+                .await;
+        }
+        resolve_acks(&mut acks, connection_id, Ok(()));
+    }
+    receiver.close();
+    if let Ok(mut streams) = shared.streams.lock() {
+        streams.forget(&key);
+    }
+    tracing::debug!(connection = %connection_id, "remote client disconnected");
+    let _ = shared.events.send(TransportEvent::ConnectionClosed { connection_id }).await;
+}

@@ -1,0 +1,497 @@
+//! Remote control end to end: a real relay (`codex-remote-relay`) on 127.0.0.1, a real in-process
+//! app-server dialling out to it, and remote clients connecting through the relay.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use codex_app_server::remote_control::INSTALLATION_ID_FILE;
+use codex_app_server::serve::serve;
+use codex_app_server::serve::ServeOptions;
+use codex_app_server_transport::CancellationToken;
+use codex_app_server_transport::ListenAddress;
+use codex_remote_relay::RelayHandle;
+use codex_remote_relay::RelayOptions;
+use codex_remote_relay::Store;
+use codex_test_support::TestClient;
+use futures::SinkExt;
+use futures::StreamExt;
+use serde_json::json;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Relay {
+    handle: RelayHandle,
+    address: SocketAddr,
+    state: tempfile::TempDir,
+    shutdown: CancellationToken,
+}
+
+impl Relay {
+    async fn start(max_frame_bytes: usize) -> Self {
+        let state = tempfile::tempdir().unwrap();
+        let mut options = RelayOptions::new(state.path());
+        options.max_frame_bytes = max_frame_bytes;
+        let handle = RelayHandle::new(options).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let serving = handle.clone();
+        let stop = shutdown.clone();
+        tokio::spawn(async move { serving.serve(listener, stop).await });
+        Self { handle, address, state, shutdown }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The id of the only enrolled server, once it enrolled.
+    async fn server_id(&self) -> String {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                if let Some(id) = self.handle.servers().keys().next() {
+                    return id.clone();
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("server never enrolled")
+    }
+
+    async fn wait_connections(&self, server_id: &str, count: u64) {
+        tokio::time::timeout(WAIT, async {
+            while self.handle.server_connections(server_id) < count {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("server socket never (re)connected");
+    }
+
+    fn issue(&self, server_id: &str) -> String {
+        Store::new(self.state.path()).issue_client_token(server_id).unwrap()
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+struct Server {
+    address: String,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // A failing test must not leave the server thread running (the runtime would wait on it).
+        self.shutdown.cancel();
+    }
+}
+
+impl Server {
+    async fn start(codex_home: &Path, remote_control: bool) -> Self {
+        let mut options = ServeOptions::new(
+            ListenAddress::Websocket("127.0.0.1:0".parse().unwrap()),
+            codex_home.to_path_buf(),
+        );
+        options.remote_control = remote_control;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let tx = Mutex::new(Some(tx));
+        options.on_listening = Some(Arc::new(move |address: &str| {
+            if let Some(tx) = tx.lock().unwrap().take() {
+                let _ = tx.send(address.trim_start_matches("ws://").to_owned());
+            }
+        }));
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        // `serve` is not `Send`: it gets a runtime of its own on its own thread.
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(serve(options, stop)).unwrap();
+        });
+        let task = tokio::task::spawn_blocking(move || thread.join().unwrap());
+        let address = tokio::time::timeout(WAIT, rx).await.unwrap().unwrap();
+        Self { address, shutdown, task: Some(task) }
+    }
+
+    async fn stop(mut self) {
+        self.shutdown.cancel();
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
+    }
+}
+
+fn write_config(codex_home: &Path, relay_url: &str, extra: &str) {
+    std::fs::write(
+        codex_home.join("config.toml"),
+        format!("{extra}\n[remote_control]\nurl = \"{relay_url}\"\n"),
+    )
+    .unwrap();
+}
+
+/// A remote client talking JSON-RPC through the relay.
+struct RemoteClient {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+async fn connect_client(
+    relay: SocketAddr,
+    server_id: &str,
+    token: &str,
+) -> Result<RemoteClient, u16> {
+    let mut request = format!("ws://{relay}/client/{server_id}").into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(RemoteClient { socket }),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(err) => panic!("unexpected connect failure: {err}"),
+    }
+}
+
+impl RemoteClient {
+    async fn send(&mut self, value: Value) {
+        self.socket.send(Message::text(value.to_string())).await.unwrap();
+    }
+
+    async fn next(&mut self) -> Value {
+        loop {
+            let frame = tokio::time::timeout(WAIT, self.socket.next())
+                .await
+                .expect("timed out waiting for a message")
+                .expect("socket ended")
+                .unwrap();
+            if let Message::Text(text) = frame {
+                return serde_json::from_str(text.as_str()).unwrap();
+            }
+        }
+    }
+
+    /// Sends a request and returns its response, skipping notifications.
+    async fn call(&mut self, id: i64, method: &str, params: Value) -> Value {
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await;
+        loop {
+            let message = self.next().await;
+            if message.get("id") == Some(&json!(id)) {
+                return message;
+            }
+            assert!(message.get("id").is_none(), "response to someone else's request: {message}");
+        }
+    }
+
+    async fn initialize(&mut self, name: &str) {
+        let response = self
+            .call(
+                0,
+                "initialize",
+                json!({"clientInfo": {"name": name, "version": "1"}, "capabilities": {"experimentalApi": true}}),
+            )
+            .await;
+        assert!(response["result"]["userAgent"].is_string(), "{response}");
+        self.send(json!({"jsonrpc": "2.0", "method": "initialized"})).await;
+    }
+
+    async fn is_quiet_for(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, self.socket.next()).await.is_err()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_remote_clients_run_requests_through_the_relay_in_isolation() {
+    let relay = Relay::start(64 * 1024).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), true).await;
+    let server_id = relay.server_id().await;
+    relay.wait_connections(&server_id, 1).await;
+
+    // Enrollment carried the installation id created in CODEX_HOME, with private permissions.
+    let installation_id = std::fs::read_to_string(home.path().join(INSTALLATION_ID_FILE)).unwrap();
+    assert_eq!(relay.handle.servers()[&server_id].installation_id, installation_id);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(home.path().join(INSTALLATION_ID_FILE)).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+
+    let mut alice =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    let mut bob =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    alice.initialize("alice").await;
+    // Bob is not initialized yet: the server treats him as a separate connection.
+    let early = bob.call(1, "account/read", json!({})).await;
+    assert!(early.get("error").is_some(), "uninitialized remote client was served: {early}");
+    bob.initialize("bob").await;
+
+    let account = alice.call(1, "account/read", json!({})).await;
+    assert!(account.get("result").is_some(), "{account}");
+    let config = bob.call(1, "config/read", json!({})).await;
+    assert_eq!(config["result"]["config"]["remote_control"]["url"], relay.url(), "{config}");
+    // Same request ids on both clients: each sees only its own answers.
+    let status = alice.call(2, "remoteControl/status/read", json!(null)).await;
+    assert_eq!(status["result"]["status"], "connected", "{status}");
+    assert_eq!(status["result"]["installationId"], installation_id);
+    assert!(bob.is_quiet_for(Duration::from_millis(300)).await, "bob saw alice's traffic");
+
+    // Garbage from a remote client is answered, and the server goes on.
+    alice.socket.send(Message::text("{not json")).await.unwrap();
+    let error = alice.next().await;
+    assert_eq!(error["error"]["code"], -32700, "{error}");
+    assert!(alice.call(3, "account/read", json!({})).await.get("result").is_some());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_above_the_frame_limit_arrive_whole_in_both_directions() {
+    let relay = Relay::start(4096).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), true).await;
+    let server_id = relay.server_id().await;
+    let mut client =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    client.initialize("big").await;
+    let big: String = (0..60_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    // Client -> server: a 60 KB request travels as client_message_chunk envelopes.
+    let written = client
+        .call(
+            1,
+            "config/value/write",
+            json!({"keyPath": "notes", "value": big, "mergeStrategy": "replace"}),
+        )
+        .await;
+    assert!(written.get("result").is_some(), "{written}");
+    // Server -> client: the 60 KB config comes back as server_message_chunk envelopes.
+    let config = client.call(2, "config/read", json!({})).await;
+    assert_eq!(config["result"]["config"]["notes"].as_str().unwrap(), big);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_relay_connection_loses_and_duplicates_nothing() {
+    let relay = Relay::start(64 * 1024).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), true).await;
+    let server_id = relay.server_id().await;
+    relay.wait_connections(&server_id, 1).await;
+    let mut client =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    client.initialize("survivor").await;
+
+    const REQUESTS: i64 = 300;
+    for id in 1..=REQUESTS {
+        client
+            .send(json!({"jsonrpc": "2.0", "id": id, "method": "config/read", "params": {}}))
+            .await;
+    }
+    let mut seen: HashMap<i64, usize> = HashMap::new();
+    let mut cut = false;
+    while seen.len() < REQUESTS as usize {
+        let message = client.next().await;
+        let Some(id) = message.get("id").and_then(Value::as_i64) else { continue };
+        assert!(message.get("result").is_some(), "{message}");
+        *seen.entry(id).or_default() += 1;
+        if !cut && seen.len() >= 20 {
+            assert!(relay.handle.disconnect_server(&server_id), "server socket was not connected");
+            cut = true;
+        }
+    }
+    relay.wait_connections(&server_id, 2).await;
+    // Anything arriving late may only be a notification (e.g. the remote-control status moving
+    // through `errored`/`connecting`/`connected` during the cut), never a repeated response.
+    while let Ok(Some(Ok(frame))) =
+        tokio::time::timeout(Duration::from_millis(500), client.socket.next()).await
+    {
+        if let Message::Text(text) = frame {
+            let late: Value = serde_json::from_str(text.as_str()).unwrap();
+            assert!(late.get("id").is_none(), "a duplicate arrived late: {late}");
+        }
+    }
+    let duplicates: Vec<_> = seen.iter().filter(|(_, count)| **count != 1).collect();
+    assert!(duplicates.is_empty(), "duplicated responses: {duplicates:?}");
+    // The link still works after the reconnect.
+    assert!(client.call(REQUESTS + 1, "account/read", json!({})).await.get("result").is_some());
+    server.stop().await;
+}
+
+async fn wait_status(client: &mut TestClient, status: &str) -> Value {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let params =
+                client.wait_for_notification("remoteControl/status/changed").await.unwrap();
+            if params["status"] == status {
+                return params;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no remoteControl/status/changed to {status}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runtime_enable_and_disable_move_the_status_and_notify() {
+    let relay = Relay::start(64 * 1024).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), false).await;
+    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
+    local.initialize("local", true).await.unwrap();
+    let mut plain = TestClient::connect_ws(&server.address).await.unwrap();
+    plain.initialize("plain", false).await.unwrap();
+
+    let status = local.call("remoteControl/status/read", Value::Null).await.unwrap();
+    assert_eq!(status["status"], "disabled");
+    assert!(relay.handle.servers().is_empty(), "enrolled before enable");
+
+    let enabled = local.call("remoteControl/enable", json!({})).await.unwrap();
+    assert!(
+        ["connecting", "connected"].contains(&enabled["status"].as_str().unwrap()),
+        "{enabled}"
+    );
+    let connected = wait_status(&mut local, "connected").await;
+    let installation_id = std::fs::read_to_string(home.path().join(INSTALLATION_ID_FILE)).unwrap();
+    assert_eq!(connected["installationId"], installation_id);
+    let server_id = relay.server_id().await;
+    let environment_id = relay.handle.servers()[&server_id].environment_id.clone();
+    assert_eq!(connected["environmentId"], environment_id);
+
+    // A remote client works while enabled and is dropped on disable.
+    let mut remote =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    remote.initialize("remote").await;
+    let disabled = local.call("remoteControl/disable", json!({})).await.unwrap();
+    assert_eq!(disabled["status"], "disabled");
+    wait_status(&mut local, "disabled").await;
+    let status = local.call("remoteControl/status/read", Value::Null).await.unwrap();
+    assert_eq!(status["status"], "disabled");
+
+    // Connections without experimentalApi never see the experimental notification.
+    assert!(plain.is_quiet_for(Duration::from_millis(300)).await);
+    assert!(plain.take_inbox().iter().all(|m| m["method"] != "remoteControl/status/changed"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enable_fails_when_the_state_database_is_unusable() {
+    let relay = Relay::start(64 * 1024).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), false).await;
+    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
+    local.initialize("local", true).await.unwrap();
+    // Break the database under the running server.
+    let db = codex_app_server::state::StateDb::open_in(home.path()).await.unwrap();
+    drop(db);
+    let pool = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        home.path().join("state.sqlite").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("DROP TABLE key_values").execute(&pool).await.unwrap();
+    pool.close().await;
+    let outcome = local.request("remoteControl/enable", json!({})).await.unwrap();
+    let error = outcome.expect_err("enable succeeded without a state database");
+    assert!(error.to_string().contains("state database"), "{error}");
+    let status = local.call("remoteControl/status/read", Value::Null).await.unwrap();
+    assert_eq!(status["status"], "disabled");
+    assert!(relay.handle.servers().is_empty());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_feature_starts_nothing_and_the_installation_id_survives_restarts() {
+    let relay = Relay::start(64 * 1024).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "[features]\nremote_control = true\n");
+    let server = Server::start(home.path(), false).await;
+    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
+    local.initialize("local", true).await.unwrap();
+    let first = local.call("remoteControl/status/read", Value::Null).await.unwrap();
+    assert_eq!(first["status"], "disabled");
+    let config = local.call("config/read", json!({})).await.unwrap();
+    assert_eq!(config["config"]["features"]["remote_control"], true);
+    assert!(relay.handle.servers().is_empty(), "the config feature enrolled the server");
+    local.close().await;
+    server.stop().await;
+
+    // Restart with --remote-control: same installation id, in the enrollment and the status.
+    let server = Server::start(home.path(), true).await;
+    let server_id = relay.server_id().await;
+    assert_eq!(relay.handle.servers()[&server_id].installation_id, first["installationId"]);
+    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
+    local.initialize("local", true).await.unwrap();
+    let second = local.call("remoteControl/status/read", Value::Null).await.unwrap();
+    assert_eq!(second["installationId"], first["installationId"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_refuses_clients_and_servers_without_valid_credentials() {
+    let relay = Relay::start(64 * 1024).await;
+    let home_a = tempfile::tempdir().unwrap();
+    let home_b = tempfile::tempdir().unwrap();
+    write_config(home_a.path(), &relay.url(), "");
+    write_config(home_b.path(), &relay.url(), "");
+    let server_a = Server::start(home_a.path(), true).await;
+    let server_id_a = relay.server_id().await;
+    let server_b = Server::start(home_b.path(), true).await;
+    let server_id_b = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(id) = relay.handle.servers().keys().find(|id| **id != server_id_a) {
+                return id.clone();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap();
+
+    let token_a = relay.issue(&server_id_a);
+    // No token, a wrong token, and A's token used for server B are all refused.
+    assert_eq!(connect_client(relay.address, &server_id_a, "").await.err(), Some(401));
+    assert_eq!(connect_client(relay.address, &server_id_a, "guess").await.err(), Some(401));
+    assert_eq!(connect_client(relay.address, &server_id_b, &token_a).await.err(), Some(401));
+    // A server socket without a valid enrollment token is refused, and so is a forged refresh.
+    let mut request =
+        format!("ws://{}/wham/remote/control/server", relay.address).into_client_request().unwrap();
+    request.headers_mut().insert("authorization", "Bearer forged".parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 401)
+        }
+        other => panic!("forged server token accepted: {:?}", other.map(|_| ())),
+    }
+    let refresh = tokio::net::TcpStream::connect(relay.address).await.unwrap();
+    drop(refresh);
+    // A's token works for A only, and A's client never sees B's connections.
+    let mut client = connect_client(relay.address, &server_id_a, &token_a).await.unwrap();
+    client.initialize("a-client").await;
+    let status = client.call(1, "remoteControl/status/read", json!(null)).await;
+    let installation_a = std::fs::read_to_string(home_a.path().join(INSTALLATION_ID_FILE)).unwrap();
+    assert_eq!(status["result"]["installationId"], installation_a);
+    server_a.stop().await;
+    server_b.stop().await;
+}

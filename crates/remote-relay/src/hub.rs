@@ -1,0 +1,342 @@
+//! Per-server multiplexing: one server socket, many client sockets, the envelopes between them,
+//! de-duplication of re-sent server messages, and frames held while a server is away.
+
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::Mutex;
+
+use axum::extract::ws::Message;
+use axum::extract::ws::WebSocket;
+use codex_app_server_transport::remote_control::split_into_chunks;
+use codex_app_server_transport::remote_control::PongStatus;
+use codex_app_server_transport::remote_control::Reassembly;
+use codex_app_server_transport::remote_control::RelayToServer;
+use codex_app_server_transport::remote_control::ServerToRelay;
+use futures::SinkExt;
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::Relay;
+
+/// Capacity of each socket's outbound queue, in frames.
+const SOCKET_QUEUE: usize = 4096;
+
+type StreamKey = (String, String);
+
+#[derive(Debug, Default)]
+struct Hub {
+    /// The connected server socket: its generation and frame queue.
+    server: Option<(u64, mpsc::Sender<String>)>,
+    generation: u64,
+    /// The server's current session (a new one means the server restarted or was re-enabled).
+    session: String,
+    clients: HashMap<StreamKey, mpsc::Sender<String>>,
+    /// Frames for the server held while it is away.
+    pending: VecDeque<String>,
+    /// Highest server sequence number delivered in this session.
+    last_seq: u64,
+    assembling: HashMap<u64, Reassembly>,
+}
+
+/// Every server's hub.
+#[derive(Debug, Default)]
+pub(crate) struct Hubs {
+    hubs: Mutex<HashMap<String, Hub>>,
+}
+
+impl Hubs {
+    fn with<R>(&self, server_id: &str, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
+        let mut hubs = self.hubs.lock().ok()?;
+        Some(f(hubs.entry(server_id.to_owned()).or_default()))
+    }
+
+    /// Queues `frame` for the server; false when it cannot be held (the sender should give up).
+    fn to_server(&self, server_id: &str, frame: String, max_pending: usize) -> bool {
+        self.with(server_id, |hub| {
+            if let Some((_, server)) = &hub.server {
+                return server.try_send(frame).is_ok();
+            }
+            if hub.pending.len() >= max_pending {
+                return false;
+            }
+            hub.pending.push_back(frame);
+            true
+        })
+        .unwrap_or(false)
+    }
+
+    /// Drops the server's socket queue (its task ends and the socket closes).
+    pub(crate) fn disconnect_server(&self, server_id: &str) -> bool {
+        self.with(server_id, |hub| hub.server.take().is_some()).unwrap_or(false)
+    }
+
+    /// Number of server sockets `server_id` opened.
+    pub(crate) fn generation(&self, server_id: &str) -> u64 {
+        self.with(server_id, |hub| hub.generation).unwrap_or(0)
+    }
+
+    /// Drops every socket's queue so their tasks end.
+    pub(crate) fn close_all(&self) {
+        if let Ok(mut hubs) = self.hubs.lock() {
+            hubs.clear();
+        }
+    }
+}
+
+fn envelope_text<T: serde::Serialize>(envelope: &T) -> String {
+    serde_json::to_string(envelope).unwrap_or_default()
+}
+
+/// Serves one server socket until it drops or a newer socket of the same server replaces it.
+pub(crate) async fn serve_server(
+    relay: Arc<Relay>,
+    server_id: String,
+    session: String,
+    socket: WebSocket,
+) {
+    let (queue, mut frames) = mpsc::channel(SOCKET_QUEUE);
+    let generation = relay.hubs.with(&server_id, |hub| {
+        if hub.session != session {
+            if !hub.session.is_empty() {
+                // The previous server session's clients lost their state: close them.
+                hub.clients.clear();
+                hub.pending.clear();
+            }
+            hub.last_seq = 0;
+            hub.assembling.clear();
+            hub.session = session.clone();
+        }
+        for frame in hub.pending.drain(..) {
+            let _ = queue.try_send(frame);
+        }
+        hub.generation += 1;
+        hub.server = Some((hub.generation, queue));
+        hub.generation
+    });
+    let Some(generation) = generation else { return };
+    tracing::info!(%server_id, "server connected");
+    let (mut sink, mut stream) = socket.split();
+    let mut ping = tokio::time::interval(relay.options.ping_interval);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            frame = frames.recv() => match frame {
+                Some(frame) => {
+                    if sink.send(Message::Text(frame.into())).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    for reply in handle_server_frame(&relay, &server_id, text.as_str()) {
+                        if sink.send(Message::Text(reply.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                let frame = envelope_text(&RelayToServer::Ping { client_id: None, stream_id: None });
+                if sink.send(Message::Text(frame.into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    relay.hubs.with(&server_id, |hub| {
+        if hub.server.as_ref().is_some_and(|(current, _)| *current == generation) {
+            hub.server = None;
+        }
+        if hub.server.is_none() {
+            // Frames not yet written wait for the next socket, oldest first.
+            let mut unsent = Vec::new();
+            while let Ok(frame) = frames.try_recv() {
+                unsent.push(frame);
+            }
+            for frame in unsent.into_iter().rev() {
+                hub.pending.push_front(frame);
+            }
+        }
+    });
+    tracing::info!(%server_id, "server disconnected");
+}
+
+/// Applies one server envelope; returns the acknowledgements to send back.
+fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String> {
+    let envelope = match serde_json::from_str::<ServerToRelay>(text) {
+        Ok(envelope) => envelope,
+        Err(err) => {
+            tracing::warn!(%server_id, "ignoring malformed server envelope: {err}");
+            return Vec::new();
+        }
+    };
+    let limit = relay.options.max_message_bytes;
+    relay
+        .hubs
+        .with(server_id, |hub| match envelope {
+            ServerToRelay::ServerMessage { client_id, stream_id, seq_id, message } => {
+                if seq_id > hub.last_seq {
+                    deliver(hub, (client_id, stream_id), message.to_string());
+                    hub.last_seq = seq_id;
+                }
+                vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })]
+            }
+            ServerToRelay::ServerMessageChunk {
+                client_id,
+                stream_id,
+                seq_id,
+                segment_id,
+                segment_count,
+                message_size_bytes,
+                message_chunk_base64,
+            } => {
+                if seq_id <= hub.last_seq {
+                    return vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })];
+                }
+                let result = hub.assembling.entry(seq_id).or_default().add(
+                    segment_id,
+                    segment_count,
+                    message_size_bytes,
+                    &message_chunk_base64,
+                    limit,
+                );
+                match result {
+                    Ok(None) => vec![envelope_text(&RelayToServer::Ack {
+                        seq_id,
+                        segment_id: Some(segment_id),
+                    })],
+                    Ok(Some(bytes)) => {
+                        hub.assembling.remove(&seq_id);
+                        deliver(hub, (client_id, stream_id), String::from_utf8_lossy(&bytes).into_owned());
+                        hub.last_seq = seq_id;
+                        vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })]
+                    }
+                    Err(err) => {
+                        tracing::warn!(%server_id, seq_id, "dropping chunked server message: {err}");
+                        hub.assembling.remove(&seq_id);
+                        hub.last_seq = seq_id;
+                        vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })]
+                    }
+                }
+            }
+            ServerToRelay::Pong { client_id: Some(client_id), stream_id: Some(stream_id), status: PongStatus::Unknown } => {
+                hub.clients.remove(&(client_id, stream_id));
+                Vec::new()
+            }
+            ServerToRelay::Pong { .. } => Vec::new(),
+        })
+        .unwrap_or_default()
+}
+
+/// Hands a message to a client; a client whose queue is full is disconnected.
+fn deliver(hub: &mut Hub, key: StreamKey, text: String) {
+    let full = match hub.clients.get(&key) {
+        Some(client) => client.try_send(text).is_err(),
+        None => false,
+    };
+    if full {
+        tracing::warn!(client_id = %key.0, "disconnecting a client that stopped reading");
+        hub.clients.remove(&key);
+    }
+}
+
+/// The envelopes carrying one client message, chunked when it exceeds the frame limit.
+fn client_envelopes(key: &StreamKey, text: &str, message: Value, max_frame: usize) -> Vec<String> {
+    let whole = envelope_text(&RelayToServer::ClientMessage {
+        client_id: key.0.clone(),
+        stream_id: key.1.clone(),
+        message,
+    });
+    if whole.len() <= max_frame {
+        return vec![whole];
+    }
+    let pieces = split_into_chunks(text.as_bytes(), max_frame);
+    let segment_count = pieces.len() as u32;
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(index, piece)| {
+            envelope_text(&RelayToServer::ClientMessageChunk {
+                client_id: key.0.clone(),
+                stream_id: key.1.clone(),
+                segment_id: index as u32,
+                segment_count,
+                message_size_bytes: text.len() as u64,
+                message_chunk_base64: piece,
+            })
+        })
+        .collect()
+}
+
+/// Serves one remote client's socket, multiplexed onto its server.
+pub(crate) async fn serve_client(
+    relay: Arc<Relay>,
+    server_id: String,
+    client_id: String,
+    socket: WebSocket,
+) {
+    let key: StreamKey = (client_id, format!("str_{}", uuid::Uuid::new_v4().simple()));
+    let (queue, mut frames) = mpsc::channel(SOCKET_QUEUE);
+    relay.hubs.with(&server_id, |hub| hub.clients.insert(key.clone(), queue));
+    tracing::debug!(%server_id, client_id = %key.0, "client connected");
+    let (mut sink, mut stream) = socket.split();
+    let max_frame = relay.options.max_frame_bytes;
+    let max_pending = relay.options.max_pending_frames;
+    loop {
+        tokio::select! {
+            frame = frames.recv() => match frame {
+                Some(frame) => {
+                    if sink.send(Message::Text(frame.into())).await.is_err() {
+                        break;
+                    }
+                }
+                None => {
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
+            },
+            incoming = stream.next() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let message = match serde_json::from_str::<Value>(text.as_str()) {
+                        Ok(message) => message,
+                        Err(err) => {
+                            let error = serde_json::json!({
+                                "jsonrpc": "2.0",
+                                "id": null,
+                                "error": {"code": -32700, "message": format!("Parse error: {err}")},
+                            });
+                            if sink.send(Message::Text(error.to_string().into())).await.is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                    };
+                    let mut overflow = false;
+                    for frame in client_envelopes(&key, text.as_str(), message, max_frame) {
+                        if !relay.hubs.to_server(&server_id, frame, max_pending) {
+                            overflow = true;
+                            break;
+                        }
+                    }
+                    if overflow {
+                        tracing::warn!(%server_id, "server unavailable and its queue is full: closing client");
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    relay.hubs.with(&server_id, |hub| hub.clients.remove(&key));
+    let closed =
+        envelope_text(&RelayToServer::ClientClosed { client_id: key.0.clone(), stream_id: key.1 });
+    let _ = relay.hubs.to_server(&server_id, closed, max_pending);
+    tracing::debug!(%server_id, client_id = %key.0, "client disconnected");
+}

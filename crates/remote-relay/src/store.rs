@@ -1,0 +1,155 @@
+//! The relay's persistent state under `--state-dir`: enrolled servers (`servers.json`, token
+//! digests only) and operator-issued client tokens (`client_tokens.json`, digests only). Files are
+//! written atomically with mode 0600.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::path::PathBuf;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::Serialize;
+use sha2::Digest;
+use sha2::Sha256;
+
+use crate::RelayError;
+
+/// File of enrolled servers.
+pub const SERVERS_FILE: &str = "servers.json";
+/// File of client tokens.
+pub const CLIENT_TOKENS_FILE: &str = "client_tokens.json";
+
+/// One enrolled server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRecord {
+    /// The installation that enrolled.
+    pub installation_id: String,
+    /// The environment its clients see.
+    pub environment_id: String,
+    /// Its display name.
+    pub name: String,
+    /// Hex SHA-256 of its current token.
+    pub token_sha256: String,
+    /// Token expiry, seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// One operator-issued client token (stored by digest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientTokenRecord {
+    /// The server this token may reach.
+    pub server_id: String,
+    /// When it was issued, seconds since the Unix epoch.
+    pub issued_at: i64,
+}
+
+/// Hex SHA-256 of a token.
+pub fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh random token (256 bits from the OS generator).
+pub fn new_token() -> String {
+    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+}
+
+fn read_map<T: DeserializeOwned>(path: &Path) -> Result<BTreeMap<String, T>, RelayError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|err| RelayError::Store(format!("{} is unreadable: {err}", path.display()))),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(err) => Err(RelayError::Store(format!("reading {}: {err}", path.display()))),
+    }
+}
+
+fn write_map<T: Serialize>(path: &Path, map: &BTreeMap<String, T>) -> Result<(), RelayError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let fail =
+        |err: std::io::Error| RelayError::Store(format!("writing {}: {err}", path.display()));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let bytes = serde_json::to_vec_pretty(map)
+        .map_err(|err| RelayError::Store(format!("serialising {}: {err}", path.display())))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    file.as_file().set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(fail)?;
+    file.write_all(&bytes).map_err(fail)?;
+    file.as_file().sync_all().map_err(fail)?;
+    file.persist(path).map_err(|err| fail(err.error))?;
+    Ok(())
+}
+
+/// The state directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// The store in `dir` (created on first write).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// Every enrolled server, by server id.
+    pub fn servers(&self) -> Result<BTreeMap<String, ServerRecord>, RelayError> {
+        read_map(&self.dir.join(SERVERS_FILE))
+    }
+
+    /// Replaces the enrolled servers.
+    pub fn save_servers(&self, servers: &BTreeMap<String, ServerRecord>) -> Result<(), RelayError> {
+        write_map(&self.dir.join(SERVERS_FILE), servers)
+    }
+
+    /// Every client token, by digest.
+    pub fn client_tokens(&self) -> Result<BTreeMap<String, ClientTokenRecord>, RelayError> {
+        read_map(&self.dir.join(CLIENT_TOKENS_FILE))
+    }
+
+    /// Issues a client token for `server_id`; returns the token (only its digest is stored).
+    pub fn issue_client_token(&self, server_id: &str) -> Result<String, RelayError> {
+        if server_id.is_empty() || server_id.len() > 128 {
+            return Err(RelayError::Store("server id must be 1-128 characters".into()));
+        }
+        let token = new_token();
+        let mut tokens = self.client_tokens()?;
+        tokens.insert(
+            token_digest(&token),
+            ClientTokenRecord {
+                server_id: server_id.to_owned(),
+                issued_at: codex_app_server_transport::remote_control::unix_now(),
+            },
+        );
+        write_map(&self.dir.join(CLIENT_TOKENS_FILE), &tokens)?;
+        Ok(token)
+    }
+
+    /// The server a client token may reach, if the token is known.
+    pub fn client_token_server(&self, token: &str) -> Result<Option<String>, RelayError> {
+        let digest = token_digest(token);
+        let tokens = self.client_tokens()?;
+        Ok(tokens.iter().find_map(|(stored, record)| {
+            constant_time_eq::constant_time_eq(stored.as_bytes(), digest.as_bytes())
+                .then(|| record.server_id.clone())
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issued_tokens_are_stored_by_digest_with_private_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let token = store.issue_client_token("srv-1").unwrap();
+        assert_eq!(store.client_token_server(&token).unwrap().as_deref(), Some("srv-1"));
+        assert_eq!(store.client_token_server("nope").unwrap(), None);
+        let text = std::fs::read_to_string(dir.path().join(CLIENT_TOKENS_FILE)).unwrap();
+        assert!(!text.contains(&token), "token stored in clear");
+        let mode =
+            std::fs::metadata(dir.path().join(CLIENT_TOKENS_FILE)).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
