@@ -93,7 +93,9 @@ async fn bootstrap_methods_answer_with_reference_shaped_results() {
         .unwrap();
     assert_eq!(remote["stage"], "removed");
 
-    let config = client.call("config/read", json!({"includeLayers": true})).await.unwrap();
+    // The Codex TUI sends `cwd: "."`; it must be accepted.
+    let config =
+        client.call("config/read", json!({"includeLayers": true, "cwd": "."})).await.unwrap();
     assert_eq!(config["config"]["model"], "gpt-test");
     let version = config["layers"][0]["version"].as_str().unwrap().to_owned();
 

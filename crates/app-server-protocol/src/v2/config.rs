@@ -208,8 +208,11 @@ pub enum ConfigLayerSource {
 #[ts(export_to = "v2/ConfigReadParams.ts")]
 pub struct ConfigReadParams {
     /// Optional working directory to resolve project config layers. If specified, return the effective config as seen from that directory (i.e., including any project layers between `cwd` and the project/repo root).
+    ///
+    /// A plain string, as in the reference: the Codex TUI sends `"."`, resolved against the
+    /// server's working directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cwd: Option<AbsolutePath>,
+    pub cwd: Option<String>,
     /// Include layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_layers: Option<bool>,
