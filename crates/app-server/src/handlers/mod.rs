@@ -101,6 +101,21 @@ impl AppHandler {
         &self.state
     }
 
+    /// Applies config edits, then reloads the config so later requests see them.
+    fn write_config(
+        &self,
+        config: &Config,
+        id: &RequestId,
+        file_path: Option<&str>,
+        expected_version: Option<&str>,
+        edits: Vec<crate::config::ConfigEdit>,
+    ) -> HandlerResult {
+        let response =
+            bootstrap::config_write(config, id.clone(), file_path, expected_version, edits)?;
+        self.reload_config();
+        to_result(id, &response)
+    }
+
     /// Reloads config.toml after a write (keeping the launch overrides).
     fn reload_config(&self) {
         let current = self.config();
@@ -145,30 +160,20 @@ impl RequestHandler for AppHandler {
                 to_result(&id, &bootstrap::skills_list(&config, params))
             }
             ClientRequest::ConfigRead(params) => Ok(bootstrap::config_read(&config, params)),
-            ClientRequest::ConfigValueWrite(params) => {
-                let edits = bootstrap::value_write_edits(&params);
-                let response = bootstrap::config_write(
-                    &config,
-                    id.clone(),
-                    params.file_path.as_deref(),
-                    params.expected_version.as_deref(),
-                    edits,
-                )?;
-                self.reload_config();
-                to_result(&id, &response)
-            }
-            ClientRequest::ConfigBatchWrite(params) => {
-                let edits = bootstrap::batch_write_edits(&params);
-                let response = bootstrap::config_write(
-                    &config,
-                    id.clone(),
-                    params.file_path.as_deref(),
-                    params.expected_version.as_deref(),
-                    edits,
-                )?;
-                self.reload_config();
-                to_result(&id, &response)
-            }
+            ClientRequest::ConfigValueWrite(params) => self.write_config(
+                &config,
+                &id,
+                params.file_path.as_deref(),
+                params.expected_version.as_deref(),
+                bootstrap::value_write_edits(&params),
+            ),
+            ClientRequest::ConfigBatchWrite(params) => self.write_config(
+                &config,
+                &id,
+                params.file_path.as_deref(),
+                params.expected_version.as_deref(),
+                bootstrap::batch_write_edits(&params),
+            ),
             ClientRequest::CommandExec(params) => {
                 command_exec::exec(shared, context, &config, &self.processes, params).await
             }
