@@ -495,3 +495,76 @@ async fn the_relay_refuses_clients_and_servers_without_valid_credentials() {
     server_a.stop().await;
     server_b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_remote_clients_run_turns_through_the_relay_in_isolation() {
+    let relay = Relay::start(64 * 1024).await;
+    let mock = codex_test_support::MockProvider::start().await;
+    mock.push(codex_test_support::Script::text_deltas(["Hello ", "alice"]));
+    mock.push(codex_test_support::Script::text_deltas(["Hello ", "bob"]));
+    let home = tempfile::tempdir().unwrap();
+    let provider = mock.provider_toml("mock", codex_test_support::WireFormat::Responses);
+    write_config(
+        home.path(),
+        &relay.url(),
+        &format!("model = \"mock-model\"\nmodel_provider = \"mock\"\n\n{provider}"),
+    );
+    let server = Server::start(home.path(), true).await;
+    let server_id = relay.server_id().await;
+    relay.wait_connections(&server_id, 1).await;
+
+    let mut alice =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    let mut bob =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    alice.initialize("alice").await;
+    bob.initialize("bob").await;
+    let cwd = home.path().display().to_string();
+
+    let mut threads = Vec::new();
+    for (client, name) in [(&mut alice, "alice"), (&mut bob, "bob")] {
+        let started = client.call(1, "thread/start", json!({"cwd": cwd})).await;
+        let thread_id = started["result"]["thread"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{started}"))
+            .to_owned();
+        let turn = client
+            .call(2, "turn/start", json!({"threadId": thread_id, "input": [{"type": "text", "text": format!("I am {name}")}]}))
+            .await;
+        assert!(turn.get("result").is_some(), "{turn}");
+        let mut text = String::new();
+        loop {
+            let message = client.next().await;
+            match message["method"].as_str() {
+                Some("item/agentMessage/delta") => {
+                    text.push_str(message["params"]["delta"].as_str().unwrap())
+                }
+                Some("turn/completed") => {
+                    assert_eq!(message["params"]["turn"]["status"], "completed", "{message}");
+                    break;
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(
+            text,
+            format!("Hello {name}"),
+            "{name} got the answer streamed through the relay"
+        );
+        threads.push(thread_id);
+    }
+    // Each client saw only its own thread: whatever still arrives belongs to its own thread.
+    for (client, own) in [(&mut alice, &threads[0]), (&mut bob, &threads[1])] {
+        while let Ok(Some(Ok(Message::Text(text)))) =
+            tokio::time::timeout(Duration::from_millis(300), client.socket.next()).await
+        {
+            let message: Value = serde_json::from_str(text.as_str()).unwrap();
+            if let Some(thread_id) = message["params"]["threadId"].as_str() {
+                assert_eq!(thread_id, own.as_str(), "another client's thread leaked: {message}");
+            }
+        }
+    }
+    let bodies: Vec<String> = mock.model_requests().iter().map(|r| r.body.to_string()).collect();
+    assert!(bodies[0].contains("I am alice") && bodies[1].contains("I am bob"), "{bodies:?}");
+    server.stop().await;
+}
