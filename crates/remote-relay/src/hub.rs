@@ -120,8 +120,21 @@ pub(crate) async fn serve_server(
     let (mut sink, mut stream) = socket.split();
     let mut ping = tokio::time::interval(relay.options.ping_interval);
     ping.tick().await;
+    let expiry = tokio::time::sleep_until(token_deadline(&relay, &server_id));
+    tokio::pin!(expiry);
     loop {
         tokio::select! {
+            () = &mut expiry => {
+                // A refresh moves the deadline; a token left to expire ends the socket.
+                let deadline = token_deadline(&relay, &server_id);
+                if deadline > tokio::time::Instant::now() {
+                    expiry.as_mut().reset(deadline);
+                    continue;
+                }
+                tracing::info!(%server_id, "server token expired unrefreshed: closing its socket");
+                let _ = sink.send(Message::Close(None)).await;
+                break;
+            }
             frame = frames.recv() => match frame {
                 Some(frame) => {
                     if sink.send(Message::Text(frame.into())).await.is_err() {
@@ -165,6 +178,17 @@ pub(crate) async fn serve_server(
         }
     });
     tracing::info!(%server_id, "server disconnected");
+}
+
+/// When the token of `server_id` expires, as an instant (now when unknown or already past).
+fn token_deadline(relay: &Relay, server_id: &str) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    let Some(expires_at) = relay.token_expires_at(server_id) else { return now };
+    let Ok(since_epoch) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) else {
+        return now;
+    };
+    let expires = std::time::Duration::from_secs(expires_at.max(0) as u64);
+    now + expires.saturating_sub(since_epoch)
 }
 
 /// Applies one server envelope; returns the acknowledgements to send back.

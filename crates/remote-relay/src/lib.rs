@@ -10,6 +10,13 @@
 //! acknowledged once delivered, de-duplicated by sequence number after a reconnect, and a new
 //! server session (a restarted or re-enabled server) closes the clients of the previous one.
 //!
+//! Server ids are bound to possession of the server token, not to the installation id alone: a
+//! re-enrollment keeps its server id only when it carries `Authorization: Bearer <token>` with
+//! the installation's current (or immediately previous) token, still within the refresh grace;
+//! any other enrollment of a known installation id gets a fresh server id, so nobody can take
+//! over another server's id (and its clients) by replaying its installation id. Server sockets
+//! are closed once their token expires unrefreshed.
+//!
 //! The relay speaks plain `ws://`/`http://` and refuses non-loopback binds unless told it sits
 //! behind a TLS-terminating reverse proxy ([`check_bind`]).
 
@@ -55,8 +62,9 @@ pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 /// Default lifetime of server tokens.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
-/// How long after expiry a server token may still be refreshed.
-const REFRESH_GRACE_SECONDS: i64 = 24 * 3600;
+/// Default time after expiry during which a server token may still be refreshed, or prove
+/// possession on re-enrollment.
+pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(24 * 3600);
 
 /// Everything that can go wrong in the relay.
 #[derive(Debug, thiserror::Error)]
@@ -88,8 +96,10 @@ pub struct RelayOptions {
     pub max_frame_bytes: usize,
     /// Largest message accepted from a client (and reassembled from a server).
     pub max_message_bytes: usize,
-    /// Lifetime of issued server tokens.
+    /// Lifetime of issued server tokens; a server socket whose token expired unrefreshed is closed.
     pub token_ttl: Duration,
+    /// How long after expiry a token may still be refreshed or prove possession on re-enrollment.
+    pub refresh_grace: Duration,
     /// Frames kept for a server while its socket is down.
     pub max_pending_frames: usize,
     /// Interval between pings to each server.
@@ -104,6 +114,7 @@ impl RelayOptions {
             max_frame_bytes: DEFAULT_MAX_FRAME_BYTES,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             token_ttl: DEFAULT_TOKEN_TTL,
+            refresh_grace: DEFAULT_REFRESH_GRACE,
             max_pending_frames: 4096,
             ping_interval: Duration::from_secs(15),
         }
@@ -217,8 +228,9 @@ fn refuse(status: StatusCode, why: &str) -> Response {
 impl Relay {
     fn issue(&self, server_id: &str, record: &mut ServerRecord) -> Enrollment {
         let token = store::new_token();
-        record.token_sha256 = token_digest(&token);
-        record.expires_at = unix_now() + self.options.token_ttl.as_secs() as i64;
+        record.previous_token_sha256 =
+            std::mem::replace(&mut record.token_sha256, token_digest(&token));
+        record.expires_at = unix_now() + self.options.token_ttl.as_secs().max(1) as i64;
         Enrollment {
             server_id: server_id.to_owned(),
             environment_id: record.environment_id.clone(),
@@ -237,36 +249,67 @@ impl Relay {
         })
     }
 
+    /// Whether the grace after `record`'s expiry has not yet run out.
+    fn within_grace(&self, record: &ServerRecord) -> bool {
+        record.expires_at + self.options.refresh_grace.as_secs() as i64 > unix_now()
+    }
+
     /// The server whose current, unexpired token is `token`.
     fn server_for_token(&self, token: &str) -> Option<String> {
-        let digest = token_digest(token);
         let servers = self.servers.lock().ok()?;
         servers.iter().find_map(|(id, record)| {
-            (constant_time_eq::constant_time_eq(record.token_sha256.as_bytes(), digest.as_bytes())
-                && record.expires_at > unix_now())
-            .then(|| id.clone())
+            (record.holds_current(token) && record.expires_at > unix_now()).then(|| id.clone())
         })
+    }
+
+    /// When the current token of `server_id` expires (seconds since the Unix epoch).
+    pub(crate) fn token_expires_at(&self, server_id: &str) -> Option<i64> {
+        let servers = self.servers.lock().ok()?;
+        servers.get(server_id).map(|record| record.expires_at)
     }
 }
 
-async fn enroll(State(relay): State<Arc<Relay>>, Json(identity): Json<ServerIdentity>) -> Response {
+async fn enroll(
+    State(relay): State<Arc<Relay>>,
+    headers: HeaderMap,
+    Json(identity): Json<ServerIdentity>,
+) -> Response {
     if identity.installation_id.is_empty() || identity.installation_id.len() > 128 {
         return refuse(StatusCode::BAD_REQUEST, "installation_id must be 1-128 characters");
     }
     let Ok(mut servers) = relay.servers.lock() else {
         return refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable");
     };
-    // The same installation keeps its server id (operators issue client tokens for it).
-    let existing = servers
-        .iter()
-        .find(|(_, record)| record.installation_id == identity.installation_id)
-        .map(|(id, _)| id.clone());
-    let server_id = existing.unwrap_or_else(|| format!("srv_{}", uuid::Uuid::new_v4().simple()));
+    // An installation keeps its server id (operators issue client tokens for it) only by proving
+    // it holds that server's token; knowing the installation id is not enough.
+    let proven = bearer(&headers).and_then(|token| {
+        servers
+            .iter()
+            .find(|(_, record)| {
+                record.installation_id == identity.installation_id
+                    && record.holds(token)
+                    && relay.within_grace(record)
+            })
+            .map(|(id, _)| id.clone())
+    });
+    let server_id = match proven {
+        Some(server_id) => server_id,
+        None => {
+            if servers.values().any(|record| record.installation_id == identity.installation_id) {
+                tracing::warn!(
+                    installation_id = %identity.installation_id,
+                    "enrollment of a known installation without proof of its token: issuing a new server id"
+                );
+            }
+            format!("srv_{}", uuid::Uuid::new_v4().simple())
+        }
+    };
     let mut record = servers.get(&server_id).cloned().unwrap_or_else(|| ServerRecord {
         installation_id: identity.installation_id.clone(),
         environment_id: format!("env_{}", uuid::Uuid::new_v4().simple()),
         name: identity.name.clone(),
         token_sha256: String::new(),
+        previous_token_sha256: String::new(),
         expires_at: 0,
     });
     record.name = identity.name.clone();
@@ -299,11 +342,9 @@ async fn refresh(
     let Some(mut record) = servers.get(&request.server_id).cloned() else {
         return refuse(StatusCode::UNAUTHORIZED, "unknown server");
     };
-    let digest = token_digest(token);
-    let valid =
-        constant_time_eq::constant_time_eq(record.token_sha256.as_bytes(), digest.as_bytes())
-            && record.installation_id == request.installation_id
-            && record.expires_at + REFRESH_GRACE_SECONDS > unix_now();
+    let valid = record.holds_current(token)
+        && record.installation_id == request.installation_id
+        && relay.within_grace(&record);
     if !valid {
         return refuse(StatusCode::UNAUTHORIZED, "token refused");
     }

@@ -32,8 +32,28 @@ pub struct ServerRecord {
     pub name: String,
     /// Hex SHA-256 of its current token.
     pub token_sha256: String,
+    /// Hex SHA-256 of the token it replaced (a server whose refresh answer was lost holds it).
+    #[serde(default)]
+    pub previous_token_sha256: String,
     /// Token expiry, seconds since the Unix epoch.
     pub expires_at: i64,
+}
+
+impl ServerRecord {
+    /// Whether `token` is this server's current token.
+    pub fn holds_current(&self, token: &str) -> bool {
+        digest_matches(&self.token_sha256, token)
+    }
+
+    /// Whether `token` is this server's current or immediately previous token.
+    pub fn holds(&self, token: &str) -> bool {
+        self.holds_current(token) || digest_matches(&self.previous_token_sha256, token)
+    }
+}
+
+fn digest_matches(stored: &str, token: &str) -> bool {
+    !stored.is_empty()
+        && constant_time_eq::constant_time_eq(stored.as_bytes(), token_digest(token).as_bytes())
 }
 
 /// One operator-issued client token (stored by digest).

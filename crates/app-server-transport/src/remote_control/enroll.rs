@@ -2,6 +2,7 @@
 //! server id and a token, `POST {base}/wham/remote/control/server/refresh` renews the token, and
 //! [`RelayUrl`] decides which base URLs are acceptable (https, or http on loopback only).
 
+use std::time::Duration;
 use std::time::SystemTime;
 use std::time::UNIX_EPOCH;
 
@@ -113,6 +114,16 @@ impl Enrollment {
     pub fn expires_within(&self, margin_seconds: i64) -> bool {
         self.expires_at - unix_now() <= margin_seconds
     }
+
+    /// How long from now to refresh the token: `margin` before it expires, or half-way through
+    /// what is left when that is shorter (short-lived tokens); zero once it is due.
+    pub fn refresh_after(&self, margin: Duration) -> Duration {
+        let Ok(since_epoch) = SystemTime::now().duration_since(UNIX_EPOCH) else {
+            return Duration::ZERO;
+        };
+        let left = Duration::from_secs(self.expires_at.max(0) as u64).saturating_sub(since_epoch);
+        left.saturating_sub(margin.min(left / 2))
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -143,13 +154,20 @@ impl std::fmt::Display for HttpFailure {
     }
 }
 
-/// Enrolls `identity` with the relay.
+/// Enrolls `identity` with the relay. With `previous`, the request carries its token as
+/// `Authorization: Bearer`: the proof of possession that lets the relay keep its server id (a
+/// relay gives an installation that cannot prove it a fresh server id).
 pub(crate) async fn enroll(
     http: &reqwest::Client,
     url: &RelayUrl,
     identity: &ServerIdentity,
+    previous: Option<&Enrollment>,
 ) -> Result<Enrollment, HttpFailure> {
-    post(http.post(url.http(ENROLL_PATH)).json(identity)).await
+    let mut request = http.post(url.http(ENROLL_PATH)).json(identity);
+    if let Some(previous) = previous {
+        request = request.bearer_auth(&previous.remote_control_token);
+    }
+    post(request).await
 }
 
 /// Renews the token of `enrollment`.
@@ -187,6 +205,22 @@ async fn post(request: reqwest::RequestBuilder) -> Result<Enrollment, HttpFailur
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refresh_is_due_before_expiry_even_for_short_lived_tokens() {
+        let enrollment = |seconds_left: i64| Enrollment {
+            server_id: "srv".into(),
+            environment_id: "env".into(),
+            remote_control_token: "token".into(),
+            expires_at: unix_now() + seconds_left,
+        };
+        let margin = Duration::from_secs(60);
+        let hour = enrollment(3600).refresh_after(margin);
+        assert!(hour <= Duration::from_secs(3540) && hour > Duration::from_secs(3500), "{hour:?}");
+        let short = enrollment(4).refresh_after(margin);
+        assert!(short <= Duration::from_secs(2) && short > Duration::ZERO, "{short:?}");
+        assert_eq!(enrollment(-5).refresh_after(margin), Duration::ZERO);
+    }
 
     #[test]
     fn only_https_or_loopback_http_is_accepted() {

@@ -7,7 +7,10 @@
 //! `MessageReceived`, `ConnectionClosed`. Messages larger than the relay's frame limit travel as
 //! chunk envelopes; outbound envelopes stay in a bounded outbox until the relay acknowledges them
 //! and are re-sent after a reconnect, so a dropped relay socket loses nothing. Reconnects back
-//! off exponentially with jitter; a refused token is refreshed, and a refused refresh re-enrolls.
+//! off exponentially with jitter. The token is refreshed before it expires (the socket stays up);
+//! a refused token is refreshed, and a refused refresh re-enrolls, proving possession of the
+//! previous token so the relay keeps the server id (a relay that cannot verify it, e.g. one
+//! restarted with fresh state, issues a new id; the remote connections of the old id then close).
 //! Progress is reported on an update channel ([`RemoteControlUpdate`]) for the server to store
 //! enrollments and publish its status.
 
@@ -66,8 +69,10 @@ use enroll::HttpFailure;
 pub const DEFAULT_RELAY_FRAME_BYTES: usize = 1024 * 1024;
 /// Default bound on envelopes kept for re-sending.
 pub const DEFAULT_MAX_UNACKED_ENVELOPES: usize = 4096;
-/// Refresh the token this many seconds before it expires.
-const REFRESH_MARGIN_SECONDS: i64 = 60;
+/// Refresh the token this long before it expires (or half-way through a shorter lifetime).
+const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+/// Longest wait before retrying a refresh that failed for a reason other than a refusal.
+const REFRESH_RETRY: Duration = Duration::from_secs(30);
 /// Remember this many closed streams so late messages for them are ignored.
 const CLOSED_STREAM_MEMORY: usize = 1024;
 
@@ -231,11 +236,11 @@ type RelaySocket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 impl Link {
-    /// A usable enrollment: the stored one, refreshed when near expiry or refused, else a new one.
+    /// A usable enrollment: the stored one, refreshed when due or refused, else a new one.
     async fn ensure_enrollment(&mut self) -> Result<Enrollment, String> {
         let installation_id = self.options.identity.installation_id.clone();
         if let Some(current) = self.options.enrollment.clone() {
-            if !self.token_refused && !current.expires_within(REFRESH_MARGIN_SECONDS) {
+            if !self.token_refused && !current.refresh_after(REFRESH_MARGIN).is_zero() {
                 return Ok(current);
             }
             match enroll::refresh(&self.http, &self.options.url, &current, &installation_id).await {
@@ -246,15 +251,87 @@ impl Link {
                 Err(HttpFailure::Other(why)) => return Err(format!("token refresh failed: {why}")),
             }
         }
-        match enroll::enroll(&self.http, &self.options.url, &self.options.identity).await {
+        self.enroll_again().await
+    }
+
+    /// Enrolls, proving possession of the current token when there is one.
+    async fn enroll_again(&mut self) -> Result<Enrollment, String> {
+        let previous = self.options.enrollment.clone();
+        match enroll::enroll(
+            &self.http,
+            &self.options.url,
+            &self.options.identity,
+            previous.as_ref(),
+        )
+        .await
+        {
             Ok(enrollment) => Ok(self.store(enrollment)),
             Err(err) => Err(format!("enrollment failed: {err}")),
         }
     }
 
+    /// Refreshes the token while the socket is up. `Ok(true)`: carry on with the new token;
+    /// `Ok(false)`: the server id changed, reconnect; `Err(retry_in)`: try again later.
+    async fn refresh_in_session(&mut self) -> Result<bool, Duration> {
+        let Some(current) = self.options.enrollment.clone() else { return Ok(false) };
+        let installation_id = self.options.identity.installation_id.clone();
+        let outcome = match enroll::refresh(
+            &self.http,
+            &self.options.url,
+            &current,
+            &installation_id,
+        )
+        .await
+        {
+            Ok(renewed) => Ok(renewed),
+            Err(HttpFailure::Refused(why)) => {
+                tracing::info!("remote control: refresh refused ({why}); enrolling anew");
+                match enroll::enroll(
+                    &self.http,
+                    &self.options.url,
+                    &self.options.identity,
+                    Some(&current),
+                )
+                .await
+                {
+                    Ok(enrollment) => Ok(enrollment),
+                    Err(err) => Err(format!("enrollment failed: {err}")),
+                }
+            }
+            Err(HttpFailure::Other(why)) => Err(format!("token refresh failed: {why}")),
+        };
+        match outcome {
+            Ok(renewed) => {
+                let same_server = renewed.server_id == current.server_id;
+                self.store(renewed);
+                Ok(same_server)
+            }
+            Err(why) => {
+                tracing::warn!("remote control: {why}");
+                Err(current
+                    .refresh_after(REFRESH_MARGIN)
+                    .min(REFRESH_RETRY)
+                    .max(Duration::from_secs(1)))
+            }
+        }
+    }
+
     fn store(&mut self, enrollment: Enrollment) -> Enrollment {
         self.token_refused = false;
-        self.options.enrollment = Some(enrollment.clone());
+        let previous = self.options.enrollment.replace(enrollment.clone());
+        if previous.is_some_and(|previous| previous.server_id != enrollment.server_id) {
+            // The remote clients of the old server id reach it no more: close their connections.
+            tracing::info!(server_id = %enrollment.server_id, "remote control: the relay issued a new server id");
+            let streams: Vec<CancellationToken> = self
+                .shared
+                .streams
+                .lock()
+                .map(|streams| streams.open.values().map(|open| open.cancel.clone()).collect())
+                .unwrap_or_default();
+            for stream in streams {
+                stream.cancel();
+            }
+        }
         let _ = self.updates.send(RemoteControlUpdate::Enrolled(enrollment.clone()));
         enrollment
     }
@@ -326,9 +403,7 @@ impl Link {
         tracing::info!(server_id = %enrollment.server_id, "remote control connected to the relay");
         self.shared.outbox.rewind();
         let (mut write, mut read) = socket.split();
-        let refresh_in =
-            (enrollment.expires_at - unix_now() - REFRESH_MARGIN_SECONDS).max(5) as u64;
-        let refresh = tokio::time::sleep(Duration::from_secs(refresh_in));
+        let refresh = tokio::time::sleep(enrollment.refresh_after(REFRESH_MARGIN));
         tokio::pin!(refresh);
         let lost =
             |reason: String| SessionEnd::Failed { reason, connected: true, token_refused: false };
@@ -356,17 +431,20 @@ impl Link {
                     }
                 }
                 () = &mut refresh => {
-                    let installation_id = self.options.identity.installation_id.clone();
-                    match enroll::refresh(&self.http, &self.options.url, &enrollment, &installation_id).await {
-                        Ok(renewed) => {
-                            self.store(renewed);
+                    // The socket stays up across a refresh; reconnects use the new token.
+                    let next = match self.refresh_in_session().await {
+                        Ok(true) => self
+                            .options
+                            .enrollment
+                            .as_ref()
+                            .map_or(REFRESH_RETRY, |renewed| renewed.refresh_after(REFRESH_MARGIN)),
+                        Ok(false) => {
+                            let _ = write.send(Message::Close(None)).await;
+                            return lost("the relay issued a new server id".into());
                         }
-                        Err(err) => {
-                            tracing::warn!("remote control: token refresh failed: {err}");
-                        }
-                    }
-                    // The socket stays up; the next connection uses the new token.
-                    refresh.as_mut().reset(tokio::time::Instant::now() + Duration::from_secs(3600 * 24));
+                        Err(retry_in) => retry_in,
+                    };
+                    refresh.as_mut().reset(tokio::time::Instant::now() + next);
                 }
                 frame = read.next() => match frame {
                     None => return lost("the relay closed the connection".into()),

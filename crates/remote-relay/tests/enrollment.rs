@@ -1,0 +1,214 @@
+//! Enrollment from the attacker's side, against a real relay on 127.0.0.1: replaying a victim's
+//! installation id (with no token or a wrong one) never yields the victim's server id and never
+//! routes the victim's clients to the attacker; only the holder of the victim's token keeps the
+//! id; a server socket whose token expires unrefreshed is closed.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use codex_remote_relay::RelayHandle;
+use codex_remote_relay::RelayOptions;
+use codex_remote_relay::Store;
+use futures::SinkExt;
+use futures::StreamExt;
+use serde_json::json;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Relay {
+    address: SocketAddr,
+    state: tempfile::TempDir,
+    shutdown: CancellationToken,
+    http: reqwest::Client,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl Relay {
+    async fn start(configure: impl FnOnce(&mut RelayOptions)) -> Self {
+        let state = tempfile::tempdir().unwrap();
+        let mut options = RelayOptions::new(state.path());
+        configure(&mut options);
+        let handle = RelayHandle::new(options).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move { handle.serve(listener, stop).await });
+        Self { address, state, shutdown, http: reqwest::Client::new() }
+    }
+
+    /// `POST .../enroll` for `installation_id`, with `bearer` as proof when given.
+    async fn enroll(&self, installation_id: &str, bearer: Option<&str>) -> Value {
+        let mut request = self
+            .http
+            .post(format!("http://{}/wham/remote/control/server/enroll", self.address))
+            .json(&json!({
+                "name": "host",
+                "os": "linux",
+                "arch": "x86_64",
+                "app_server_version": "0",
+                "installation_id": installation_id,
+            }));
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+
+    async fn refresh(&self, enrollment: &Value, installation_id: &str) -> u16 {
+        self.http
+            .post(format!("http://{}/wham/remote/control/server/refresh", self.address))
+            .bearer_auth(enrollment["remote_control_token"].as_str().unwrap())
+            .json(
+                &json!({"server_id": enrollment["server_id"], "installation_id": installation_id}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    async fn socket(&self, path: &str, token: &str) -> Socket {
+        let mut request = format!("ws://{}{path}", self.address).into_client_request().unwrap();
+        request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        tokio_tungstenite::connect_async(request).await.unwrap().0
+    }
+
+    async fn server_socket(&self, enrollment: &Value) -> Socket {
+        self.socket(
+            "/wham/remote/control/server",
+            enrollment["remote_control_token"].as_str().unwrap(),
+        )
+        .await
+    }
+
+    async fn client_socket(&self, server_id: &str) -> Socket {
+        let token = Store::new(self.state.path()).issue_client_token(server_id).unwrap();
+        self.socket(&format!("/client/{server_id}"), &token).await
+    }
+}
+
+/// The next `client_message` envelope on a server socket (pings are skipped).
+async fn next_client_message(socket: &mut Socket) -> Value {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let frame = socket.next().await.expect("server socket ended").unwrap();
+            if let Message::Text(text) = frame {
+                let envelope: Value = serde_json::from_str(text.as_str()).unwrap();
+                if envelope["type"] == "client_message" {
+                    return envelope;
+                }
+            }
+        }
+    })
+    .await
+    .expect("no client message reached the server")
+}
+
+#[tokio::test]
+async fn replaying_a_victims_installation_id_does_not_take_over_its_server_id() {
+    let relay = Relay::start(|_| {}).await;
+    let victim = relay.enroll("victim-installation", None).await;
+    let victim_id = victim["server_id"].as_str().unwrap().to_owned();
+    let victim_token = victim["remote_control_token"].as_str().unwrap().to_owned();
+
+    // The attacker knows the installation id, but not the token.
+    let without = relay.enroll("victim-installation", None).await;
+    let wrong = relay.enroll("victim-installation", Some("0123456789abcdef")).await;
+    // A valid token of another server proves nothing about this installation either.
+    let other = relay.enroll("attacker-installation", None).await;
+    let borrowed =
+        relay.enroll("victim-installation", other["remote_control_token"].as_str()).await;
+    for attack in [&without, &wrong, &borrowed] {
+        assert_ne!(attack["server_id"], victim_id, "enrollment took over the victim's id");
+        assert_ne!(attack["environment_id"], victim["environment_id"]);
+    }
+    // The victim's token still works: refreshing it keeps the id and rotates the token.
+    assert_eq!(relay.refresh(&victim, "victim-installation").await, 200);
+    // The attacker cannot refresh the victim's enrollment with its own token.
+    let forged =
+        json!({"server_id": victim_id, "remote_control_token": without["remote_control_token"]});
+    assert_eq!(relay.refresh(&forged, "victim-installation").await, 401);
+
+    // The holder of the victim's (just rotated, so previous) token keeps the server id.
+    let again = relay.enroll("victim-installation", Some(&victim_token)).await;
+    assert_eq!(again["server_id"], victim_id);
+    assert_eq!(again["environment_id"], victim["environment_id"]);
+    // ... and a token older than that proves nothing any more.
+    let newer = relay.enroll("victim-installation", again["remote_control_token"].as_str()).await;
+    assert_eq!(newer["server_id"], victim_id);
+    let stale = relay.enroll("victim-installation", Some(&victim_token)).await;
+    assert_ne!(stale["server_id"], victim_id);
+}
+
+#[tokio::test]
+async fn the_victims_clients_are_never_routed_to_an_attacker_replaying_its_installation_id() {
+    let relay = Relay::start(|_| {}).await;
+    let victim = relay.enroll("victim-installation", None).await;
+    let victim_id = victim["server_id"].as_str().unwrap().to_owned();
+    let mut victim_socket = relay.server_socket(&victim).await;
+    // The attacker enrolls with the victim's installation id and opens its own server socket.
+    let attacker = relay.enroll("victim-installation", Some("forged")).await;
+    let mut attacker_socket = relay.server_socket(&attacker).await;
+
+    let mut client = relay.client_socket(&victim_id).await;
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}});
+    client.send(Message::text(request.to_string())).await.unwrap();
+    let envelope = next_client_message(&mut victim_socket).await;
+    assert_eq!(envelope["message"], request);
+    // Nothing but pings reach the attacker.
+    let leaked = tokio::time::timeout(Duration::from_millis(500), async {
+        while let Some(Ok(frame)) = attacker_socket.next().await {
+            if let Message::Text(text) = frame {
+                let envelope: Value = serde_json::from_str(text.as_str()).unwrap();
+                if envelope["type"] != "ping" {
+                    return envelope;
+                }
+            }
+        }
+        Value::Null
+    })
+    .await;
+    assert!(matches!(leaked, Err(_) | Ok(Value::Null)), "attacker received {leaked:?}");
+}
+
+#[tokio::test]
+async fn a_server_socket_whose_token_expires_unrefreshed_is_closed() {
+    let relay = Relay::start(|options| {
+        options.token_ttl = Duration::from_secs(1);
+        options.refresh_grace = Duration::ZERO;
+    })
+    .await;
+    let enrollment = relay.enroll("short-lived", None).await;
+    let mut socket = relay.server_socket(&enrollment).await;
+    let ended = tokio::time::timeout(WAIT, async {
+        loop {
+            match socket.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the relay kept a socket with an expired token open");
+    // Past the grace, the expired token neither refreshes nor proves possession.
+    assert_eq!(relay.refresh(&enrollment, "short-lived").await, 401);
+    let again = relay.enroll("short-lived", enrollment["remote_control_token"].as_str()).await;
+    assert_ne!(again["server_id"], enrollment["server_id"]);
+}
