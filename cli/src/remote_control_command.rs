@@ -40,6 +40,9 @@ pub struct RelayArgs {
     /// Allow a non-loopback --listen address because a TLS-terminating proxy fronts it.
     #[arg(long)]
     behind_tls_proxy: bool,
+    /// Lifetime of issued server tokens, in seconds (testing aid).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    token_ttl_seconds: Option<u64>,
 }
 
 /// `codex remote-control relay` subcommands.
@@ -78,6 +81,9 @@ pub async fn run(command: RemoteControlCommand) -> anyhow::Result<()> {
     eprintln!("codex remote-control relay listening on ws://{local}");
     let mut options = RelayOptions::new(dir);
     options.max_frame_bytes = args.max_frame_bytes;
+    if let Some(seconds) = args.token_ttl_seconds {
+        options.token_ttl = std::time::Duration::from_secs(seconds.max(1));
+    }
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
     tokio::spawn(async move {

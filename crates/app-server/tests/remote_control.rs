@@ -33,21 +33,41 @@ struct Relay {
     address: SocketAddr,
     state: tempfile::TempDir,
     shutdown: CancellationToken,
+    task: Option<JoinHandle<()>>,
 }
 
 impl Relay {
     async fn start(max_frame_bytes: usize) -> Self {
+        Self::start_with(|options| options.max_frame_bytes = max_frame_bytes).await
+    }
+
+    async fn start_with(configure: impl FnOnce(&mut RelayOptions)) -> Self {
+        Self::start_on("127.0.0.1:0".parse().unwrap(), configure).await
+    }
+
+    /// A relay with fresh state on `address` (a relay restarted on the same port, when reused).
+    async fn start_on(address: SocketAddr, configure: impl FnOnce(&mut RelayOptions)) -> Self {
         let state = tempfile::tempdir().unwrap();
         let mut options = RelayOptions::new(state.path());
-        options.max_frame_bytes = max_frame_bytes;
+        configure(&mut options);
         let handle = RelayHandle::new(options).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_reuseaddr(true).unwrap();
+        socket.bind(address).unwrap();
+        let listener = socket.listen(128).unwrap();
         let address = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let serving = handle.clone();
         let stop = shutdown.clone();
-        tokio::spawn(async move { serving.serve(listener, stop).await });
-        Self { handle, address, state, shutdown }
+        let task = tokio::spawn(async move { serving.serve(listener, stop).await.unwrap() });
+        Self { handle, address, state, shutdown, task: Some(task) }
+    }
+
+    /// Stops the relay and waits until its port is free.
+    async fn stop(mut self) {
+        self.shutdown.cancel();
+        let task = self.task.take().unwrap();
+        tokio::time::timeout(WAIT, task).await.unwrap().unwrap();
     }
 
     fn url(&self) -> String {
@@ -80,6 +100,20 @@ impl Relay {
 
     fn issue(&self, server_id: &str) -> String {
         Store::new(self.state.path()).issue_client_token(server_id).unwrap()
+    }
+
+    /// The id of an enrolled server other than `old`, once there is one.
+    async fn server_id_other_than(&self, old: &str) -> String {
+        tokio::time::timeout(WAIT, async {
+            loop {
+                if let Some(id) = self.handle.servers().keys().find(|id| *id != old) {
+                    return id.clone();
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+        .await
+        .expect("no new enrollment")
     }
 }
 
@@ -566,5 +600,95 @@ async fn two_remote_clients_run_turns_through_the_relay_in_isolation() {
     }
     let bodies: Vec<String> = mock.model_requests().iter().map(|r| r.body.to_string()).collect();
     assert!(bodies[0].contains("I am alice") && bodies[1].contains("I am bob"), "{bodies:?}");
+    server.stop().await;
+}
+
+/// A remote client reaches the server through `relay` as `server_id`: initialize, then a status
+/// read saying connected, in `environment_id`.
+async fn assert_reachable(relay: &Relay, server_id: &str) {
+    let mut client =
+        connect_client(relay.address, server_id, &relay.issue(server_id)).await.unwrap();
+    client.initialize("remote").await;
+    let status = client.call(1, "remoteControl/status/read", json!(null)).await;
+    assert_eq!(status["result"]["status"], "connected", "{status}");
+    let environment_id = relay.handle.servers()[server_id].environment_id.clone();
+    assert_eq!(status["result"]["environmentId"], environment_id, "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_tokens_are_refreshed_before_expiry_and_the_socket_stays_up() {
+    // The relay closes a server socket whose token expires unrefreshed.
+    let relay = Relay::start_with(|options| options.token_ttl = Duration::from_secs(3)).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), true).await;
+    let server_id = relay.server_id().await;
+    relay.wait_connections(&server_id, 1).await;
+    // Wait for three refreshes (each rotates the token), i.e. well past the first expiry.
+    let mut tokens = std::collections::HashSet::new();
+    tokio::time::timeout(WAIT, async {
+        while tokens.len() < 4 {
+            tokens.insert(relay.handle.servers()[&server_id].token_sha256.clone());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the server did not keep refreshing its token");
+    assert_eq!(relay.handle.server_connections(&server_id), 1, "the socket was dropped");
+    assert_eq!(relay.handle.servers().len(), 1, "the server enrolled again instead of refreshing");
+    assert_reachable(&relay, &server_id).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_relay_restart_with_fresh_state_the_server_enrolls_again_and_is_reachable() {
+    let relay = Relay::start(64 * 1024).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), true).await;
+    let old_id = relay.server_id().await;
+    relay.wait_connections(&old_id, 1).await;
+    let address = relay.address;
+    relay.stop().await;
+
+    // Same address, no memory of the server: its token is refused, so it enrolls anew.
+    let relay = Relay::start_on(address, |_| {}).await;
+    let new_id = relay.server_id().await;
+    assert_ne!(new_id, old_id);
+    relay.wait_connections(&new_id, 1).await;
+    let installation_id = std::fs::read_to_string(home.path().join(INSTALLATION_ID_FILE)).unwrap();
+    assert_eq!(relay.handle.servers()[&new_id].installation_id, installation_id);
+    assert_reachable(&relay, &new_id).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_expired_while_the_server_was_down_is_replaced_by_a_new_enrollment() {
+    let relay = Relay::start_with(|options| {
+        options.token_ttl = Duration::from_secs(3);
+        options.refresh_grace = Duration::ZERO;
+    })
+    .await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), true).await;
+    let old_id = relay.server_id().await;
+    relay.wait_connections(&old_id, 1).await;
+    server.stop().await;
+    tokio::time::timeout(WAIT, async {
+        while relay.handle.servers()[&old_id].expires_at
+            >= codex_app_server_transport::remote_control::unix_now()
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .unwrap();
+
+    // The stored token is refused (refresh and proof alike): a fresh enrollment, reachable.
+    let server = Server::start(home.path(), true).await;
+    let new_id = relay.server_id_other_than(&old_id).await;
+    relay.wait_connections(&new_id, 1).await;
+    assert_reachable(&relay, &new_id).await;
     server.stop().await;
 }
