@@ -69,6 +69,7 @@ mod connection;
 mod control_socket;
 mod error;
 mod listen_address;
+mod outbound_writer;
 mod proxy;
 pub mod remote_control;
 mod stdio;

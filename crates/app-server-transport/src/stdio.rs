@@ -12,11 +12,10 @@ use std::io;
 use codex_app_server_protocol::error_codes;
 use codex_app_server_protocol::JsonRpcError;
 use codex_app_server_protocol::JsonRpcMessage;
+use futures::SinkExt;
 use futures::StreamExt;
 use tokio::io::AsyncRead;
 use tokio::io::AsyncWrite;
-use tokio::io::AsyncWriteExt;
-use tokio::io::BufWriter;
 use tokio::sync::mpsc;
 use tokio_util::bytes::Bytes;
 use tokio_util::bytes::BytesMut;
@@ -24,6 +23,8 @@ use tokio_util::codec::AnyDelimiterCodec;
 use tokio_util::codec::AnyDelimiterCodecError;
 use tokio_util::codec::Decoder;
 use tokio_util::codec::FramedRead;
+use tokio_util::codec::FramedWrite;
+use tokio_util::codec::LinesCodec;
 use tokio_util::sync::CancellationToken;
 
 use crate::connection::announce_open;
@@ -35,6 +36,8 @@ use crate::connection::TransportConfig;
 use crate::connection::TransportEvent;
 use crate::connection::TransportKind;
 use crate::error::TransportError;
+use crate::outbound_writer::write_outbound;
+use crate::outbound_writer::WriteEnd;
 
 /// One unit read off a newline-delimited stream.
 #[derive(Debug, PartialEq, Eq)]
@@ -199,42 +202,19 @@ async fn write_lines<W: AsyncWrite + Unpin>(
     mut outbound: mpsc::Receiver<OutboundMessage>,
     cancel: &CancellationToken,
 ) -> Result<(), TransportError> {
-    let mut writer = BufWriter::new(writer);
+    let mut lines = FramedWrite::new(writer, LinesCodec::new());
     let mut acks = Vec::new();
-    loop {
-        let next = tokio::select! {
-            () = cancel.cancelled() => break,
-            next = outbound.recv() => next,
-        };
-        let Some(OutboundMessage { message, ack }) = next else { break };
-        acks.extend(ack);
-        let mut line = message.to_json_string();
-        line.push('\n');
-        let write = async {
-            writer.write_all(line.as_bytes()).await?;
-            if outbound.is_empty() {
-                writer.flush().await?;
-            }
-            Ok::<bool, io::Error>(outbound.is_empty())
-        };
-        // A reader that stopped reading must not pin this loop once cancelled.
-        let result = tokio::select! {
-            () = cancel.cancelled() => return Ok(()),
-            result = write => result,
-        };
-        match result {
-            Ok(true) => resolve_acks(&mut acks, connection_id, Ok(())),
-            Ok(false) => {}
-            Err(err) => {
-                resolve_acks(&mut acks, connection_id, Err(&err.to_string()));
-                cancel.cancel();
-                return Err(TransportError::WriteFailed { connection_id, reason: err.to_string() });
-            }
-        }
+    let end =
+        write_outbound(&mut lines, connection_id, &mut outbound, &mut acks, cancel, |message| {
+            message.to_json_string()
+        })
+        .await?;
+    if end == WriteEnd::Abandoned {
+        return Ok(());
     }
     let flushed = tokio::select! {
         () = cancel.cancelled() => false,
-        result = writer.flush() => result.is_ok(),
+        result = SinkExt::<String>::flush(&mut lines) => result.is_ok(),
     };
     if flushed {
         resolve_acks(&mut acks, connection_id, Ok(()));
@@ -251,6 +231,7 @@ mod tests {
     use serde_json::json;
     use serde_json::Value;
     use tokio::io::AsyncBufReadExt;
+    use tokio::io::AsyncWriteExt;
     use tokio::io::BufReader;
 
     use super::*;

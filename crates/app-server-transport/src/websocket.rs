@@ -50,6 +50,8 @@ use crate::connection::TransportEvent;
 use crate::connection::TransportKind;
 use crate::control_socket::BoundControlSocket;
 use crate::error::TransportError;
+use crate::outbound_writer::write_outbound;
+use crate::outbound_writer::WriteEnd;
 use crate::stdio::classify_line;
 
 /// How long a closing connection may spend flushing and sending its close frame.
@@ -291,36 +293,13 @@ where
     K::Error: Display,
 {
     let mut acks = Vec::new();
-    loop {
-        let next = tokio::select! {
-            () = cancel.cancelled() => break,
-            next = outbound.recv() => next,
-        };
-        let Some(OutboundMessage { message, ack }) = next else { break };
-        acks.extend(ack);
-        let frame = Message::Text(message.to_json_string().into());
-        let write = async {
-            sink.feed(frame).await?;
-            if outbound.is_empty() {
-                sink.flush().await?;
-            }
-            Ok::<bool, K::Error>(outbound.is_empty())
-        };
-        // A client that stopped reading must not pin this loop once cancelled.
-        let result = tokio::select! {
-            () = cancel.cancelled() => return Ok(()),
-            result = write => result,
-        };
-        match result {
-            Ok(true) => resolve_acks(&mut acks, connection_id, Ok(())),
-            Ok(false) => {}
-            Err(err) => {
-                let reason = err.to_string();
-                resolve_acks(&mut acks, connection_id, Err(&reason));
-                cancel.cancel();
-                return Err(TransportError::WriteFailed { connection_id, reason });
-            }
-        }
+    let end =
+        write_outbound(&mut sink, connection_id, &mut outbound, &mut acks, cancel, |message| {
+            Message::Text(message.to_json_string().into())
+        })
+        .await?;
+    if end == WriteEnd::Abandoned {
+        return Ok(());
     }
     // Best effort, bounded: the peer may already have closed or stopped reading.
     let close = CloseFrame { code: axum::extract::ws::close_code::NORMAL, reason: "".into() };
