@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use codex_app_server_protocol::JsonRpcError;
 use codex_app_server_protocol::JsonRpcMessage;
@@ -35,6 +36,35 @@ pub struct ConnectionHandle {
     pub cancel: CancellationToken,
     /// Its session state, shared with its request handler.
     pub session: Arc<Mutex<SessionState>>,
+}
+
+impl ConnectionHandle {
+    /// Whether this connection's session wants `notification` (its opt-outs and whether it
+    /// enabled experimental notifications).
+    pub fn wants(&self, notification: &ServerNotification) -> bool {
+        self.session
+            .lock()
+            .map(|session| {
+                session.wants_notification(
+                    notification.method(),
+                    notification.experimental_reason().is_some(),
+                )
+            })
+            .unwrap_or(false)
+    }
+}
+
+/// How a notification to many connections is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// With each transport's policy ([`OutboundRouter::send_with_policy`]).
+    Policy,
+    /// Until written to each connection's socket; one that takes longer than `limit` (it stopped
+    /// reading) is disconnected.
+    Written {
+        /// Longest wait per connection.
+        limit: Duration,
+    },
 }
 
 /// Why a message did not reach a connection.
@@ -177,17 +207,7 @@ impl OutboundRouter {
         let Some(handle) = self.handle(connection) else {
             return Err(SendError::ConnectionGone(connection));
         };
-        let wanted = handle
-            .session
-            .lock()
-            .map(|session| {
-                session.wants_notification(
-                    notification.method(),
-                    notification.experimental_reason().is_some(),
-                )
-            })
-            .unwrap_or(false);
-        if !wanted {
+        if !handle.wants(notification) {
             return Ok(());
         }
         self.send(connection, JsonRpcMessage::Notification(notification.to_notification())).await
@@ -199,9 +219,41 @@ impl OutboundRouter {
         connections: &[ConnectionId],
         notification: &ServerNotification,
     ) {
-        for connection in connections {
-            if let Err(err) = self.notify(*connection, notification).await {
-                tracing::debug!(%connection, method = notification.method(), "notification not delivered: {err}");
+        self.notify_many_with(connections, notification, Delivery::Policy).await;
+    }
+
+    /// Sends a notification to each of `connections` that wants it, delivered as `delivery`
+    /// says; failures affect only that connection.
+    pub async fn notify_many_with(
+        &self,
+        connections: &[ConnectionId],
+        notification: &ServerNotification,
+        delivery: Delivery,
+    ) {
+        let message = JsonRpcMessage::Notification(notification.to_notification());
+        for &connection in connections {
+            let Some(handle) = self.handle(connection) else {
+                tracing::debug!(%connection, method = notification.method(), "notification not delivered: connection gone");
+                continue;
+            };
+            if !handle.wants(notification) {
+                continue;
+            }
+            match delivery {
+                Delivery::Policy => {
+                    if let Err(err) =
+                        Self::send_with_policy(connection, &handle, message.clone()).await
+                    {
+                        tracing::debug!(%connection, method = notification.method(), "notification not delivered: {err}");
+                    }
+                }
+                Delivery::Written { limit } => {
+                    let written = handle.writer.send_and_wait(message.clone());
+                    if tokio::time::timeout(limit, written).await.is_err() {
+                        tracing::warn!(%connection, "disconnecting subscriber: it stopped reading");
+                        handle.cancel.cancel();
+                    }
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ use codex_app_server_protocol::JsonRpcMessage;
 use codex_app_server_protocol::ServerNotification;
 use codex_app_server_transport::ConnectionId;
 
+use crate::outbound::Delivery;
 use crate::processor::ServerShared;
 
 /// How long a turn waits for room in one subscriber's queue before disconnecting it.
@@ -63,30 +64,8 @@ impl ThreadNotifier {
     /// Like [`Self::notify`], resolving once the message was written to each subscriber's socket
     /// (for the last events of a turn, which must reach clients before a shutdown closes them).
     pub async fn notify_and_wait(&self, notification: &ServerNotification) {
-        for connection in self.subscribers() {
-            let Some(handle) = self.shared.router.handle(connection) else { continue };
-            let wanted = handle
-                .session
-                .lock()
-                .map(|session| {
-                    session.wants_notification(
-                        notification.method(),
-                        notification.experimental_reason().is_some(),
-                    )
-                })
-                .unwrap_or(false);
-            if !wanted {
-                continue;
-            }
-            let message = JsonRpcMessage::Notification(notification.to_notification());
-            if tokio::time::timeout(SLOW_SUBSCRIBER_LIMIT, handle.writer.send_and_wait(message))
-                .await
-                .is_err()
-            {
-                tracing::warn!(%connection, "disconnecting subscriber: it stopped reading");
-                handle.cancel.cancel();
-            }
-        }
+        let written = Delivery::Written { limit: SLOW_SUBSCRIBER_LIMIT };
+        self.shared.router.notify_many_with(&self.subscribers(), notification, written).await;
     }
 }
 
