@@ -181,6 +181,17 @@ fn write_config(codex_home: &Path, relay_url: &str, extra: &str) {
     .unwrap();
 }
 
+/// A server started with `--remote-control` against `relay`, once its relay socket is up: its
+/// CODEX_HOME, the server, and its server id.
+async fn start_relayed_server(relay: &Relay) -> (tempfile::TempDir, Server, String) {
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), true).await;
+    let server_id = relay.server_id().await;
+    relay.wait_connections(&server_id, 1).await;
+    (home, server, server_id)
+}
+
 /// A remote client talking JSON-RPC through the relay.
 struct RemoteClient {
     socket: tokio_tungstenite::WebSocketStream<
@@ -254,11 +265,7 @@ impl RemoteClient {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_remote_clients_run_requests_through_the_relay_in_isolation() {
     let relay = Relay::start(64 * 1024).await;
-    let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), &relay.url(), "");
-    let server = Server::start(home.path(), true).await;
-    let server_id = relay.server_id().await;
-    relay.wait_connections(&server_id, 1).await;
+    let (home, server, server_id) = start_relayed_server(&relay).await;
 
     // Enrollment carried the installation id created in CODEX_HOME, with private permissions.
     let installation_id = std::fs::read_to_string(home.path().join(INSTALLATION_ID_FILE)).unwrap();
@@ -325,11 +332,7 @@ async fn messages_above_the_frame_limit_arrive_whole_in_both_directions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cut_relay_connection_loses_and_duplicates_nothing() {
     let relay = Relay::start(64 * 1024).await;
-    let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), &relay.url(), "");
-    let server = Server::start(home.path(), true).await;
-    let server_id = relay.server_id().await;
-    relay.wait_connections(&server_id, 1).await;
+    let (_home, server, server_id) = start_relayed_server(&relay).await;
     let mut client =
         connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
     client.initialize("survivor").await;
@@ -619,11 +622,7 @@ async fn assert_reachable(relay: &Relay, server_id: &str) {
 async fn short_lived_tokens_are_refreshed_before_expiry_and_the_socket_stays_up() {
     // The relay closes a server socket whose token expires unrefreshed.
     let relay = Relay::start_with(|options| options.token_ttl = Duration::from_secs(3)).await;
-    let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), &relay.url(), "");
-    let server = Server::start(home.path(), true).await;
-    let server_id = relay.server_id().await;
-    relay.wait_connections(&server_id, 1).await;
+    let (_home, server, server_id) = start_relayed_server(&relay).await;
     // Wait for three refreshes (each rotates the token), i.e. well past the first expiry.
     let mut tokens = std::collections::HashSet::new();
     tokio::time::timeout(WAIT, async {
@@ -643,11 +642,7 @@ async fn short_lived_tokens_are_refreshed_before_expiry_and_the_socket_stays_up(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_relay_restart_with_fresh_state_the_server_enrolls_again_and_is_reachable() {
     let relay = Relay::start(64 * 1024).await;
-    let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), &relay.url(), "");
-    let server = Server::start(home.path(), true).await;
-    let old_id = relay.server_id().await;
-    relay.wait_connections(&old_id, 1).await;
+    let (home, server, old_id) = start_relayed_server(&relay).await;
     let address = relay.address;
     relay.stop().await;
 
@@ -669,11 +664,7 @@ async fn a_token_that_expired_while_the_server_was_down_is_replaced_by_a_new_enr
         options.refresh_grace = Duration::ZERO;
     })
     .await;
-    let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), &relay.url(), "");
-    let server = Server::start(home.path(), true).await;
-    let old_id = relay.server_id().await;
-    relay.wait_connections(&old_id, 1).await;
+    let (home, server, old_id) = start_relayed_server(&relay).await;
     server.stop().await;
     tokio::time::timeout(WAIT, async {
         while relay.handle.servers()[&old_id].expires_at

@@ -164,6 +164,20 @@ struct Shared {
     events: mpsc::Sender<TransportEvent>,
 }
 
+impl Shared {
+    /// Closes every open remote connection.
+    fn close_streams(&self) {
+        let streams: Vec<CancellationToken> = self
+            .streams
+            .lock()
+            .map(|streams| streams.open.values().map(|open| open.cancel.clone()).collect())
+            .unwrap_or_default();
+        for stream in streams {
+            stream.cancel();
+        }
+    }
+}
+
 /// How one relay session ended.
 enum SessionEnd {
     Cancelled,
@@ -212,14 +226,7 @@ pub async fn run_remote_control(
         }
         backoff = (backoff * 2).min(link.options.max_backoff);
     }
-    let streams: Vec<CancellationToken> = shared
-        .streams
-        .lock()
-        .map(|streams| streams.open.values().map(|open| open.cancel.clone()).collect())
-        .unwrap_or_default();
-    for stream in streams {
-        stream.cancel();
-    }
+    shared.close_streams();
 }
 
 struct Link {
@@ -236,82 +243,51 @@ type RelaySocket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 impl Link {
-    /// A usable enrollment: the stored one, refreshed when due or refused, else a new one.
+    /// A usable enrollment: the stored one, renewed when due or refused, else a new one.
     async fn ensure_enrollment(&mut self) -> Result<Enrollment, String> {
-        let installation_id = self.options.identity.installation_id.clone();
-        if let Some(current) = self.options.enrollment.clone() {
-            if !self.token_refused && !current.refresh_after(REFRESH_MARGIN).is_zero() {
-                return Ok(current);
+        match self.options.enrollment.clone() {
+            Some(current)
+                if !self.token_refused && !current.refresh_after(REFRESH_MARGIN).is_zero() =>
+            {
+                Ok(current)
             }
-            match enroll::refresh(&self.http, &self.options.url, &current, &installation_id).await {
-                Ok(renewed) => return Ok(self.store(renewed)),
-                Err(HttpFailure::Refused(why)) => {
-                    tracing::info!("remote control: refresh refused ({why}); enrolling anew");
-                }
-                Err(HttpFailure::Other(why)) => return Err(format!("token refresh failed: {why}")),
-            }
+            Some(current) => self.renew(&current).await,
+            None => self.enroll(None).await,
         }
-        self.enroll_again().await
     }
 
-    /// Enrolls, proving possession of the current token when there is one.
-    async fn enroll_again(&mut self) -> Result<Enrollment, String> {
-        let previous = self.options.enrollment.clone();
-        match enroll::enroll(
-            &self.http,
-            &self.options.url,
-            &self.options.identity,
-            previous.as_ref(),
-        )
-        .await
-        {
+    /// Refreshes `current`; when the relay refuses, enrolls anew proving possession of it.
+    async fn renew(&mut self, current: &Enrollment) -> Result<Enrollment, String> {
+        let installation_id = self.options.identity.installation_id.clone();
+        match enroll::refresh(&self.http, &self.options.url, current, &installation_id).await {
+            Ok(renewed) => return Ok(self.store(renewed)),
+            Err(HttpFailure::Refused(why)) => {
+                tracing::info!("remote control: refresh refused ({why}); enrolling anew");
+            }
+            Err(HttpFailure::Other(why)) => return Err(format!("token refresh failed: {why}")),
+        }
+        self.enroll(Some(current)).await
+    }
+
+    /// Enrolls, with `proof` as the token this installation holds, if any.
+    async fn enroll(&mut self, proof: Option<&Enrollment>) -> Result<Enrollment, String> {
+        match enroll::enroll(&self.http, &self.options.url, &self.options.identity, proof).await {
             Ok(enrollment) => Ok(self.store(enrollment)),
             Err(err) => Err(format!("enrollment failed: {err}")),
         }
     }
 
-    /// Refreshes the token while the socket is up. `Ok(true)`: carry on with the new token;
+    /// Renews the token while the socket is up. `Ok(true)`: carry on with the new token;
     /// `Ok(false)`: the server id changed, reconnect; `Err(retry_in)`: try again later.
     async fn refresh_in_session(&mut self) -> Result<bool, Duration> {
         let Some(current) = self.options.enrollment.clone() else { return Ok(false) };
-        let installation_id = self.options.identity.installation_id.clone();
-        let outcome = match enroll::refresh(
-            &self.http,
-            &self.options.url,
-            &current,
-            &installation_id,
-        )
-        .await
-        {
-            Ok(renewed) => Ok(renewed),
-            Err(HttpFailure::Refused(why)) => {
-                tracing::info!("remote control: refresh refused ({why}); enrolling anew");
-                match enroll::enroll(
-                    &self.http,
-                    &self.options.url,
-                    &self.options.identity,
-                    Some(&current),
-                )
-                .await
-                {
-                    Ok(enrollment) => Ok(enrollment),
-                    Err(err) => Err(format!("enrollment failed: {err}")),
-                }
-            }
-            Err(HttpFailure::Other(why)) => Err(format!("token refresh failed: {why}")),
-        };
-        match outcome {
-            Ok(renewed) => {
-                let same_server = renewed.server_id == current.server_id;
-                self.store(renewed);
-                Ok(same_server)
-            }
+        match self.renew(&current).await {
+            Ok(renewed) => Ok(renewed.server_id == current.server_id),
             Err(why) => {
                 tracing::warn!("remote control: {why}");
                 Err(current
                     .refresh_after(REFRESH_MARGIN)
-                    .min(REFRESH_RETRY)
-                    .max(Duration::from_secs(1)))
+                    .clamp(Duration::from_secs(1), REFRESH_RETRY))
             }
         }
     }
@@ -322,15 +298,7 @@ impl Link {
         if previous.is_some_and(|previous| previous.server_id != enrollment.server_id) {
             // The remote clients of the old server id reach it no more: close their connections.
             tracing::info!(server_id = %enrollment.server_id, "remote control: the relay issued a new server id");
-            let streams: Vec<CancellationToken> = self
-                .shared
-                .streams
-                .lock()
-                .map(|streams| streams.open.values().map(|open| open.cancel.clone()).collect())
-                .unwrap_or_default();
-            for stream in streams {
-                stream.cancel();
-            }
+            self.shared.close_streams();
         }
         let _ = self.updates.send(RemoteControlUpdate::Enrolled(enrollment.clone()));
         enrollment
