@@ -60,6 +60,8 @@ use tokio_util::sync::CancellationToken;
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Default largest client message: 64 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Default bound on enrolled servers.
+pub const DEFAULT_MAX_SERVERS: usize = 10_000;
 /// Default lifetime of server tokens.
 pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 /// Default time after expiry during which a server token may still be refreshed, or prove
@@ -104,6 +106,8 @@ pub struct RelayOptions {
     pub max_pending_frames: usize,
     /// Interval between pings to each server.
     pub ping_interval: Duration,
+    /// Most enrolled servers kept at once (enrollment is open to anyone who can reach the relay).
+    pub max_servers: usize,
 }
 
 impl RelayOptions {
@@ -117,6 +121,7 @@ impl RelayOptions {
             refresh_grace: DEFAULT_REFRESH_GRACE,
             max_pending_frames: 4096,
             ping_interval: Duration::from_secs(15),
+            max_servers: DEFAULT_MAX_SERVERS,
         }
     }
 }
@@ -295,6 +300,13 @@ async fn enroll(
     let server_id = match proven {
         Some(server_id) => server_id,
         None => {
+            // Enrollments past their grace can never be used again (no refresh, no proof, no
+            // socket): forget them before counting.
+            servers.retain(|_, record| relay.within_grace(record));
+            if servers.len() >= relay.options.max_servers {
+                tracing::warn!("refusing an enrollment: {} servers enrolled", servers.len());
+                return refuse(StatusCode::SERVICE_UNAVAILABLE, "too many enrolled servers");
+            }
             if servers.values().any(|record| record.installation_id == identity.installation_id) {
                 tracing::warn!(
                     installation_id = %identity.installation_id,

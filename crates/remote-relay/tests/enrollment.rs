@@ -52,6 +52,12 @@ impl Relay {
 
     /// `POST .../enroll` for `installation_id`, with `bearer` as proof when given.
     async fn enroll(&self, installation_id: &str, bearer: Option<&str>) -> Value {
+        let response = self.try_enroll(installation_id, bearer).await;
+        assert!(response.status().is_success(), "{}", response.status());
+        response.json().await.unwrap()
+    }
+
+    async fn try_enroll(&self, installation_id: &str, bearer: Option<&str>) -> reqwest::Response {
         let mut request = self
             .http
             .post(format!("http://{}/wham/remote/control/server/enroll", self.address))
@@ -65,9 +71,7 @@ impl Relay {
         if let Some(bearer) = bearer {
             request = request.bearer_auth(bearer);
         }
-        let response = request.send().await.unwrap();
-        assert!(response.status().is_success(), "{}", response.status());
-        response.json().await.unwrap()
+        request.send().await.unwrap()
     }
 
     async fn refresh(&self, enrollment: &Value, installation_id: &str) -> u16 {
@@ -211,4 +215,32 @@ async fn a_server_socket_whose_token_expires_unrefreshed_is_closed() {
     assert_eq!(relay.refresh(&enrollment, "short-lived").await, 401);
     let again = relay.enroll("short-lived", enrollment["remote_control_token"].as_str()).await;
     assert_ne!(again["server_id"], enrollment["server_id"]);
+}
+
+#[tokio::test]
+async fn open_enrollment_is_bounded_and_forgets_enrollments_past_their_grace() {
+    let relay = Relay::start(|options| {
+        options.max_servers = 2;
+        options.token_ttl = Duration::from_secs(3);
+        options.refresh_grace = Duration::ZERO;
+    })
+    .await;
+    let first = relay.enroll("first", None).await;
+    relay.enroll("second", None).await;
+    let refused = relay.try_enroll("third", None).await;
+    assert_eq!(refused.status().as_u16(), 503);
+    // The holder of a live token still re-enrolls while the relay is full.
+    let again = relay.enroll("first", first["remote_control_token"].as_str()).await;
+    assert_eq!(again["server_id"], first["server_id"]);
+    // Once those tokens are past their grace, their enrollments make room.
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if relay.try_enroll("third", None).await.status().is_success() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("expired enrollments were never forgotten");
 }
