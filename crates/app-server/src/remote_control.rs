@@ -379,6 +379,11 @@ impl RemoteControl {
 }
 
 /// Serves `remoteControl/enable`, `remoteControl/disable` and `remoteControl/status/read`.
+///
+/// Their `ephemeral` parameter is accepted but every change is runtime-only. In the reference,
+/// `ephemeral: true` changes this process only, while a non-ephemeral change is stored and
+/// decides whether remote control starts on the next plain launch; here the launch decision
+/// belongs to `codex app-server --remote-control` alone, so nothing is stored.
 pub async fn handle(
     remote_control: &Arc<RemoteControl>,
     config: &Config,

@@ -683,3 +683,31 @@ async fn a_token_that_expired_while_the_server_was_down_is_replaced_by_a_new_enr
     assert_reachable(&relay, &new_id).await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enable_and_disable_are_runtime_only_whatever_ephemeral_says() {
+    let relay = Relay::start(64 * 1024).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), false).await;
+    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
+    local.initialize("local", true).await.unwrap();
+    for params in [json!({"ephemeral": true}), json!(null)] {
+        local.call("remoteControl/enable", params.clone()).await.unwrap();
+        wait_status(&mut local, "connected").await;
+        let disabled = local.call("remoteControl/disable", params).await.unwrap();
+        assert_eq!(disabled["status"], "disabled");
+    }
+    // A durable (non-ephemeral) enable in the reference: here it lasts until the process ends.
+    local.call("remoteControl/enable", json!({"ephemeral": false})).await.unwrap();
+    wait_status(&mut local, "connected").await;
+    local.close().await;
+    server.stop().await;
+
+    let server = Server::start(home.path(), false).await;
+    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
+    local.initialize("local", true).await.unwrap();
+    let status = local.call("remoteControl/status/read", Value::Null).await.unwrap();
+    assert_eq!(status["status"], "disabled", "a plain launch started remote control");
+    server.stop().await;
+}
