@@ -1,7 +1,21 @@
-//! `codex remote-control relay` through the built binary: bind refusal and token issuing.
+//! `codex remote-control relay` through the built binary: bind refusal, token issuing, and a
+//! relay issuing short-lived tokens to `codex app-server --remote-control`, which keeps
+//! refreshing them while a remote client reaches it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use std::collections::HashSet;
 use std::process::Command;
+use std::time::Duration;
+
+use common::Server;
+use common::WAIT;
+use futures::SinkExt;
+use futures::StreamExt;
+use serde_json::Value;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
 
 #[test]
 fn the_relay_refuses_a_non_loopback_bind_without_the_proxy_flag() {
@@ -29,4 +43,88 @@ fn issue_token_prints_a_token_and_stores_only_its_digest() {
     assert_eq!(token.len(), 64);
     let stored = std::fs::read_to_string(state.path().join("client_tokens.json")).unwrap();
     assert!(stored.contains("srv_1") && !stored.contains(&token), "{stored}");
+}
+
+/// Every enrolled server in the relay's state directory: server id -> record.
+fn enrolled(state: &std::path::Path) -> serde_json::Map<String, Value> {
+    std::fs::read_to_string(state.join("servers.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_server_keeps_refreshing_short_lived_relay_tokens_and_stays_reachable() {
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().to_str().unwrap();
+    let mut relay = Server::spawn_codex(
+        home.path(),
+        &[
+            "remote-control",
+            "relay",
+            "--listen",
+            "ws://127.0.0.1:0",
+            "--state-dir",
+            state_dir,
+            "--token-ttl-seconds",
+            "3",
+        ],
+    );
+    let relay_ws = relay.listening_url().await;
+    let relay_address = relay_ws.trim_start_matches("ws://").trim_end().to_owned();
+    std::fs::write(
+        home.path().join("config.toml"),
+        format!("[remote_control]\nurl = \"http://{relay_address}\"\n"),
+    )
+    .unwrap();
+    let _server = Server::spawn(home.path(), &["--listen", "off", "--remote-control"]);
+
+    // Three token rotations: the app-server refreshed past several 3-second lifetimes.
+    let mut tokens = HashSet::new();
+    let server_id = tokio::time::timeout(WAIT, async {
+        loop {
+            let servers = enrolled(state.path());
+            assert!(servers.len() <= 1, "the app-server enrolled again: {servers:?}");
+            if let Some((id, record)) = servers.iter().next() {
+                tokens.insert(record["token_sha256"].as_str().unwrap().to_owned());
+                if tokens.len() >= 4 {
+                    return id.clone();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the app-server did not keep refreshing its token");
+
+    // The operator issues a client token; a remote client reaches the app-server.
+    let issued = Command::new(env!("CARGO_BIN_EXE_codex"))
+        .args(["remote-control", "relay", "issue-token", "--server-id", &server_id, "--state-dir"])
+        .arg(state.path())
+        .output()
+        .unwrap();
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let mut request =
+        format!("ws://{relay_address}/client/{server_id}").into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut client, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let initialize = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"clientInfo": {"name": "remote", "version": "1"}}});
+    client.send(Message::text(initialize.to_string())).await.unwrap();
+    let answer = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Message::Text(text) = client.next().await.unwrap().unwrap() {
+                let message: Value = serde_json::from_str(text.as_str()).unwrap();
+                if message["id"] == 1 {
+                    return message;
+                }
+            }
+        }
+    })
+    .await
+    .expect("no answer through the relay");
+    assert!(answer["result"]["userAgent"].is_string(), "{answer}");
+    relay.terminate().await;
 }

@@ -45,7 +45,12 @@ pub struct Server {
 impl Server {
     /// Spawns `codex app-server ARGS` and collects stderr.
     pub fn spawn(home: &Path, args: &[&str]) -> Self {
-        let mut child = codex(home).arg("app-server").args(args).spawn().unwrap();
+        Self::spawn_codex(home, &[&["app-server"], args].concat())
+    }
+
+    /// Spawns `codex ARGS` (any subcommand) and collects stderr.
+    pub fn spawn_codex(home: &Path, args: &[&str]) -> Self {
+        let mut child = codex(home).args(args).spawn().unwrap();
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let sink = stderr.clone();
