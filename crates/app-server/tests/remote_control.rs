@@ -192,6 +192,17 @@ async fn start_relayed_server(relay: &Relay) -> (tempfile::TempDir, Server, Stri
     (home, server, server_id)
 }
 
+/// A server started without `--remote-control`, configured for `relay`, and a local client of
+/// it that enabled the experimental API: its CODEX_HOME, the server, the client.
+async fn start_with_local_client(relay: &Relay) -> (tempfile::TempDir, Server, TestClient) {
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "");
+    let server = Server::start(home.path(), false).await;
+    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
+    local.initialize("local", true).await.unwrap();
+    (home, server, local)
+}
+
 /// A remote client talking JSON-RPC through the relay.
 struct RemoteClient {
     socket: tokio_tungstenite::WebSocketStream<
@@ -390,11 +401,7 @@ async fn wait_status(client: &mut TestClient, status: &str) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn runtime_enable_and_disable_move_the_status_and_notify() {
     let relay = Relay::start(64 * 1024).await;
-    let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), &relay.url(), "");
-    let server = Server::start(home.path(), false).await;
-    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
-    local.initialize("local", true).await.unwrap();
+    let (home, server, mut local) = start_with_local_client(&relay).await;
     let mut plain = TestClient::connect_ws(&server.address).await.unwrap();
     plain.initialize("plain", false).await.unwrap();
 
@@ -433,11 +440,7 @@ async fn runtime_enable_and_disable_move_the_status_and_notify() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enable_fails_when_the_state_database_is_unusable() {
     let relay = Relay::start(64 * 1024).await;
-    let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), &relay.url(), "");
-    let server = Server::start(home.path(), false).await;
-    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
-    local.initialize("local", true).await.unwrap();
+    let (home, server, mut local) = start_with_local_client(&relay).await;
     // Break the database under the running server.
     let db = codex_app_server::state::StateDb::open_in(home.path()).await.unwrap();
     drop(db);
@@ -687,11 +690,7 @@ async fn a_token_that_expired_while_the_server_was_down_is_replaced_by_a_new_enr
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enable_and_disable_are_runtime_only_whatever_ephemeral_says() {
     let relay = Relay::start(64 * 1024).await;
-    let home = tempfile::tempdir().unwrap();
-    write_config(home.path(), &relay.url(), "");
-    let server = Server::start(home.path(), false).await;
-    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
-    local.initialize("local", true).await.unwrap();
+    let (home, server, mut local) = start_with_local_client(&relay).await;
     for params in [json!({"ephemeral": true}), json!(null)] {
         local.call("remoteControl/enable", params.clone()).await.unwrap();
         wait_status(&mut local, "connected").await;
