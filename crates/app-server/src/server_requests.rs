@@ -26,10 +26,31 @@ pub struct ServerRequestAnswer {
     pub result: Result<Value, JsonRpcErrorObject>,
 }
 
-#[derive(Debug)]
+/// Checks a client's `result` before it may resolve a request; `Err` says why it is refused.
+pub type AnswerCheck = Box<dyn Fn(&Value) -> Result<(), String> + Send + Sync>;
+
 struct Pending {
     recipients: Vec<ConnectionId>,
     answer: oneshot::Sender<ServerRequestAnswer>,
+    check: Option<AnswerCheck>,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending").field("recipients", &self.recipients).finish_non_exhaustive()
+    }
+}
+
+/// What became of a client's response to a server request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    /// It answered the request; these connections had been sent it.
+    Accepted(Vec<ConnectionId>),
+    /// Its result failed the request's check; the request stays pending.
+    Refused(String),
+    /// No pending request with this id was sent to this connection (never sent, or already
+    /// answered or cancelled).
+    Unknown,
 }
 
 /// Outstanding server requests, keyed by their server-side id.
@@ -45,10 +66,20 @@ impl PendingServerRequests {
         &self,
         recipients: Vec<ConnectionId>,
     ) -> (RequestId, oneshot::Receiver<ServerRequestAnswer>) {
+        self.register_checked(recipients, None)
+    }
+
+    /// Like [`Self::register`]; a successful result must also pass `check` to resolve the
+    /// request (a refused one leaves it pending).
+    pub fn register_checked(
+        &self,
+        recipients: Vec<ConnectionId>,
+        check: Option<AnswerCheck>,
+    ) -> (RequestId, oneshot::Receiver<ServerRequestAnswer>) {
         let id = RequestId::Integer(self.next_id.fetch_add(1, Ordering::Relaxed) + 1);
         let (answer, receiver) = oneshot::channel();
         if let Ok(mut pending) = self.pending.lock() {
-            pending.insert(id.clone(), Pending { recipients, answer });
+            pending.insert(id.clone(), Pending { recipients, answer, check });
         }
         (id, receiver)
     }
@@ -64,24 +95,29 @@ impl PendingServerRequests {
         }
     }
 
-    /// Routes a client response; returns the other recipients when it was accepted.
+    /// Routes a client response: the first one that passes the request's check wins.
     pub fn resolve(
         &self,
         connection: ConnectionId,
         id: &RequestId,
         result: Result<Value, JsonRpcErrorObject>,
-    ) -> Option<Vec<ConnectionId>> {
+    ) -> Resolution {
         let Ok(mut pending) = self.pending.lock() else {
-            return None;
+            return Resolution::Unknown;
         };
-        let accepted = pending.get(id).is_some_and(|entry| entry.recipients.contains(&connection));
-        if !accepted {
-            tracing::debug!(%connection, %id, "dropping response to a server request we did not send to this connection");
-            return None;
+        let Some(entry) = pending.get(id).filter(|entry| entry.recipients.contains(&connection))
+        else {
+            tracing::debug!(%connection, %id, "response to a server request that is not pending for this connection");
+            return Resolution::Unknown;
+        };
+        if let (Ok(value), Some(check)) = (&result, &entry.check) {
+            if let Err(reason) = check(value) {
+                return Resolution::Refused(reason);
+            }
         }
-        let entry = pending.remove(id)?;
+        let Some(entry) = pending.remove(id) else { return Resolution::Unknown };
         let _ = entry.answer.send(ServerRequestAnswer { connection, result });
-        Some(entry.recipients)
+        Resolution::Accepted(entry.recipients)
     }
 
     /// Drops a request nobody will answer (for example its turn was interrupted).
@@ -119,13 +155,46 @@ mod tests {
         let requests = PendingServerRequests::default();
         let (a, b, stranger) = (ConnectionId(1), ConnectionId(2), ConnectionId(3));
         let (id, mut receiver) = requests.register(vec![a, b]);
-        assert_eq!(requests.resolve(stranger, &id, Ok(json!("x"))), None);
+        assert_eq!(requests.resolve(stranger, &id, Ok(json!("x"))), Resolution::Unknown);
         assert!(receiver.try_recv().is_err());
-        assert_eq!(requests.resolve(b, &id, Ok(json!({"decision": "accept"}))), Some(vec![a, b]));
-        assert_eq!(requests.resolve(a, &id, Ok(json!({"decision": "decline"}))), None);
+        assert_eq!(
+            requests.resolve(b, &id, Ok(json!({"decision": "accept"}))),
+            Resolution::Accepted(vec![a, b])
+        );
+        assert_eq!(
+            requests.resolve(a, &id, Ok(json!({"decision": "decline"}))),
+            Resolution::Unknown
+        );
         let answer = receiver.try_recv().unwrap();
         assert_eq!(answer.connection, b);
         assert_eq!(answer.result, Ok(json!({"decision": "accept"})));
-        assert_eq!(requests.resolve(a, &RequestId::Integer(999), Ok(json!(1))), None);
+        assert_eq!(
+            requests.resolve(a, &RequestId::Integer(999), Ok(json!(1))),
+            Resolution::Unknown
+        );
+    }
+
+    #[test]
+    fn a_refused_answer_leaves_the_request_pending() {
+        let requests = PendingServerRequests::default();
+        let a = ConnectionId(1);
+        let check: AnswerCheck = Box::new(|value| {
+            if value["decision"] == "accept" {
+                Ok(())
+            } else {
+                Err("only accept".into())
+            }
+        });
+        let (id, mut receiver) = requests.register_checked(vec![a], Some(check));
+        assert_eq!(
+            requests.resolve(a, &id, Ok(json!({"decision": "bogus"}))),
+            Resolution::Refused("only accept".into())
+        );
+        assert!(receiver.try_recv().is_err());
+        assert_eq!(
+            requests.resolve(a, &id, Ok(json!({"decision": "accept"}))),
+            Resolution::Accepted(vec![a])
+        );
+        assert!(receiver.try_recv().is_ok());
     }
 }
