@@ -456,3 +456,37 @@ async fn escalation_runs_an_approved_command_outside_the_sandbox() {
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "out\n");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relative_permission_roots_are_refused_naming_the_field() {
+    let (_home, _mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    let relative = json!({"type": "workspaceWrite", "writableRoots": ["/abs", "relative/dir"]});
+    let error = client
+        .request(
+            "turn/start",
+            json!({"threadId": thread_id, "input": [{"type": "text", "text": "x"}],
+                   "sandboxPolicy": relative}),
+        )
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error["code"], -32602, "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("sandboxPolicy.writableRoots[1]"), "{message}");
+    let error = client
+        .request("command/exec", json!({"command": ["true"], "sandboxPolicy": relative}))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(error["code"], -32602, "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("sandboxPolicy.writableRoots[1]"), "{message}");
+    let error =
+        client.request("thread/start", json!({"cwd": "relative"})).await.unwrap().unwrap_err();
+    assert_eq!(error["code"], -32602, "{error}");
+    assert!(error["message"].as_str().unwrap().contains("cwd"), "{error}");
+    server.stop().await;
+}
