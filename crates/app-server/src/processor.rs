@@ -372,11 +372,13 @@ impl<H: RequestHandler> MessageProcessor<H> {
         let refusal = match self.shared.server_requests.resolve(connection, id, result) {
             Resolution::Accepted(_) => return,
             Resolution::Refused(reason) => reason,
-            // An error answering an unknown id is not answered (no error ping-pong).
-            Resolution::Unknown if !answered_with_result => return,
-            Resolution::Unknown => format!(
-                "no server request with id {id} is waiting for an answer from this connection \
-                 (it was already answered, cancelled, or never sent here)"
+            // Stray responses, and errors answering finished requests, are dropped (no error
+            // ping-pong with a confused client).
+            Resolution::Unknown => return,
+            Resolution::AlreadyResolved if !answered_with_result => return,
+            Resolution::AlreadyResolved => format!(
+                "server request {id} is no longer pending: it was already answered (possibly by \
+                 another client) or cancelled"
             ),
         };
         let error = JsonRpcError::new(Some(id.clone()), error_codes::INVALID_PARAMS, refusal);

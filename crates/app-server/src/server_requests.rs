@@ -6,6 +6,7 @@
 //! connection that was not asked are dropped with a debug log.
 
 use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::sync::atomic::AtomicI64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -48,9 +49,33 @@ pub enum Resolution {
     Accepted(Vec<ConnectionId>),
     /// Its result failed the request's check; the request stays pending.
     Refused(String),
-    /// No pending request with this id was sent to this connection (never sent, or already
-    /// answered or cancelled).
+    /// The request was sent to this connection but is no longer pending (answered by someone
+    /// else first, or cancelled).
+    AlreadyResolved,
+    /// No request with this id was ever sent to this connection (or it was forgotten).
     Unknown,
+}
+
+/// How many finished requests are remembered to tell late answers from stray ones.
+const FINISHED_MEMORY: usize = 1024;
+
+/// Recently finished requests and who had been sent them.
+#[derive(Debug, Default)]
+struct Finished {
+    order: VecDeque<RequestId>,
+    recipients: HashMap<RequestId, Vec<ConnectionId>>,
+}
+
+impl Finished {
+    fn remember(&mut self, id: RequestId, recipients: Vec<ConnectionId>) {
+        if self.order.len() >= FINISHED_MEMORY {
+            if let Some(oldest) = self.order.pop_front() {
+                self.recipients.remove(&oldest);
+            }
+        }
+        self.order.push_back(id.clone());
+        self.recipients.insert(id, recipients);
+    }
 }
 
 /// Outstanding server requests, keyed by their server-side id.
@@ -58,6 +83,7 @@ pub enum Resolution {
 pub struct PendingServerRequests {
     next_id: Arc<AtomicI64>,
     pending: Arc<Mutex<HashMap<RequestId, Pending>>>,
+    finished: Arc<Mutex<Finished>>,
 }
 
 impl PendingServerRequests {
@@ -108,7 +134,10 @@ impl PendingServerRequests {
         let Some(entry) = pending.get(id).filter(|entry| entry.recipients.contains(&connection))
         else {
             tracing::debug!(%connection, %id, "response to a server request that is not pending for this connection");
-            return Resolution::Unknown;
+            let late = self.finished.lock().is_ok_and(|finished| {
+                finished.recipients.get(id).is_some_and(|sent| sent.contains(&connection))
+            });
+            return if late { Resolution::AlreadyResolved } else { Resolution::Unknown };
         };
         if let (Ok(value), Some(check)) = (&result, &entry.check) {
             if let Err(reason) = check(value) {
@@ -116,17 +145,26 @@ impl PendingServerRequests {
             }
         }
         let Some(entry) = pending.remove(id) else { return Resolution::Unknown };
+        drop(pending);
         let _ = entry.answer.send(ServerRequestAnswer { connection, result });
+        if let Ok(mut finished) = self.finished.lock() {
+            finished.remember(id.clone(), entry.recipients.clone());
+        }
         Resolution::Accepted(entry.recipients)
     }
 
     /// Drops a request nobody will answer (for example its turn was interrupted).
     pub fn cancel(&self, id: &RequestId) -> Option<Vec<ConnectionId>> {
-        self.pending
+        let recipients = self
+            .pending
             .lock()
             .ok()
             .and_then(|mut pending| pending.remove(id))
-            .map(|entry| entry.recipients)
+            .map(|entry| entry.recipients)?;
+        if let Ok(mut finished) = self.finished.lock() {
+            finished.remember(id.clone(), recipients.clone());
+        }
+        Some(recipients)
     }
 
     /// Ids of outstanding requests that were sent to `connection`.
@@ -163,8 +201,9 @@ mod tests {
         );
         assert_eq!(
             requests.resolve(a, &id, Ok(json!({"decision": "decline"}))),
-            Resolution::Unknown
+            Resolution::AlreadyResolved
         );
+        assert_eq!(requests.resolve(stranger, &id, Ok(json!("x"))), Resolution::Unknown);
         let answer = receiver.try_recv().unwrap();
         assert_eq!(answer.connection, b);
         assert_eq!(answer.result, Ok(json!({"decision": "accept"})));
