@@ -428,6 +428,12 @@ async fn escalation_runs_an_approved_command_outside_the_sandbox() {
     let target = outside.path().join("escaped.txt");
     let write = json!(["sh", "-c", format!("echo out > {}", target.display())]);
     mock.push(Script::function_call("call_in", "shell", json!({"command": write})));
+    // A workdir outside the roots does not become writable by being the working directory.
+    mock.push(Script::function_call(
+        "call_wd",
+        "shell",
+        json!({"command": ["touch", "from-workdir.txt"], "workdir": outside.path()}),
+    ));
     mock.push(Script::function_call(
         "call_esc",
         "shell",
@@ -443,17 +449,27 @@ async fn escalation_runs_an_approved_command_outside_the_sandbox() {
     // The plain call ran in the sandbox without asking, and failed.
     let (seen, request) = until_request(&mut client, "item/commandExecution/requestApproval").await;
     let items = completed_items(&seen, "commandExecution");
-    assert_eq!(items.len(), 1);
-    assert_ne!(items[0]["exitCode"], 0);
-    let output = items[0]["aggregatedOutput"].as_str().unwrap();
-    assert!(output.contains("ermission denied") || output.contains("not permitted"), "{output}");
+    assert_eq!(items.len(), 2);
+    for item in &items {
+        assert_ne!(item["exitCode"], 0, "{item}");
+        let output = item["aggregatedOutput"].as_str().unwrap();
+        assert!(
+            output.contains("ermission denied") || output.contains("not permitted"),
+            "{output}"
+        );
+    }
+    assert_eq!(items[1]["cwd"], outside.path().to_str().unwrap());
     assert!(!target.exists());
+    assert!(!outside.path().join("from-workdir.txt").exists());
     // The escalated call asks with its justification and, approved, writes outside the roots.
     assert_eq!(request["params"]["reason"], "write the report next to the workspace");
     client.respond(&request["id"], json!({"decision": "accept"})).await.unwrap();
     let messages = turn_messages(&mut client).await;
     assert_eq!(completed_turn(&messages)["status"], "completed");
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "out\n");
+    let ran = completed_items(&messages, "commandExecution");
+    assert_eq!(ran[0]["id"], request["params"]["itemId"], "the prompt names the item that ran");
+    assert_eq!(ran[0]["exitCode"], 0);
     server.stop().await;
 }
 

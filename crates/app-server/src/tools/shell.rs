@@ -250,11 +250,12 @@ pub async fn run_shell_call(
     let key = session_key(&call, &cwd);
     let pre_approved = approvals.approved_for_session(&context.thread_id, &key)
         || approvals.rules().allows(&safety::rule_words(&call.argv));
+    // The approval prompt and the item that runs (or is declined) share this id.
+    let item_id = new_id();
     let escalate = match approval_for(&context.approval_policy, &call, pre_approved, unrestricted) {
         Approval::Refuse(message) => return ToolOutcome::failure(message),
         Approval::Run { escalated } => escalated,
         Approval::Ask { escalated } => {
-            let item_id = new_id();
             let decision = ask(approvals, context, &call, &cwd, &item_id).await;
             match decision {
                 Decision::Accept => {}
@@ -284,7 +285,7 @@ pub async fn run_shell_call(
         }
     };
     let policy = if escalate { SandboxPolicy::DangerFullAccess } else { policy };
-    execute(context, &call, &cwd, policy).await
+    execute(context, &call, &cwd, policy, item_id).await
 }
 
 async fn ask(
@@ -385,8 +386,8 @@ async fn execute(
     call: &ShellCall,
     cwd: &Path,
     policy: SandboxPolicy,
+    id: String,
 ) -> ToolOutcome {
-    let id = new_id();
     let started = now_ms();
     let (argv, spawn_cwd) = confine_workdir(&call.argv, cwd, context.cwd.as_path(), &policy);
     let request = ExecRequest {
