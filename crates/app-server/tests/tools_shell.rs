@@ -317,6 +317,11 @@ async fn with_two_subscribers_the_first_answer_wins() {
     let (_, asked_second) =
         until_request(&mut second, "item/commandExecution/requestApproval").await;
     assert_eq!(asked_first["id"], asked_second["id"]);
+    // A connection that was never asked cannot answer for the thread's clients.
+    let mut stranger = server.client().await;
+    stranger.respond(&asked_first["id"], json!({"decision": "accept"})).await.unwrap();
+    assert!(stranger.is_quiet_for(Duration::from_millis(300)).await);
+    assert!(!work.path().join("two.txt").exists());
     second.respond(&asked_second["id"], json!({"decision": "accept"})).await.unwrap();
     let messages = turn_messages(&mut first).await;
     assert_eq!(completed_turn(&messages)["status"], "completed");
