@@ -70,6 +70,10 @@ async fn shell_calls_under_never_run_and_their_output_reaches_the_model() {
     assert_eq!(items[0]["aggregatedOutput"], "hello-from-shell");
     assert_eq!(items[0]["status"], "completed");
     assert_eq!(items[0]["command"], "printf hello-from-shell");
+    assert_eq!(
+        items[0]["commandActions"],
+        json!([{"type": "unknown", "command": "printf hello-from-shell"}])
+    );
     assert!(items[0]["durationMs"].is_i64());
     assert_eq!(items[1]["exitCode"], 3);
     assert_eq!(items[1]["status"], "failed");

@@ -7,6 +7,10 @@
 //! without flags that write files or run other programs. Any redirection, substitution,
 //! globbing or subshell makes the script unsafe.
 
+use std::path::Path;
+
+use codex_app_server_protocol::v2::CommandAction;
+
 /// Programs that only read, with any arguments (apart from the unsafe flags checked below).
 const READ_ONLY_PROGRAMS: &[&str] = &[
     "ls", "cat", "pwd", "echo", "printf", "grep", "egrep", "fgrep", "rg", "head", "tail", "wc",
@@ -165,6 +169,46 @@ pub fn rule_words(argv: &[String]) -> Vec<String> {
     proposed_prefix(argv).unwrap_or_else(|| argv.to_vec())
 }
 
+/// A best-effort reading of what a command does, for display (`commandActions`): `cat F` reads,
+/// `ls` lists, `grep`/`rg` search; anything else (or an unparsable script) is `unknown`.
+pub fn command_actions(argv: &[String]) -> Vec<CommandAction> {
+    let parts = match shell_script(argv) {
+        Some(script) => match script_parts(script) {
+            Some(parts) => parts,
+            None => return vec![CommandAction::Unknown { command: display_command(argv) }],
+        },
+        None => vec![argv.to_vec()],
+    };
+    parts.iter().map(|part| action_of(part)).collect()
+}
+
+fn action_of(argv: &[String]) -> CommandAction {
+    let command = display_command(argv);
+    let Some((program, args)) = argv.split_first() else {
+        return CommandAction::Unknown { command };
+    };
+    let operands: Vec<&String> = args.iter().filter(|arg| !arg.starts_with('-')).collect();
+    match basename(program) {
+        "cat" | "head" | "tail" | "nl" if operands.len() == 1 => {
+            let path = operands[0].clone();
+            let name = Path::new(&path)
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.clone());
+            CommandAction::Read { command, name, path }
+        }
+        "ls" | "tree" => {
+            CommandAction::ListFiles { command, path: operands.first().map(|p| (*p).clone()) }
+        }
+        "grep" | "egrep" | "fgrep" | "rg" => CommandAction::Search {
+            command,
+            query: operands.first().map(|q| (*q).clone()),
+            path: operands.get(1).map(|p| (*p).clone()),
+        },
+        _ => CommandAction::Unknown { command },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +243,17 @@ mod tests {
         ] {
             assert!(!is_known_safe(&unsafe_), "{unsafe_:?}");
         }
+    }
+
+    #[test]
+    fn actions_describe_reads_listings_and_searches() {
+        let actions = command_actions(&argv(&["bash", "-lc", "cat src/main.rs && ls src | rg fn"]));
+        assert!(matches!(&actions[0], CommandAction::Read { name, .. } if name == "main.rs"));
+        assert!(
+            matches!(&actions[1], CommandAction::ListFiles { path: Some(p), .. } if p == "src")
+        );
+        assert!(matches!(&actions[2], CommandAction::Search { query: Some(q), .. } if q == "fn"));
+        assert!(matches!(&command_actions(&argv(&["make"]))[0], CommandAction::Unknown { .. }));
     }
 
     #[test]
