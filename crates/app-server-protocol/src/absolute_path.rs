@@ -36,6 +36,18 @@ pub struct RelativePathError {
     pub path: PathBuf,
 }
 
+/// The refused path quoted in a [`RelativePathError`] message (also when wrapped by serde,
+/// e.g. `… at line 1 column 9`), or `None` when `message` is not one.
+pub(crate) fn relative_path_in_error(message: &str) -> Option<String> {
+    let start = message.find("path \"")? + "path \"".len();
+    let end = start + message[start..].find("\" is not absolute")?;
+    let quoted = &message[start..end];
+    Some(
+        serde_json::from_str::<String>(&format!("\"{quoted}\""))
+            .unwrap_or_else(|_| quoted.to_owned()),
+    )
+}
+
 impl AbsolutePath {
     /// Accepts `path` if it is absolute.
     pub fn new(path: impl Into<PathBuf>) -> Result<Self, RelativePathError> {

@@ -220,10 +220,39 @@ fn parse_params<T: DeserializeOwned>(
         (_, None) => Value::Null,
         (_, Some(value)) => value,
     };
-    serde_json::from_value(value).map_err(|err| RequestParseError::InvalidParams {
+    serde_json::from_value(value.clone()).map_err(|err| RequestParseError::InvalidParams {
         method: method.to_owned(),
-        message: err.to_string(),
+        message: name_relative_path_field(&value, err.to_string()),
     })
+}
+
+/// Prefixes an "is not absolute" error with the field holding the offending path (e.g.
+/// `sandboxPolicy.writableRoots[0]: path "x" is not absolute…`), so the client knows which of
+/// its permission paths to fix; other messages are returned unchanged.
+fn name_relative_path_field(params: &Value, message: String) -> String {
+    let Some(path) = crate::absolute_path::relative_path_in_error(&message) else {
+        return message;
+    };
+    match field_holding(params, &path, String::new()) {
+        Some(field) if !field.is_empty() => format!("{field}: {message}"),
+        _ => message,
+    }
+}
+
+/// The dotted path (`a.b[2]`) of the first string in `value` equal to `needle`.
+fn field_holding(value: &Value, needle: &str, at: String) -> Option<String> {
+    match value {
+        Value::String(text) if text == needle => Some(at),
+        Value::Object(map) => map.iter().find_map(|(key, child)| {
+            let next = if at.is_empty() { key.clone() } else { format!("{at}.{key}") };
+            field_holding(child, needle, next)
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, child)| field_holding(child, needle, format!("{at}[{index}]"))),
+        _ => None,
+    }
 }
 
 fn params_to_value<T: Serialize>(params: &T) -> Option<Value> {

@@ -19,3 +19,4 @@ pub mod session;
 pub mod state;
 pub mod subscriptions;
 pub mod telemetry;
+pub mod tools;

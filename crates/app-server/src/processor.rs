@@ -41,6 +41,7 @@ use tracing::Instrument as _;
 use crate::outbound::ConnectionHandle;
 use crate::outbound::OutboundRouter;
 use crate::server_requests::PendingServerRequests;
+use crate::server_requests::Resolution;
 use crate::session::ClientIdentity;
 use crate::session::NegotiatedSession;
 use crate::session::SessionState;
@@ -367,8 +368,22 @@ impl<H: RequestHandler> MessageProcessor<H> {
         id: &RequestId,
         result: Result<Value, codex_app_server_protocol::JsonRpcErrorObject>,
     ) {
-        if self.shared.server_requests.resolve(connection, id, result).is_none() {
-            tracing::debug!(%connection, %id, "dropping response for an id we did not send to this connection");
+        let answered_with_result = result.is_ok();
+        let refusal = match self.shared.server_requests.resolve(connection, id, result) {
+            Resolution::Accepted(_) => return,
+            Resolution::Refused(reason) => reason,
+            // Stray responses, and errors answering finished requests, are dropped (no error
+            // ping-pong with a confused client).
+            Resolution::Unknown => return,
+            Resolution::AlreadyResolved if !answered_with_result => return,
+            Resolution::AlreadyResolved => format!(
+                "server request {id} is no longer pending: it was already answered (possibly by \
+                 another client) or cancelled"
+            ),
+        };
+        let error = JsonRpcError::new(Some(id.clone()), error_codes::INVALID_PARAMS, refusal);
+        if let Err(err) = self.shared.router.send_now(connection, JsonRpcMessage::Error(error)) {
+            tracing::debug!(%connection, "server-request refusal not delivered: {err}");
         }
     }
 }

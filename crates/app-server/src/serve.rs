@@ -38,6 +38,7 @@ use crate::processor::DEFAULT_INBOUND_QUEUE_CAPACITY;
 use crate::remote_control::RemoteControl;
 use crate::state::StateDb;
 use crate::state::StateError;
+use crate::tools::AgentTools;
 
 /// Capacity of the channel carrying transport events to the processor.
 const EVENT_CHANNEL_CAPACITY: usize = 1024;
@@ -154,7 +155,8 @@ pub async fn serve(
     let processor = Arc::new(MessageProcessor::new(
         processor_options,
         AppHandler::new(config, options.overrides.clone(), state.clone())
-            .with_remote_control(Arc::clone(&remote_control)),
+            .with_remote_control(Arc::clone(&remote_control))
+            .with_tool_router(Arc::new(AgentTools::load(&options.codex_home))),
     ));
     remote_control.attach(events_tx.clone(), processor.shared().router.clone());
     if options.remote_control {

@@ -26,8 +26,20 @@ struct Server {
 }
 
 impl Server {
+    /// A server whose default sandbox is danger-full-access: the tests using it are about
+    /// `command/exec` itself, not the sandbox, and must pass on kernels without Landlock.
     async fn start() -> Self {
+        Self::start_with_config("sandbox_mode = \"danger-full-access\"\n").await
+    }
+
+    /// A server with the built-in default sandbox (read-only).
+    async fn start_with_default_sandbox() -> Self {
+        Self::start_with_config("").await
+    }
+
+    async fn start_with_config(config: &str) -> Self {
         let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join("config.toml"), config).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<String>();
         let tx = Mutex::new(Some(tx));
         let mut options = ServeOptions::new(
@@ -464,18 +476,19 @@ fn scratch() -> tempfile::TempDir {
     tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
 }
 
-fn sandbox_usable() -> bool {
+/// Whether the kernel sandbox works; prints `SKIPPED <name>: <why>` when it does not.
+fn sandbox_usable(name: &str) -> bool {
     let support = codex_sandbox::SandboxSupport::get();
     if support.landlock_available() && support.seccomp_filter {
         return true;
     }
-    eprintln!("SKIPPED: kernel sandbox unavailable: {}", support.message);
+    eprintln!("SKIPPED {name}: kernel sandbox unavailable: {}", support.message);
     false
 }
 
 #[tokio::test]
 async fn read_only_sandbox_cannot_write_the_working_directory() {
-    let server = Server::start().await;
+    let server = Server::start_with_default_sandbox().await;
     let mut client = server.client("sandbox").await;
     let dir = scratch();
     let cwd = dir.path().to_str().unwrap();
@@ -487,7 +500,7 @@ async fn read_only_sandbox_cannot_write_the_working_directory() {
         )
         .await
         .unwrap();
-    if !sandbox_usable() {
+    if !sandbox_usable("read_only_sandbox_cannot_write_the_working_directory") {
         // Never unsandboxed: refused with the sandbox's explanation.
         let error = error_of(outcome);
         assert!(error["message"].as_str().unwrap().contains("danger-full-access"), "{error}");
@@ -522,10 +535,10 @@ async fn read_only_sandbox_cannot_write_the_working_directory() {
 async fn no_config_warning_when_the_sandbox_works() {
     // The warning path needs a kernel without Landlock/seccomp; here we check the other half:
     // a working sandbox produces no warning after initialize.
-    if !sandbox_usable() {
+    if !sandbox_usable("no_config_warning_when_the_sandbox_works") {
         return;
     }
-    let server = Server::start().await;
+    let server = Server::start_with_default_sandbox().await;
     let mut client = server.client("warning").await;
     assert!(client.is_quiet_for(Duration::from_millis(300)).await);
     assert!(Path::new("/proc/self").exists());

@@ -388,7 +388,7 @@ async fn chat_wire_api_streams_too() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn function_calls_get_an_unsupported_output_and_the_turn_continues() {
     let (home, mock, server) = setup(WireFormat::Responses).await;
-    mock.push(Script::function_call("call_1", "shell", json!({"command": ["ls"]})));
+    mock.push(Script::function_call("call_1", "web_search", json!({"query": "files"})));
     mock.push(Script::reasoning_summary(["thinking ", "hard"]).and_text_deltas(["done"]));
     let mut client = server.client().await;
     let thread_id = start_thread(&mut client, home.path()).await;

@@ -15,8 +15,10 @@ use codex_model_client::FunctionTool;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
+use crate::engine::items::TurnItems;
 use crate::engine::notify::ThreadNotifier;
 use crate::processor::ServerShared;
+use codex_app_server_transport::ConnectionId;
 
 /// Everything a tool needs to know about the call site.
 #[derive(Clone)]
@@ -39,6 +41,8 @@ pub struct ToolContext {
     pub shared: Arc<ServerShared>,
     /// Sends notifications to the thread's subscribers.
     pub notifier: ThreadNotifier,
+    /// Starts and completes (stores) the turn's items.
+    pub items: TurnItems,
 }
 
 impl std::fmt::Debug for ToolContext {
@@ -92,6 +96,17 @@ pub trait ToolRouter: Send + Sync + 'static {
         name: &'a str,
         arguments: &'a str,
     ) -> BoxFuture<'a, ToolOutcome>;
+
+    /// Called when `connection` subscribes to `thread_id` with `thread/resume` (for example to
+    /// re-send it the approval requests still waiting in that thread).
+    fn thread_resumed<'a>(
+        &'a self,
+        _shared: &'a Arc<ServerShared>,
+        _thread_id: &'a str,
+        _connection: ConnectionId,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// The default router: no tools; every call is answered as unsupported.

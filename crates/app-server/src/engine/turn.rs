@@ -14,8 +14,6 @@ use std::sync::Arc;
 use codex_app_server_protocol::v2::AgentMessageDeltaNotification;
 use codex_app_server_protocol::v2::CodexErrorInfo;
 use codex_app_server_protocol::v2::ErrorNotification;
-use codex_app_server_protocol::v2::ItemCompletedNotification;
-use codex_app_server_protocol::v2::ItemStartedNotification;
 use codex_app_server_protocol::v2::ReasoningSummaryTextDeltaNotification;
 use codex_app_server_protocol::v2::ReasoningTextDeltaNotification;
 use codex_app_server_protocol::v2::ThreadItem;
@@ -47,6 +45,7 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::engine::items::TurnItems;
 use crate::engine::new_id;
 use crate::engine::notify::ThreadNotifier;
 use crate::engine::now_ms;
@@ -60,7 +59,10 @@ use crate::engine::LoadedThread;
 use crate::engine::RunningTurn;
 use crate::engine::TurnSlot;
 use crate::processor::ServerShared;
-use crate::state::ItemRecord;
+
+/// How long an interrupted turn lets a running tool wind down (kill its process group, complete
+/// its item) before dropping it.
+const TOOL_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// How a turn ended.
 #[derive(Debug, Clone)]
@@ -151,9 +153,18 @@ impl Engine {
             state.turns.push(turn.clone());
             ((state.turns.len() - 1) as i64, state.ephemeral)
         };
+        let notifier = ThreadNotifier::new(Arc::clone(shared), thread.id.clone());
+        let items = TurnItems::new(
+            Arc::clone(self),
+            Arc::clone(&thread),
+            notifier.clone(),
+            turn_id.clone(),
+            turn_seq as usize,
+            ephemeral,
+        );
         let task = TurnTask {
             engine: Arc::clone(self),
-            notifier: ThreadNotifier::new(Arc::clone(shared), thread.id.clone()),
+            notifier,
             shared: Arc::clone(shared),
             thread,
             client: None,
@@ -164,7 +175,7 @@ impl Engine {
             cancel,
             ephemeral,
             started_ms: now_ms(),
-            next_item_seq: 0,
+            items,
             _running: RunningTurnGuard::new(Arc::clone(shared)),
         };
         let input = params.input;
@@ -273,7 +284,7 @@ struct TurnTask {
     cancel: CancellationToken,
     ephemeral: bool,
     started_ms: i64,
-    next_item_seq: i64,
+    items: TurnItems,
     _running: RunningTurnGuard,
 }
 
@@ -393,10 +404,16 @@ impl TurnTask {
             for (call_id, name, arguments) in calls {
                 let context = self.tool_context(&call_id);
                 let tools = self.engine.tools();
+                let call = tools.call(context, &name, &arguments);
+                tokio::pin!(call);
                 let outcome = tokio::select! {
-                    biased;
-                    () = self.cancel.cancelled() => return Err(TurnEnd::Interrupted),
-                    outcome = tools.call(context, &name, &arguments) => outcome,
+                    outcome = &mut call => outcome,
+                    () = self.cancel.cancelled() => {
+                        // The tool sees the same token: give it a moment to stop its process
+                        // and complete its item before it is dropped.
+                        let _ = tokio::time::timeout(TOOL_STOP_GRACE, &mut call).await;
+                        return Err(TurnEnd::Interrupted);
+                    }
                 };
                 self.push_history(vec![InputItem::function_call_output(call_id, outcome.output)])
                     .await?;
@@ -428,6 +445,7 @@ impl TurnTask {
             cancel: self.cancel.clone(),
             shared: Arc::clone(&self.shared),
             notifier: self.notifier.clone(),
+            items: self.items.clone(),
         }
     }
 
@@ -504,46 +522,12 @@ impl TurnTask {
     }
 
     async fn start_item(&self, item: ThreadItem, started_ms: i64) {
-        self.notifier
-            .notify(&ServerNotification::ItemStarted(ItemStartedNotification {
-                item,
-                started_at_ms: started_ms,
-                thread_id: self.thread.id.clone(),
-                turn_id: self.turn_id.clone(),
-            }))
-            .await;
+        self.items.start(item, started_ms).await;
     }
 
     /// Stores a finished item (awaited), adds it to the turn, then sends `item/completed`.
     async fn complete_item(&mut self, item: ThreadItem) -> Result<(), TurnEnd> {
-        let seq = self.next_item_seq;
-        self.next_item_seq += 1;
-        if !self.ephemeral {
-            let record = ItemRecord {
-                turn_id: self.turn_id.clone(),
-                id: wire::item_id(&item),
-                seq,
-                item: serde_json::to_value(&item).unwrap_or_default(),
-            };
-            self.engine
-                .state()
-                .upsert_item(&self.thread.id, &record)
-                .await
-                .map_err(state_failure)?;
-        }
-        if let Some(turn) = self.thread.lock().turns.get_mut(self.turn_seq as usize) {
-            turn.items.push(item.clone());
-        }
-        self.notifier
-            .notify(&ServerNotification::ItemCompleted(ItemCompletedNotification {
-                completed_at_ms: now_ms(),
-                content_token_count: None,
-                item,
-                thread_id: self.thread.id.clone(),
-                turn_id: self.turn_id.clone(),
-            }))
-            .await;
-        Ok(())
+        self.items.complete(item).await.map_err(state_failure)
     }
 
     /// The provider client, built on first use.

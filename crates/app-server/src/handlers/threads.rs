@@ -33,7 +33,16 @@ pub async fn handle(
             answer(id, engine.start_thread(shared, config, connection, params).await)
         }
         ClientRequest::ThreadResume(params) => {
-            answer(id, engine.resume_thread(shared, config, connection, params).await)
+            let thread_id = params.thread_id.clone();
+            let resumed = engine.resume_thread(shared, config, connection, params).await;
+            if resumed.is_ok() {
+                // Approval requests still waiting in the thread go to the new subscriber too.
+                let (tools, shared) = (engine.tools(), Arc::clone(shared));
+                tokio::spawn(async move {
+                    tools.thread_resumed(&shared, &thread_id, connection).await;
+                });
+            }
+            answer(id, resumed)
         }
         ClientRequest::ThreadFork(params) => {
             answer(id, engine.fork_thread(shared, config, connection, params).await)

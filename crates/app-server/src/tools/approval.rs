@@ -1,0 +1,259 @@
+//! Asking the thread's clients for approval, and remembering what they approved.
+//!
+//! [`Approvals::ask`] sends an `item/commandExecution/requestApproval` or
+//! `item/fileChange/requestApproval` server request to every subscriber of the thread with the
+//! ordered `availableDecisions`, and waits. The first answer that names one of those decisions
+//! wins (an answer naming another decision is refused with a JSON-RPC error and the request
+//! stays pending, see [`crate::server_requests`]); every recipient then gets
+//! `serverRequest/resolved`. While the request waits, a client that resumes the thread is sent
+//! it too; if every subscriber disconnects it simply keeps waiting. A turn interrupt cancels it
+//! (recipients get `serverRequest/resolved`).
+//!
+//! Approvals for the session (`acceptForSession`) are kept per thread in memory; prefix rules
+//! (`acceptWithExecpolicyAmendment`) persist in [`PrefixRules`].
+
+use std::collections::HashMap;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::MutexGuard;
+
+use codex_app_server_protocol::v2::CommandExecutionApprovalDecision;
+use codex_app_server_protocol::v2::FileChangeApprovalDecision;
+use codex_app_server_protocol::v2::ServerRequestResolvedNotification;
+use codex_app_server_protocol::JsonRpcMessage;
+use codex_app_server_protocol::RequestId;
+use codex_app_server_protocol::ServerNotification;
+use codex_app_server_protocol::ServerRequest;
+use codex_app_server_transport::ConnectionId;
+use serde_json::Value;
+
+use crate::engine::notify::notify_connection;
+use crate::engine::tools::ToolContext;
+use crate::processor::ServerShared;
+use crate::server_requests::AnswerCheck;
+use crate::tools::rules::PrefixRules;
+
+/// What the client decided (command and file-change decisions share these meanings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Run it.
+    Accept,
+    /// Run it, and identical requests in this thread without asking.
+    AcceptForSession,
+    /// Run it, and store this prefix rule so matching commands no longer ask.
+    AcceptWithPrefixRule(Vec<String>),
+    /// Do not run it; the turn goes on.
+    Decline,
+    /// Do not run it, and interrupt the turn.
+    Cancel,
+    /// The turn was interrupted while waiting.
+    Interrupted,
+}
+
+/// A request waiting for an answer.
+#[derive(Debug)]
+struct Waiting {
+    thread_id: String,
+    request: ServerRequest,
+    recipients: Vec<ConnectionId>,
+}
+
+/// Approval state shared by every thread of the server.
+#[derive(Debug)]
+pub struct Approvals {
+    rules: PrefixRules,
+    session: Mutex<HashMap<String, HashSet<String>>>,
+    waiting: Mutex<HashMap<RequestId, Waiting>>,
+}
+
+/// The wire name of a decision (`"accept"`, `"acceptWithExecpolicyAmendment"`, …).
+fn decision_kind(decision: &Value) -> Option<String> {
+    match decision {
+        Value::String(kind) => Some(kind.clone()),
+        Value::Object(map) if map.len() == 1 => map.keys().next().cloned(),
+        _ => None,
+    }
+}
+
+/// A check refusing answers whose decision is not one of `offered`.
+fn offered_check(offered: Vec<Value>) -> AnswerCheck {
+    let kinds: Vec<String> = offered.iter().filter_map(decision_kind).collect();
+    Box::new(move |result: &Value| {
+        let decision = result.get("decision").ok_or_else(|| {
+            "the answer has no `decision`; answer with one of availableDecisions".to_owned()
+        })?;
+        match decision_kind(decision) {
+            Some(kind) if kinds.contains(&kind) => Ok(()),
+            _ => Err(format!(
+                "decision {decision} is not one of this request's availableDecisions ({}); the \
+                 request is still pending",
+                kinds.join(", ")
+            )),
+        }
+    })
+}
+
+impl Approvals {
+    /// Approval state with the prefix rules stored under `codex_home`.
+    pub fn new(rules: PrefixRules) -> Self {
+        Self { rules, session: Mutex::default(), waiting: Mutex::default() }
+    }
+
+    /// The persistent prefix rules.
+    pub fn rules(&self) -> &PrefixRules {
+        &self.rules
+    }
+
+    fn session(&self) -> MutexGuard<'_, HashMap<String, HashSet<String>>> {
+        self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn waiting(&self) -> MutexGuard<'_, HashMap<RequestId, Waiting>> {
+        self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether `key` was approved for the session in `thread_id`.
+    pub fn approved_for_session(&self, thread_id: &str, key: &str) -> bool {
+        self.session().get(thread_id).is_some_and(|keys| keys.contains(key))
+    }
+
+    /// Remembers `key` as approved for the session in `thread_id`.
+    pub fn approve_for_session(&self, thread_id: &str, key: String) {
+        self.session().entry(thread_id.to_owned()).or_default().insert(key);
+    }
+
+    /// Asks about a command; `offered` is the ordered `availableDecisions`.
+    pub async fn ask_command(
+        &self,
+        context: &ToolContext,
+        request: ServerRequest,
+        offered: &[CommandExecutionApprovalDecision],
+    ) -> Decision {
+        let offered: Vec<Value> =
+            offered.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
+        let answer = self.ask(context, request, offered).await;
+        match answer {
+            Err(decision) => decision,
+            Ok(value) => match serde_json::from_value::<CommandExecutionApprovalDecision>(value) {
+                Ok(CommandExecutionApprovalDecision::Accept) => Decision::Accept,
+                Ok(CommandExecutionApprovalDecision::AcceptForSession) => {
+                    Decision::AcceptForSession
+                }
+                Ok(CommandExecutionApprovalDecision::AcceptWithExecpolicyAmendment {
+                    execpolicy_amendment,
+                }) if !execpolicy_amendment.is_empty() => {
+                    Decision::AcceptWithPrefixRule(execpolicy_amendment)
+                }
+                Ok(CommandExecutionApprovalDecision::Cancel) => Decision::Cancel,
+                _ => Decision::Decline,
+            },
+        }
+    }
+
+    /// Asks about a file change; `offered` is the ordered `availableDecisions`.
+    pub async fn ask_file_change(
+        &self,
+        context: &ToolContext,
+        request: ServerRequest,
+        offered: &[FileChangeApprovalDecision],
+    ) -> Decision {
+        let offered: Vec<Value> =
+            offered.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
+        match self.ask(context, request, offered).await {
+            Err(decision) => decision,
+            Ok(value) => match serde_json::from_value::<FileChangeApprovalDecision>(value) {
+                Ok(FileChangeApprovalDecision::Accept) => Decision::Accept,
+                Ok(FileChangeApprovalDecision::AcceptForSession) => Decision::AcceptForSession,
+                Ok(FileChangeApprovalDecision::Cancel) => Decision::Cancel,
+                _ => Decision::Decline,
+            },
+        }
+    }
+
+    /// Sends `request` to the thread's subscribers and waits for the accepted answer's
+    /// `decision` value (`Err` with the decision when there is none to read).
+    async fn ask(
+        &self,
+        context: &ToolContext,
+        request: ServerRequest,
+        offered: Vec<Value>,
+    ) -> Result<Value, Decision> {
+        let shared = &context.shared;
+        let recipients = context.notifier.subscribers();
+        let (id, answer) = shared
+            .server_requests
+            .register_checked(recipients.clone(), Some(offered_check(offered)));
+        self.waiting().insert(
+            id.clone(),
+            Waiting {
+                thread_id: context.thread_id.clone(),
+                request: request.clone(),
+                recipients: recipients.clone(),
+            },
+        );
+        for connection in recipients {
+            send_request(shared, connection, &request, &id).await;
+        }
+        let answer = tokio::select! {
+            answer = answer => answer.ok(),
+            () = context.cancel.cancelled() => {
+                shared.server_requests.cancel(&id);
+                None
+            }
+        };
+        let recipients = self.waiting().remove(&id).map(|w| w.recipients).unwrap_or_default();
+        let resolved =
+            ServerNotification::ServerRequestResolved(ServerRequestResolvedNotification {
+                request_id: id,
+                thread_id: context.thread_id.clone(),
+            });
+        for connection in recipients {
+            notify_connection(shared, connection, &resolved).await;
+        }
+        match answer {
+            None => Err(Decision::Interrupted),
+            Some(answer) => match answer.result {
+                Ok(result) => result.get("decision").cloned().ok_or(Decision::Decline),
+                // A client that answers with an error declines.
+                Err(_) => Err(Decision::Decline),
+            },
+        }
+    }
+
+    /// Re-sends the thread's waiting requests to `connection` (it resumed the thread).
+    pub async fn resend(
+        &self,
+        shared: &Arc<ServerShared>,
+        thread_id: &str,
+        connection: ConnectionId,
+    ) {
+        let to_send: Vec<(RequestId, ServerRequest)> = {
+            let mut waiting = self.waiting();
+            waiting
+                .iter_mut()
+                .filter(|(_, w)| w.thread_id == thread_id && !w.recipients.contains(&connection))
+                .map(|(id, w)| {
+                    w.recipients.push(connection);
+                    (id.clone(), w.request.clone())
+                })
+                .collect()
+        };
+        for (id, request) in to_send {
+            shared.server_requests.add_recipient(&id, connection);
+            send_request(shared, connection, &request, &id).await;
+        }
+    }
+}
+
+async fn send_request(
+    shared: &ServerShared,
+    connection: ConnectionId,
+    request: &ServerRequest,
+    id: &RequestId,
+) {
+    let message = JsonRpcMessage::Request(request.to_request(id.clone()));
+    if let Err(err) = shared.router.send(connection, message).await {
+        tracing::debug!(%connection, "approval request not delivered: {err}");
+    }
+}

@@ -1,0 +1,151 @@
+//! The agent's tools inside turns: [`AgentTools`], the [`ToolRouter`] `serve` offers by default.
+//!
+//! The model is offered `shell` (argv `command`, `workdir`, `timeout_ms`, `sandbox_permissions`,
+//! `justification`) and `apply_patch` (`input`); calls spelled `exec_command` (`cmd`) or
+//! `shell_command` (`command` string) run through the user's shell, and a shell call whose argv is
+//! `["apply_patch", PATCH]` is treated as the patch tool. See [`shell`], [`patch`] and
+//! [`approval`] for how calls run and when clients are asked.
+
+pub mod approval;
+pub mod model_output;
+pub mod patch;
+pub mod rules;
+pub mod safety;
+pub mod shell;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use codex_app_server_transport::ConnectionId;
+use codex_model_client::FunctionTool;
+use futures::future::BoxFuture;
+use serde_json::json;
+
+use crate::engine::tools::ToolContext;
+use crate::engine::tools::ToolOutcome;
+use crate::engine::tools::ToolRouter;
+use crate::processor::ServerShared;
+use crate::tools::approval::Approvals;
+use crate::tools::rules::PrefixRules;
+use crate::tools::shell::ShellCall;
+
+/// The shell and apply-patch tools with their approval state.
+#[derive(Debug)]
+pub struct AgentTools {
+    approvals: Approvals,
+}
+
+impl AgentTools {
+    /// Tools whose prefix rules live under `codex_home/rules` (loaded now).
+    pub fn load(codex_home: &Path) -> Self {
+        Self { approvals: Approvals::new(PrefixRules::load(codex_home)) }
+    }
+
+    /// The approval state.
+    pub fn approvals(&self) -> &Approvals {
+        &self.approvals
+    }
+}
+
+fn shell_tool() -> FunctionTool {
+    FunctionTool::new(
+        "shell",
+        "Runs a shell command and returns its output. The arguments to `shell` will be passed \
+         to execvp(); most terminal commands should be prefixed with [\"bash\", \"-lc\"]. Always \
+         set the `workdir` param when using the shell function; do not use `cd` unless \
+         absolutely necessary.",
+        json!({
+            "type": "object",
+            "properties": {
+                "command": {"type": "array", "items": {"type": "string"}, "description": "The command to execute"},
+                "workdir": {"type": "string", "description": "The working directory to execute the command in"},
+                "timeout_ms": {"type": "number", "description": "The timeout for the command in milliseconds"},
+                "sandbox_permissions": {
+                    "type": "string",
+                    "enum": ["use_default", "require_escalated"],
+                    "description": "Sandbox permissions for the command. Set to \"require_escalated\" to request running without sandbox restrictions; defaults to \"use_default\"."
+                },
+                "justification": {"type": "string", "description": "Only set if sandbox_permissions is \"require_escalated\". One sentence asking the user whether they want to allow it."}
+            },
+            "required": ["command"],
+            "additionalProperties": false
+        }),
+    )
+}
+
+fn apply_patch_tool() -> FunctionTool {
+    FunctionTool::new(
+        "apply_patch",
+        "Use the `apply_patch` tool to edit files. The patch starts with `*** Begin Patch` and \
+         ends with `*** End Patch`; each file operation is `*** Add File: PATH` (every line \
+         prefixed with `+`), `*** Delete File: PATH`, or `*** Update File: PATH` (optionally \
+         followed by `*** Move to: NEW_PATH`) with `@@` hunks of context (` `), removed (`-`) \
+         and added (`+`) lines. Paths are relative to the working directory.",
+        json!({
+            "type": "object",
+            "properties": {
+                "input": {"type": "string", "description": "The entire contents of the apply_patch command"}
+            },
+            "required": ["input"],
+            "additionalProperties": false
+        }),
+    )
+}
+
+impl ToolRouter for AgentTools {
+    fn tools(&self) -> Vec<FunctionTool> {
+        vec![shell_tool(), apply_patch_tool()]
+    }
+
+    fn call<'a>(
+        &'a self,
+        context: ToolContext,
+        name: &'a str,
+        arguments: &'a str,
+    ) -> BoxFuture<'a, ToolOutcome> {
+        Box::pin(async move {
+            match name {
+                "shell" | "exec_command" | "shell_command" | "container.exec" => {
+                    let name = if name == "container.exec" { "shell" } else { name };
+                    let call = match ShellCall::parse(name, arguments) {
+                        Ok(call) => call,
+                        Err(message) => return ToolOutcome::failure(message),
+                    };
+                    if let Some(patch) = codex_apply_patch::patch_from_command(&call.argv) {
+                        let patch = patch.to_owned();
+                        return patch::run_patch(&self.approvals, &context, &heredoc_body(&patch))
+                            .await;
+                    }
+                    shell::run_shell_call(&self.approvals, &context, call).await
+                }
+                "apply_patch" => match patch::parse_arguments(arguments) {
+                    Ok(text) => patch::run_patch(&self.approvals, &context, &text).await,
+                    Err(message) => ToolOutcome::failure(message),
+                },
+                other => ToolOutcome::failure(format!(
+                    "unsupported tool: `{other}` is not available on this server; use `shell` or \
+                     `apply_patch`"
+                )),
+            }
+        })
+    }
+
+    fn thread_resumed<'a>(
+        &'a self,
+        shared: &'a Arc<ServerShared>,
+        thread_id: &'a str,
+        connection: ConnectionId,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(self.approvals.resend(shared, thread_id, connection))
+    }
+}
+
+/// The patch inside `apply_patch <<'EOF' … EOF` (a shell heredoc), or the text itself.
+fn heredoc_body(text: &str) -> String {
+    match (text.find("*** Begin Patch"), text.rfind("*** End Patch")) {
+        (Some(start), Some(end)) if end > start => {
+            format!("{}\n", &text[start..end + "*** End Patch".len()])
+        }
+        _ => text.to_owned(),
+    }
+}

@@ -1,0 +1,195 @@
+//! The `apply_patch` tool: a patch in the `*** Begin Patch` format becomes a `fileChange` item
+//! and is applied atomically (every file or none) through `codex-apply-patch`.
+//!
+//! Paths must lie inside the thread's writable roots: the cwd and the `writableRoots` of a
+//! workspace-write policy, anywhere under danger-full-access (or an external sandbox), nowhere
+//! under read-only. Anything else is refused and the model is told why. Under `untrusted` the
+//! client is asked first (`item/fileChange/requestApproval`); `acceptForSession` lets later
+//! patches touching only already-approved files through.
+
+use std::path::PathBuf;
+
+use codex_app_server_protocol::v2::AskForApproval;
+use codex_app_server_protocol::v2::FileChangeApprovalDecision;
+use codex_app_server_protocol::v2::FileChangeRequestApprovalParams;
+use codex_app_server_protocol::v2::FileUpdateChange;
+use codex_app_server_protocol::v2::PatchApplyStatus;
+use codex_app_server_protocol::v2::PatchChangeKind;
+use codex_app_server_protocol::v2::SandboxPolicy;
+use codex_app_server_protocol::v2::ThreadItem;
+use codex_app_server_protocol::ServerRequest;
+use codex_apply_patch::FileChangeKind;
+use codex_apply_patch::PatchPlan;
+use serde::Deserialize;
+
+use crate::engine::new_id;
+use crate::engine::now_ms;
+use crate::engine::tools::ToolContext;
+use crate::engine::tools::ToolOutcome;
+use crate::tools::approval::Approvals;
+use crate::tools::approval::Decision;
+
+#[derive(Deserialize)]
+struct PatchArgs {
+    #[serde(alias = "patch")]
+    input: String,
+}
+
+/// The patch text of an `apply_patch` function call.
+pub fn parse_arguments(arguments: &str) -> Result<String, String> {
+    // Freeform/custom-tool callers send the patch itself rather than JSON.
+    if arguments.trim_start().starts_with("*** Begin Patch") {
+        return Ok(arguments.to_owned());
+    }
+    serde_json::from_str::<PatchArgs>(arguments)
+        .map(|args| args.input)
+        .map_err(|err| format!("failed to parse function arguments: {err}"))
+}
+
+/// Where a patch may write under the thread's sandbox policy (`None`: nowhere).
+fn writable_roots(policy: &SandboxPolicy, cwd: &std::path::Path) -> Option<Vec<PathBuf>> {
+    match policy {
+        SandboxPolicy::DangerFullAccess {} | SandboxPolicy::ExternalSandbox { .. } => {
+            Some(vec![PathBuf::from("/")])
+        }
+        SandboxPolicy::ReadOnly { .. } => None,
+        SandboxPolicy::WorkspaceWrite { writable_roots, .. } => {
+            let mut roots = vec![cwd.to_path_buf()];
+            roots.extend(writable_roots.iter().map(|root| root.as_path().to_path_buf()));
+            Some(roots)
+        }
+    }
+}
+
+fn wire_changes(plan: &PatchPlan) -> Vec<FileUpdateChange> {
+    plan.changes()
+        .iter()
+        .map(|change| FileUpdateChange {
+            diff: change.unified_diff.clone(),
+            kind: match &change.kind {
+                FileChangeKind::Add => PatchChangeKind::Add {},
+                FileChangeKind::Delete => PatchChangeKind::Delete {},
+                FileChangeKind::Update { move_path } => PatchChangeKind::Update {
+                    move_path: move_path.as_ref().map(|path| path.display().to_string()),
+                },
+            },
+            path: change.path.display().to_string(),
+        })
+        .collect()
+}
+
+fn file_item(
+    id: &str,
+    changes: &[FileUpdateChange],
+    started_ms: i64,
+    completed_ms: Option<i64>,
+    status: PatchApplyStatus,
+) -> ThreadItem {
+    ThreadItem::FileChange {
+        started_at_ms: Some(started_ms),
+        completed_at_ms: completed_ms,
+        changes: changes.to_vec(),
+        id: id.to_owned(),
+        status,
+    }
+}
+
+/// Applies `patch_text` for the model as a `fileChange` item.
+pub async fn run_patch(
+    approvals: &Approvals,
+    context: &ToolContext,
+    patch_text: &str,
+) -> ToolOutcome {
+    let patch = match codex_apply_patch::parse_patch(patch_text) {
+        Ok(patch) => patch,
+        Err(err) => return ToolOutcome::failure(format!("apply_patch verification failed: {err}")),
+    };
+    let cwd = context.cwd.as_path();
+    let Some(roots) = writable_roots(&context.sandbox, cwd) else {
+        return ToolOutcome::failure(
+            "apply_patch refused: the thread's sandbox is read-only, so no file may be changed",
+        );
+    };
+    let plan = match PatchPlan::prepare(&patch, cwd, &roots) {
+        Ok(plan) => plan,
+        Err(err) => return ToolOutcome::failure(format!("apply_patch refused: {err}")),
+    };
+    let changes = wire_changes(&plan);
+    let id = new_id();
+    let keys: Vec<String> =
+        changes.iter().map(|change| format!("file\u{0}{}", change.path)).collect();
+    let needs_approval = matches!(context.approval_policy, AskForApproval::Untrusted)
+        && !keys.iter().all(|key| approvals.approved_for_session(&context.thread_id, key));
+    if needs_approval {
+        let offered = [
+            FileChangeApprovalDecision::Accept,
+            FileChangeApprovalDecision::AcceptForSession,
+            FileChangeApprovalDecision::Decline,
+            FileChangeApprovalDecision::Cancel,
+        ];
+        let request = ServerRequest::FileChangeRequestApproval(FileChangeRequestApprovalParams {
+            grant_root: None,
+            item_id: id.clone(),
+            reason: None,
+            started_at_ms: now_ms(),
+            thread_id: context.thread_id.clone(),
+            turn_id: context.turn_id.clone(),
+        });
+        let started = now_ms();
+        context
+            .items
+            .start(file_item(&id, &changes, started, None, PatchApplyStatus::InProgress), started)
+            .await;
+        match approvals.ask_file_change(context, request, &offered).await {
+            Decision::Accept | Decision::AcceptWithPrefixRule(_) => {}
+            Decision::AcceptForSession => {
+                for key in keys {
+                    approvals.approve_for_session(&context.thread_id, key);
+                }
+            }
+            decision @ (Decision::Decline | Decision::Cancel | Decision::Interrupted) => {
+                let item =
+                    file_item(&id, &changes, started, Some(now_ms()), PatchApplyStatus::Declined);
+                if let Err(err) = context.items.complete(item).await {
+                    tracing::warn!("storing a declined file change failed: {err}");
+                }
+                if decision == Decision::Cancel {
+                    context.cancel.cancel();
+                }
+                return ToolOutcome::failure("The user declined this patch; no file was changed.");
+            }
+        }
+        return apply(context, plan, &id, &changes, started).await;
+    }
+    let started = now_ms();
+    context
+        .items
+        .start(file_item(&id, &changes, started, None, PatchApplyStatus::InProgress), started)
+        .await;
+    apply(context, plan, &id, &changes, started).await
+}
+
+async fn apply(
+    context: &ToolContext,
+    plan: PatchPlan,
+    id: &str,
+    changes: &[FileUpdateChange],
+    started: i64,
+) -> ToolOutcome {
+    let result = tokio::task::spawn_blocking(move || plan.apply()).await;
+    let (status, outcome) = match result {
+        Ok(Ok(applied)) => (PatchApplyStatus::Completed, ToolOutcome::success(applied.summary())),
+        Ok(Err(err)) => (
+            PatchApplyStatus::Failed,
+            ToolOutcome::failure(format!("apply_patch failed, no file was changed: {err}")),
+        ),
+        Err(err) => {
+            (PatchApplyStatus::Failed, ToolOutcome::failure(format!("apply_patch failed: {err}")))
+        }
+    };
+    let item = file_item(id, changes, started, Some(now_ms()), status);
+    if let Err(err) = context.items.complete(item).await {
+        tracing::warn!("storing a file change item failed: {err}");
+    }
+    outcome
+}

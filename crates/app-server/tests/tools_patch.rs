@@ -1,0 +1,153 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The apply_patch tool inside turns, end to end: patches scripted by `MockProvider` become
+//! `fileChange` items and are applied atomically to real files, confined to the thread's
+//! writable roots; under `untrusted` the client approves them first.
+
+mod tools_common;
+
+use codex_test_support::Script;
+use serde_json::json;
+use serde_json::Value;
+use tools_common::*;
+
+fn workspace() -> Value {
+    json!({"type": "workspaceWrite"})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_update_and_delete_become_file_change_items() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("edit.txt"), "alpha\nbeta\ngamma\n").unwrap();
+    std::fs::write(work.path().join("gone.txt"), "bye\n").unwrap();
+    let patch = "*** Begin Patch\n*** Add File: new.txt\n+fresh\n*** Update File: edit.txt\n@@\n alpha\n-beta\n+BETA\n gamma\n*** Delete File: gone.txt\n*** End Patch\n";
+    mock.push(Script::function_call("call_p", "apply_patch", json!({"input": patch})));
+    // The reference's shell spelling works too.
+    let second = "*** Begin Patch\n*** Add File: via_shell.txt\n+shell\n*** End Patch\n";
+    mock.push(Script::function_call(
+        "call_s",
+        "shell",
+        json!({"command": ["apply_patch", second]}),
+    ));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "never", workspace()).await;
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+
+    assert_eq!(std::fs::read_to_string(work.path().join("new.txt")).unwrap(), "fresh\n");
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("edit.txt")).unwrap(),
+        "alpha\nBETA\ngamma\n"
+    );
+    assert!(!work.path().join("gone.txt").exists());
+    assert_eq!(std::fs::read_to_string(work.path().join("via_shell.txt")).unwrap(), "shell\n");
+
+    let started: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["method"] == "item/started" && m["params"]["item"]["type"] == "fileChange")
+        .collect();
+    assert_eq!(started.len(), 2);
+    assert_eq!(started[0]["params"]["item"]["status"], "inProgress");
+    let items = completed_items(&messages, "fileChange");
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["status"], "completed");
+    let changes = items[0]["changes"].as_array().unwrap();
+    let kinds: Vec<&str> = changes.iter().map(|c| c["kind"]["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["add", "update", "delete"]);
+    assert!(changes[0]["path"].as_str().unwrap().ends_with("new.txt"));
+    assert!(changes[1]["diff"].as_str().unwrap().contains("+BETA"), "{}", changes[1]);
+    let output = call_output(&mock, "call_p").unwrap();
+    assert!(output.contains("Success. Updated the following files"), "{output}");
+    assert!(call_output(&mock, "call_s").unwrap().contains("via_shell.txt"));
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_hunk_leaves_every_file_untouched() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("keep.txt"), "one\ntwo\n").unwrap();
+    let patch = "*** Begin Patch\n*** Add File: partial.txt\n+should not exist\n*** Update File: keep.txt\n@@\n-one\n+ONE\n*** Update File: keep.txt\n@@\n-missing line\n+x\n*** End Patch\n";
+    mock.push(Script::function_call("call_p", "apply_patch", json!({"input": patch})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "never", workspace()).await;
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert!(!work.path().join("partial.txt").exists());
+    assert_eq!(std::fs::read_to_string(work.path().join("keep.txt")).unwrap(), "one\ntwo\n");
+    let output = call_output(&mock, "call_p").unwrap();
+    assert!(output.contains("missing line"), "{output}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paths_outside_the_writable_roots_are_refused() {
+    let (_home, mock, server) = setup().await;
+    let work = scratch();
+    let outside = scratch();
+    let escape = outside.path().join("escape.txt");
+    let absolute =
+        format!("*** Begin Patch\n*** Add File: {}\n+no\n*** End Patch\n", escape.display());
+    let dotdot = "*** Begin Patch\n*** Add File: ../dotdot.txt\n+no\n*** End Patch\n";
+    mock.push(Script::function_call("call_abs", "apply_patch", json!({"input": absolute})));
+    mock.push(Script::function_call("call_dot", "apply_patch", json!({"input": dotdot})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "never", workspace()).await;
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert!(!escape.exists());
+    assert!(!work.path().parent().unwrap().join("dotdot.txt").exists());
+    for call in ["call_abs", "call_dot"] {
+        let output = call_output(&mock, call).unwrap();
+        assert!(output.contains("outside the writable roots"), "{call}: {output}");
+    }
+    assert!(completed_items(&messages, "fileChange").is_empty());
+
+    // Under read-only nothing may be written; under danger-full-access anywhere.
+    mock.push(Script::function_call("call_ro", "apply_patch", json!({"input": absolute})));
+    mock.push(Script::text("done"));
+    start_turn(&mut client, &thread_id, "never", json!({"type": "readOnly"})).await;
+    turn_messages(&mut client).await;
+    assert!(call_output(&mock, "call_ro").unwrap().contains("read-only"));
+    assert!(!escape.exists());
+    mock.push(Script::function_call("call_full", "apply_patch", json!({"input": absolute})));
+    mock.push(Script::text("done"));
+    start_turn(&mut client, &thread_id, "never", danger()).await;
+    turn_messages(&mut client).await;
+    assert_eq!(std::fs::read_to_string(&escape).unwrap(), "no\n");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_asks_before_patching_and_decline_changes_nothing() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    let patch = "*** Begin Patch\n*** Add File: asked.txt\n+hi\n*** End Patch\n";
+    mock.push(Script::function_call("call_1", "apply_patch", json!({"input": patch})));
+    mock.push(Script::function_call("call_2", "apply_patch", json!({"input": patch})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "untrusted", workspace()).await;
+    let (_, request) = until_request(&mut client, "item/fileChange/requestApproval").await;
+    assert_eq!(request["params"]["threadId"], thread_id.as_str());
+    assert!(!work.path().join("asked.txt").exists());
+    client.respond(&request["id"], json!({"decision": "decline"})).await.unwrap();
+    let (seen, request) = until_request(&mut client, "item/fileChange/requestApproval").await;
+    let declined = completed_items(&seen, "fileChange");
+    assert_eq!(declined[0]["status"], "declined");
+    assert!(call_output(&mock, "call_1").unwrap().contains("declined"));
+    assert!(!work.path().join("asked.txt").exists());
+    client.respond(&request["id"], json!({"decision": "accept"})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert_eq!(completed_items(&messages, "fileChange")[0]["status"], "completed");
+    assert_eq!(std::fs::read_to_string(work.path().join("asked.txt")).unwrap(), "hi\n");
+    server.stop().await;
+}
