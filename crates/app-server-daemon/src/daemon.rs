@@ -444,3 +444,72 @@ async fn wait_for_exit(pid: u32) {
         tokio::time::sleep(POLL_INTERVAL).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    /// A fake `codex` that ignores its arguments and runs `body` (a shell snippet).
+    fn fake_executable(dir: &Path, body: &str) -> PathBuf {
+        let path = dir.join("fake-codex");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    #[tokio::test]
+    async fn a_server_that_exits_at_once_is_reported_with_its_log() {
+        let home = tempfile::tempdir().unwrap();
+        let executable = fake_executable(home.path(), "echo 'boom: bad config' >&2; exit 3");
+        let daemon = Daemon::with_executable(home.path(), executable).unwrap();
+        let err = daemon.start().await.unwrap_err();
+        assert!(matches!(err, DaemonError::ExitedEarly { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("exit status: 3"), "{text}");
+        assert!(text.contains("boom: bad config"), "the log tail is quoted: {text}");
+        assert!(text.contains(&daemon.paths().log_file.display().to_string()), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_times_out_and_is_killed() {
+        let home = tempfile::tempdir().unwrap();
+        let marker = home.path().join("pid");
+        let executable = fake_executable(
+            home.path(),
+            &format!("echo $$ > {}; exec sleep 600", marker.display()),
+        );
+        let daemon = Daemon::with_executable(home.path(), executable)
+            .unwrap()
+            .with_start_timeout(Duration::from_millis(300));
+        let err = daemon.start().await.unwrap_err();
+        assert!(matches!(err, DaemonError::StartTimeout { .. }), "{err}");
+        assert!(err.to_string().contains("see the log"), "{err}");
+        let pid: u32 = std::fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
+        assert!(!process_is_alive(pid), "the unanswering server was killed and reaped");
+    }
+
+    #[tokio::test]
+    async fn stop_and_status_without_a_server() {
+        let home = tempfile::tempdir().unwrap();
+        let daemon = Daemon::with_executable(home.path(), PathBuf::from("/nonexistent")).unwrap();
+        assert_eq!(daemon.stop(StopOptions::default()).await.unwrap(), StopOutcome::NotRunning);
+        let status = daemon.status().await.unwrap();
+        assert_eq!(status.state, DaemonState::Stopped);
+        assert!(!status.running);
+        let err = daemon.start().await.unwrap_err();
+        assert!(err.to_string().contains("spawning /nonexistent"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_remote_control_choice_is_persisted_while_stopped() {
+        let home = tempfile::tempdir().unwrap();
+        let daemon = Daemon::with_executable(home.path(), PathBuf::from("/nonexistent")).unwrap();
+        let status = daemon.set_remote_control(true).await.unwrap();
+        assert!(status.remote_control.enabled_on_start);
+        assert!(DaemonSettings::load(&daemon.paths().settings_file).unwrap().remote_control);
+        let status = daemon.set_remote_control(false).await.unwrap();
+        assert!(!status.remote_control.enabled_on_start);
+    }
+}

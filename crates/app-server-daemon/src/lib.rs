@@ -42,5 +42,6 @@ pub use paths::SETTINGS_FILE_NAME;
 pub use pid_record::process_is_alive;
 pub use pid_record::PidRecord;
 pub use settings::DaemonSettings;
+pub use status::DaemonState;
 pub use status::DaemonStatus;
 pub use status::RemoteControlReport;
