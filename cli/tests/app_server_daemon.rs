@@ -469,6 +469,15 @@ async fn stale_pid_files_and_sockets_are_ignored_and_replaced() {
     std::fs::write(home.pid_file(), "not json").unwrap();
     let status = home.ok(&["status"]).await;
     assert_eq!(pid_of(&status), pid, "the socket's peer is the authority, not the file");
+
+    // Another CODEX_HOME's pid file naming this daemon: the other home's stop leaves it alone.
+    let other = DaemonHome::new();
+    std::fs::create_dir_all(other.path().join("app-server-control")).unwrap();
+    std::fs::write(other.pid_file(), format!("{{\"pid\":{pid},\"startedAtMs\":1}}")).unwrap();
+    assert_eq!(other.ok(&["status"]).await["state"], "stopped");
+    assert_eq!(other.ok(&["stop"]).await["outcome"], "notRunning");
+    assert_eq!(home.servers(), vec![pid], "a daemon of another CODEX_HOME was not signalled");
+
     assert_eq!(home.ok(&["stop"]).await["outcome"], "stopped");
     assert!(home.servers().is_empty());
 }
@@ -507,4 +516,26 @@ async fn a_large_log_is_rotated_at_start() {
     assert!(log.contains("listening on unix://"), "{log}");
     assert!(log.len() < 1024 * 1024);
     home.ok(&["stop"]).await;
+}
+
+#[tokio::test]
+async fn a_daemon_whose_socket_vanished_is_found_and_stopped_through_its_pid_file() {
+    let home = DaemonHome::new();
+    let pid = pid_of(&home.ok(&["start"]).await);
+    // Someone deleted the socket file: the server still runs but nothing answers at the path.
+    std::fs::remove_file(home.socket()).unwrap();
+    let status = home.ok(&["status"]).await;
+    assert_eq!(status["running"], false, "{status}");
+    assert_eq!(status["state"], "unresponsive", "{status}");
+    assert_eq!(pid_of(&status), pid);
+    let (success, _, stderr) = home.daemon(&["start"]).await;
+    assert!(!success, "no second server beside a stuck one");
+    assert!(stderr.contains("does not answer") && stderr.contains("daemon stop"), "{stderr}");
+    assert_eq!(home.servers(), vec![pid]);
+
+    let stop = home.ok(&["stop"]).await;
+    assert_eq!(stop["outcome"], "stopped", "{stop}");
+    assert_eq!(pid_of(&stop), pid);
+    assert!(home.servers().is_empty());
+    assert!(!home.pid_file().exists());
 }

@@ -26,7 +26,7 @@ use crate::error::DaemonError;
 use crate::log_rotation;
 use crate::paths::DaemonPaths;
 use crate::pid_record::process_is_alive;
-use crate::pid_record::process_is_app_server;
+use crate::pid_record::process_owns_pid_file;
 use crate::pid_record::process_uptime_seconds;
 use crate::pid_record::send_signal;
 use crate::pid_record::PidRecord;
@@ -157,6 +157,15 @@ impl Daemon {
     pub async fn start(&self) -> Result<StartOutcome, DaemonError> {
         if let Some(live) = self.connect().await? {
             return Ok(StartOutcome::AlreadyRunning(self.running_status(live).await?));
+        }
+        if let Some(pid) = self.recorded_live_pid() {
+            // The record is written after the socket is bound, so a server that just came up
+            // answers now; one that still does not is stuck, and a second server beside it
+            // would share its state.
+            if let Some(live) = self.connect().await? {
+                return Ok(StartOutcome::AlreadyRunning(self.running_status(live).await?));
+            }
+            return Err(DaemonError::Unresponsive { pid, socket: self.paths.socket.clone() });
         }
         let settings = DaemonSettings::load(&self.paths.settings_file)?;
         let mut child = self.spawn(&settings)?;
@@ -296,11 +305,16 @@ impl Daemon {
         })
     }
 
+    /// The pid in the pid file, if that process is alive and is the server owning the file.
+    fn recorded_live_pid(&self) -> Option<u32> {
+        PidRecord::read(&self.paths.pid_file)
+            .map(|record| record.pid)
+            .filter(|pid| process_owns_pid_file(*pid, &self.paths.pid_file))
+    }
+
     fn stopped_status(&self) -> Result<DaemonStatus, DaemonError> {
         let settings = DaemonSettings::load(&self.paths.settings_file)?;
-        let leftover = PidRecord::read(&self.paths.pid_file)
-            .map(|record| record.pid)
-            .filter(|pid| process_is_app_server(*pid));
+        let leftover = self.recorded_live_pid();
         Ok(DaemonStatus {
             running: false,
             state: if leftover.is_some() {
@@ -332,9 +346,7 @@ impl Daemon {
                 return pid;
             }
         }
-        PidRecord::read(&self.paths.pid_file)
-            .map(|record| record.pid)
-            .filter(|pid| process_is_app_server(*pid))
+        self.recorded_live_pid()
     }
 
     /// Waits until `pid` has exited and its socket is gone (a stale socket left by a crash is
@@ -352,7 +364,7 @@ impl Daemon {
     /// Removes a pid file naming no live app-server and a socket nothing answers on.
     async fn remove_stale_files(&self) {
         if let Some(record) = PidRecord::read(&self.paths.pid_file) {
-            if !process_is_app_server(record.pid) {
+            if !process_owns_pid_file(record.pid, &self.paths.pid_file) {
                 PidRecord::remove_if_owned_by(&self.paths.pid_file, record.pid);
             }
         } else if self.paths.pid_file.exists() {

@@ -74,6 +74,18 @@ pub enum DaemonError {
         /// How long we waited.
         waited: Duration,
     },
+    /// A recorded daemon process is alive but does not answer on the socket.
+    #[error(
+        "an app-server daemon (pid {pid}) is running but does not answer on {}; stop it first \
+         (`codex app-server daemon stop`, with `--force` if it hangs)",
+        socket.display()
+    )]
+    Unresponsive {
+        /// The daemon's pid.
+        pid: u32,
+        /// The socket it should answer on.
+        socket: PathBuf,
+    },
     /// The persisted settings file is unreadable.
     #[error("invalid daemon settings in {}: {message}; fix or delete the file", path.display())]
     Settings {

@@ -40,6 +40,7 @@ pub use paths::LOG_FILE_NAME;
 pub use paths::PID_FILE_NAME;
 pub use paths::SETTINGS_FILE_NAME;
 pub use pid_record::process_is_alive;
+pub use pid_record::process_owns_pid_file;
 pub use pid_record::PidRecord;
 pub use settings::DaemonSettings;
 pub use status::DaemonState;

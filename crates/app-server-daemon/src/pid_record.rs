@@ -83,16 +83,22 @@ pub fn process_is_alive(pid: u32) -> bool {
     result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
-/// True when `pid` is alive and runs `… app-server …` (so a recycled pid is not mistaken for it).
-pub fn process_is_app_server(pid: u32) -> bool {
+/// True when `pid` is alive and is the server that writes `pid_file`: its command line is
+/// `… app-server … --pid-file PID_FILE …`. A recycled pid (some other program, or the daemon of
+/// another `$CODEX_HOME`) does not match, so a stale record never gets a process signalled.
+pub fn process_owns_pid_file(pid: u32, pid_file: &Path) -> bool {
     if !process_is_alive(pid) {
         return false;
     }
-    match std::fs::read(format!("/proc/{pid}/cmdline")) {
-        Ok(cmdline) => cmdline.split(|byte| *byte == 0).any(|arg| arg == b"app-server"),
+    let cmdline = match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(cmdline) => cmdline,
         // Without /proc we cannot tell; trust the record.
-        Err(_) => true,
-    }
+        Err(_) => return true,
+    };
+    let args: Vec<&[u8]> = cmdline.split(|byte| *byte == 0).collect();
+    let wanted = pid_file.as_os_str().as_encoded_bytes();
+    args.contains(&&b"app-server"[..])
+        && args.windows(2).any(|pair| pair[0] == b"--pid-file" && pair[1] == wanted)
 }
 
 /// Seconds since `pid` started, from `/proc` (None where `/proc` is unavailable).
@@ -153,7 +159,8 @@ mod tests {
     #[test]
     fn liveness_tells_running_from_exited_and_zombie() {
         assert!(process_is_alive(std::process::id()));
-        assert!(!process_is_app_server(std::process::id()), "the test binary is no app-server");
+        let pid_file = Path::new("/tmp/app-server.pid");
+        assert!(!process_owns_pid_file(std::process::id(), pid_file), "the test is no app-server");
         let mut child = std::process::Command::new("true").spawn().unwrap();
         let pid = child.id();
         // Not yet reaped: a zombie once it exits, which must count as gone.
@@ -165,6 +172,37 @@ mod tests {
         child.wait().unwrap();
         assert!(!process_is_alive(pid));
         assert!(!process_is_alive(0));
+    }
+
+    #[test]
+    fn only_the_server_named_with_this_pid_file_owns_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("app-server.pid");
+        let theirs = dir.path().join("other/app-server.pid");
+        // `sh -c 'sleep 30; :' app-server app-server --pid-file PATH` has those words in its cmdline.
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "sleep 30; :", "app-server", "app-server", "--pid-file"])
+            .arg(&ours)
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        // Right after a vfork-style spawn the new command line may not be set up yet.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let shows_sh = || {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            cmdline.split(|byte| *byte == 0).any(|arg| arg == b"sleep 30; :")
+        };
+        while !shows_sh() {
+            assert!(std::time::Instant::now() < deadline, "the child never showed its cmdline");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let owns = process_owns_pid_file(pid, &ours);
+        let owns_theirs = process_owns_pid_file(pid, &theirs);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(owns);
+        assert!(!owns_theirs, "another CODEX_HOME's daemon is not ours");
+        assert!(!process_owns_pid_file(pid, &ours), "an exited process owns nothing");
     }
 
     #[test]
