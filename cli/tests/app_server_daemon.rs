@@ -216,6 +216,10 @@ async fn start_twice_leaves_one_server_that_status_version_and_the_proxy_reach()
     assert!(status.success());
 
     let log = std::fs::read_to_string(home.log_file()).unwrap();
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(home.log_file()).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the log is private");
     assert!(log.contains("codex app-server daemon starting"), "{log}");
     assert!(log.contains("listening on unix://"), "{log}");
     assert!(!log.contains('\u{1b}'), "no terminal colours in the log file: {log}");

@@ -10,6 +10,8 @@
 //! finish, then exits 0 and removes its socket) and waits for both the process and the socket to
 //! be gone.
 
+use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::path::PathBuf;
@@ -383,16 +385,21 @@ impl Daemon {
     /// Spawns the server detached, with its output appended to the (rotated) log.
     fn spawn(&self, settings: &DaemonSettings) -> Result<std::process::Child, DaemonError> {
         let log_dir = self.paths.log_file.parent().unwrap_or(&self.paths.codex_home);
-        std::fs::create_dir_all(log_dir)
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(log_dir)
             .map_err(|err| DaemonError::io(format!("creating {}", log_dir.display()), err))?;
         log_rotation::rotate_if_larger(
             &self.paths.log_file,
             log_rotation::DEFAULT_MAX_LOG_BYTES,
             log_rotation::DEFAULT_KEPT_LOGS,
         )?;
+        // Mode 0600: the log may name paths and requests of this user.
         let mut log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .mode(0o600)
             .open(&self.paths.log_file)
             .map_err(|err| {
                 DaemonError::io(format!("opening {}", self.paths.log_file.display()), err)
