@@ -23,7 +23,7 @@ use crate::error::DaemonError;
 
 /// Largest message accepted from the daemon.
 const MAX_MESSAGE_BYTES: usize = 16 * 1024 * 1024;
-/// How long one request may wait for its answer.
+/// How long the handshake, and then each request, may wait for an answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A connection to a running app-server's control socket.
@@ -37,7 +37,18 @@ pub struct ControlClient {
 impl ControlClient {
     /// Connects to the control socket at `path` (fails when nothing listens).
     pub async fn connect(path: &Path) -> Result<Self, DaemonError> {
-        let socket = connect_control_socket_websocket(path, MAX_MESSAGE_BYTES).await?;
+        let socket = tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            connect_control_socket_websocket(path, MAX_MESSAGE_BYTES),
+        )
+        .await
+        .map_err(|_| {
+            DaemonError::Protocol(format!(
+                "{} accepted no websocket handshake within {}s",
+                path.display(),
+                REQUEST_TIMEOUT.as_secs()
+            ))
+        })??;
         let peer_pid = socket
             .get_ref()
             .peer_cred()
