@@ -200,6 +200,10 @@ fn overrides(args: &AppServerArgs) -> anyhow::Result<ConfigOverrides> {
 
 /// Runs `codex app-server` with `args`.
 pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
+    let args = match args.action {
+        Some(AppServerAction::Daemon(command)) => return crate::daemon_command::run(command).await,
+        _ => args,
+    };
     match &args.action {
         Some(AppServerAction::GenerateJsonSchema { out, experimental }) => {
             schema_export::write_schema_tree(out, *experimental)
@@ -222,11 +226,7 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
                 .await?;
             return Ok(());
         }
-        Some(AppServerAction::Daemon(_)) => {
-            let Some(AppServerAction::Daemon(command)) = args.action else { return Ok(()) };
-            return crate::daemon_command::run(command).await;
-        }
-        None => {}
+        Some(AppServerAction::Daemon(_)) | None => {}
     }
     let listen = if args.stdio { ListenAddress::Stdio } else { args.listen.clone() };
     let auth = args.ws_auth.to_auth()?;
