@@ -28,8 +28,9 @@ use crate::app_server_command::codex_home;
 pub enum DaemonCommand {
     /// Start the daemon in the background (a no-op when one is already running).
     Start(StartArgs),
-    /// Stop the daemon, letting running turns finish first (a second `stop` while it drains
-    /// ends it without waiting, like a second SIGTERM).
+    /// Stop the daemon, letting running turns finish first.
+    ///
+    /// A second `stop` while it drains ends it without waiting (like a second SIGTERM).
     Stop(StopArgs),
     /// Stop the daemon (if running), then start it.
     Restart {
