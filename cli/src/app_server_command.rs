@@ -12,6 +12,7 @@ use codex_app_server::config::ConfigOverrides;
 use codex_app_server::processor::DEFAULT_INBOUND_QUEUE_CAPACITY;
 use codex_app_server::serve::serve;
 use codex_app_server::serve::ServeOptions;
+use codex_app_server_daemon::PidRecord;
 use codex_app_server_protocol::schema_export;
 use codex_app_server_transport::default_control_socket_path;
 use codex_app_server_transport::run_proxy;
@@ -53,6 +54,10 @@ pub struct AppServerArgs {
     /// Start remote control at launch: dial out to the relay of `[remote_control] url`.
     #[arg(long, hide = true)]
     remote_control: bool,
+    /// Once listening, record this process's pid and start time in PATH (removed at exit);
+    /// `daemon start` passes it.
+    #[arg(long, hide = true, value_name = "PATH")]
+    pid_file: Option<PathBuf>,
     /// On SIGINT/SIGTERM, how long to wait for running turns before closing connections.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     drain_timeout_seconds: u64,
@@ -77,6 +82,9 @@ enum AppServerAction {
         #[arg(long, value_name = "PATH")]
         sock: Option<PathBuf>,
     },
+    /// Manage a background app-server on the control socket (one per $CODEX_HOME).
+    #[command(subcommand)]
+    Daemon(crate::daemon_command::DaemonCommand),
     /// Write the protocol's JSON Schema (draft-07) files to a directory.
     GenerateJsonSchema {
         /// Output directory (created if missing).
@@ -192,6 +200,10 @@ fn overrides(args: &AppServerArgs) -> anyhow::Result<ConfigOverrides> {
 
 /// Runs `codex app-server` with `args`.
 pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
+    let args = match args.action {
+        Some(AppServerAction::Daemon(command)) => return crate::daemon_command::run(command).await,
+        _ => args,
+    };
     match &args.action {
         Some(AppServerAction::GenerateJsonSchema { out, experimental }) => {
             schema_export::write_schema_tree(out, *experimental)
@@ -214,7 +226,7 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
                 .await?;
             return Ok(());
         }
-        None => {}
+        Some(AppServerAction::Daemon(_)) | None => {}
     }
     let listen = if args.stdio { ListenAddress::Stdio } else { args.listen.clone() };
     let auth = args.ws_auth.to_auth()?;
@@ -230,12 +242,23 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
     options.drain_timeout = Duration::from_secs(args.drain_timeout_seconds);
     options.inbound_queue_capacity = args.inbound_queue_capacity;
     options.remote_control = args.remote_control;
-    options.on_listening = Some(std::sync::Arc::new(|address: &str| {
+    let pid_file = args.pid_file.clone();
+    let record_path = pid_file.clone();
+    options.on_listening = Some(std::sync::Arc::new(move |address: &str| {
         eprintln!("codex app-server listening on {address}");
+        if let Some(path) = &record_path {
+            if let Err(err) = PidRecord::for_current_process().write(path) {
+                tracing::warn!("{err}");
+            }
+        }
     }));
     let shutdown = CancellationToken::new();
     spawn_signal_handler(shutdown.clone())?;
-    serve(options, shutdown).await?;
+    let served = serve(options, shutdown).await;
+    if let Some(path) = &pid_file {
+        PidRecord::remove_if_owned_by(path, std::process::id());
+    }
+    served?;
     Ok(())
 }
 

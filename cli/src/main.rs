@@ -4,6 +4,7 @@
 //! are exported over OTLP/HTTP when `[otel]` in config.toml or `OTEL_EXPORTER_OTLP_ENDPOINT` asks.
 
 mod app_server_command;
+mod daemon_command;
 mod remote_control_command;
 mod sandbox_command;
 

@@ -259,7 +259,11 @@ pub fn install_subscriber(
     provider: Option<&SdkTracerProvider>,
 ) -> Result<(), TelemetryError> {
     let logs =
-        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(log_filter);
+        // Colour only on a terminal: the daemon's stderr is a log file.
+        tracing_subscriber::fmt::layer()
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_writer(std::io::stderr)
+            .with_filter(log_filter);
     let spans = provider.map(|provider| {
         tracing_opentelemetry::layer()
             .with_tracer(provider.tracer(TRACER_NAME))
