@@ -4,7 +4,9 @@
 //! `codex exec "say hi"` running one turn whose mock answer is a single delta, next to
 //! `codex app-server` over stdio answering `initialize` and exiting when stdin closes, measured
 //! alternately in the same run against the same temp CODEX_HOME. Prints medians, p90 and the
-//! ratio exec / app-server.
+//! ratio exec / app-server. Then, inside this process, the round-trip latency of a trivial
+//! request (`account/read`) over the in-process transport's typed client, for comparison with
+//! the stdio/socket rows of `codex-app-server`'s `transport_latency` bench.
 //!
 //! Environment: `BENCH_RUNS` (default 40) runs of each, after 3 warm-up runs of each.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -14,6 +16,10 @@ use std::process::Stdio;
 use std::time::Duration;
 use std::time::Instant;
 
+use codex_app_server::in_process::InProcessOptions;
+use codex_app_server::in_process::InProcessServer;
+use codex_app_server_protocol::methods::markers;
+use codex_app_server_protocol::ClientInfo;
 use codex_test_support::MockProvider;
 use codex_test_support::Script;
 use codex_test_support::WireFormat;
@@ -125,4 +131,30 @@ async fn bench() {
         "ratio exec / app-server initialize (medians): {:.2}",
         exec_median.as_secs_f64() / server_median.as_secs_f64()
     );
+    in_process_round_trips(home.path()).await;
+}
+
+async fn in_process_round_trips(home: &Path) {
+    let server = InProcessServer::start(InProcessOptions::new(home.to_path_buf())).await.unwrap();
+    let mut client = server.connect().await.unwrap();
+    let info = ClientInfo { name: "bench".into(), title: None, version: "1".into() };
+    client.initialize(info, None).await.unwrap();
+    let params = || serde_json::from_value(serde_json::json!({})).unwrap();
+    for _ in 0..300 {
+        client.request::<markers::GetAccount>(params()).await.unwrap();
+    }
+    let mut samples = Vec::with_capacity(3000);
+    for _ in 0..3000 {
+        let started = Instant::now();
+        client.request::<markers::GetAccount>(params()).await.unwrap();
+        samples.push(started.elapsed());
+    }
+    samples.sort();
+    println!(
+        "in-process typed round trip (account/read, 3000 after 300 warm-up): p50 {:.1} µs, p99 {:.1} µs",
+        percentile(&samples, 0.5).as_secs_f64() * 1e6,
+        percentile(&samples, 0.99).as_secs_f64() * 1e6
+    );
+    client.close().await;
+    server.shutdown().await;
 }

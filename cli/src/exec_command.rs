@@ -137,6 +137,5 @@ pub async fn run(args: ExecArgs) -> u8 {
             return 2;
         }
     };
-    let interrupts = codex_headless_exec::interrupts::install_ctrl_c_handler();
-    codex_headless_exec::run_and_report(options, interrupts).await
+    codex_headless_exec::run_and_report(options).await
 }

@@ -374,3 +374,108 @@ impl InProcessClient {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use codex_app_server_protocol::v2::CommandExecutionApprovalDecision;
+    use codex_app_server_protocol::v2::CommandExecutionRequestApprovalResponse;
+    use codex_app_server_protocol::JsonRpcNotification;
+    use serde_json::json;
+
+    use super::*;
+
+    /// A client on a bare channel, with the test playing the server.
+    async fn client_and_server_end() -> (
+        InProcessClient,
+        mpsc::Receiver<TransportEvent>,
+        codex_app_server_transport::ConnectionWriter,
+    ) {
+        let (events_tx, mut events) = mpsc::channel(16);
+        let connection = connect_in_process(&events_tx, &TransportConfig::default()).await.unwrap();
+        let Some(TransportEvent::ConnectionOpened { writer, .. }) = events.recv().await else {
+            panic!("expected ConnectionOpened");
+        };
+        (InProcessClient { connection, next_id: 1, pending: VecDeque::new() }, events, writer)
+    }
+
+    async fn next_sent(events: &mut mpsc::Receiver<TransportEvent>) -> JsonRpcMessage {
+        match events.recv().await {
+            Some(TransportEvent::MessageReceived { message, .. }) => message,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn events_arriving_before_a_response_are_kept_in_order_and_server_requests_answered() {
+        let (mut client, mut events, writer) = client_and_server_end().await;
+        let server = tokio::spawn(async move {
+            let JsonRpcMessage::Request(request) = next_sent(&mut events).await else {
+                panic!("expected a request");
+            };
+            assert_eq!(request.method, "thread/list");
+            assert_eq!(request.params, Some(json!({})));
+            // Before answering: a notification, an approval request and one this client cannot read.
+            let note = JsonRpcNotification::new("warning", Some(json!({"message": "careful"})));
+            writer.send(note.into()).await.unwrap();
+            let approval = JsonRpcRequest::new(
+                "s1",
+                "item/commandExecution/requestApproval",
+                Some(json!({"itemId": "i", "threadId": "t", "turnId": "u", "startedAtMs": 1})),
+            );
+            writer.send(approval.into()).await.unwrap();
+            let unknown = JsonRpcRequest::new("s2", "item/tool/requestUserInput", Some(json!({})));
+            writer.send(unknown.into()).await.unwrap();
+            writer
+                .send(JsonRpcResponse::new(request.id, json!({"data": []})).into())
+                .await
+                .unwrap();
+            // The unreadable request was refused at once, while the client waited for its answer.
+            let JsonRpcMessage::Error(refusal) = next_sent(&mut events).await else {
+                panic!("expected an error answer");
+            };
+            assert_eq!(refusal.id, Some(RequestId::from("s2")));
+            assert_eq!(
+                refusal.error.code,
+                codex_app_server_protocol::error_codes::METHOD_NOT_FOUND
+            );
+            // Then the approval answer the client sent after reading its event.
+            let JsonRpcMessage::Response(answer) = next_sent(&mut events).await else {
+                panic!("expected the approval answer");
+            };
+            assert_eq!(answer.id, RequestId::from("s1"));
+            assert_eq!(answer.result, json!({"decision": "decline"}));
+        });
+
+        let listed = client
+            .request::<markers::ThreadList>(serde_json::from_value(json!({})).unwrap())
+            .await
+            .unwrap();
+        assert!(listed.data.is_empty());
+        let Some(ServerEvent::Notification(ServerNotification::Warning(warning))) =
+            client.next_event().await
+        else {
+            panic!("expected the warning first");
+        };
+        assert_eq!(warning.message, "careful");
+        let Some(ServerEvent::Request(request)) = client.next_event().await else {
+            panic!("expected the approval request");
+        };
+        assert_eq!(request.request.method(), "item/commandExecution/requestApproval");
+        let response = ServerRequestResponse::CommandExecutionRequestApproval(
+            CommandExecutionRequestApprovalResponse {
+                decision: CommandExecutionApprovalDecision::Decline,
+            },
+        );
+        client.answer(request.id, response).await.unwrap();
+        server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_closed_server_ends_requests_with_disconnected() {
+        let (mut client, events, writer) = client_and_server_end().await;
+        drop(writer);
+        drop(events);
+        let err = client.request_value("thread/list", None).await.unwrap_err();
+        assert!(matches!(err, InProcessError::Transport(TransportError::ServerGone)), "{err}");
+    }
+}

@@ -35,6 +35,9 @@ use crate::options::ExecOptions;
 use crate::options::OutputMode;
 use crate::options::ThreadTarget;
 
+/// How long stopping the embedded server waits for a turn still running (only after an error).
+const SHUTDOWN_DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecOutcome {
@@ -96,10 +99,11 @@ impl Output {
 /// Runs `options` and prints the outcome; errors are reported on the output (an `error` line
 /// with `--json`, stderr otherwise). Returns the exit code.
 ///
-/// `interrupts` delivers Ctrl-C presses: the first interrupts the turn (`turn/interrupt`).
-pub async fn run_and_report(options: ExecOptions, interrupts: mpsc::Receiver<()>) -> u8 {
+/// Once the prompt is read, Ctrl-C is taken over: the first press interrupts the turn
+/// (`turn/interrupt`), a second one exits at once (see [`crate::interrupts`]).
+pub async fn run_and_report(options: ExecOptions) -> u8 {
     let mut output = Output::new(options.output);
-    match run(&options, &mut output, interrupts).await {
+    match run(&options, &mut output).await {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
             output.error(&err.to_string());
@@ -115,17 +119,18 @@ struct OpenedThread {
     resumed: bool,
 }
 
-async fn run(
-    options: &ExecOptions,
-    output: &mut Output,
-    mut interrupts: mpsc::Receiver<()>,
-) -> Result<ExecOutcome, ExecError> {
+async fn run(options: &ExecOptions, output: &mut Output) -> Result<ExecOutcome, ExecError> {
+    // Reading stdin comes first, so Ctrl-C still ends a `codex exec` waiting for its prompt.
     let prompt = options.prompt.read()?;
+    let mut interrupts = crate::interrupts::install_ctrl_c_handler();
     let output_schema = read_output_schema(options)?;
     let cwd = resolve_cwd(options)?;
 
     let mut server_options = InProcessOptions::new(options.codex_home.clone());
     server_options.overrides = options.overrides.clone();
+    // The turn has ended by the time the server stops, unless the run failed around it; then a
+    // short wait lets the turn store its end without holding the terminal for long.
+    server_options.drain_timeout = SHUTDOWN_DRAIN_TIMEOUT;
     let server = InProcessServer::start(server_options).await?;
     let result = async {
         let mut client = server.connect().await?;
