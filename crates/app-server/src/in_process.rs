@@ -176,7 +176,7 @@ impl InProcessServer {
     /// Opens a new, uninitialized connection.
     pub async fn connect(&self) -> Result<InProcessClient, InProcessError> {
         let connection = connect_in_process(&self.events, &self.transport).await?;
-        Ok(InProcessClient { connection, next_id: 1, pending: VecDeque::new() })
+        Ok(InProcessClient::new(connection))
     }
 
     /// The processor's shared state (for tests and embedders that inspect the server).
@@ -222,6 +222,11 @@ pub struct InProcessClient {
 }
 
 impl InProcessClient {
+    /// A typed client over an already opened in-process connection (e.g. to a test's fake server).
+    pub fn new(connection: InProcessConnection) -> Self {
+        Self { connection, next_id: 1, pending: VecDeque::new() }
+    }
+
     /// Sends `initialize` (then the `initialized` notification) and returns the server's answer.
     pub async fn initialize(
         &mut self,
@@ -395,7 +400,7 @@ mod tests {
         let Some(TransportEvent::ConnectionOpened { writer, .. }) = events.recv().await else {
             panic!("expected ConnectionOpened");
         };
-        (InProcessClient { connection, next_id: 1, pending: VecDeque::new() }, events, writer)
+        (InProcessClient::new(connection), events, writer)
     }
 
     async fn next_sent(events: &mut mpsc::Receiver<TransportEvent>) -> JsonRpcMessage {

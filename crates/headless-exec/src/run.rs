@@ -60,21 +60,24 @@ impl ExecOutcome {
     }
 }
 
+/// A byte sink for output (stdout, stderr, or a buffer in tests).
+type Sink = Box<dyn Write + Send>;
+
 /// Where events are printed.
 enum Output {
-    Human(HumanOutput<std::io::Stdout, std::io::Stderr>),
-    Json(std::io::Stdout),
+    Human(HumanOutput<Sink, Sink>),
+    Json(Sink),
 }
 
 impl Output {
     fn new(mode: OutputMode) -> Self {
         match mode {
             OutputMode::Human => Output::Human(HumanOutput::new(
-                std::io::stdout(),
-                std::io::stderr(),
+                Box::new(std::io::stdout()),
+                Box::new(std::io::stderr()),
                 std::io::stderr().is_terminal(),
             )),
-            OutputMode::Json => Output::Json(std::io::stdout()),
+            OutputMode::Json => Output::Json(Box::new(std::io::stdout())),
         }
     }
 
@@ -82,9 +85,8 @@ impl Output {
         if let Output::Json(stdout) = self {
             let mut line = event.to_line();
             line.push('\n');
-            let mut lock = stdout.lock();
-            let _ = lock.write_all(line.as_bytes());
-            let _ = lock.flush();
+            let _ = stdout.write_all(line.as_bytes());
+            let _ = stdout.flush();
         }
     }
 
@@ -173,6 +175,24 @@ async fn drive(
     let turn_id = client.request::<markers::TurnStart>(turn_params).await?.turn.id;
 
     let mut run = TurnWatch::new(thread.id.clone(), turn_id);
+    let outcome = watch_turn(options, output, client, interrupts, &mut run).await?;
+
+    if let Some(path) = &options.output_last_message {
+        let text = run.last_message.clone().unwrap_or_default();
+        std::fs::write(path, text)
+            .map_err(|source| ExecError::WriteLastMessage { path: path.clone(), source })?;
+    }
+    Ok(outcome)
+}
+
+/// Prints the turn's events, answers server requests and relays Ctrl-C until the turn ends.
+async fn watch_turn(
+    options: &ExecOptions,
+    output: &mut Output,
+    client: &mut InProcessClient,
+    interrupts: &mut mpsc::Receiver<()>,
+    run: &mut TurnWatch,
+) -> Result<ExecOutcome, ExecError> {
     let outcome = loop {
         tokio::select! {
             event = client.next_event() => {
@@ -214,12 +234,6 @@ async fn drive(
             }
         }
     };
-
-    if let Some(path) = &options.output_last_message {
-        let text = run.last_message.clone().unwrap_or_default();
-        std::fs::write(path, text)
-            .map_err(|source| ExecError::WriteLastMessage { path: path.clone(), source })?;
-    }
     Ok(outcome)
 }
 
@@ -400,4 +414,170 @@ fn resolve_cwd(options: &ExecOptions) -> Result<Option<AbsolutePath>, ExecError>
         return Err(fail("not a directory".to_owned()));
     }
     AbsolutePath::new(absolute).map(Some).map_err(|err| fail(err.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use codex_app_server_protocol::JsonRpcMessage;
+    use codex_app_server_protocol::JsonRpcNotification;
+    use codex_app_server_protocol::JsonRpcRequest;
+    use codex_app_server_protocol::JsonRpcResponse;
+    use codex_app_server_transport::connect_in_process;
+    use codex_app_server_transport::ConnectionWriter;
+    use codex_app_server_transport::TransportConfig;
+    use codex_app_server_transport::TransportEvent;
+
+    use super::*;
+    use crate::approvals::ApprovalDecider;
+    use crate::options::PromptSource;
+
+    /// A clonable in-memory sink.
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Buffer {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    /// A client whose server end the test plays.
+    async fn fake_server() -> (InProcessClient, mpsc::Receiver<TransportEvent>, ConnectionWriter) {
+        let (events_tx, mut events) = mpsc::channel(16);
+        let connection = connect_in_process(&events_tx, &TransportConfig::default()).await.unwrap();
+        let Some(TransportEvent::ConnectionOpened { writer, .. }) = events.recv().await else {
+            panic!("expected ConnectionOpened");
+        };
+        (InProcessClient::new(connection), events, writer)
+    }
+
+    async fn next_sent(events: &mut mpsc::Receiver<TransportEvent>) -> JsonRpcMessage {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv()).await.unwrap();
+        match event {
+            Some(TransportEvent::MessageReceived { message, .. }) => message,
+            other => panic!("expected a message, got {other:?}"),
+        }
+    }
+
+    fn approval(id: &str, method: &str, extra: Value) -> JsonRpcMessage {
+        let mut params = json!({"itemId": id, "threadId": "t", "turnId": "u", "startedAtMs": 1});
+        if let (Some(params), Value::Object(extra)) = (params.as_object_mut(), extra) {
+            params.extend(extra);
+        }
+        JsonRpcRequest::new(id, method, Some(params)).into()
+    }
+
+    fn turn_completed(status: &str) -> JsonRpcMessage {
+        JsonRpcNotification::new(
+            "turn/completed",
+            Some(json!({"threadId": "t", "turn": {"id": "u", "items": [], "status": status}})),
+        )
+        .into()
+    }
+
+    async fn expect_decision(events: &mut mpsc::Receiver<TransportEvent>, id: &str) -> Value {
+        let JsonRpcMessage::Response(answer) = next_sent(events).await else {
+            panic!("expected an approval answer");
+        };
+        assert_eq!(answer.id, id.into());
+        answer.result["decision"].clone()
+    }
+
+    fn options(approvals: ApprovalDecider) -> ExecOptions {
+        let mut options =
+            ExecOptions::new(std::path::PathBuf::new(), PromptSource::Text("x".into()));
+        options.approvals = approvals;
+        options
+    }
+
+    #[tokio::test]
+    async fn approvals_are_declined_by_default_reported_and_the_turn_goes_on() {
+        let (mut client, mut events, writer) = fake_server().await;
+        let server = tokio::spawn(async move {
+            let command = json!({"command": "rm -rf /"});
+            writer
+                .send(approval("s1", "item/commandExecution/requestApproval", command))
+                .await
+                .unwrap();
+            assert_eq!(expect_decision(&mut events, "s1").await, "decline");
+            writer
+                .send(approval("s2", "item/fileChange/requestApproval", json!({})))
+                .await
+                .unwrap();
+            assert_eq!(expect_decision(&mut events, "s2").await, "decline");
+            writer.send(turn_completed("completed")).await.unwrap();
+        });
+        let stdout = Buffer::default();
+        let mut output = Output::Json(Box::new(stdout.clone()));
+        let (_press, mut interrupts) = mpsc::channel(1);
+        let mut run = TurnWatch::new("t".into(), "u".into());
+        let options = options(ApprovalDecider::default());
+        let watch = watch_turn(&options, &mut output, &mut client, &mut interrupts, &mut run);
+        let outcome = tokio::time::timeout(Duration::from_secs(10), watch).await.unwrap().unwrap();
+        assert_eq!(outcome, ExecOutcome::Completed);
+        server.await.unwrap();
+        let lines: Vec<Value> =
+            stdout.text().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        let types: Vec<&str> = lines.iter().map(|line| line["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["approval.answered", "approval.answered", "turn.completed"]);
+        assert_eq!(lines[0]["kind"], "commandExecution");
+        assert_eq!(lines[0]["decision"], "decline");
+        assert!(lines[0]["message"].as_str().unwrap().contains("--approve-all"));
+        assert_eq!(lines[1]["kind"], "fileChange");
+    }
+
+    #[tokio::test]
+    async fn approve_all_accepts_and_ctrl_c_interrupts_the_turn() {
+        let (mut client, mut events, writer) = fake_server().await;
+        let (press, mut interrupts) = mpsc::channel(1);
+        let server = tokio::spawn(async move {
+            let command = json!({"command": "ls"});
+            writer
+                .send(approval("s1", "item/commandExecution/requestApproval", command))
+                .await
+                .unwrap();
+            assert_eq!(expect_decision(&mut events, "s1").await, "accept");
+            press.send(()).await.unwrap();
+            let JsonRpcMessage::Request(interrupt) = next_sent(&mut events).await else {
+                panic!("expected turn/interrupt");
+            };
+            assert_eq!(interrupt.method, "turn/interrupt");
+            assert_eq!(interrupt.params, Some(json!({"threadId": "t", "turnId": "u"})));
+            writer.send(JsonRpcResponse::new(interrupt.id, json!({})).into()).await.unwrap();
+            writer.send(turn_completed("interrupted")).await.unwrap();
+        });
+        let (stdout, stderr) = (Buffer::default(), Buffer::default());
+        let human = HumanOutput::new(
+            Box::new(stdout.clone()) as Sink,
+            Box::new(stderr.clone()) as Sink,
+            false,
+        );
+        let mut output = Output::Human(human);
+        let mut run = TurnWatch::new("t".into(), "u".into());
+        let options = options(ApprovalDecider::ApproveAll);
+        let watch = watch_turn(&options, &mut output, &mut client, &mut interrupts, &mut run);
+        let outcome = tokio::time::timeout(Duration::from_secs(10), watch).await.unwrap().unwrap();
+        assert_eq!(outcome, ExecOutcome::Interrupted);
+        assert_eq!(outcome.exit_code(), 130);
+        server.await.unwrap();
+        let stderr = stderr.text();
+        assert!(stderr.contains("approved command `ls` (--approve-all)"), "{stderr}");
+        assert!(stderr.contains("interrupting the turn"), "{stderr}");
+        assert!(stderr.contains("turn interrupted"), "{stderr}");
+        assert_eq!(stdout.text(), "");
+    }
 }
