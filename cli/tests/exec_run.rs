@@ -233,10 +233,46 @@ async fn resume_errors_are_clear() {
     let unknown = setup.exec(&["resume", "not-a-thread", "hello"], "").await;
     assert_eq!(unknown.status.code(), Some(1));
     assert!(text(&unknown.stderr).contains("thread/resume failed"), "{}", text(&unknown.stderr));
+    // With --json the failure is an `error` line on stdout.
+    let json = setup.exec(&["resume", "--last", "--json", "hello"], "").await;
+    assert_eq!(json.status.code(), Some(1));
+    let events = json_lines(&json);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["type"], "error");
+    assert!(events[0]["message"].as_str().unwrap().contains("no stored thread"));
     let missing = setup.exec(&["resume"], "").await;
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("THREAD_ID or --last"), "{}", text(&missing.stderr));
     assert_eq!(setup.mock.model_requests().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasoning_summaries_are_progress_in_human_mode_and_deltas_in_json() {
+    let setup = setup().await;
+    let script = || Script::reasoning_summary(["Weighing", " options"]).and_text_deltas(["ok"]);
+    setup.mock.push(script());
+    let human = setup.exec(&["think first"], "").await;
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    assert_eq!(text(&human.stdout), "ok\n");
+    assert!(text(&human.stderr).contains("thinking: Weighing options"), "{}", text(&human.stderr));
+
+    setup.mock.push(script());
+    let json = setup.exec(&["--json", "think first"], "").await;
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let events = json_lines(&json);
+    let summary: String = events
+        .iter()
+        .filter(|event| {
+            event["type"] == "item.updated" && event["delta"]["type"] == "reasoningSummary"
+        })
+        .map(|event| event["delta"]["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(summary, "Weighing options");
+    let reasoning = events
+        .iter()
+        .find(|event| event["type"] == "item.completed" && event["item"]["type"] == "reasoning")
+        .expect("a completed reasoning item");
+    assert_eq!(reasoning["item"]["summary"], json!(["Weighing options"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
