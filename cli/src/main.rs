@@ -5,6 +5,7 @@
 
 mod app_server_command;
 mod daemon_command;
+mod exec_command;
 mod remote_control_command;
 mod sandbox_command;
 
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Run the app-server (JSON-RPC over stdio, a Unix control socket or a websocket).
     AppServer(Box<app_server_command::AppServerArgs>),
+    /// Run one agent turn non-interactively and print its events.
+    Exec(Box<exec_command::ExecArgs>),
     /// Remote control: run a self-hosted relay and issue client tokens.
     #[command(subcommand)]
     RemoteControl(remote_control_command::RemoteControlCommand),
@@ -62,6 +65,9 @@ fn main() -> std::process::ExitCode {
                     std::process::ExitCode::FAILURE
                 }
             }
+        }
+        Command::Exec(args) => {
+            std::process::ExitCode::from(runtime.block_on(exec_command::run(*args)))
         }
         Command::RemoteControl(command) => {
             match runtime.block_on(remote_control_command::run(command)) {

@@ -46,6 +46,16 @@ pub enum TransportKind {
     Websocket,
     /// A remote client reached through a remote-control relay: disconnect when its queue is full.
     RemoteControl,
+    /// A client in the same process over channels (`codex exec`): never drop, await like stdio.
+    InProcess,
+}
+
+impl TransportKind {
+    /// Whether the server must wait for room in this connection's queue rather than disconnect
+    /// it: true for the single local client of stdio and in-process connections.
+    pub fn waits_for_room(self) -> bool {
+        matches!(self, TransportKind::Stdio | TransportKind::InProcess)
+    }
 }
 
 /// What a transport tells the server, in order per connection:

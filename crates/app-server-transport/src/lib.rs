@@ -22,6 +22,7 @@
 //! upgrade ([`WebsocketAuth`]), refuse browsers (any `Origin` header gets 403)
 //! and will not start on a non-loopback address without authentication.
 //! [`run_proxy`] bridges stdin/stdout to a running control socket.
+//! [`connect_in_process`] opens a channel-backed connection for a client in the same process.
 //! [`remote_control::run_remote_control`] dials out to a relay and serves remote clients through it.
 //!
 //! # Embedding
@@ -68,6 +69,7 @@ mod auth;
 mod connection;
 mod control_socket;
 mod error;
+mod in_process;
 mod listen_address;
 mod outbound_writer;
 mod proxy;
@@ -99,6 +101,8 @@ pub use control_socket::PreparedControlSocket;
 pub use control_socket::StartupLock;
 pub use control_socket::MAX_SOCKET_PATH_BYTES;
 pub use error::TransportError;
+pub use in_process::connect_in_process;
+pub use in_process::InProcessConnection;
 pub use listen_address::control_directory;
 pub use listen_address::default_control_socket_path;
 pub use listen_address::startup_lock_path;

@@ -2,13 +2,15 @@
 //! thread and turn engine, tools, approvals, `command/exec` and state.
 //!
 //! [`serve::serve`] runs a whole server on one listener; [`processor::MessageProcessor`] is the
-//! transport-independent core that consumes transport events and answers requests.
+//! transport-independent core that consumes transport events and answers requests;
+//! [`in_process`] embeds the whole server in its client's process (`codex exec`).
 // Handlers return `JsonRpcError` by value (it is the response they send); boxing it everywhere
 // would only add noise.
 
 pub mod config;
 pub mod engine;
 pub mod handlers;
+pub mod in_process;
 pub mod outbound;
 pub mod processes;
 pub mod processor;

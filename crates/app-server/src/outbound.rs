@@ -3,7 +3,7 @@
 //! Each connection has a bounded writer queue (from the transport) and a cancellation token.
 //! Websocket and Unix-socket connections get non-blocking sends: a client that stops reading
 //! until its queue is full is disconnected and logged, so it can never slow anyone else down.
-//! Stdio is the opposite: a single local client must never lose data, so the server waits for
+//! Stdio (and the in-process transport of `codex exec`) is the opposite: a single local client must never lose data, so the server waits for
 //! room. [`OutboundRouter::send_notification_to_connection_and_wait`] resolves once the message
 //! was written to the connection's socket, for producers that must not outrun their client.
 
@@ -146,11 +146,10 @@ impl OutboundRouter {
         handle: &ConnectionHandle,
         message: JsonRpcMessage,
     ) -> Result<(), SendError> {
-        match handle.transport {
-            TransportKind::Stdio => {
-                handle.writer.send(message).await.map_err(|err| write_failed(connection, err))
-            }
-            _ => try_send_or_disconnect(connection, handle, message),
+        if handle.transport.waits_for_room() {
+            handle.writer.send(message).await.map_err(|err| write_failed(connection, err))
+        } else {
+            try_send_or_disconnect(connection, handle, message)
         }
     }
 
@@ -162,18 +161,18 @@ impl OutboundRouter {
         message: JsonRpcMessage,
     ) -> Result<(), SendError> {
         let handle = self.handle(connection).ok_or(SendError::ConnectionGone(connection))?;
-        match handle.transport {
-            TransportKind::Stdio => match handle.writer.try_send(message.clone()) {
-                Ok(()) => Ok(()),
-                Err(TransportError::OutboundQueueFull { .. }) => {
-                    tokio::spawn(async move {
-                        let _ = handle.writer.send(message).await;
-                    });
-                    Ok(())
-                }
-                Err(err) => Err(write_failed(connection, err)),
-            },
-            _ => try_send_or_disconnect(connection, &handle, message),
+        if !handle.transport.waits_for_room() {
+            return try_send_or_disconnect(connection, &handle, message);
+        }
+        match handle.writer.try_send(message.clone()) {
+            Ok(()) => Ok(()),
+            Err(TransportError::OutboundQueueFull { .. }) => {
+                tokio::spawn(async move {
+                    let _ = handle.writer.send(message).await;
+                });
+                Ok(())
+            }
+            Err(err) => Err(write_failed(connection, err)),
         }
     }
 

@@ -333,7 +333,7 @@ impl<H: RequestHandler> MessageProcessor<H> {
                     );
                     let message = JsonRpcMessage::Error(error);
                     let sent = match self.shared.router.handle(connection) {
-                        Some(handle) if handle.transport == TransportKind::Stdio => {
+                        Some(handle) if handle.transport.waits_for_room() => {
                             OutboundRouter::send_with_policy(connection, &handle, message).await
                         }
                         _ => self.shared.router.send_now(connection, message),

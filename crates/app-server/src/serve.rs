@@ -21,6 +21,7 @@ use codex_app_server_transport::serve_websocket;
 use codex_app_server_transport::startup_lock_path;
 use codex_app_server_transport::ListenAddress;
 use codex_app_server_transport::TransportError;
+use codex_app_server_transport::TransportEvent;
 use codex_app_server_transport::WebsocketOptions;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -119,10 +120,7 @@ pub async fn serve(
     mut options: ServeOptions,
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
-    let codex_home = std::path::absolute(&options.codex_home)
-        .ok()
-        .and_then(|path| AbsolutePath::new(path).ok())
-        .ok_or_else(|| ServeError::CodexHome(options.codex_home.clone()))?;
+    let codex_home = absolute_codex_home(&options.codex_home)?;
     options.codex_home = codex_home.as_path().to_path_buf();
     let config = Config::load(&options.codex_home, &options.overrides)?;
     let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
@@ -146,28 +144,8 @@ pub async fn serve(
         }
     };
 
-    let mut processor_options = ProcessorOptions::new(codex_home);
-    processor_options.drain_timeout = options.drain_timeout;
-    processor_options.inbound_queue_capacity = options.inbound_queue_capacity.max(1);
-    processor_options.remote_control = options.remote_control;
-    let remote_control = Arc::new(RemoteControl::new(&options.codex_home, state.clone()));
-    let launch_config = config.clone();
-    let processor = Arc::new(MessageProcessor::new(
-        processor_options,
-        AppHandler::new(config, options.overrides.clone(), state.clone())
-            .with_remote_control(Arc::clone(&remote_control))
-            .with_tool_router(Arc::new(AgentTools::load(&options.codex_home))),
-    ));
-    remote_control.attach(events_tx.clone(), processor.shared().router.clone());
-    if options.remote_control {
-        if let Err(err) = remote_control.enable(&launch_config).await {
-            tracing::warn!("--remote-control: {err}");
-        }
-    }
-    let processor_task = {
-        let processor = Arc::clone(&processor);
-        tokio::spawn(async move { processor.run(events_rx).await })
-    };
+    let core =
+        ServerCore::start(codex_home, config, state, &options, events_tx.clone(), events_rx).await;
 
     let listener_task = {
         let stop = stop_accepting.clone();
@@ -214,13 +192,8 @@ pub async fn serve(
     // Drain before stopping the listener: the transports tie every connection's lifetime to the
     // listener's token, so stopping it first would cut clients off from their turns' last events.
     // Remote control stays up for the same reason and stops after the drain.
-    let shared = processor.shared();
-    tracing::info!("draining running turns");
-    if !wait_for_idle(&shared, options.drain_timeout).await {
-        tracing::warn!(timeout = ?options.drain_timeout, "drain timeout reached with turns still running");
-    }
+    core.drain(options.drain_timeout).await;
     stop_accepting.cancel();
-    remote_control.shutdown();
     let listener_result = match listener_result {
         Some(result) => result,
         None => tokio::time::timeout(Duration::from_secs(5), listener_task)
@@ -228,10 +201,85 @@ pub async fn serve(
             .map(|joined| joined.unwrap_or(Ok(())))
             .unwrap_or(Ok(())),
     };
-    close_all_connections(&shared);
-    let _ = tokio::time::timeout(Duration::from_secs(5), processor_task).await;
-    state.close().await;
+    core.close().await;
     listener_result.map_err(ServeError::from)
+}
+
+/// `codex_home` made absolute.
+pub(crate) fn absolute_codex_home(
+    codex_home: &std::path::Path,
+) -> Result<AbsolutePath, ServeError> {
+    std::path::absolute(codex_home)
+        .ok()
+        .and_then(|path| AbsolutePath::new(path).ok())
+        .ok_or_else(|| ServeError::CodexHome(codex_home.to_path_buf()))
+}
+
+/// The transport-independent part of a running server: the processor (with its handler and
+/// remote control) consuming an event channel, and the state database. `serve` puts a listener
+/// in front of it; the in-process server hands out channel connections instead.
+pub(crate) struct ServerCore {
+    processor: Arc<MessageProcessor<AppHandler>>,
+    processor_task: tokio::task::JoinHandle<()>,
+    remote_control: Arc<RemoteControl>,
+    state: StateDb,
+}
+
+impl ServerCore {
+    /// Builds the processor for `config` and `state` and starts it on `events_rx`.
+    pub(crate) async fn start(
+        codex_home: AbsolutePath,
+        config: Config,
+        state: StateDb,
+        options: &ServeOptions,
+        events_tx: mpsc::Sender<TransportEvent>,
+        events_rx: mpsc::Receiver<TransportEvent>,
+    ) -> Self {
+        let mut processor_options = ProcessorOptions::new(codex_home);
+        processor_options.drain_timeout = options.drain_timeout;
+        processor_options.inbound_queue_capacity = options.inbound_queue_capacity.max(1);
+        processor_options.remote_control = options.remote_control;
+        let remote_control = Arc::new(RemoteControl::new(&options.codex_home, state.clone()));
+        let launch_config = config.clone();
+        let processor = Arc::new(MessageProcessor::new(
+            processor_options,
+            AppHandler::new(config, options.overrides.clone(), state.clone())
+                .with_remote_control(Arc::clone(&remote_control))
+                .with_tool_router(Arc::new(AgentTools::load(&options.codex_home))),
+        ));
+        remote_control.attach(events_tx, processor.shared().router.clone());
+        if options.remote_control {
+            if let Err(err) = remote_control.enable(&launch_config).await {
+                tracing::warn!("--remote-control: {err}");
+            }
+        }
+        let processor_task = {
+            let processor = Arc::clone(&processor);
+            tokio::spawn(async move { processor.run(events_rx).await })
+        };
+        Self { processor, processor_task, remote_control, state }
+    }
+
+    /// The state shared with handlers.
+    pub(crate) fn shared(&self) -> Arc<crate::processor::ServerShared> {
+        self.processor.shared()
+    }
+
+    /// Waits up to `timeout` for running turns to finish, then stops remote control.
+    pub(crate) async fn drain(&self, timeout: Duration) {
+        tracing::info!("draining running turns");
+        if !wait_for_idle(&self.shared(), timeout).await {
+            tracing::warn!(?timeout, "drain timeout reached with turns still running");
+        }
+        self.remote_control.shutdown();
+    }
+
+    /// Closes every connection, waits (briefly) for the processor and closes the database.
+    pub(crate) async fn close(self) {
+        close_all_connections(&self.shared());
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.processor_task).await;
+        self.state.close().await;
+    }
 }
 
 #[cfg(test)]

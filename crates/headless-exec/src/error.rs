@@ -1,0 +1,52 @@
+//! The one error type of `codex exec`: everything that stops a run before or around its turn.
+
+use std::path::PathBuf;
+
+use codex_app_server::in_process::InProcessError;
+
+/// Why a run could not start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    /// Reading the prompt from stdin failed.
+    #[error("reading the prompt from stdin: {0}")]
+    ReadPrompt(std::io::Error),
+    /// No prompt was given.
+    #[error("no prompt: pass it as an argument or on stdin (`-` reads stdin)")]
+    EmptyPrompt,
+    /// `--output-schema` could not be read or is not JSON.
+    #[error("--output-schema {}: {reason}", path.display())]
+    OutputSchema {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// `--cd` is not a usable directory.
+    #[error("--cd {}: {reason}", path.display())]
+    WorkingDirectory {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The embedded app-server failed or refused a request.
+    #[error(transparent)]
+    Server(#[from] InProcessError),
+    /// `exec resume --last` found no stored thread.
+    #[error("no stored thread to resume under this CODEX_HOME")]
+    NoThreadToResume,
+    /// The embedded app-server closed the connection in the middle of the turn.
+    #[error("the app-server stopped before the turn ended")]
+    ServerStopped,
+    /// Request params could not be built (a bug: they are fixed shapes).
+    #[error("building request params: {0}")]
+    BuildParams(serde_json::Error),
+    /// `--output-last-message` could not be written.
+    #[error("writing --output-last-message {}: {source}", path.display())]
+    WriteLastMessage {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
