@@ -370,3 +370,58 @@ async fn ctrl_c_interrupts_the_turn_and_exits_non_zero() {
     assert!(stderr.contains("interrupting the turn"), "{stderr}");
     assert!(stderr.contains("turn interrupted"), "{stderr}");
 }
+
+/// The shell call the mock model makes in the approval tests: it asks to run outside the
+/// sandbox and writes a marker file in the work dir.
+fn escalated_touch(marker: &Path) -> Script {
+    Script::function_call(
+        "call-escalate",
+        "shell",
+        json!({
+            "command": ["touch", marker.to_str().unwrap()],
+            "sandbox_permissions": "require_escalated",
+            "justification": "create the marker",
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_escalated_shell_call_under_on_request_is_declined_reported_and_not_hung() {
+    let setup = setup().await;
+    let marker = setup.work.path().join("marker");
+    setup.mock.push(escalated_touch(&marker));
+    setup.mock.push(Script::text("I could not run it."));
+    let output =
+        setup.exec(&["--ask-for-approval", "on-request", "--json", "make the marker"], "").await;
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let events = json_lines(&output);
+    let answered: Vec<&Value> =
+        events.iter().filter(|event| event["type"] == "approval.answered").collect();
+    assert_eq!(answered.len(), 1, "{events:#?}");
+    assert_eq!(answered[0]["kind"], "commandExecution");
+    assert_eq!(answered[0]["decision"], "decline");
+    assert!(answered[0]["message"].as_str().unwrap().contains("--approve-all"), "{events:#?}");
+    assert!(!marker.exists(), "a declined command must not run");
+    // The model was told, and the turn went on to its answer.
+    let requests = setup.mock.model_requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[1].raw_body.contains("call-escalate"), "{}", requests[1].raw_body);
+    assert!(types(&events).contains(&"turn.completed"), "{events:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approve_all_runs_the_escalated_shell_call() {
+    let setup = setup().await;
+    let marker = setup.work.path().join("marker");
+    setup.mock.push(escalated_touch(&marker));
+    setup.mock.push(Script::text("Done."));
+    let output = setup
+        .exec(&["--ask-for-approval", "on-request", "--approve-all", "make the marker"], "")
+        .await;
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("approved"), "{stderr}");
+    assert!(marker.exists(), "the approved command must run: {stderr}");
+    assert_eq!(text(&output.stdout), "Done.\n");
+}
