@@ -347,6 +347,11 @@ async fn bad_flags_and_files_are_reported_before_any_model_call() {
         .await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), "{\"a\":\"b\"}\n");
+    // The schema reached the provider as the Responses API's structured-output format.
+    let requests = setup.mock.model_requests();
+    let body: Value = serde_json::from_str(&requests.last().unwrap().raw_body).unwrap();
+    assert_eq!(body["text"]["format"]["type"], "json_schema", "{body}");
+    assert_eq!(body["text"]["format"]["schema"]["properties"]["a"]["type"], "string", "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -176,6 +176,7 @@ impl Engine {
             ephemeral,
             started_ms: now_ms(),
             items,
+            output_schema: params.output_schema,
             _running: RunningTurnGuard::new(Arc::clone(shared)),
         };
         let input = params.input;
@@ -285,6 +286,8 @@ struct TurnTask {
     ephemeral: bool,
     started_ms: i64,
     items: TurnItems,
+    /// The turn's `outputSchema`: the final answer must be JSON matching it (this turn only).
+    output_schema: Option<serde_json::Value>,
     _running: RunningTurnGuard,
 }
 
@@ -458,6 +461,7 @@ impl TurnTask {
         request.input = state.history.iter().map(|entry| entry.item.clone()).collect();
         request.tools = self.engine.tools().tools();
         request.parallel_tool_calls = false;
+        request.output_schema = self.output_schema.clone();
         request.reasoning = state.settings.reasoning_effort.as_deref().and_then(|effort| {
             serde_json::from_value(serde_json::json!(effort))
                 .ok()
