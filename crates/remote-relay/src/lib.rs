@@ -235,7 +235,9 @@ impl Relay {
         let token = store::new_token();
         record.previous_token_sha256 =
             std::mem::replace(&mut record.token_sha256, token_digest(&token));
-        record.expires_at = unix_now() + self.options.token_ttl.as_secs().max(1) as i64;
+        // Expiry is in whole seconds on the wire: count the current second as started, so a
+        // token lives at least its full lifetime instead of expiring up to a second early.
+        record.expires_at = unix_now() + 1 + self.options.token_ttl.as_secs().max(1) as i64;
         Enrollment {
             server_id: server_id.to_owned(),
             environment_id: record.environment_id.clone(),
