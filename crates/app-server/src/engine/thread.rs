@@ -29,10 +29,13 @@ use codex_app_server_protocol::v2::ThreadResumeResponse;
 use codex_app_server_protocol::v2::ThreadSetNameParams;
 use codex_app_server_protocol::v2::ThreadSetNameResponse;
 use codex_app_server_protocol::v2::ThreadSortKey;
+use codex_app_server_protocol::v2::ThreadSourceKind;
 use codex_app_server_protocol::v2::ThreadStartParams;
 use codex_app_server_protocol::v2::ThreadStartResponse;
 use codex_app_server_protocol::v2::ThreadStartedNotification;
 use codex_app_server_protocol::v2::ThreadStatus;
+use codex_app_server_protocol::v2::ThreadTokenUsage;
+use codex_app_server_protocol::v2::ThreadTokenUsageUpdatedNotification;
 use codex_app_server_protocol::v2::ThreadTurnsListParams;
 use codex_app_server_protocol::v2::ThreadTurnsListResponse;
 use codex_app_server_protocol::v2::ThreadUnarchiveParams;
@@ -65,6 +68,9 @@ use crate::engine::ThreadState;
 use crate::engine::TurnSlot;
 use crate::processor::ServerShared;
 use crate::state::ItemRecord;
+use crate::state::ListDirection;
+use crate::state::ProjectFilter;
+use crate::state::ThreadLineage;
 use crate::state::ThreadOrder;
 use crate::state::ThreadQuery;
 use crate::state::ThreadRecord;
@@ -93,6 +99,29 @@ struct Snapshot {
     thread: Thread,
     settings: ThreadSettings,
     model: String,
+}
+
+/// Builds the response of `thread/start`, `thread/resume` or `thread/fork` (three wire types
+/// with the same core fields) from a [`Snapshot`], plus the fields only `$response` has.
+macro_rules! thread_response {
+    ($response:ident, $snapshot:expr $(, $field:ident: $value:expr)* $(,)?) => {{
+        let snapshot: Snapshot = $snapshot;
+        $response {
+            approval_policy: snapshot.settings.approval_policy,
+            approvals_reviewer: ApprovalsReviewer::User,
+            cwd: snapshot.thread.cwd.clone(),
+            disabled_plugin_ids: Vec::new(),
+            instruction_sources: Vec::new(),
+            model: snapshot.model,
+            model_provider: snapshot.thread.model_provider.clone(),
+            reasoning_effort: snapshot.settings.reasoning_effort,
+            runtime_workspace_roots: Vec::new(),
+            sandbox: snapshot.settings.sandbox,
+            service_tier: None,
+            thread: snapshot.thread,
+            $($field: $value,)*
+        }
+    }};
 }
 
 pub(crate) fn check_cwd(cwd: &AbsolutePath) -> Result<(), EngineError> {
@@ -213,6 +242,10 @@ impl Engine {
             forked_from_id: None,
             cli_version: env!("CARGO_PKG_VERSION").to_owned(),
             settings: serde_json::Value::Null,
+            source: app_server_source(),
+            parent_thread_id: None,
+            attached_to_thread_id: None,
+            project_id: params.project_id.clone(),
         };
         let mut settings = settings_of(&record, config);
         apply_overrides(
@@ -254,26 +287,23 @@ impl Engine {
             usage_total: wire::zero_usage(),
         })));
         self.subscribe(shared, &thread.id, connection);
-        let snapshot = self.snapshot(&thread, false)?;
+        self.announce_started(shared, &thread).await?;
+        Ok(thread_response!(ThreadStartResponse, self.snapshot(&thread, false)?))
+    }
+
+    /// Sends `thread/started` for a new thread to its subscribers.
+    async fn announce_started(
+        &self,
+        shared: &Arc<ServerShared>,
+        thread: &LoadedThread,
+    ) -> Result<(), EngineError> {
+        let started = self.snapshot(thread, false)?;
         ThreadNotifier::new(Arc::clone(shared), thread.id.clone())
             .notify(&ServerNotification::ThreadStarted(ThreadStartedNotification {
-                thread: snapshot.thread.clone(),
+                thread: started.thread,
             }))
             .await;
-        Ok(ThreadStartResponse {
-            approval_policy: snapshot.settings.approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
-            cwd,
-            disabled_plugin_ids: Vec::new(),
-            instruction_sources: Vec::new(),
-            model: snapshot.model,
-            model_provider: snapshot.thread.model_provider.clone(),
-            reasoning_effort: snapshot.settings.reasoning_effort,
-            runtime_workspace_roots: Vec::new(),
-            sandbox: snapshot.settings.sandbox,
-            service_tier: None,
-            thread: snapshot.thread,
-        })
+        Ok(())
     }
 
     /// Loads a stored thread with its turns, items and model history.
@@ -304,6 +334,12 @@ impl Engine {
             })
             .collect();
         let settings = settings_of(&record, config);
+        let usage_total = self
+            .state()
+            .token_usage(id)
+            .await?
+            .and_then(|stored| serde_json::from_value::<ThreadTokenUsage>(stored.usage).ok())
+            .map_or_else(wire::zero_usage, |usage| usage.total);
         Ok(self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
             record,
             ephemeral: false,
@@ -311,7 +347,7 @@ impl Engine {
             history,
             turns,
             slot: TurnSlot::Idle,
-            usage_total: wire::zero_usage(),
+            usage_total,
         }))))
     }
 
@@ -345,22 +381,12 @@ impl Engine {
         }
         self.subscribe(shared, &thread.id, connection);
         let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
-        Ok(ThreadResumeResponse {
-            approval_policy: snapshot.settings.approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
-            cwd: snapshot.thread.cwd.clone(),
-            disabled_plugin_ids: Vec::new(),
-            instruction_sources: Vec::new(),
+        Ok(thread_response!(
+            ThreadResumeResponse,
+            snapshot,
             items_backwards_cursor: None,
-            model: snapshot.model,
-            model_provider: snapshot.thread.model_provider.clone(),
-            reasoning_effort: snapshot.settings.reasoning_effort,
-            runtime_workspace_roots: Vec::new(),
-            sandbox: snapshot.settings.sandbox,
-            service_tier: None,
-            thread: snapshot.thread,
             turns_backwards_cursor: None,
-        })
+        ))
     }
 
     /// `thread/fork`: copies a thread's history (optionally up to a turn) into a new thread.
@@ -430,6 +456,9 @@ impl Engine {
             forked_from_id: Some(source_record.id.clone()),
             archived: false,
             cli_version: env!("CARGO_PKG_VERSION").to_owned(),
+            source: app_server_source(),
+            parent_thread_id: None,
+            attached_to_thread_id: None,
             ..source_record.clone()
         };
         let mut settings = settings_of(&source_record, config);
@@ -481,57 +510,18 @@ impl Engine {
             usage_total: wire::zero_usage(),
         })));
         self.subscribe(shared, &thread.id, connection);
-        let started = self.snapshot(&thread, false)?;
-        ThreadNotifier::new(Arc::clone(shared), thread.id.clone())
-            .notify(&ServerNotification::ThreadStarted(ThreadStartedNotification {
-                thread: started.thread,
-            }))
-            .await;
+        self.announce_started(shared, &thread).await?;
         let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
-        Ok(ThreadForkResponse {
-            approval_policy: snapshot.settings.approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
-            cwd: snapshot.thread.cwd.clone(),
-            disabled_plugin_ids: Vec::new(),
-            instruction_sources: Vec::new(),
-            model: snapshot.model,
-            model_provider: snapshot.thread.model_provider.clone(),
-            reasoning_effort: snapshot.settings.reasoning_effort,
-            runtime_workspace_roots: Vec::new(),
-            sandbox: snapshot.settings.sandbox,
-            service_tier: None,
-            thread: snapshot.thread,
-        })
+        Ok(thread_response!(ThreadForkResponse, snapshot))
     }
 
-    /// `thread/list`: stored threads, newest first, with cursor pagination.
+    /// `thread/list`: stored threads, filtered, in either direction by any timestamp key, with
+    /// cursor pagination both ways.
     pub async fn list_threads(
         &self,
         params: ThreadListParams,
     ) -> Result<ThreadListResponse, EngineError> {
-        if matches!(params.sort_direction, Some(SortDirection::Asc)) {
-            return Err(EngineError::InvalidParams(
-                "sortDirection `asc` is not supported by this server; omit it for newest first"
-                    .into(),
-            ));
-        }
-        let order = match params.sort_key {
-            Some(ThreadSortKey::UpdatedAt) | Some(ThreadSortKey::RecencyAt) => {
-                ThreadOrder::UpdatedAt
-            }
-            _ => ThreadOrder::CreatedAt,
-        };
-        let cwd = params.cwd.map(|filter| match filter {
-            ThreadListCwdFilter::Single(cwd) => vec![cwd],
-            ThreadListCwdFilter::Many(cwds) => cwds,
-        });
-        let query = ThreadQuery {
-            archived: params.archived.unwrap_or(false),
-            cwd,
-            cursor: params.cursor,
-            limit: params.limit.unwrap_or(DEFAULT_THREAD_PAGE).clamp(1, MAX_THREAD_PAGE),
-            order,
-        };
+        let query = thread_query(params)?;
         let page = self.state().list_threads(&query).await.map_err(|err| match err {
             crate::state::StateError::InvalidCursor(_) => {
                 EngineError::InvalidParams(err.to_string())
@@ -546,7 +536,32 @@ impl Engine {
             };
             data.push(wire::thread_to_wire(record, false, status, Vec::new())?);
         }
-        Ok(ThreadListResponse { backwards_cursor: None, data, next_cursor: page.next_cursor })
+        Ok(ThreadListResponse {
+            backwards_cursor: page.backwards_cursor,
+            data,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Sends `connection` the thread's stored token usage (after `thread/resume`), so a client
+    /// shows the right totals before the next turn; nothing when the thread never reported any.
+    pub async fn replay_token_usage(
+        &self,
+        shared: &ServerShared,
+        thread_id: &str,
+        connection: ConnectionId,
+    ) -> Result<(), EngineError> {
+        let Some(stored) = self.state().token_usage(thread_id).await? else { return Ok(()) };
+        let token_usage: ThreadTokenUsage =
+            serde_json::from_value(stored.usage).map_err(crate::state::StateError::from)?;
+        let notification =
+            ServerNotification::ThreadTokenUsageUpdated(ThreadTokenUsageUpdatedNotification {
+                thread_id: thread_id.to_owned(),
+                token_usage,
+                turn_id: stored.turn_id,
+            });
+        notify_connection(shared, connection, &notification).await;
+        Ok(())
     }
 
     /// A thread and its turns, loaded or stored.
@@ -809,6 +824,120 @@ impl Engine {
         }
         idle
     }
+}
+
+/// The source of threads created through this server.
+fn app_server_source() -> serde_json::Value {
+    serde_json::Value::String("appServer".to_owned())
+}
+
+/// The wire names of the interactive source kinds: what `thread/list` shows when the request
+/// names none. Threads created through this server are interactive (`appServer`).
+const INTERACTIVE_SOURCE_KINDS: &[&str] = &["cli", "vscode", "appServer"];
+
+/// The wire name of a source kind; `subAgent` stands for every sub-agent kind.
+fn source_kind_names(kind: &ThreadSourceKind) -> &'static [&'static str] {
+    match kind {
+        ThreadSourceKind::Cli => &["cli"],
+        ThreadSourceKind::Vscode => &["vscode"],
+        ThreadSourceKind::Exec => &["exec"],
+        ThreadSourceKind::AppServer => &["appServer"],
+        ThreadSourceKind::SubAgent => {
+            &["subAgentReview", "subAgentCompact", "subAgentThreadSpawn", "subAgentOther"]
+        }
+        ThreadSourceKind::SubAgentReview => &["subAgentReview"],
+        ThreadSourceKind::SubAgentCompact => &["subAgentCompact"],
+        ThreadSourceKind::SubAgentThreadSpawn => &["subAgentThreadSpawn"],
+        ThreadSourceKind::SubAgentOther => &["subAgentOther"],
+        ThreadSourceKind::Unknown => &["unknown"],
+    }
+}
+
+/// Most ids `excludedThreadIds` takes.
+const MAX_EXCLUDED_THREADS: usize = 100;
+
+/// Checks `thread/list` params and turns them into a database query.
+fn thread_query(params: ThreadListParams) -> Result<ThreadQuery, EngineError> {
+    let invalid = |message: &str| Err(EngineError::InvalidParams(message.to_owned()));
+    let lineage_filters = [
+        params.parent_thread_id.is_some(),
+        params.ancestor_thread_id.is_some(),
+        params.attached_to_thread_id.is_some(),
+    ];
+    if lineage_filters.iter().filter(|set| **set).count() > 1 {
+        return invalid(
+            "parentThreadId, ancestorThreadId and attachedToThreadId are mutually exclusive",
+        );
+    }
+    if params.originators.as_ref().is_some_and(|originators| !originators.is_empty()) {
+        return invalid("originators is supported by hosted backends only; omit it or send []");
+    }
+    let excluded_ids = params.excluded_thread_ids.unwrap_or_default();
+    if excluded_ids.len() > MAX_EXCLUDED_THREADS {
+        return Err(EngineError::InvalidParams(format!(
+            "excludedThreadIds takes at most {MAX_EXCLUDED_THREADS} ids, got {}",
+            excluded_ids.len()
+        )));
+    }
+    if let Some(bad) = excluded_ids.iter().find(|id| uuid::Uuid::parse_str(id).is_err()) {
+        return Err(EngineError::InvalidParams(format!(
+            "excludedThreadIds holds {bad:?}, which is not a thread id"
+        )));
+    }
+    let order = match params.sort_key {
+        None | Some(ThreadSortKey::CreatedAt) => ThreadOrder::CreatedAt,
+        Some(ThreadSortKey::UpdatedAt) => ThreadOrder::UpdatedAt,
+        Some(ThreadSortKey::RecencyAt) => ThreadOrder::RecencyAt,
+        Some(ThreadSortKey::SectionPosition) => {
+            return invalid(
+                "sortKey section_position needs thread sections, which this server does not \
+                 have; use created_at, updated_at or recency_at",
+            )
+        }
+    };
+    let lineage =
+        match (params.parent_thread_id, params.ancestor_thread_id, params.attached_to_thread_id) {
+            (Some(parent), _, _) => ThreadLineage::ChildrenOf(parent),
+            (_, Some(ancestor), _) => ThreadLineage::DescendantsOf(ancestor),
+            (_, _, Some(owner)) => ThreadLineage::AttachedTo(owner),
+            _ => ThreadLineage::Unattached,
+        };
+    let mut source_kinds: Vec<String> = params
+        .source_kinds
+        .unwrap_or_default()
+        .iter()
+        .flat_map(source_kind_names)
+        .map(|name| (*name).to_owned())
+        .collect();
+    if source_kinds.is_empty() && lineage == ThreadLineage::Unattached {
+        source_kinds = INTERACTIVE_SOURCE_KINDS.iter().map(|name| (*name).to_owned()).collect();
+    }
+    Ok(ThreadQuery {
+        archived: params.archived.unwrap_or(false),
+        cwd: params.cwd.map(|filter| match filter {
+            ThreadListCwdFilter::Single(cwd) => vec![cwd],
+            ThreadListCwdFilter::Many(cwds) => cwds,
+        }),
+        model_providers: params.model_providers.unwrap_or_default(),
+        source_kinds,
+        search_term: params.search_term,
+        lineage,
+        include_attached: params.include_attached_threads.unwrap_or(false),
+        project: match params.project_id {
+            None => ProjectFilter::Any,
+            Some(None) => ProjectFilter::Unassigned,
+            Some(Some(project)) => ProjectFilter::Project(project),
+        },
+        section_id: params.section_id.flatten(),
+        excluded_ids,
+        cursor: params.cursor,
+        limit: params.limit.unwrap_or(DEFAULT_THREAD_PAGE).clamp(1, MAX_THREAD_PAGE),
+        order,
+        direction: match params.sort_direction {
+            Some(SortDirection::Asc) => ListDirection::Ascending,
+            None | Some(SortDirection::Desc) => ListDirection::Descending,
+        },
+    })
 }
 
 /// Reads a sandbox mode back from a policy (for responses that echo the mode).
