@@ -95,6 +95,14 @@ CREATE TABLE thread_token_usage (
 "#,
 ];
 
+/// The columns a [`ThreadRecord`] is read from. Named, never `*`: a pooled connection whose
+/// schema cache predates a migration expands `*` to the old columns, and sqlx then indexes past
+/// the row (a worker panic, seen when upgrading a schema-2 database). A named column that the
+/// stale cache lacks makes SQLite reload the schema instead.
+const THREAD_COLUMNS: &str = "id, created_at, updated_at, name, preview, cwd, model, \
+    model_provider, archived, forked_from_id, cli_version, settings, source, parent_thread_id, \
+    attached_to_thread_id, project_id";
+
 /// Errors of the state database.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -574,7 +582,7 @@ impl StateDb {
 
     /// The stored thread with this id.
     pub async fn thread(&self, id: &str) -> Result<Option<ThreadRecord>, StateError> {
-        let row = sqlx::query("SELECT * FROM threads WHERE id = ?")
+        let row = sqlx::query(&format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -691,7 +699,8 @@ impl StateDb {
         }
         let direction = query.direction.sql();
         let sql = format!(
-            "SELECT * FROM threads WHERE 1{} ORDER BY {column} {direction}, id {direction} LIMIT ?",
+            "SELECT {THREAD_COLUMNS} FROM threads WHERE 1{} ORDER BY {column} {direction}, id {direction} \
+             LIMIT ?",
             filter.sql
         );
         let mut select = sqlx::query(&sql);
@@ -780,10 +789,13 @@ impl StateDb {
 
     /// Every stored turn of a thread, in order.
     pub async fn turns(&self, thread_id: &str) -> Result<Vec<TurnRecord>, StateError> {
-        let rows = sqlx::query("SELECT * FROM turns WHERE thread_id = ? ORDER BY seq")
-            .bind(thread_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT thread_id, id, seq, status, started_at, completed_at, duration_ms, error \
+             FROM turns WHERE thread_id = ? ORDER BY seq",
+        )
+        .bind(thread_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(turn_from_row).collect()
     }
 

@@ -494,3 +494,45 @@ async fn token_usage_survives_a_restart() {
     assert_eq!(stored.usage["total"]["totalTokens"], 30);
     assert!(db.set_token_usage("ghost", &stored).await.is_err(), "usage needs a stored thread");
 }
+
+#[tokio::test]
+async fn a_database_of_the_previous_schema_is_migrated_in_place() {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join(STATE_DB_FILE_NAME);
+    // The threads table as schema version 2 had it, with one thread in it.
+    let old =
+        sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    sqlx::raw_sql(
+        "CREATE TABLE threads (id TEXT PRIMARY KEY NOT NULL, created_at INTEGER NOT NULL, \
+         updated_at INTEGER NOT NULL, name TEXT, preview TEXT NOT NULL DEFAULT '', \
+         cwd TEXT NOT NULL, model TEXT, model_provider TEXT NOT NULL, \
+         archived INTEGER NOT NULL DEFAULT 0, forked_from_id TEXT, cli_version TEXT NOT NULL, \
+         settings TEXT NOT NULL DEFAULT '{}'); \
+         INSERT INTO threads (id, created_at, updated_at, cwd, model_provider, cli_version) \
+         VALUES ('old', 10, 20, '/w', 'mock', '0.0.9'); \
+         PRAGMA user_version = 2;",
+    )
+    .execute(&old)
+    .await
+    .unwrap();
+    old.close().await;
+
+    let db = StateDb::open(&path).await.unwrap();
+    let stored = db.thread("old").await.unwrap().unwrap();
+    assert_eq!(stored.source, json!("appServer"));
+    assert_eq!(
+        (stored.parent_thread_id, stored.attached_to_thread_id, stored.project_id),
+        (None, None, None)
+    );
+    let listed = db
+        .list_threads(&ThreadQuery {
+            source_kinds: vec!["appServer".into()],
+            project: ProjectFilter::Unassigned,
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.threads.len(), 1, "an old thread is an unassigned app-server thread");
+    assert_eq!(db.token_usage("old").await.unwrap(), None);
+}

@@ -3,72 +3,17 @@
 //! every server message against the reference schema; `MockProvider` is the model.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod tools_common;
+
 use std::collections::HashSet;
-use std::path::Path;
-use std::sync::Arc;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use codex_app_server::serve::serve;
-use codex_app_server::serve::ServeError;
-use codex_app_server::serve::ServeOptions;
-use codex_app_server_transport::ListenAddress;
-use codex_test_support::MockProvider;
 use codex_test_support::Script;
 use codex_test_support::TestClient;
-use codex_test_support::WireFormat;
 use serde_json::json;
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
-
-struct Server {
-    address: String,
-    shutdown: CancellationToken,
-    task: tokio::task::JoinHandle<Result<(), ServeError>>,
-}
-
-impl Server {
-    async fn start(home: &Path) -> Self {
-        let (sender, receiver) = tokio::sync::oneshot::channel::<String>();
-        let sender = Arc::new(Mutex::new(Some(sender)));
-        let mut options = ServeOptions::new(
-            ListenAddress::Websocket("127.0.0.1:0".parse().unwrap()),
-            home.into(),
-        );
-        options.on_listening = Some(Arc::new(move |address: &str| {
-            if let Some(sender) = sender.lock().unwrap().take() {
-                let _ = sender.send(address.to_owned());
-            }
-        }));
-        let shutdown = CancellationToken::new();
-        let task = tokio::spawn(serve(options, shutdown.clone()));
-        let address = receiver.await.unwrap().trim_start_matches("ws://").to_owned();
-        Server { address, shutdown, task }
-    }
-
-    async fn client(&self) -> TestClient {
-        let mut client = TestClient::connect_ws(&self.address).await.unwrap();
-        client.initialize("thread-state-test", false).await.unwrap();
-        client
-    }
-
-    async fn stop(self) {
-        self.shutdown.cancel();
-        self.task.await.unwrap().unwrap();
-    }
-}
-
-async fn setup() -> (tempfile::TempDir, MockProvider, Server) {
-    let home = tempfile::tempdir().unwrap();
-    let mock = MockProvider::start().await;
-    let text = format!(
-        "model = \"mock-model\"\nmodel_provider = \"mock\"\n\n{}",
-        mock.provider_toml("mock", WireFormat::Responses)
-    );
-    std::fs::write(home.path().join("config.toml"), text).unwrap();
-    let server = Server::start(home.path()).await;
-    (home, mock, server)
-}
+use tools_common::setup;
+use tools_common::Server;
 
 /// Every thread id a listing yields, paging with `nextCursor`; asserts no id comes twice.
 async fn list_all(client: &mut TestClient, params: Value) -> Vec<String> {

@@ -94,6 +94,22 @@ struct Overrides<'a> {
     developer_instructions: Option<&'a String>,
 }
 
+/// The [`Overrides`] of `thread/start`, `thread/resume` or `thread/fork` params (same field
+/// names in all three), with `cwd` given separately.
+macro_rules! overrides {
+    ($params:expr, $cwd:expr) => {
+        Overrides {
+            model: $params.model.as_ref(),
+            model_provider: $params.model_provider.as_ref(),
+            cwd: $cwd,
+            approval_policy: $params.approval_policy.as_ref(),
+            sandbox: $params.sandbox.as_ref(),
+            base_instructions: $params.base_instructions.as_ref(),
+            developer_instructions: $params.developer_instructions.as_ref(),
+        }
+    };
+}
+
 /// A thread snapshot for responses.
 struct Snapshot {
     thread: Thread,
@@ -248,20 +264,7 @@ impl Engine {
             project_id: params.project_id.clone(),
         };
         let mut settings = settings_of(&record, config);
-        apply_overrides(
-            config,
-            &mut record,
-            &mut settings,
-            &Overrides {
-                model: params.model.as_ref(),
-                model_provider: params.model_provider.as_ref(),
-                cwd: Some(&cwd),
-                approval_policy: params.approval_policy.as_ref(),
-                sandbox: params.sandbox.as_ref(),
-                base_instructions: params.base_instructions.as_ref(),
-                developer_instructions: params.developer_instructions.as_ref(),
-            },
-        )?;
+        apply_overrides(config, &mut record, &mut settings, &overrides!(params, Some(&cwd)))?;
         if params.model_provider.is_none() {
             resolve_provider(config, &record.model_provider)?;
         }
@@ -306,6 +309,18 @@ impl Engine {
         Ok(())
     }
 
+    /// A stored thread's record and its turns with their items.
+    async fn stored_thread(&self, id: &str) -> Result<(ThreadRecord, Vec<Turn>), EngineError> {
+        let record = self
+            .state()
+            .thread(id)
+            .await?
+            .ok_or_else(|| EngineError::ThreadNotFound(id.to_owned()))?;
+        let turns =
+            wire::turns_from_records(self.state().turns(id).await?, self.state().items(id).await?);
+        Ok((record, turns))
+    }
+
     /// Loads a stored thread with its turns, items and model history.
     async fn load_stored(
         &self,
@@ -315,13 +330,7 @@ impl Engine {
         if let Some(thread) = self.loaded(id) {
             return Ok(thread);
         }
-        let record = self
-            .state()
-            .thread(id)
-            .await?
-            .ok_or_else(|| EngineError::ThreadNotFound(id.to_owned()))?;
-        let turns =
-            wire::turns_from_records(self.state().turns(id).await?, self.state().items(id).await?);
+        let (record, turns) = self.stored_thread(id).await?;
         let history = self
             .state()
             .history(id)
@@ -362,15 +371,7 @@ impl Engine {
         let thread = self.load_stored(config, &params.thread_id).await?;
         let changed = {
             let mut state = thread.lock();
-            let overrides = Overrides {
-                model: params.model.as_ref(),
-                model_provider: params.model_provider.as_ref(),
-                cwd: params.cwd.as_ref(),
-                approval_policy: params.approval_policy.as_ref(),
-                sandbox: params.sandbox.as_ref(),
-                base_instructions: params.base_instructions.as_ref(),
-                developer_instructions: params.developer_instructions.as_ref(),
-            };
+            let overrides = overrides!(params, params.cwd.as_ref());
             let before = state.record.clone();
             let ThreadState { record, settings, .. } = &mut *state;
             apply_overrides(config, record, settings, &overrides)?;
@@ -466,15 +467,7 @@ impl Engine {
             config,
             &mut record,
             &mut settings,
-            &Overrides {
-                model: params.model.as_ref(),
-                model_provider: params.model_provider.as_ref(),
-                cwd: params.cwd.as_ref(),
-                approval_policy: params.approval_policy.as_ref(),
-                sandbox: params.sandbox.as_ref(),
-                base_instructions: params.base_instructions.as_ref(),
-                developer_instructions: params.developer_instructions.as_ref(),
-            },
+            &overrides!(params, params.cwd.as_ref()),
         )?;
         let ephemeral = params.ephemeral.unwrap_or(false);
         if !ephemeral {
@@ -572,13 +565,7 @@ impl Engine {
             let wire = wire::thread_to_wire(&state.record, state.ephemeral, status, Vec::new())?;
             return Ok((wire, state.turns.clone()));
         }
-        let record = self
-            .state()
-            .thread(id)
-            .await?
-            .ok_or_else(|| EngineError::ThreadNotFound(id.to_owned()))?;
-        let turns =
-            wire::turns_from_records(self.state().turns(id).await?, self.state().items(id).await?);
+        let (record, turns) = self.stored_thread(id).await?;
         Ok((wire::thread_to_wire(&record, false, ThreadStatus::NotLoaded {}, Vec::new())?, turns))
     }
 
