@@ -936,3 +936,62 @@ pub fn sandbox_mode_of(policy: &SandboxPolicy) -> Option<SandboxMode> {
         SandboxPolicy::ExternalSandbox { .. } => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(params: serde_json::Value) -> Result<ThreadQuery, EngineError> {
+        thread_query(serde_json::from_value(params).unwrap())
+    }
+
+    #[test]
+    fn source_kinds_default_to_interactive_and_sub_agent_means_every_sub_agent_kind() {
+        assert_eq!(
+            query(serde_json::json!({})).unwrap().source_kinds,
+            ["cli", "vscode", "appServer"]
+        );
+        assert_eq!(
+            query(serde_json::json!({"sourceKinds": []})).unwrap().source_kinds,
+            ["cli", "vscode", "appServer"]
+        );
+        assert_eq!(
+            query(serde_json::json!({"sourceKinds": ["subAgent", "exec"]})).unwrap().source_kinds,
+            ["subAgentReview", "subAgentCompact", "subAgentThreadSpawn", "subAgentOther", "exec"]
+        );
+        // Listing a thread's children shows them whatever their source.
+        let children = query(serde_json::json!({"parentThreadId": "p"})).unwrap();
+        assert!(children.source_kinds.is_empty());
+        assert_eq!(children.lineage, ThreadLineage::ChildrenOf("p".into()));
+    }
+
+    #[test]
+    fn project_id_tells_absent_from_null() {
+        assert_eq!(query(serde_json::json!({})).unwrap().project, ProjectFilter::Any);
+        assert_eq!(
+            query(serde_json::json!({"projectId": null})).unwrap().project,
+            ProjectFilter::Unassigned
+        );
+        assert_eq!(
+            query(serde_json::json!({"projectId": "p1"})).unwrap().project,
+            ProjectFilter::Project("p1".into())
+        );
+    }
+
+    #[test]
+    fn contradictory_or_unsupported_params_are_refused() {
+        for params in [
+            serde_json::json!({"parentThreadId": "a", "attachedToThreadId": "b"}),
+            serde_json::json!({"ancestorThreadId": "a", "attachedToThreadId": "b"}),
+            serde_json::json!({"originators": ["x"]}),
+            serde_json::json!({"sortKey": "section_position"}),
+            serde_json::json!({"excludedThreadIds": ["nope"]}),
+        ] {
+            assert!(
+                matches!(query(params.clone()), Err(EngineError::InvalidParams(_))),
+                "{params}"
+            );
+        }
+        assert!(query(serde_json::json!({"originators": []})).is_ok());
+    }
+}
