@@ -1,5 +1,5 @@
-//! Persistent state: the SQLite database under `$CODEX_HOME` that holds threads, turns and items,
-//! so a restarted server lists, reads and resumes every non-ephemeral thread with its history.
+//! Persistent state: the SQLite database under `$CODEX_HOME` that holds threads, turns, items and
+//! token usage, so a restarted server lists, reads and resumes every non-ephemeral thread with its history.
 //!
 //! The database runs in WAL mode with `synchronous = FULL`: when [`StateDb::upsert_item`]
 //! returns, the item is on disk, so the engine can send `item/completed` after it. Schema changes
@@ -146,8 +146,11 @@ pub enum StateError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A `thread/list` cursor that no listing handed out.
-    #[error("invalid cursor {0:?}: pass a `nextCursor` from a previous page")]
+    /// A `thread/list` cursor that no listing with this sort key handed out.
+    #[error(
+        "invalid cursor {0:?}: pass a `nextCursor` or `backwardsCursor` of an earlier page listed \
+         with the same sortKey"
+    )]
     InvalidCursor(String),
     /// A query failed.
     #[error("state database error: {0}")]
