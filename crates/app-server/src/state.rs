@@ -1,5 +1,6 @@
 //! Persistent state: the SQLite database under `$CODEX_HOME` that holds threads, turns, items and
-//! token usage, so a restarted server lists, reads and resumes every non-ephemeral thread with its history.
+//! token usage, so a restarted server lists, reads and resumes every non-ephemeral thread with its
+//! history.
 //!
 //! The database runs in WAL mode with `synchronous = FULL`: when [`StateDb::upsert_item`]
 //! returns, the item is on disk, so the engine can send `item/completed` after it. Schema changes
