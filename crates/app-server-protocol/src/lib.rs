@@ -15,6 +15,7 @@ pub mod jsonrpc;
 pub mod methods;
 pub mod schema_export;
 pub mod schema_support;
+pub mod tristate;
 pub mod v2;
 
 pub use absolute_path::AbsolutePath;

@@ -212,6 +212,10 @@ async fn memory() {
             forked_from_id: None,
             cli_version: "0.1.0".into(),
             settings: json!({"approvalPolicy": "on-request", "sandbox": {"type": "readOnly"}}),
+            source: json!("appServer"),
+            parent_thread_id: None,
+            attached_to_thread_id: None,
+            project_id: None,
         })
         .await
         .unwrap();

@@ -1,5 +1,6 @@
-//! Persistent state: the SQLite database under `$CODEX_HOME` that holds threads, turns and items,
-//! so a restarted server lists, reads and resumes every non-ephemeral thread with its history.
+//! Persistent state: the SQLite database under `$CODEX_HOME` that holds threads, turns, items and
+//! token usage, so a restarted server lists, reads and resumes every non-ephemeral thread with its
+//! history.
 //!
 //! The database runs in WAL mode with `synchronous = FULL`: when [`StateDb::upsert_item`]
 //! returns, the item is on disk, so the engine can send `item/completed` after it. Schema changes
@@ -78,7 +79,30 @@ CREATE TABLE model_history (
     PRIMARY KEY (thread_id, seq)
 );
 "#,
+    r#"
+ALTER TABLE threads ADD COLUMN source TEXT NOT NULL DEFAULT '"appServer"';
+ALTER TABLE threads ADD COLUMN source_kind TEXT NOT NULL DEFAULT 'appServer';
+ALTER TABLE threads ADD COLUMN parent_thread_id TEXT;
+ALTER TABLE threads ADD COLUMN attached_to_thread_id TEXT;
+ALTER TABLE threads ADD COLUMN project_id TEXT;
+CREATE INDEX threads_by_parent ON threads (parent_thread_id) WHERE parent_thread_id IS NOT NULL;
+CREATE INDEX threads_by_attachment ON threads (attached_to_thread_id)
+    WHERE attached_to_thread_id IS NOT NULL;
+CREATE TABLE thread_token_usage (
+    thread_id  TEXT PRIMARY KEY NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+    turn_id    TEXT NOT NULL,
+    usage      TEXT NOT NULL
+);
+"#,
 ];
+
+/// The columns a [`ThreadRecord`] is read from. Named, never `*`: a pooled connection whose
+/// schema cache predates a migration expands `*` to the old columns, and sqlx then indexes past
+/// the row (a worker panic, seen when upgrading a schema-2 database). A named column that the
+/// stale cache lacks makes SQLite reload the schema instead.
+const THREAD_COLUMNS: &str = "id, created_at, updated_at, name, preview, cwd, model, \
+    model_provider, archived, forked_from_id, cli_version, settings, source, parent_thread_id, \
+    attached_to_thread_id, project_id";
 
 /// Errors of the state database.
 #[derive(Debug, thiserror::Error)]
@@ -123,8 +147,11 @@ pub enum StateError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A `thread/list` cursor that no listing handed out.
-    #[error("invalid cursor {0:?}: pass a `nextCursor` from a previous page")]
+    /// A `thread/list` cursor that no listing with this sort key handed out.
+    #[error(
+        "invalid cursor {0:?}: pass a `nextCursor` or `backwardsCursor` of an earlier page listed \
+         with the same sortKey"
+    )]
     InvalidCursor(String),
     /// A query failed.
     #[error("state database error: {0}")]
@@ -161,6 +188,15 @@ pub struct ThreadRecord {
     pub cli_version: String,
     /// Per-thread settings (approval policy, sandbox, instructions) as JSON.
     pub settings: Value,
+    /// Where the thread came from, as the JSON of the wire `SessionSource` (e.g. `"appServer"`).
+    pub source: Value,
+    /// The thread that spawned this one (sub-agents), if any.
+    pub parent_thread_id: Option<String>,
+    /// The thread this persistent thread is attached to; attached threads stay out of ordinary
+    /// listings.
+    pub attached_to_thread_id: Option<String>,
+    /// The project the thread is assigned to, if any.
+    pub project_id: Option<String>,
 }
 
 /// One stored turn.
@@ -200,11 +236,93 @@ pub struct ItemRecord {
 /// Which timestamp orders a thread listing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ThreadOrder {
-    /// Newest created first.
+    /// By creation time.
     #[default]
     CreatedAt,
-    /// Most recently updated first.
+    /// By last update time.
     UpdatedAt,
+    /// By recency; this server counts a thread's last update as its recency.
+    RecencyAt,
+}
+
+impl ThreadOrder {
+    /// The name used in cursors (the wire sort key).
+    fn name(self) -> &'static str {
+        match self {
+            ThreadOrder::CreatedAt => "created_at",
+            ThreadOrder::UpdatedAt => "updated_at",
+            ThreadOrder::RecencyAt => "recency_at",
+        }
+    }
+
+    /// The column holding the ordering timestamp.
+    fn column(self) -> &'static str {
+        match self {
+            ThreadOrder::CreatedAt => "created_at",
+            ThreadOrder::UpdatedAt | ThreadOrder::RecencyAt => "updated_at",
+        }
+    }
+
+    /// The ordering timestamp of a thread.
+    fn time_of(self, thread: &ThreadRecord) -> i64 {
+        match self {
+            ThreadOrder::CreatedAt => thread.created_at,
+            ThreadOrder::UpdatedAt | ThreadOrder::RecencyAt => thread.updated_at,
+        }
+    }
+}
+
+/// Which way a thread listing runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListDirection {
+    /// Newest first.
+    #[default]
+    Descending,
+    /// Oldest first.
+    Ascending,
+}
+
+impl ListDirection {
+    fn sql(self) -> &'static str {
+        match self {
+            ListDirection::Descending => "DESC",
+            ListDirection::Ascending => "ASC",
+        }
+    }
+
+    /// The comparison that moves past a cursor in this direction.
+    fn beyond(self) -> &'static str {
+        match self {
+            ListDirection::Descending => "<",
+            ListDirection::Ascending => ">",
+        }
+    }
+}
+
+/// Which threads a listing draws from, by lineage.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ThreadLineage {
+    /// Every thread that is not attached to another one.
+    #[default]
+    Unattached,
+    /// Threads spawned directly by this thread.
+    ChildrenOf(String),
+    /// Threads spawned by this thread at any depth, excluding the thread itself.
+    DescendantsOf(String),
+    /// Persistent threads attached to this thread.
+    AttachedTo(String),
+}
+
+/// A project filter of a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ProjectFilter {
+    /// Every thread, assigned or not.
+    #[default]
+    Any,
+    /// Only threads assigned to no project.
+    Unassigned,
+    /// Only threads assigned to this project.
+    Project(String),
 }
 
 /// A `thread/list` query.
@@ -214,21 +332,111 @@ pub struct ThreadQuery {
     pub archived: bool,
     /// Only threads whose cwd is one of these.
     pub cwd: Option<Vec<String>>,
-    /// Continue after this cursor (from a previous page).
+    /// Only threads of these model providers; empty means every provider.
+    pub model_providers: Vec<String>,
+    /// Only threads of these source kinds (`cli`, `appServer`, `subAgentReview`, …); empty means
+    /// every kind.
+    pub source_kinds: Vec<String>,
+    /// Only threads whose title (name, else preview) contains this text, ignoring ASCII case.
+    pub search_term: Option<String>,
+    /// Lineage filter.
+    pub lineage: ThreadLineage,
+    /// With a search term, also list threads attached to another thread.
+    pub include_attached: bool,
+    /// Project filter.
+    pub project: ProjectFilter,
+    /// Only threads in this section; this server has no sections, so `Some(_)` matches nothing.
+    pub section_id: Option<String>,
+    /// Threads left out before the limit applies.
+    pub excluded_ids: Vec<String>,
+    /// Continue from this cursor (a `next_cursor` or `backwards_cursor` of an earlier page).
     pub cursor: Option<String>,
     /// Page size.
     pub limit: u32,
-    /// Ordering.
+    /// Ordering key.
     pub order: ThreadOrder,
+    /// Ordering direction.
+    pub direction: ListDirection,
 }
 
 /// One page of a thread listing.
 #[derive(Debug, Clone, Default)]
 pub struct ThreadPage {
-    /// The threads, newest first.
+    /// The threads, in the query's order.
     pub threads: Vec<ThreadRecord>,
-    /// Cursor for the next page, when there is one.
+    /// Cursor for the next page in the same direction, when there is one.
     pub next_cursor: Option<String>,
+    /// Cursor for listing the other way from the start of this page (inclusive of the first
+    /// thread's whole timestamp), when the page is not empty.
+    pub backwards_cursor: Option<String>,
+}
+
+/// Token usage of a thread as last reported, kept across restarts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenUsageRecord {
+    /// The turn that last reported usage.
+    pub turn_id: String,
+    /// The JSON of the wire `ThreadTokenUsage` (`total`, `last`, `modelContextWindow`).
+    pub usage: Value,
+}
+
+/// Where a cursor resumes a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cursor {
+    /// The sort key it was made for.
+    key: String,
+    /// The ordering timestamp.
+    time: i64,
+    /// Resume strictly past this thread; `None` resumes at `time` itself, every thread with
+    /// that timestamp included.
+    after_id: Option<String>,
+}
+
+impl Cursor {
+    fn parse(text: &str) -> Result<Self, StateError> {
+        let invalid = || StateError::InvalidCursor(text.to_owned());
+        let mut parts = text.splitn(3, '|');
+        let (Some(key), Some(time), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(invalid());
+        };
+        let time = time.parse().map_err(|_| invalid())?;
+        let after_id = (!id.is_empty()).then(|| id.to_owned());
+        Ok(Self { key: key.to_owned(), time, after_id })
+    }
+
+    fn encode(&self) -> String {
+        format!("{}|{}|{}", self.key, self.time, self.after_id.as_deref().unwrap_or(""))
+    }
+}
+
+/// A value bound to a `?` of a query built at run time.
+enum Bind {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// A `WHERE` clause under construction with its bound values, in order.
+#[derive(Default)]
+struct Filter {
+    sql: String,
+    binds: Vec<Bind>,
+}
+
+impl Filter {
+    /// Adds `AND (condition)`, binding `binds` to its `?`s.
+    fn and(&mut self, condition: &str, binds: impl IntoIterator<Item = Bind>) {
+        self.sql.push_str(" AND (");
+        self.sql.push_str(condition);
+        self.sql.push(')');
+        self.binds.extend(binds);
+    }
+
+    /// Adds `AND column IN (...)` over `values`.
+    fn and_in(&mut self, column: &str, values: &[String]) {
+        let marks = vec!["?"; values.len()].join(", ");
+        self.and(&format!("{column} IN ({marks})"), values.iter().cloned().map(Bind::Text));
+    }
 }
 
 /// Handle to the state database; cheap to clone.
@@ -337,14 +545,15 @@ impl StateDb {
 
     /// Stores a new thread, or replaces the stored one with the same id.
     pub async fn upsert_thread(&self, thread: &ThreadRecord) -> Result<(), StateError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO threads (id, created_at, updated_at, name, preview, cwd, model, \
-             model_provider, archived, forked_from_id, cli_version, settings) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             model_provider, archived, forked_from_id, cli_version, settings, source, source_kind, \
+             parent_thread_id, attached_to_thread_id, project_id) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, name = excluded.name, \
              preview = excluded.preview, cwd = excluded.cwd, model = excluded.model, \
              model_provider = excluded.model_provider, archived = excluded.archived, \
-             settings = excluded.settings",
+             settings = excluded.settings, project_id = excluded.project_id",
         )
         .bind(&thread.id)
         .bind(thread.created_at)
@@ -358,14 +567,26 @@ impl StateDb {
         .bind(&thread.forked_from_id)
         .bind(&thread.cli_version)
         .bind(serde_json::to_string(&thread.settings)?)
-        .execute(&self.pool)
-        .await?;
+        .bind(serde_json::to_string(&thread.source)?)
+        .bind(source_kind(&thread.source))
+        .bind(&thread.parent_thread_id)
+        .bind(&thread.attached_to_thread_id)
+        .bind(&thread.project_id);
+        self.execute(query).await
+    }
+
+    /// Runs a statement that returns no rows.
+    async fn execute<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<(), StateError> {
+        query.execute(&self.pool).await?;
         Ok(())
     }
 
     /// The stored thread with this id.
     pub async fn thread(&self, id: &str) -> Result<Option<ThreadRecord>, StateError> {
-        let row = sqlx::query("SELECT * FROM threads WHERE id = ?")
+        let row = sqlx::query(&format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -404,56 +625,155 @@ impl StateDb {
         Ok(done.rows_affected() == 1)
     }
 
-    /// One page of threads, newest first, after `query.cursor`.
+    /// One page of threads in the query's order, from `query.cursor` on.
     pub async fn list_threads(&self, query: &ThreadQuery) -> Result<ThreadPage, StateError> {
-        let column = match query.order {
-            ThreadOrder::CreatedAt => "created_at",
-            ThreadOrder::UpdatedAt => "updated_at",
-        };
+        let column = query.order.column();
         let limit = query.limit.clamp(1, 1000);
-        let mut sql = String::from("SELECT * FROM threads WHERE archived = ?");
-        let cursor = query.cursor.as_deref().map(parse_cursor).transpose()?;
-        if cursor.is_some() {
-            sql.push_str(&format!(" AND ({column} < ? OR ({column} = ? AND id < ?))"));
+        let mut filter = Filter::default();
+        filter.and("archived = ?", [Bind::Bool(query.archived)]);
+        if let Some(text) = &query.cursor {
+            let cursor = Cursor::parse(text)?;
+            if cursor.key != query.order.name() {
+                return Err(StateError::InvalidCursor(text.clone()));
+            }
+            let beyond = query.direction.beyond();
+            match cursor.after_id {
+                Some(id) => filter.and(
+                    &format!("{column} {beyond} ? OR ({column} = ? AND id {beyond} ?)"),
+                    [Bind::Int(cursor.time), Bind::Int(cursor.time), Bind::Text(id)],
+                ),
+                None => filter.and(&format!("{column} {beyond}= ?"), [Bind::Int(cursor.time)]),
+            }
         }
         if let Some(cwds) = &query.cwd {
-            let marks = vec!["?"; cwds.len().max(1)].join(", ");
-            sql.push_str(&format!(" AND cwd IN ({marks})"));
+            filter.and_in("cwd", cwds);
         }
-        sql.push_str(&format!(" ORDER BY {column} DESC, id DESC LIMIT ?"));
-        let mut select = sqlx::query(&sql).bind(query.archived);
-        if let Some((time, id)) = &cursor {
-            select = select.bind(*time).bind(*time).bind(id.clone());
+        if !query.model_providers.is_empty() {
+            filter.and_in("model_provider", &query.model_providers);
         }
-        if let Some(cwds) = &query.cwd {
-            if cwds.is_empty() {
-                select = select.bind(Option::<String>::None);
+        if !query.source_kinds.is_empty() {
+            filter.and_in("source_kind", &query.source_kinds);
+        }
+        if let Some(term) = &query.search_term {
+            filter.and(
+                "instr(lower(COALESCE(NULLIF(name, ''), preview)), lower(?)) > 0",
+                [Bind::Text(term.clone())],
+            );
+        }
+        match &query.lineage {
+            ThreadLineage::Unattached => {
+                if !(query.include_attached && query.search_term.is_some()) {
+                    filter.and("attached_to_thread_id IS NULL", []);
+                }
             }
-            for cwd in cwds {
-                select = select.bind(cwd.clone());
+            ThreadLineage::ChildrenOf(parent) => filter.and(
+                "parent_thread_id = ? AND attached_to_thread_id IS NULL",
+                [Bind::Text(parent.clone())],
+            ),
+            ThreadLineage::DescendantsOf(ancestor) => filter.and(
+                "id != ? AND attached_to_thread_id IS NULL AND id IN (\
+                 WITH RECURSIVE descendants (id) AS (\
+                 SELECT id FROM threads WHERE parent_thread_id = ? \
+                 UNION SELECT child.id FROM threads AS child \
+                 JOIN descendants ON child.parent_thread_id = descendants.id) \
+                 SELECT id FROM descendants)",
+                [Bind::Text(ancestor.clone()), Bind::Text(ancestor.clone())],
+            ),
+            ThreadLineage::AttachedTo(owner) => {
+                filter.and("attached_to_thread_id = ?", [Bind::Text(owner.clone())])
             }
+        }
+        match &query.project {
+            ProjectFilter::Any => {}
+            ProjectFilter::Unassigned => filter.and("project_id IS NULL", []),
+            ProjectFilter::Project(project) => {
+                filter.and("project_id = ?", [Bind::Text(project.clone())])
+            }
+        }
+        if query.section_id.is_some() {
+            // No thread belongs to a section on this server.
+            filter.and("0", []);
+        }
+        if !query.excluded_ids.is_empty() {
+            let marks = vec!["?"; query.excluded_ids.len()].join(", ");
+            filter.and(
+                &format!("id NOT IN ({marks})"),
+                query.excluded_ids.iter().cloned().map(Bind::Text),
+            );
+        }
+        let direction = query.direction.sql();
+        let sql = format!(
+            "SELECT {THREAD_COLUMNS} FROM threads WHERE 1{} ORDER BY {column} {direction}, id {direction} \
+             LIMIT ?",
+            filter.sql
+        );
+        let mut select = sqlx::query(&sql);
+        for bind in filter.binds {
+            select = match bind {
+                Bind::Text(text) => select.bind(text),
+                Bind::Int(int) => select.bind(int),
+                Bind::Bool(flag) => select.bind(flag),
+            };
         }
         let rows = select.bind(i64::from(limit) + 1).fetch_all(&self.pool).await?;
         let mut threads = rows.iter().map(thread_from_row).collect::<Result<Vec<_>, _>>()?;
+        let cursor_at = |thread: &ThreadRecord, after_id: Option<String>| {
+            Cursor {
+                key: query.order.name().to_owned(),
+                time: query.order.time_of(thread),
+                after_id,
+            }
+            .encode()
+        };
         let next_cursor = if threads.len() > limit as usize {
             threads.truncate(limit as usize);
-            threads.last().map(|last| {
-                let time = match query.order {
-                    ThreadOrder::CreatedAt => last.created_at,
-                    ThreadOrder::UpdatedAt => last.updated_at,
-                };
-                format!("{time}:{}", last.id)
-            })
+            threads.last().map(|last| cursor_at(last, Some(last.id.clone())))
         } else {
             None
         };
-        Ok(ThreadPage { threads, next_cursor })
+        let backwards_cursor = threads.first().map(|first| cursor_at(first, None));
+        Ok(ThreadPage { threads, next_cursor, backwards_cursor })
+    }
+
+    /// Stores a thread's token usage as last reported, replacing what was stored.
+    pub async fn set_token_usage(
+        &self,
+        thread_id: &str,
+        usage: &TokenUsageRecord,
+    ) -> Result<(), StateError> {
+        let query = sqlx::query(
+            "INSERT INTO thread_token_usage (thread_id, turn_id, usage) VALUES (?, ?, ?) \
+             ON CONFLICT (thread_id) DO UPDATE SET turn_id = excluded.turn_id, usage = excluded.usage",
+        )
+        .bind(thread_id)
+        .bind(&usage.turn_id)
+        .bind(serde_json::to_string(&usage.usage)?);
+        self.execute(query).await
+    }
+
+    /// A thread's token usage as last reported, if it ever reported any.
+    pub async fn token_usage(
+        &self,
+        thread_id: &str,
+    ) -> Result<Option<TokenUsageRecord>, StateError> {
+        let row = sqlx::query("SELECT turn_id, usage FROM thread_token_usage WHERE thread_id = ?")
+            .bind(thread_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let usage: String = row.try_get("usage")?;
+            Ok(TokenUsageRecord {
+                turn_id: row.try_get("turn_id")?,
+                usage: serde_json::from_str(&usage)?,
+            })
+        })
+        .transpose()
     }
 
     /// Stores a turn, or replaces the stored one with the same id.
     pub async fn upsert_turn(&self, turn: &TurnRecord) -> Result<(), StateError> {
         let error = turn.error.as_ref().map(serde_json::to_string).transpose()?;
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO turns (thread_id, id, seq, status, started_at, completed_at, duration_ms, error) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (thread_id, id) DO UPDATE SET status = excluded.status, \
@@ -467,38 +787,25 @@ impl StateDb {
         .bind(turn.started_at)
         .bind(turn.completed_at)
         .bind(turn.duration_ms)
-        .bind(error)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(error);
+        self.execute(query).await
     }
 
     /// Every stored turn of a thread, in order.
     pub async fn turns(&self, thread_id: &str) -> Result<Vec<TurnRecord>, StateError> {
-        let rows = sqlx::query("SELECT * FROM turns WHERE thread_id = ? ORDER BY seq")
-            .bind(thread_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|row| {
-                let error: Option<String> = row.try_get("error")?;
-                Ok(TurnRecord {
-                    thread_id: row.try_get("thread_id")?,
-                    id: row.try_get("id")?,
-                    seq: row.try_get("seq")?,
-                    status: row.try_get("status")?,
-                    started_at: row.try_get("started_at")?,
-                    completed_at: row.try_get("completed_at")?,
-                    duration_ms: row.try_get("duration_ms")?,
-                    error: error.map(|text| serde_json::from_str(&text)).transpose()?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(
+            "SELECT thread_id, id, seq, status, started_at, completed_at, duration_ms, error \
+             FROM turns WHERE thread_id = ? ORDER BY seq",
+        )
+        .bind(thread_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(turn_from_row).collect()
     }
 
     /// Stores an item durably (on disk when this returns), replacing one with the same id.
     pub async fn upsert_item(&self, thread_id: &str, item: &ItemRecord) -> Result<(), StateError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO items (thread_id, turn_id, id, seq, item) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (thread_id, id) DO UPDATE SET item = excluded.item",
         )
@@ -506,10 +813,8 @@ impl StateDb {
         .bind(&item.turn_id)
         .bind(&item.id)
         .bind(item.seq)
-        .bind(serde_json::to_string(&item.item)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(serde_json::to_string(&item.item)?);
+        self.execute(query).await
     }
 
     /// Every stored item of a thread, grouped by turn in turn order, each in item order.
@@ -522,17 +827,7 @@ impl StateDb {
         .bind(thread_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let item: String = row.try_get("item")?;
-                Ok(ItemRecord {
-                    turn_id: row.try_get("turn_id")?,
-                    id: row.try_get("id")?,
-                    seq: row.try_get("seq")?,
-                    item: serde_json::from_str(&item)?,
-                })
-            })
-            .collect()
+        rows.iter().map(item_from_row).collect()
     }
 
     /// Appends entries to a thread's model history (what is sent to the provider), from `seq` on.
@@ -586,26 +881,17 @@ impl StateDb {
 
     /// Stores `value` under `key` in the key/value table.
     pub async fn set_value(&self, key: &str, value: &Value) -> Result<(), StateError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO key_values (key, value) VALUES (?, ?) \
              ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         )
         .bind(key)
-        .bind(serde_json::to_string(value)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .bind(serde_json::to_string(value)?);
+        self.execute(query).await
     }
 }
 
-fn parse_cursor(cursor: &str) -> Result<(i64, String), StateError> {
-    let invalid = || StateError::InvalidCursor(cursor.to_owned());
-    let (time, id) = cursor.split_once(':').ok_or_else(invalid)?;
-    Ok((time.parse().map_err(|_| invalid())?, id.to_owned()))
-}
-
 fn thread_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ThreadRecord, StateError> {
-    let settings: String = row.try_get("settings")?;
     Ok(ThreadRecord {
         id: row.try_get("id")?,
         created_at: row.try_get("created_at")?,
@@ -618,6 +904,62 @@ fn thread_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ThreadRecord, StateE
         archived: row.try_get("archived")?,
         forked_from_id: row.try_get("forked_from_id")?,
         cli_version: row.try_get("cli_version")?,
-        settings: serde_json::from_str(&settings)?,
+        settings: json_column(row, "settings")?,
+        source: json_column(row, "source")?,
+        parent_thread_id: row.try_get("parent_thread_id")?,
+        attached_to_thread_id: row.try_get("attached_to_thread_id")?,
+        project_id: row.try_get("project_id")?,
     })
+}
+
+fn turn_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<TurnRecord, StateError> {
+    let error: Option<String> = row.try_get("error")?;
+    Ok(TurnRecord {
+        thread_id: row.try_get("thread_id")?,
+        id: row.try_get("id")?,
+        seq: row.try_get("seq")?,
+        status: row.try_get("status")?,
+        started_at: row.try_get("started_at")?,
+        completed_at: row.try_get("completed_at")?,
+        duration_ms: row.try_get("duration_ms")?,
+        error: error.map(|text| serde_json::from_str(&text)).transpose()?,
+    })
+}
+
+fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ItemRecord, StateError> {
+    Ok(ItemRecord {
+        turn_id: row.try_get("turn_id")?,
+        id: row.try_get("id")?,
+        seq: row.try_get("seq")?,
+        item: json_column(row, "item")?,
+    })
+}
+
+/// A column holding JSON text, parsed.
+fn json_column(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Value, StateError> {
+    let text: String = row.try_get(column)?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// The `ThreadSourceKind` wire name of a stored `SessionSource`, for filtering listings.
+pub fn source_kind(source: &Value) -> &'static str {
+    match source {
+        Value::String(kind) => match kind.as_str() {
+            "cli" => "cli",
+            "vscode" => "vscode",
+            "exec" => "exec",
+            "appServer" => "appServer",
+            _ => "unknown",
+        },
+        Value::Object(map) => match map.get("subAgent") {
+            Some(Value::String(kind)) if kind == "review" => "subAgentReview",
+            Some(Value::String(kind)) if kind == "compact" => "subAgentCompact",
+            Some(Value::Object(spawn)) if spawn.contains_key("thread_spawn") => {
+                "subAgentThreadSpawn"
+            }
+            Some(_) => "subAgentOther",
+            None => "unknown",
+        },
+        _ => "unknown",
+    }
 }

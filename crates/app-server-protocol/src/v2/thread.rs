@@ -368,14 +368,28 @@ pub struct ThreadListParams {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_thread_id: Option<String>,
     /// Omit to include every project, set to null for unassigned threads, or provide a project ID to return only threads in that project.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_id: Option<String>,
+    // `None` when the key is absent, `Some(None)` for `null`.
+    #[serde(
+        default,
+        deserialize_with = "crate::tristate::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<String>")]
+    #[ts(optional, type = "string | null")]
+    pub project_id: Option<Option<String>>,
     /// Optional substring filter for the extracted thread title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_term: Option<String>,
     /// Omit to include every section, set to `null` for unsectioned threads, or provide a section ID to return only threads in that section.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub section_id: Option<String>,
+    // `None` when the key is absent, `Some(None)` for `null`.
+    #[serde(
+        default,
+        deserialize_with = "crate::tristate::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(with = "Option<String>")]
+    #[ts(optional, type = "string | null")]
+    pub section_id: Option<Option<String>>,
     /// Optional sort direction; defaults to descending (newest first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort_direction: Option<SortDirection>,

@@ -166,7 +166,7 @@ pub struct ThreadState {
     pub turns: Vec<Turn>,
     /// The running turn, if any.
     pub slot: TurnSlot,
-    /// Tokens used by all turns since the thread was loaded.
+    /// Tokens used by all turns of the thread (restored from the state database on load).
     pub usage_total: TokenUsageBreakdown,
 }
 

@@ -29,10 +29,13 @@ use codex_app_server_protocol::v2::ThreadResumeResponse;
 use codex_app_server_protocol::v2::ThreadSetNameParams;
 use codex_app_server_protocol::v2::ThreadSetNameResponse;
 use codex_app_server_protocol::v2::ThreadSortKey;
+use codex_app_server_protocol::v2::ThreadSourceKind;
 use codex_app_server_protocol::v2::ThreadStartParams;
 use codex_app_server_protocol::v2::ThreadStartResponse;
 use codex_app_server_protocol::v2::ThreadStartedNotification;
 use codex_app_server_protocol::v2::ThreadStatus;
+use codex_app_server_protocol::v2::ThreadTokenUsage;
+use codex_app_server_protocol::v2::ThreadTokenUsageUpdatedNotification;
 use codex_app_server_protocol::v2::ThreadTurnsListParams;
 use codex_app_server_protocol::v2::ThreadTurnsListResponse;
 use codex_app_server_protocol::v2::ThreadUnarchiveParams;
@@ -65,6 +68,9 @@ use crate::engine::ThreadState;
 use crate::engine::TurnSlot;
 use crate::processor::ServerShared;
 use crate::state::ItemRecord;
+use crate::state::ListDirection;
+use crate::state::ProjectFilter;
+use crate::state::ThreadLineage;
 use crate::state::ThreadOrder;
 use crate::state::ThreadQuery;
 use crate::state::ThreadRecord;
@@ -88,11 +94,50 @@ struct Overrides<'a> {
     developer_instructions: Option<&'a String>,
 }
 
+/// The [`Overrides`] of `thread/start`, `thread/resume` or `thread/fork` params (same field
+/// names in all three), with `cwd` given separately.
+macro_rules! overrides {
+    ($params:expr, $cwd:expr) => {
+        Overrides {
+            model: $params.model.as_ref(),
+            model_provider: $params.model_provider.as_ref(),
+            cwd: $cwd,
+            approval_policy: $params.approval_policy.as_ref(),
+            sandbox: $params.sandbox.as_ref(),
+            base_instructions: $params.base_instructions.as_ref(),
+            developer_instructions: $params.developer_instructions.as_ref(),
+        }
+    };
+}
+
 /// A thread snapshot for responses.
 struct Snapshot {
     thread: Thread,
     settings: ThreadSettings,
     model: String,
+}
+
+/// Builds the response of `thread/start`, `thread/resume` or `thread/fork` (three wire types
+/// with the same core fields) from a [`Snapshot`], plus the fields only `$response` has.
+macro_rules! thread_response {
+    ($response:ident, $snapshot:expr $(, $field:ident: $value:expr)* $(,)?) => {{
+        let snapshot: Snapshot = $snapshot;
+        $response {
+            approval_policy: snapshot.settings.approval_policy,
+            approvals_reviewer: ApprovalsReviewer::User,
+            cwd: snapshot.thread.cwd.clone(),
+            disabled_plugin_ids: Vec::new(),
+            instruction_sources: Vec::new(),
+            model: snapshot.model,
+            model_provider: snapshot.thread.model_provider.clone(),
+            reasoning_effort: snapshot.settings.reasoning_effort,
+            runtime_workspace_roots: Vec::new(),
+            sandbox: snapshot.settings.sandbox,
+            service_tier: None,
+            thread: snapshot.thread,
+            $($field: $value,)*
+        }
+    }};
 }
 
 pub(crate) fn check_cwd(cwd: &AbsolutePath) -> Result<(), EngineError> {
@@ -213,22 +258,13 @@ impl Engine {
             forked_from_id: None,
             cli_version: env!("CARGO_PKG_VERSION").to_owned(),
             settings: serde_json::Value::Null,
+            source: app_server_source(),
+            parent_thread_id: None,
+            attached_to_thread_id: None,
+            project_id: params.project_id.clone(),
         };
         let mut settings = settings_of(&record, config);
-        apply_overrides(
-            config,
-            &mut record,
-            &mut settings,
-            &Overrides {
-                model: params.model.as_ref(),
-                model_provider: params.model_provider.as_ref(),
-                cwd: Some(&cwd),
-                approval_policy: params.approval_policy.as_ref(),
-                sandbox: params.sandbox.as_ref(),
-                base_instructions: params.base_instructions.as_ref(),
-                developer_instructions: params.developer_instructions.as_ref(),
-            },
-        )?;
+        apply_overrides(config, &mut record, &mut settings, &overrides!(params, Some(&cwd)))?;
         if params.model_provider.is_none() {
             resolve_provider(config, &record.model_provider)?;
         }
@@ -254,26 +290,35 @@ impl Engine {
             usage_total: wire::zero_usage(),
         })));
         self.subscribe(shared, &thread.id, connection);
-        let snapshot = self.snapshot(&thread, false)?;
+        self.announce_started(shared, &thread).await?;
+        Ok(thread_response!(ThreadStartResponse, self.snapshot(&thread, false)?))
+    }
+
+    /// Sends `thread/started` for a new thread to its subscribers.
+    async fn announce_started(
+        &self,
+        shared: &Arc<ServerShared>,
+        thread: &LoadedThread,
+    ) -> Result<(), EngineError> {
+        let started = self.snapshot(thread, false)?;
         ThreadNotifier::new(Arc::clone(shared), thread.id.clone())
             .notify(&ServerNotification::ThreadStarted(ThreadStartedNotification {
-                thread: snapshot.thread.clone(),
+                thread: started.thread,
             }))
             .await;
-        Ok(ThreadStartResponse {
-            approval_policy: snapshot.settings.approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
-            cwd,
-            disabled_plugin_ids: Vec::new(),
-            instruction_sources: Vec::new(),
-            model: snapshot.model,
-            model_provider: snapshot.thread.model_provider.clone(),
-            reasoning_effort: snapshot.settings.reasoning_effort,
-            runtime_workspace_roots: Vec::new(),
-            sandbox: snapshot.settings.sandbox,
-            service_tier: None,
-            thread: snapshot.thread,
-        })
+        Ok(())
+    }
+
+    /// A stored thread's record and its turns with their items.
+    async fn stored_thread(&self, id: &str) -> Result<(ThreadRecord, Vec<Turn>), EngineError> {
+        let record = self
+            .state()
+            .thread(id)
+            .await?
+            .ok_or_else(|| EngineError::ThreadNotFound(id.to_owned()))?;
+        let turns =
+            wire::turns_from_records(self.state().turns(id).await?, self.state().items(id).await?);
+        Ok((record, turns))
     }
 
     /// Loads a stored thread with its turns, items and model history.
@@ -285,13 +330,7 @@ impl Engine {
         if let Some(thread) = self.loaded(id) {
             return Ok(thread);
         }
-        let record = self
-            .state()
-            .thread(id)
-            .await?
-            .ok_or_else(|| EngineError::ThreadNotFound(id.to_owned()))?;
-        let turns =
-            wire::turns_from_records(self.state().turns(id).await?, self.state().items(id).await?);
+        let (record, turns) = self.stored_thread(id).await?;
         let history = self
             .state()
             .history(id)
@@ -304,6 +343,12 @@ impl Engine {
             })
             .collect();
         let settings = settings_of(&record, config);
+        let usage_total = self
+            .state()
+            .token_usage(id)
+            .await?
+            .and_then(|stored| serde_json::from_value::<ThreadTokenUsage>(stored.usage).ok())
+            .map_or_else(wire::zero_usage, |usage| usage.total);
         Ok(self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
             record,
             ephemeral: false,
@@ -311,7 +356,7 @@ impl Engine {
             history,
             turns,
             slot: TurnSlot::Idle,
-            usage_total: wire::zero_usage(),
+            usage_total,
         }))))
     }
 
@@ -326,15 +371,7 @@ impl Engine {
         let thread = self.load_stored(config, &params.thread_id).await?;
         let changed = {
             let mut state = thread.lock();
-            let overrides = Overrides {
-                model: params.model.as_ref(),
-                model_provider: params.model_provider.as_ref(),
-                cwd: params.cwd.as_ref(),
-                approval_policy: params.approval_policy.as_ref(),
-                sandbox: params.sandbox.as_ref(),
-                base_instructions: params.base_instructions.as_ref(),
-                developer_instructions: params.developer_instructions.as_ref(),
-            };
+            let overrides = overrides!(params, params.cwd.as_ref());
             let before = state.record.clone();
             let ThreadState { record, settings, .. } = &mut *state;
             apply_overrides(config, record, settings, &overrides)?;
@@ -345,22 +382,12 @@ impl Engine {
         }
         self.subscribe(shared, &thread.id, connection);
         let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
-        Ok(ThreadResumeResponse {
-            approval_policy: snapshot.settings.approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
-            cwd: snapshot.thread.cwd.clone(),
-            disabled_plugin_ids: Vec::new(),
-            instruction_sources: Vec::new(),
+        Ok(thread_response!(
+            ThreadResumeResponse,
+            snapshot,
             items_backwards_cursor: None,
-            model: snapshot.model,
-            model_provider: snapshot.thread.model_provider.clone(),
-            reasoning_effort: snapshot.settings.reasoning_effort,
-            runtime_workspace_roots: Vec::new(),
-            sandbox: snapshot.settings.sandbox,
-            service_tier: None,
-            thread: snapshot.thread,
             turns_backwards_cursor: None,
-        })
+        ))
     }
 
     /// `thread/fork`: copies a thread's history (optionally up to a turn) into a new thread.
@@ -430,6 +457,9 @@ impl Engine {
             forked_from_id: Some(source_record.id.clone()),
             archived: false,
             cli_version: env!("CARGO_PKG_VERSION").to_owned(),
+            source: app_server_source(),
+            parent_thread_id: None,
+            attached_to_thread_id: None,
             ..source_record.clone()
         };
         let mut settings = settings_of(&source_record, config);
@@ -437,15 +467,7 @@ impl Engine {
             config,
             &mut record,
             &mut settings,
-            &Overrides {
-                model: params.model.as_ref(),
-                model_provider: params.model_provider.as_ref(),
-                cwd: params.cwd.as_ref(),
-                approval_policy: params.approval_policy.as_ref(),
-                sandbox: params.sandbox.as_ref(),
-                base_instructions: params.base_instructions.as_ref(),
-                developer_instructions: params.developer_instructions.as_ref(),
-            },
+            &overrides!(params, params.cwd.as_ref()),
         )?;
         let ephemeral = params.ephemeral.unwrap_or(false);
         if !ephemeral {
@@ -481,57 +503,18 @@ impl Engine {
             usage_total: wire::zero_usage(),
         })));
         self.subscribe(shared, &thread.id, connection);
-        let started = self.snapshot(&thread, false)?;
-        ThreadNotifier::new(Arc::clone(shared), thread.id.clone())
-            .notify(&ServerNotification::ThreadStarted(ThreadStartedNotification {
-                thread: started.thread,
-            }))
-            .await;
+        self.announce_started(shared, &thread).await?;
         let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
-        Ok(ThreadForkResponse {
-            approval_policy: snapshot.settings.approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
-            cwd: snapshot.thread.cwd.clone(),
-            disabled_plugin_ids: Vec::new(),
-            instruction_sources: Vec::new(),
-            model: snapshot.model,
-            model_provider: snapshot.thread.model_provider.clone(),
-            reasoning_effort: snapshot.settings.reasoning_effort,
-            runtime_workspace_roots: Vec::new(),
-            sandbox: snapshot.settings.sandbox,
-            service_tier: None,
-            thread: snapshot.thread,
-        })
+        Ok(thread_response!(ThreadForkResponse, snapshot))
     }
 
-    /// `thread/list`: stored threads, newest first, with cursor pagination.
+    /// `thread/list`: stored threads, filtered, in either direction by any timestamp key, with
+    /// cursor pagination both ways.
     pub async fn list_threads(
         &self,
         params: ThreadListParams,
     ) -> Result<ThreadListResponse, EngineError> {
-        if matches!(params.sort_direction, Some(SortDirection::Asc)) {
-            return Err(EngineError::InvalidParams(
-                "sortDirection `asc` is not supported by this server; omit it for newest first"
-                    .into(),
-            ));
-        }
-        let order = match params.sort_key {
-            Some(ThreadSortKey::UpdatedAt) | Some(ThreadSortKey::RecencyAt) => {
-                ThreadOrder::UpdatedAt
-            }
-            _ => ThreadOrder::CreatedAt,
-        };
-        let cwd = params.cwd.map(|filter| match filter {
-            ThreadListCwdFilter::Single(cwd) => vec![cwd],
-            ThreadListCwdFilter::Many(cwds) => cwds,
-        });
-        let query = ThreadQuery {
-            archived: params.archived.unwrap_or(false),
-            cwd,
-            cursor: params.cursor,
-            limit: params.limit.unwrap_or(DEFAULT_THREAD_PAGE).clamp(1, MAX_THREAD_PAGE),
-            order,
-        };
+        let query = thread_query(params)?;
         let page = self.state().list_threads(&query).await.map_err(|err| match err {
             crate::state::StateError::InvalidCursor(_) => {
                 EngineError::InvalidParams(err.to_string())
@@ -546,7 +529,32 @@ impl Engine {
             };
             data.push(wire::thread_to_wire(record, false, status, Vec::new())?);
         }
-        Ok(ThreadListResponse { backwards_cursor: None, data, next_cursor: page.next_cursor })
+        Ok(ThreadListResponse {
+            backwards_cursor: page.backwards_cursor,
+            data,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Sends `connection` the thread's stored token usage (after `thread/resume`), so a client
+    /// shows the right totals before the next turn; nothing when the thread never reported any.
+    pub async fn replay_token_usage(
+        &self,
+        shared: &ServerShared,
+        thread_id: &str,
+        connection: ConnectionId,
+    ) -> Result<(), EngineError> {
+        let Some(stored) = self.state().token_usage(thread_id).await? else { return Ok(()) };
+        let token_usage: ThreadTokenUsage =
+            serde_json::from_value(stored.usage).map_err(crate::state::StateError::from)?;
+        let notification =
+            ServerNotification::ThreadTokenUsageUpdated(ThreadTokenUsageUpdatedNotification {
+                thread_id: thread_id.to_owned(),
+                token_usage,
+                turn_id: stored.turn_id,
+            });
+        notify_connection(shared, connection, &notification).await;
+        Ok(())
     }
 
     /// A thread and its turns, loaded or stored.
@@ -557,13 +565,7 @@ impl Engine {
             let wire = wire::thread_to_wire(&state.record, state.ephemeral, status, Vec::new())?;
             return Ok((wire, state.turns.clone()));
         }
-        let record = self
-            .state()
-            .thread(id)
-            .await?
-            .ok_or_else(|| EngineError::ThreadNotFound(id.to_owned()))?;
-        let turns =
-            wire::turns_from_records(self.state().turns(id).await?, self.state().items(id).await?);
+        let (record, turns) = self.stored_thread(id).await?;
         Ok((wire::thread_to_wire(&record, false, ThreadStatus::NotLoaded {}, Vec::new())?, turns))
     }
 
@@ -811,6 +813,120 @@ impl Engine {
     }
 }
 
+/// The source of threads created through this server.
+fn app_server_source() -> serde_json::Value {
+    serde_json::Value::String("appServer".to_owned())
+}
+
+/// The wire names of the interactive source kinds: what `thread/list` shows when the request
+/// names none. Threads created through this server are interactive (`appServer`).
+const INTERACTIVE_SOURCE_KINDS: &[&str] = &["cli", "vscode", "appServer"];
+
+/// The wire name of a source kind; `subAgent` stands for every sub-agent kind.
+fn source_kind_names(kind: &ThreadSourceKind) -> &'static [&'static str] {
+    match kind {
+        ThreadSourceKind::Cli => &["cli"],
+        ThreadSourceKind::Vscode => &["vscode"],
+        ThreadSourceKind::Exec => &["exec"],
+        ThreadSourceKind::AppServer => &["appServer"],
+        ThreadSourceKind::SubAgent => {
+            &["subAgentReview", "subAgentCompact", "subAgentThreadSpawn", "subAgentOther"]
+        }
+        ThreadSourceKind::SubAgentReview => &["subAgentReview"],
+        ThreadSourceKind::SubAgentCompact => &["subAgentCompact"],
+        ThreadSourceKind::SubAgentThreadSpawn => &["subAgentThreadSpawn"],
+        ThreadSourceKind::SubAgentOther => &["subAgentOther"],
+        ThreadSourceKind::Unknown => &["unknown"],
+    }
+}
+
+/// Most ids `excludedThreadIds` takes.
+const MAX_EXCLUDED_THREADS: usize = 100;
+
+/// Checks `thread/list` params and turns them into a database query.
+fn thread_query(params: ThreadListParams) -> Result<ThreadQuery, EngineError> {
+    let invalid = |message: &str| Err(EngineError::InvalidParams(message.to_owned()));
+    let lineage_filters = [
+        params.parent_thread_id.is_some(),
+        params.ancestor_thread_id.is_some(),
+        params.attached_to_thread_id.is_some(),
+    ];
+    if lineage_filters.iter().filter(|set| **set).count() > 1 {
+        return invalid(
+            "parentThreadId, ancestorThreadId and attachedToThreadId are mutually exclusive",
+        );
+    }
+    if params.originators.as_ref().is_some_and(|originators| !originators.is_empty()) {
+        return invalid("originators is supported by hosted backends only; omit it or send []");
+    }
+    let excluded_ids = params.excluded_thread_ids.unwrap_or_default();
+    if excluded_ids.len() > MAX_EXCLUDED_THREADS {
+        return Err(EngineError::InvalidParams(format!(
+            "excludedThreadIds takes at most {MAX_EXCLUDED_THREADS} ids, got {}",
+            excluded_ids.len()
+        )));
+    }
+    if let Some(bad) = excluded_ids.iter().find(|id| uuid::Uuid::parse_str(id).is_err()) {
+        return Err(EngineError::InvalidParams(format!(
+            "excludedThreadIds holds {bad:?}, which is not a thread id"
+        )));
+    }
+    let order = match params.sort_key {
+        None | Some(ThreadSortKey::CreatedAt) => ThreadOrder::CreatedAt,
+        Some(ThreadSortKey::UpdatedAt) => ThreadOrder::UpdatedAt,
+        Some(ThreadSortKey::RecencyAt) => ThreadOrder::RecencyAt,
+        Some(ThreadSortKey::SectionPosition) => {
+            return invalid(
+                "sortKey section_position needs thread sections, which this server does not \
+                 have; use created_at, updated_at or recency_at",
+            )
+        }
+    };
+    let lineage =
+        match (params.parent_thread_id, params.ancestor_thread_id, params.attached_to_thread_id) {
+            (Some(parent), _, _) => ThreadLineage::ChildrenOf(parent),
+            (_, Some(ancestor), _) => ThreadLineage::DescendantsOf(ancestor),
+            (_, _, Some(owner)) => ThreadLineage::AttachedTo(owner),
+            _ => ThreadLineage::Unattached,
+        };
+    let mut source_kinds: Vec<String> = params
+        .source_kinds
+        .unwrap_or_default()
+        .iter()
+        .flat_map(source_kind_names)
+        .map(|name| (*name).to_owned())
+        .collect();
+    if source_kinds.is_empty() && lineage == ThreadLineage::Unattached {
+        source_kinds = INTERACTIVE_SOURCE_KINDS.iter().map(|name| (*name).to_owned()).collect();
+    }
+    Ok(ThreadQuery {
+        archived: params.archived.unwrap_or(false),
+        cwd: params.cwd.map(|filter| match filter {
+            ThreadListCwdFilter::Single(cwd) => vec![cwd],
+            ThreadListCwdFilter::Many(cwds) => cwds,
+        }),
+        model_providers: params.model_providers.unwrap_or_default(),
+        source_kinds,
+        search_term: params.search_term,
+        lineage,
+        include_attached: params.include_attached_threads.unwrap_or(false),
+        project: match params.project_id {
+            None => ProjectFilter::Any,
+            Some(None) => ProjectFilter::Unassigned,
+            Some(Some(project)) => ProjectFilter::Project(project),
+        },
+        section_id: params.section_id.flatten(),
+        excluded_ids,
+        cursor: params.cursor,
+        limit: params.limit.unwrap_or(DEFAULT_THREAD_PAGE).clamp(1, MAX_THREAD_PAGE),
+        order,
+        direction: match params.sort_direction {
+            Some(SortDirection::Asc) => ListDirection::Ascending,
+            None | Some(SortDirection::Desc) => ListDirection::Descending,
+        },
+    })
+}
+
 /// Reads a sandbox mode back from a policy (for responses that echo the mode).
 pub fn sandbox_mode_of(policy: &SandboxPolicy) -> Option<SandboxMode> {
     match policy {
@@ -818,5 +934,64 @@ pub fn sandbox_mode_of(policy: &SandboxPolicy) -> Option<SandboxMode> {
         SandboxPolicy::WorkspaceWrite { .. } => Some(SandboxMode::WorkspaceWrite),
         SandboxPolicy::DangerFullAccess {} => Some(SandboxMode::DangerFullAccess),
         SandboxPolicy::ExternalSandbox { .. } => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(params: serde_json::Value) -> Result<ThreadQuery, EngineError> {
+        thread_query(serde_json::from_value(params).unwrap())
+    }
+
+    #[test]
+    fn source_kinds_default_to_interactive_and_sub_agent_means_every_sub_agent_kind() {
+        assert_eq!(
+            query(serde_json::json!({})).unwrap().source_kinds,
+            ["cli", "vscode", "appServer"]
+        );
+        assert_eq!(
+            query(serde_json::json!({"sourceKinds": []})).unwrap().source_kinds,
+            ["cli", "vscode", "appServer"]
+        );
+        assert_eq!(
+            query(serde_json::json!({"sourceKinds": ["subAgent", "exec"]})).unwrap().source_kinds,
+            ["subAgentReview", "subAgentCompact", "subAgentThreadSpawn", "subAgentOther", "exec"]
+        );
+        // Listing a thread's children shows them whatever their source.
+        let children = query(serde_json::json!({"parentThreadId": "p"})).unwrap();
+        assert!(children.source_kinds.is_empty());
+        assert_eq!(children.lineage, ThreadLineage::ChildrenOf("p".into()));
+    }
+
+    #[test]
+    fn project_id_tells_absent_from_null() {
+        assert_eq!(query(serde_json::json!({})).unwrap().project, ProjectFilter::Any);
+        assert_eq!(
+            query(serde_json::json!({"projectId": null})).unwrap().project,
+            ProjectFilter::Unassigned
+        );
+        assert_eq!(
+            query(serde_json::json!({"projectId": "p1"})).unwrap().project,
+            ProjectFilter::Project("p1".into())
+        );
+    }
+
+    #[test]
+    fn contradictory_or_unsupported_params_are_refused() {
+        for params in [
+            serde_json::json!({"parentThreadId": "a", "attachedToThreadId": "b"}),
+            serde_json::json!({"ancestorThreadId": "a", "attachedToThreadId": "b"}),
+            serde_json::json!({"originators": ["x"]}),
+            serde_json::json!({"sortKey": "section_position"}),
+            serde_json::json!({"excludedThreadIds": ["nope"]}),
+        ] {
+            assert!(
+                matches!(query(params.clone()), Err(EngineError::InvalidParams(_))),
+                "{params}"
+            );
+        }
+        assert!(query(serde_json::json!({"originators": []})).is_ok());
     }
 }

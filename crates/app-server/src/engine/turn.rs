@@ -59,6 +59,7 @@ use crate::engine::LoadedThread;
 use crate::engine::RunningTurn;
 use crate::engine::TurnSlot;
 use crate::processor::ServerShared;
+use crate::state::TokenUsageRecord;
 
 /// How long an interrupted turn lets a running tool wind down (kill its process group, complete
 /// its item) before dropping it.
@@ -799,11 +800,22 @@ impl TurnTask {
             state.usage_total = wire::add_usage(&state.usage_total, &last);
             state.usage_total.clone()
         };
+        let token_usage = ThreadTokenUsage { last, model_context_window: None, total };
+        if !self.ephemeral {
+            let stored = TokenUsageRecord {
+                turn_id: self.turn_id.clone(),
+                usage: serde_json::to_value(&token_usage).unwrap_or_default(),
+            };
+            // Usage is bookkeeping: a failed write is logged, the turn goes on.
+            if let Err(err) = self.engine.state().set_token_usage(&self.thread.id, &stored).await {
+                tracing::warn!(thread = %self.thread.id, "token usage not stored: {err}");
+            }
+        }
         self.notifier
             .notify(&ServerNotification::ThreadTokenUsageUpdated(
                 ThreadTokenUsageUpdatedNotification {
                     thread_id: self.thread.id.clone(),
-                    token_usage: ThreadTokenUsage { last, model_context_window: None, total },
+                    token_usage,
                     turn_id: self.turn_id.clone(),
                 },
             ))

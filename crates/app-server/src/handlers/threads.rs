@@ -34,15 +34,24 @@ pub async fn handle(
         }
         ClientRequest::ThreadResume(params) => {
             let thread_id = params.thread_id.clone();
-            let resumed = engine.resume_thread(shared, config, connection, params).await;
-            if resumed.is_ok() {
+            let resumed =
+                answer(id, engine.resume_thread(shared, config, connection, params).await);
+            if let Ok(response) = resumed {
+                // The response first, then the stored token usage, so the client knows the
+                // thread when the usage arrives. (What this arm returns is then discarded.)
+                context.defer().respond(Ok(response)).await;
+                if let Err(err) = engine.replay_token_usage(shared, &thread_id, connection).await {
+                    tracing::warn!(thread = %thread_id, "stored token usage not replayed: {err}");
+                }
                 // Approval requests still waiting in the thread go to the new subscriber too.
                 let (tools, shared) = (engine.tools(), Arc::clone(shared));
                 tokio::spawn(async move {
                     tools.thread_resumed(&shared, &thread_id, connection).await;
                 });
+                Ok(serde_json::Value::Null)
+            } else {
+                resumed
             }
-            answer(id, resumed)
         }
         ClientRequest::ThreadFork(params) => {
             answer(id, engine.fork_thread(shared, config, connection, params).await)

@@ -1,4 +1,4 @@
-//! Shared harness of the tools tests: an in-process server on `ws://127.0.0.1:0` with a temp
+//! Shared harness of the tools and thread-state tests: an in-process server on `ws://127.0.0.1:0` with a temp
 //! CODEX_HOME and `MockProvider` as the model, plus helpers to run turns that call tools.
 #![allow(dead_code)]
 
