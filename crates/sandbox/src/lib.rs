@@ -37,3 +37,4 @@ pub use policy::PROTECTED_DIRECTORY_NAMES;
 pub use restrictions::ChildRestrictions;
 pub use restrictions::ProtectionMethod;
 pub use support::SandboxSupport;
+pub use support::SIMULATE_UNSUPPORTED_ENV;

@@ -20,6 +20,13 @@ pub struct SandboxSupport {
     pub message: String,
 }
 
+/// Set (non-empty) to make the probe report no Landlock and no seccomp, as on an old kernel.
+///
+/// It can only take protection away from the *probe*, never from a command: with it set, every
+/// command that needs the sandbox is refused. CI runs the test suite a second time with it to
+/// check that sandbox-dependent tests skip by name instead of failing.
+pub const SIMULATE_UNSUPPORTED_ENV: &str = "CODEX_SANDBOX_SIMULATE_UNSUPPORTED";
+
 impl SandboxSupport {
     /// The probed support of the running kernel (probed on first call, cached afterwards).
     pub fn get() -> &'static SandboxSupport {
@@ -87,6 +94,13 @@ impl SandboxSupport {
 
 #[cfg(target_os = "linux")]
 fn probe() -> SandboxSupport {
+    if std::env::var_os(SIMULATE_UNSUPPORTED_ENV).is_some_and(|value| !value.is_empty()) {
+        let mut support = SandboxSupport::from_parts(None, false, false);
+        support.message = format!(
+            "kernel sandboxing treated as unavailable because {SIMULATE_UNSUPPORTED_ENV} is set"
+        );
+        return support;
+    }
     SandboxSupport::from_parts(
         probe_landlock_abi(),
         probe_seccomp_filter(),
