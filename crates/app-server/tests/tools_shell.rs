@@ -515,3 +515,50 @@ async fn relative_permission_roots_are_refused_naming_the_field() {
     assert!(error["message"].as_str().unwrap().contains("cwd"), "{error}");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relative_or_symlinked_workdir_does_not_make_its_target_writable() {
+    let name = "a_relative_or_symlinked_workdir_does_not_make_its_target_writable";
+    if !sandbox_usable(name) {
+        return;
+    }
+    let (_home, mock, server) = setup().await;
+    let parent = scratch();
+    let work = parent.path().join("work");
+    let outside = parent.path().join("outside");
+    std::fs::create_dir_all(work.join("sub")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, work.join("sub/link")).unwrap();
+    mock.push(Script::function_call(
+        "call_dotdot",
+        "shell",
+        json!({"command": ["touch", "dotdot.txt"], "workdir": "../outside"}),
+    ));
+    mock.push(Script::function_call(
+        "call_link",
+        "shell",
+        json!({"command": ["touch", "link.txt"], "workdir": "sub/link"}),
+    ));
+    mock.push(Script::function_call(
+        "call_inside",
+        "shell",
+        json!({"command": ["touch", "inside.txt"], "workdir": "sub"}),
+    ));
+    mock.push(Script::text("done"));
+    let sandbox =
+        json!({"type": "workspaceWrite", "excludeTmpdirEnvVar": true, "excludeSlashTmp": true});
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, &work).await;
+    start_turn(&mut client, &thread_id, "never", sandbox).await;
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert!(!outside.join("dotdot.txt").exists(), "`..` workdir escaped the sandbox");
+    assert!(!outside.join("link.txt").exists(), "symlinked workdir escaped the sandbox");
+    for call in ["call_dotdot", "call_link"] {
+        let output = call_output(&mock, call).unwrap();
+        assert!(!output.contains("Exit code: 0"), "{call}: {output}");
+    }
+    // A workdir inside the workspace stays writable.
+    assert!(work.join("sub/inside.txt").exists());
+    server.stop().await;
+}

@@ -238,9 +238,9 @@ pub async fn run_shell_call(
     context: &ToolContext,
     call: ShellCall,
 ) -> ToolOutcome {
-    let cwd = match &call.workdir {
-        Some(workdir) => context.cwd.as_path().join(workdir),
-        None => context.cwd.as_path().to_path_buf(),
+    let cwd = match resolve_workdir(context.cwd.as_path(), call.workdir.as_deref()) {
+        Ok(cwd) => cwd,
+        Err(message) => return ToolOutcome::failure(message),
     };
     let policy = match thread_policy(&context.sandbox) {
         Ok(policy) => policy,
@@ -389,10 +389,11 @@ async fn execute(
     id: String,
 ) -> ToolOutcome {
     let started = now_ms();
-    let (argv, spawn_cwd) = confine_workdir(&call.argv, cwd, context.cwd.as_path(), &policy);
     let request = ExecRequest {
-        argv: argv.into_iter().map(Into::into).collect(),
-        cwd: spawn_cwd,
+        argv: call.argv.iter().map(Into::into).collect(),
+        cwd: cwd.to_path_buf(),
+        // The writable workspace is the thread's cwd, whatever `workdir` the model chose.
+        policy_cwd: Some(context.cwd.as_path().to_path_buf()),
         env: codex_exec::env_with_overrides(Vec::<(String, Option<String>)>::new()),
         policy,
         timeout: Some(call.timeout_ms.map(Duration::from_millis).unwrap_or(DEFAULT_TIMEOUT)),
@@ -493,28 +494,19 @@ async fn execute(
     }
 }
 
-/// The sandbox makes the spawn cwd writable under workspace-write, so a `workdir` outside the
-/// thread's cwd must not become the spawn cwd: the command then starts in the thread's cwd and
-/// changes directory itself (`sh -c 'cd -- "$1" && shift && exec "$@"'`).
-fn confine_workdir(
-    argv: &[String],
-    workdir: &Path,
-    thread_cwd: &Path,
-    policy: &SandboxPolicy,
-) -> (Vec<String>, PathBuf) {
-    let inside = workdir.starts_with(thread_cwd);
-    if inside || !matches!(policy, SandboxPolicy::WorkspaceWrite { .. }) {
-        return (argv.to_vec(), workdir.to_path_buf());
+/// The command's working directory: `workdir` (relative to the thread's cwd, or absolute)
+/// resolved through `..` and symlinks, so what is shown, asked about and run is the real
+/// directory. It never widens the sandbox: the writable roots come from the thread's policy.
+fn resolve_workdir(thread_cwd: &Path, workdir: Option<&str>) -> Result<PathBuf, String> {
+    let Some(workdir) = workdir.filter(|workdir| !workdir.is_empty()) else {
+        return Ok(thread_cwd.to_path_buf());
+    };
+    let joined = thread_cwd.join(workdir);
+    match joined.canonicalize() {
+        Ok(resolved) if resolved.is_dir() => Ok(resolved),
+        Ok(resolved) => Err(format!("workdir {} is not a directory", resolved.display())),
+        Err(err) => Err(format!("workdir {} is unusable: {err}", joined.display())),
     }
-    let mut wrapped = vec![
-        "/bin/sh".to_owned(),
-        "-c".to_owned(),
-        "cd -- \"$1\" && shift && exec \"$@\"".to_owned(),
-        "sh".to_owned(),
-        workdir.display().to_string(),
-    ];
-    wrapped.extend(argv.iter().cloned());
-    (wrapped, thread_cwd.to_path_buf())
 }
 
 #[cfg(test)]
