@@ -562,3 +562,57 @@ async fn a_relative_or_symlinked_workdir_does_not_make_its_target_writable() {
     assert!(work.join("sub/inside.txt").exists());
     server.stop().await;
 }
+
+/// Every `function_call` in a model request body has its `function_call_output`.
+fn unanswered_calls(body: &Value) -> Vec<String> {
+    let input = body["input"].as_array().unwrap();
+    let outputs: Vec<&Value> = input
+        .iter()
+        .filter(|item| item["type"] == "function_call_output")
+        .map(|item| &item["call_id"])
+        .collect();
+    input
+        .iter()
+        .filter(|item| item["type"] == "function_call" && !outputs.contains(&&item["call_id"]))
+        .map(|item| item["call_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_call_and_the_calls_after_it_get_outputs_in_the_next_request() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    mock.push(
+        Script::function_call(
+            "call_slow",
+            "shell",
+            json!({"command": ["sh", "-c", "echo started; sleep 30"], "timeout_ms": 120000}),
+        )
+        .and_function_call(
+            "call_later",
+            "shell",
+            json!({"command": ["touch", "later.txt"]}),
+        ),
+    );
+    mock.push(Script::text("after"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    let turn_id = start_turn(&mut client, &thread_id, "never", danger()).await;
+    client.wait_for_notification("item/commandExecution/outputDelta").await.unwrap();
+    client.call("turn/interrupt", json!({"threadId": thread_id, "turnId": turn_id})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "interrupted");
+    assert!(!work.path().join("later.txt").exists(), "a call after the interrupt ran");
+
+    start_turn(&mut client, &thread_id, "never", danger()).await;
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    let requests = mock.model_requests();
+    assert_eq!(requests.len(), 2);
+    let body = &requests[1].body;
+    assert!(unanswered_calls(body).is_empty(), "unanswered calls: {:?}", unanswered_calls(body));
+    let later = call_output(&mock, "call_later").unwrap();
+    assert_eq!(later, "aborted");
+    assert!(call_output(&mock, "call_slow").is_some());
+    server.stop().await;
+}
