@@ -542,6 +542,26 @@ mod tests {
     }
 
     #[test]
+    fn a_model_supplied_shell_path_is_not_known_safe() {
+        let untrusted = AskForApproval::Untrusted;
+        for shell in ["./bash", "/repo/bin/sh", "bin/bash"] {
+            let arguments = serde_json::json!({"command": "ls", "shell": shell}).to_string();
+            let call = ShellCall::parse("shell_command", &arguments).unwrap();
+            assert_eq!(call.argv[0], shell);
+            assert_eq!(
+                approval_for(&untrusted, &call, false, false),
+                Approval::Ask { escalated: false },
+                "{shell}"
+            );
+        }
+        let call = ShellCall::parse("shell_command", r#"{"command":"ls","shell":"bash"}"#).unwrap();
+        assert_eq!(
+            approval_for(&untrusted, &call, false, false),
+            Approval::Run { escalated: false }
+        );
+    }
+
+    #[test]
     fn policies_decide_like_the_reference() {
         let write = call(&["touch", "x"], false);
         let safe = call(&["ls"], false);
