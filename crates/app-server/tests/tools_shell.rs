@@ -616,3 +616,30 @@ async fn an_interrupted_call_and_the_calls_after_it_get_outputs_in_the_next_requ
     assert!(call_output(&mock, "call_slow").is_some());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_arriving_right_after_an_interrupt_runs_nothing() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    for round in 0..6 {
+        let file = format!("raced-{round}.txt");
+        mock.push(Script::function_call("call_r", "shell", json!({"command": ["touch", &file]})));
+        let turn_id = start_turn(&mut client, &thread_id, "untrusted", danger()).await;
+        let (_, request) =
+            until_request(&mut client, "item/commandExecution/requestApproval").await;
+        // The interrupt is sent first, the approval right behind it: the approval loses.
+        let interrupt = client
+            .send_request("turn/interrupt", json!({"threadId": thread_id, "turnId": turn_id}))
+            .await
+            .unwrap();
+        client.respond(&request["id"], json!({"decision": "accept"})).await.unwrap();
+        let messages = turn_messages(&mut client).await;
+        client.response(&interrupt).await.unwrap().unwrap();
+        assert_eq!(completed_turn(&messages)["status"], "interrupted", "round {round}");
+        assert!(!work.path().join(&file).exists(), "round {round}: the raced approval ran");
+    }
+    assert_eq!(mock.remaining_scripts(), 0);
+    server.stop().await;
+}

@@ -27,11 +27,14 @@ use codex_app_server_protocol::ServerNotification;
 use codex_app_server_protocol::ServerRequest;
 use codex_app_server_transport::ConnectionId;
 use serde_json::Value;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 use crate::engine::notify::notify_connection;
 use crate::engine::tools::ToolContext;
 use crate::processor::ServerShared;
 use crate::server_requests::AnswerCheck;
+use crate::server_requests::ServerRequestAnswer;
 use crate::tools::rules::PrefixRules;
 
 /// What the client decided (command and file-change decisions share these meanings).
@@ -195,13 +198,10 @@ impl Approvals {
         for connection in recipients {
             send_request(shared, connection, &request, &id).await;
         }
-        let answer = tokio::select! {
-            answer = answer => answer.ok(),
-            () = context.cancel.cancelled() => {
-                shared.server_requests.cancel(&id);
-                None
-            }
-        };
+        let answer = answer_unless_cancelled(answer, &context.cancel).await;
+        if answer.is_none() {
+            shared.server_requests.cancel(&id);
+        }
         let recipients = self.waiting().remove(&id).map(|w| w.recipients).unwrap_or_default();
         let resolved =
             ServerNotification::ServerRequestResolved(ServerRequestResolvedNotification {
@@ -246,6 +246,19 @@ impl Approvals {
     }
 }
 
+/// Waits for the answer unless the turn is cancelled first; a cancel wins over an answer that
+/// is ready at the same time, and an answer that arrived after the cancel counts for nothing.
+async fn answer_unless_cancelled(
+    answer: oneshot::Receiver<ServerRequestAnswer>,
+    cancel: &CancellationToken,
+) -> Option<ServerRequestAnswer> {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => None,
+        answer = answer => answer.ok().filter(|_| !cancel.is_cancelled()),
+    }
+}
+
 async fn send_request(
     shared: &ServerShared,
     connection: ConnectionId,
@@ -255,5 +268,33 @@ async fn send_request(
     let message = JsonRpcMessage::Request(request.to_request(id.clone()));
     if let Err(err) = shared.router.send(connection, message).await {
         tracing::debug!(%connection, "approval request not delivered: {err}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_cancel_beats_an_answer_that_is_ready_at_the_same_time() {
+        for _ in 0..64 {
+            let (sender, receiver) = oneshot::channel();
+            let answer = ServerRequestAnswer {
+                connection: ConnectionId(1),
+                result: Ok(serde_json::json!({"decision": "accept"})),
+            };
+            sender.send(answer).unwrap();
+            let cancel = CancellationToken::new();
+            cancel.cancel();
+            assert_eq!(answer_unless_cancelled(receiver, &cancel).await, None);
+        }
+        let (sender, receiver) = oneshot::channel();
+        let answer =
+            ServerRequestAnswer { connection: ConnectionId(1), result: Ok(serde_json::json!(1)) };
+        sender.send(answer.clone()).unwrap();
+        assert_eq!(
+            answer_unless_cancelled(receiver, &CancellationToken::new()).await,
+            Some(answer)
+        );
     }
 }

@@ -159,6 +159,15 @@ pub async fn run_patch(
                 return ToolOutcome::failure("The user declined this patch; no file was changed.");
             }
         }
+        // An interrupt that raced the answer wins: nothing is written after it.
+        if context.cancel.is_cancelled() {
+            let item =
+                file_item(&id, &changes, started, Some(now_ms()), PatchApplyStatus::Declined);
+            if let Err(err) = context.items.complete(item).await {
+                tracing::warn!("storing an interrupted file change failed: {err}");
+            }
+            return ToolOutcome::failure("the turn was interrupted before the patch was applied");
+        }
         return apply(context, plan, &id, &changes, started).await;
     }
     let started = now_ms();

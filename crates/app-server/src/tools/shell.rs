@@ -281,6 +281,10 @@ pub async fn run_shell_call(
                     return ToolOutcome::failure("the turn was interrupted before approval")
                 }
             }
+            // An interrupt that raced the answer wins: nothing runs after it.
+            if context.cancel.is_cancelled() {
+                return ToolOutcome::failure("the turn was interrupted before the command ran");
+            }
             escalated
         }
     };
