@@ -195,10 +195,20 @@ impl Approvals {
                 recipients: recipients.clone(),
             },
         );
+        // If this future is dropped while waiting (the turn gave up on the tool), the guard
+        // withdraws the request and tells its recipients it is resolved.
+        let guard = WithdrawOnDrop {
+            approvals: self,
+            shared: Arc::clone(shared),
+            id: id.clone(),
+            thread_id: context.thread_id.clone(),
+            armed: true,
+        };
         for connection in recipients {
             send_request(shared, connection, &request, &id).await;
         }
         let answer = answer_unless_cancelled(answer, &context.cancel).await;
+        guard.disarm();
         if answer.is_none() {
             shared.server_requests.cancel(&id);
         }
@@ -243,6 +253,47 @@ impl Approvals {
             shared.server_requests.add_recipient(&id, connection);
             send_request(shared, connection, &request, &id).await;
         }
+    }
+}
+
+/// Withdraws a waiting request whose `ask` future is dropped before it finished: removes it from
+/// the waiting list and the pending server requests and sends `serverRequest/resolved` to its
+/// recipients (from a spawned task, as `Drop` cannot wait).
+struct WithdrawOnDrop<'a> {
+    approvals: &'a Approvals,
+    shared: Arc<ServerShared>,
+    id: RequestId,
+    thread_id: String,
+    armed: bool,
+}
+
+impl WithdrawOnDrop<'_> {
+    /// The request finished normally; dropping the guard does nothing.
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for WithdrawOnDrop<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        self.shared.server_requests.cancel(&self.id);
+        let recipients =
+            self.approvals.waiting().remove(&self.id).map(|w| w.recipients).unwrap_or_default();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let resolved =
+            ServerNotification::ServerRequestResolved(ServerRequestResolvedNotification {
+                request_id: self.id.clone(),
+                thread_id: self.thread_id.clone(),
+            });
+        let shared = Arc::clone(&self.shared);
+        runtime.spawn(async move {
+            for connection in recipients {
+                notify_connection(&shared, connection, &resolved).await;
+            }
+        });
     }
 }
 
@@ -296,5 +347,48 @@ mod tests {
             answer_unless_cancelled(receiver, &CancellationToken::new()).await,
             Some(answer)
         );
+    }
+
+    #[tokio::test]
+    async fn a_dropped_wait_withdraws_its_request() {
+        let home = tempfile::tempdir().unwrap();
+        let approvals = Approvals::new(PrefixRules::load(home.path()));
+        let (running_turns, _) = tokio::sync::watch::channel(0);
+        let codex_home = codex_app_server_protocol::AbsolutePath::new(home.path()).unwrap();
+        let shared = Arc::new(ServerShared {
+            options: crate::processor::ProcessorOptions::new(codex_home),
+            router: crate::outbound::OutboundRouter::default(),
+            subscriptions: Mutex::new(crate::subscriptions::Subscriptions::default()),
+            server_requests: crate::server_requests::PendingServerRequests::default(),
+            running_turns,
+        });
+        let client = ConnectionId(7);
+        let request = ServerRequest::FileChangeRequestApproval(
+            codex_app_server_protocol::v2::FileChangeRequestApprovalParams {
+                grant_root: None,
+                item_id: "item".into(),
+                reason: None,
+                started_at_ms: 0,
+                thread_id: "thread".into(),
+                turn_id: "turn".into(),
+            },
+        );
+        let (id, _answer) = shared.server_requests.register(vec![client]);
+        approvals.waiting().insert(
+            id.clone(),
+            Waiting { thread_id: "thread".into(), request, recipients: vec![client] },
+        );
+        let guard = WithdrawOnDrop {
+            approvals: &approvals,
+            shared: Arc::clone(&shared),
+            id: id.clone(),
+            thread_id: "thread".into(),
+            armed: true,
+        };
+        drop(guard);
+        assert!(approvals.waiting().is_empty(), "the waiting entry leaked");
+        assert!(shared.server_requests.sent_to(client).is_empty(), "the server request leaked");
+        let late = shared.server_requests.resolve(client, &id, Ok(serde_json::json!({})));
+        assert_eq!(late, crate::server_requests::Resolution::AlreadyResolved);
     }
 }

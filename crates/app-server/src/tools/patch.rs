@@ -140,7 +140,17 @@ pub async fn run_patch(
             .items
             .start(file_item(&id, &changes, started, None, PatchApplyStatus::InProgress), started)
             .await;
-        match approvals.ask_file_change(context, request, &offered).await {
+        // Dropped while waiting (the turn gave up on the tool): the item ends declined.
+        let abandoned = context.items.complete_on_drop(file_item(
+            &id,
+            &changes,
+            started,
+            Some(now_ms()),
+            PatchApplyStatus::Declined,
+        ));
+        let decision = approvals.ask_file_change(context, request, &offered).await;
+        abandoned.disarm();
+        match decision {
             Decision::Accept | Decision::AcceptWithPrefixRule(_) => {}
             Decision::AcceptForSession => {
                 for key in keys {

@@ -417,6 +417,14 @@ async fn execute(
             started,
         )
         .await;
+    // Dropped before the command finished (the turn gave up on the tool): the item ends failed.
+    let abandoned = context.items.complete_on_drop({
+        let mut item = command_item(id.clone(), call, cwd, started, CommandExecutionStatus::Failed);
+        if let ThreadItem::CommandExecution { completed_at_ms, .. } = &mut item {
+            *completed_at_ms = Some(now_ms());
+        }
+        item
+    });
     if let Err(err) = process.close_stdin().await {
         tracing::debug!("closing the command's stdin failed: {err}");
     }
@@ -446,6 +454,7 @@ async fn execute(
     };
     // Dropping the handle kills the whole process group (interrupt, or a vanished supervisor).
     drop(process);
+    abandoned.disarm();
     let aggregated = String::from_utf8_lossy(&output).into_owned();
     let completed = now_ms();
     let duration_ms = completed.saturating_sub(started);
