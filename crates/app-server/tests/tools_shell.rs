@@ -643,3 +643,49 @@ async fn an_approval_arriving_right_after_an_interrupt_runs_nothing() {
     assert_eq!(mock.remaining_scripts(), 0);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_prefix_rule_does_not_grant_running_outside_the_sandbox() {
+    let home = tempfile::tempdir().unwrap();
+    let mock = codex_test_support::MockProvider::start().await;
+    write_config(home.path(), &mock);
+    std::fs::create_dir(home.path().join("rules")).unwrap();
+    std::fs::write(
+        home.path().join("rules/default.rules"),
+        "prefix_rule(pattern=[\"touch\"], decision=\"allow\")\n",
+    )
+    .unwrap();
+    let server = Server::start(home.path()).await;
+    let work = scratch();
+    let outside = scratch();
+    let target = outside.path().join("escalated.txt");
+    mock.push(Script::function_call(
+        "call_esc",
+        "shell",
+        json!({"command": ["touch", target], "sandbox_permissions": "require_escalated"}),
+    ));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "on-request", json!({"type": "workspaceWrite"})).await;
+    let mut asked = None;
+    loop {
+        let message = client.next_message(Duration::from_secs(30)).await.unwrap();
+        if message["method"] == "item/commandExecution/requestApproval" {
+            asked = Some(message);
+            break;
+        }
+        if message["method"] == "thread/status/changed"
+            && message["params"]["status"]["type"] == "idle"
+        {
+            break;
+        }
+    }
+    let request = asked.expect("the escalated command ran on the strength of a prefix rule");
+    assert!(!target.exists());
+    client.respond(&request["id"], json!({"decision": "decline"})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert!(!target.exists());
+    server.stop().await;
+}

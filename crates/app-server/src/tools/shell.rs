@@ -248,8 +248,10 @@ pub async fn run_shell_call(
     };
     let unrestricted = !policy.restricts_filesystem() && !policy.restricts_network();
     let key = session_key(&call, &cwd);
+    // A prefix rule pre-approves runs inside the sandbox only; running outside it needs an
+    // approval of that escalated call (once, or for the session).
     let pre_approved = approvals.approved_for_session(&context.thread_id, &key)
-        || approvals.rules().allows(&safety::rule_words(&call.argv));
+        || (!call.escalated && approvals.rules().allows(&safety::rule_words(&call.argv)));
     // The approval prompt and the item that runs (or is declined) share this id.
     let item_id = new_id();
     let escalate = match approval_for(&context.approval_policy, &call, pre_approved, unrestricted) {
