@@ -151,3 +151,32 @@ async fn untrusted_asks_before_patching_and_decline_changes_nothing() {
     assert_eq!(std::fs::read_to_string(work.path().join("asked.txt")).unwrap(), "hi\n");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_swapped_for_a_symlink_while_waiting_for_approval_is_caught() {
+    let (_home, mock, server) = setup().await;
+    let parent = scratch();
+    let work = parent.path().join("work");
+    let outside = parent.path().join("outside");
+    std::fs::create_dir_all(work.join("sub")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    let patch = "*** Begin Patch\n*** Add File: sub/planted.txt\n+x\n*** End Patch\n";
+    mock.push(Script::function_call("call_1", "apply_patch", json!({"input": patch})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, &work).await;
+    start_turn(&mut client, &thread_id, "untrusted", workspace()).await;
+    let (_, request) = until_request(&mut client, "item/fileChange/requestApproval").await;
+    // While the user reads the prompt, `sub` becomes a link out of the workspace.
+    std::fs::remove_dir(work.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&outside, work.join("sub")).unwrap();
+    client.respond(&request["id"], json!({"decision": "accept"})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert!(!outside.join("planted.txt").exists(), "the approved patch wrote through the link");
+    let items = completed_items(&messages, "fileChange");
+    assert_eq!(items[0]["status"], "failed", "{items:?}");
+    let output = call_output(&mock, "call_1").unwrap();
+    assert!(output.contains("no file was changed"), "{output}");
+    server.stop().await;
+}

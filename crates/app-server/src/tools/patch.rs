@@ -178,6 +178,28 @@ pub async fn run_patch(
             }
             return ToolOutcome::failure("the turn was interrupted before the patch was applied");
         }
+        // Plan again: the files (or a directory turned symlink) may have changed while the user
+        // read the prompt, and what was approved is exactly the planned change.
+        let replanned = match PatchPlan::prepare(&patch, cwd, &roots) {
+            Ok(replanned) if wire_changes(&replanned) == changes => Ok(replanned),
+            Ok(_) => Err("apply_patch failed, no file was changed: the files changed while \
+                          waiting for approval; read them again and make a new patch"
+                .to_owned()),
+            Err(err) => {
+                Err(format!("apply_patch refused after approval, no file was changed: {err}"))
+            }
+        };
+        let plan = match replanned {
+            Ok(plan) => plan,
+            Err(message) => {
+                let item =
+                    file_item(&id, &changes, started, Some(now_ms()), PatchApplyStatus::Failed);
+                if let Err(err) = context.items.complete(item).await {
+                    tracing::warn!("storing a failed file change failed: {err}");
+                }
+                return ToolOutcome::failure(message);
+            }
+        };
         return apply(context, plan, &id, &changes, started).await;
     }
     let started = now_ms();
