@@ -180,3 +180,60 @@ async fn a_directory_swapped_for_a_symlink_while_waiting_for_approval_is_caught(
     assert!(output.contains("no file was changed"), "{output}");
     server.stop().await;
 }
+
+/// Messages until a server request with `method` or the end of the turn; the request if any.
+async fn request_or_idle(
+    client: &mut codex_test_support::TestClient,
+    method: &str,
+) -> (Vec<Value>, Option<Value>) {
+    let mut seen = Vec::new();
+    loop {
+        let message = client.next_message(std::time::Duration::from_secs(30)).await.unwrap();
+        if message["method"] == method && message.get("id").is_some() {
+            return (seen, Some(message));
+        }
+        let idle = message["method"] == "thread/status/changed"
+            && message["params"]["status"]["type"] == "idle";
+        seen.push(message);
+        if idle {
+            return (seen, None);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_for_session_covers_the_same_files_but_not_a_new_move_destination() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("a.txt"), "one\n").unwrap();
+    std::fs::write(work.path().join("keep.txt"), "precious\n").unwrap();
+    let edit = |from: &str, to: &str| {
+        format!("*** Begin Patch\n*** Update File: a.txt\n@@\n-{from}\n+{to}\n*** End Patch\n")
+    };
+    let moving = "*** Begin Patch\n*** Update File: a.txt\n*** Move to: keep.txt\n@@\n-three\n+moved\n*** End Patch\n";
+    mock.push(Script::function_call("call_1", "apply_patch", json!({"input": edit("one", "two")})));
+    mock.push(Script::function_call(
+        "call_2",
+        "apply_patch",
+        json!({"input": edit("two", "three")}),
+    ));
+    mock.push(Script::function_call("call_3", "apply_patch", json!({"input": moving})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "untrusted", workspace()).await;
+    let (_, request) = until_request(&mut client, "item/fileChange/requestApproval").await;
+    client.respond(&request["id"], json!({"decision": "acceptForSession"})).await.unwrap();
+    // The second edit of a.txt goes through without asking; the move onto keep.txt asks.
+    let (seen, asked) = request_or_idle(&mut client, "item/fileChange/requestApproval").await;
+    let request = asked.expect("a move to a new destination went through on the session approval");
+    let items = completed_items(&seen, "fileChange");
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(std::fs::read_to_string(work.path().join("a.txt")).unwrap(), "three\n");
+    assert_eq!(std::fs::read_to_string(work.path().join("keep.txt")).unwrap(), "precious\n");
+    client.respond(&request["id"], json!({"decision": "decline"})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert_eq!(std::fs::read_to_string(work.path().join("keep.txt")).unwrap(), "precious\n");
+    server.stop().await;
+}

@@ -116,8 +116,18 @@ pub async fn run_patch(
     };
     let changes = wire_changes(&plan);
     let id = new_id();
-    let keys: Vec<String> =
-        changes.iter().map(|change| format!("file\u{0}{}", change.path)).collect();
+    // Every file the patch writes, a move's destination included, must have been approved.
+    let keys: Vec<String> = changes
+        .iter()
+        .flat_map(|change| {
+            let destination = match &change.kind {
+                PatchChangeKind::Update { move_path: Some(destination) } => Some(destination),
+                _ => None,
+            };
+            std::iter::once(&change.path).chain(destination)
+        })
+        .map(|path| format!("file\u{0}{path}"))
+        .collect();
     let needs_approval = matches!(context.approval_policy, AskForApproval::Untrusted)
         && !keys.iter().all(|key| approvals.approved_for_session(&context.thread_id, key));
     if needs_approval {
