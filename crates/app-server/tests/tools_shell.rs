@@ -214,10 +214,25 @@ async fn an_execpolicy_amendment_is_stored_and_honoured_after_a_restart() {
     let work = tempfile::tempdir().unwrap();
     let (mut client, _thread, request) =
         ask_once(&server, &mock, work.path(), json!({"command": ["touch", "ruled.txt"]})).await;
+    // A rule broader than the proposal (or empty) is refused and the request stays pending.
+    for broader in [json!(["touch"]), json!([]), json!(["rm"])] {
+        client
+            .respond(
+                &request["id"],
+                json!({"decision": {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": broader}}}),
+            )
+            .await
+            .unwrap();
+        let refusal = client.response(&request["id"]).await.unwrap().unwrap_err();
+        assert_eq!(refusal["code"], -32602, "{refusal}");
+        assert!(refusal["message"].as_str().unwrap().contains("execpolicy_amendment"), "{refusal}");
+    }
+    assert!(!work.path().join("ruled.txt").exists());
+    assert!(!home.path().join("rules/default.rules").exists());
     client
         .respond(
             &request["id"],
-            json!({"decision": {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": ["touch"]}}}),
+            json!({"decision": {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": ["touch", "ruled.txt"]}}}),
         )
         .await
         .unwrap();
@@ -225,20 +240,24 @@ async fn an_execpolicy_amendment_is_stored_and_honoured_after_a_restart() {
     assert_eq!(completed_turn(&messages)["status"], "completed");
     assert!(work.path().join("ruled.txt").exists());
     let rules = std::fs::read_to_string(home.path().join("rules/default.rules")).unwrap();
-    assert!(rules.contains("prefix_rule(pattern=[\"touch\"], decision=\"allow\")"), "{rules}");
+    assert!(
+        rules.contains("prefix_rule(pattern=[\"touch\",\"ruled.txt\"], decision=\"allow\")"),
+        "{rules}"
+    );
     client.close().await;
     server.stop().await;
 
-    // A new server on the same CODEX_HOME loads the rule: `touch …` no longer asks.
+    // A new server on the same CODEX_HOME loads the rule: `touch ruled.txt` no longer asks.
+    std::fs::remove_file(work.path().join("ruled.txt")).unwrap();
     let server = Server::start(home.path()).await;
-    mock.push(Script::function_call("call_r", "shell", json!({"command": ["touch", "again.txt"]})));
+    mock.push(Script::function_call("call_r", "shell", json!({"command": ["touch", "ruled.txt"]})));
     mock.push(Script::text("done"));
     let mut client = server.client().await;
     let thread_id = start_thread(&mut client, work.path()).await;
     start_turn(&mut client, &thread_id, "untrusted", danger()).await;
     let messages = turn_messages(&mut client).await;
     assert!(messages.iter().all(|m| m.get("id").is_none()), "{:?}", methods(&messages));
-    assert!(work.path().join("again.txt").exists());
+    assert!(work.path().join("ruled.txt").exists());
     server.stop().await;
 }
 

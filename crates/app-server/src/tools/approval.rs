@@ -79,14 +79,37 @@ fn decision_kind(decision: &Value) -> Option<String> {
     }
 }
 
-/// A check refusing answers whose decision is not one of `offered`.
+/// The wire name of the decision that carries a prefix rule.
+const AMENDMENT_DECISION: &str = "acceptWithExecpolicyAmendment";
+
+/// The `execpolicy_amendment` words of an `acceptWithExecpolicyAmendment` decision.
+fn amendment_words(decision: &Value) -> Option<Vec<String>> {
+    let words = decision.get(AMENDMENT_DECISION)?.get("execpolicy_amendment")?;
+    serde_json::from_value(words.clone()).ok()
+}
+
+/// A check refusing answers whose decision is not one of `offered`, and prefix-rule answers
+/// whose rule is broader than the proposed one (it must start with the proposed words).
 fn offered_check(offered: Vec<Value>) -> AnswerCheck {
     let kinds: Vec<String> = offered.iter().filter_map(decision_kind).collect();
+    let proposed: Option<Vec<String>> = offered.iter().find_map(amendment_words);
     Box::new(move |result: &Value| {
         let decision = result.get("decision").ok_or_else(|| {
             "the answer has no `decision`; answer with one of availableDecisions".to_owned()
         })?;
         match decision_kind(decision) {
+            Some(kind) if kind == AMENDMENT_DECISION && kinds.contains(&kind) => {
+                let proposed = proposed.as_deref().unwrap_or_default();
+                match amendment_words(decision) {
+                    Some(words) if !words.is_empty() && words.starts_with(proposed) => Ok(()),
+                    _ => Err(format!(
+                        "acceptWithExecpolicyAmendment must carry the proposed \
+                         execpolicy_amendment {} (or a longer, more specific one); the request \
+                         is still pending",
+                        serde_json::to_string(proposed).unwrap_or_default()
+                    )),
+                }
+            }
             Some(kind) if kinds.contains(&kind) => Ok(()),
             _ => Err(format!(
                 "decision {decision} is not one of this request's availableDecisions ({}); the \
