@@ -708,3 +708,29 @@ async fn a_stored_prefix_rule_does_not_grant_running_outside_the_sandbox() {
     assert!(!target.exists());
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_character_split_across_output_chunks_arrives_whole() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    // The two bytes of `é` leave the command in separate writes.
+    mock.push(Script::function_call(
+        "call_utf8",
+        "shell",
+        json!({"command": ["sh", "-c", "printf '\\303'; sleep 0.3; printf '\\251!'"]}),
+    ));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "never", danger()).await;
+    let messages = turn_messages(&mut client).await;
+    let streamed: String = messages
+        .iter()
+        .filter(|m| m["method"] == "item/commandExecution/outputDelta")
+        .map(|m| m["params"]["delta"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(streamed, "é!");
+    let items = completed_items(&messages, "commandExecution");
+    assert_eq!(items[0]["aggregatedOutput"], "é!");
+    server.stop().await;
+}

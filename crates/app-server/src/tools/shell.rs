@@ -8,6 +8,7 @@
 //! output and the duration, and the model reads [`format_exec_output`]. A turn interrupt kills
 //! the command's whole process group.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use codex_app_server_protocol::ServerRequest;
 use codex_exec::ExecEvent;
 use codex_exec::ExecProcess;
 use codex_exec::ExecRequest;
+use codex_exec::ExecStream;
 use codex_sandbox::SandboxPolicy;
 use serde::Deserialize;
 
@@ -431,18 +433,23 @@ async fn execute(
         tracing::debug!("closing the command's stdin failed: {err}");
     }
     let mut output = Vec::new();
+    let mut decoders: HashMap<ExecStream, Utf8Decoder> = HashMap::new();
     let exit = loop {
         let event = tokio::select! {
             event = events.recv() => event,
             () = context.cancel.cancelled() => None,
         };
         match event {
-            Some(ExecEvent::Output { bytes, .. }) => {
+            Some(ExecEvent::Output { stream, bytes, .. }) => {
                 output.extend_from_slice(&bytes);
+                let delta = decoders.entry(stream).or_default().decode(&bytes);
+                if delta.is_empty() {
+                    continue;
+                }
                 context
                     .notify(&ServerNotification::CommandExecutionOutputDelta(
                         CommandExecutionOutputDeltaNotification {
-                            delta: String::from_utf8_lossy(&bytes).into_owned(),
+                            delta,
                             item_id: id.clone(),
                             thread_id: context.thread_id.clone(),
                             turn_id: context.turn_id.clone(),
@@ -454,6 +461,19 @@ async fn execute(
             None => break None,
         }
     };
+    // A command that stopped mid-character: what is left goes out as replacement characters.
+    for decoder in decoders.into_values().filter(|decoder| !decoder.tail.is_empty()) {
+        context
+            .notify(&ServerNotification::CommandExecutionOutputDelta(
+                CommandExecutionOutputDeltaNotification {
+                    delta: String::from_utf8_lossy(&decoder.tail).into_owned(),
+                    item_id: id.clone(),
+                    thread_id: context.thread_id.clone(),
+                    turn_id: context.turn_id.clone(),
+                },
+            ))
+            .await;
+    }
     // Dropping the handle kills the whole process group (interrupt, or a vanished supervisor).
     drop(process);
     abandoned.disarm();
@@ -509,6 +529,40 @@ async fn execute(
     }
 }
 
+/// Decodes one output stream chunk by chunk without splitting a character: the bytes of an
+/// incomplete character at the end of a chunk wait for the next one. Invalid bytes become U+FFFD.
+#[derive(Debug, Default)]
+struct Utf8Decoder {
+    tail: Vec<u8>,
+}
+
+impl Utf8Decoder {
+    fn decode(&mut self, bytes: &[u8]) -> String {
+        let mut buffer = std::mem::take(&mut self.tail);
+        buffer.extend_from_slice(bytes);
+        let keep = incomplete_tail_len(&buffer);
+        self.tail = buffer.split_off(buffer.len() - keep);
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+/// How many bytes at the end of `bytes` start a character whose remaining bytes are missing.
+fn incomplete_tail_len(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let byte = bytes[bytes.len() - back];
+        if byte & 0b1100_0000 != 0b1000_0000 {
+            let needed = match byte {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 1,
+            };
+            return if needed > back { back } else { 0 };
+        }
+    }
+    0
+}
+
 /// The command's working directory: `workdir` (relative to the thread's cwd, or absolute)
 /// resolved through `..` and symlinks, so what is shown, asked about and run is the real
 /// directory. It never widens the sandbox: the writable roots come from the thread's policy.
@@ -554,6 +608,20 @@ mod tests {
         assert_eq!(script.argv.last().unwrap(), "echo hi");
         assert!(ShellCall::parse("shell", r#"{"command":[]}"#).is_err());
         assert!(ShellCall::parse("shell", r#"{"command":"ls"}"#).is_err());
+    }
+
+    #[test]
+    fn characters_split_across_chunks_are_decoded_whole() {
+        let mut decoder = Utf8Decoder::default();
+        let text = "aé€😀";
+        let bytes = text.as_bytes();
+        let mut decoded = String::new();
+        for byte in bytes {
+            decoded.push_str(&decoder.decode(std::slice::from_ref(byte)));
+        }
+        assert_eq!(decoded, text);
+        assert!(decoder.tail.is_empty());
+        assert_eq!(Utf8Decoder::default().decode(b"a\xffb"), "a\u{FFFD}b");
     }
 
     #[test]
