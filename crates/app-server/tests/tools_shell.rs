@@ -368,7 +368,13 @@ async fn a_pending_request_survives_disconnects_and_is_resent_on_resume() {
     client.close().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut other = server.client().await;
-    other.call("thread/resume", json!({"threadId": thread_id})).await.unwrap();
+    let resume = other.send_request("thread/resume", json!({"threadId": thread_id})).await.unwrap();
+    other.response(&resume).await.unwrap().unwrap();
+    // Nothing about the thread reached the client before the thread/resume response.
+    assert!(
+        !other.take_inbox().iter().any(|m| m["method"] == "item/commandExecution/requestApproval"),
+        "the approval request overtook the thread/resume response"
+    );
     let resent =
         other.wait_for_server_request("item/commandExecution/requestApproval").await.unwrap();
     assert_eq!(resent["id"], request["id"]);

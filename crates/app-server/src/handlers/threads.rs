@@ -35,14 +35,19 @@ pub async fn handle(
         ClientRequest::ThreadResume(params) => {
             let thread_id = params.thread_id.clone();
             let resumed = engine.resume_thread(shared, config, connection, params).await;
-            if resumed.is_ok() {
-                // Approval requests still waiting in the thread go to the new subscriber too.
-                let (tools, shared) = (engine.tools(), Arc::clone(shared));
-                tokio::spawn(async move {
-                    tools.thread_resumed(&shared, &thread_id, connection).await;
-                });
+            if resumed.is_err() {
+                return Ok(answer(id, resumed));
             }
-            answer(id, resumed)
+            // Approval requests still waiting in the thread go to the new subscriber too, after
+            // the response (the client learns the thread before being asked about it).
+            let response = answer(id, resumed);
+            let deferred = context.defer();
+            let (tools, shared) = (engine.tools(), Arc::clone(shared));
+            tokio::spawn(async move {
+                deferred.respond(response).await;
+                tools.thread_resumed(&shared, &thread_id, connection).await;
+            });
+            Ok(serde_json::Value::Null)
         }
         ClientRequest::ThreadFork(params) => {
             answer(id, engine.fork_thread(shared, config, connection, params).await)
