@@ -181,26 +181,6 @@ async fn a_directory_swapped_for_a_symlink_while_waiting_for_approval_is_caught(
     server.stop().await;
 }
 
-/// Messages until a server request with `method` or the end of the turn; the request if any.
-async fn request_or_idle(
-    client: &mut codex_test_support::TestClient,
-    method: &str,
-) -> (Vec<Value>, Option<Value>) {
-    let mut seen = Vec::new();
-    loop {
-        let message = client.next_message(std::time::Duration::from_secs(30)).await.unwrap();
-        if message["method"] == method && message.get("id").is_some() {
-            return (seen, Some(message));
-        }
-        let idle = message["method"] == "thread/status/changed"
-            && message["params"]["status"]["type"] == "idle";
-        seen.push(message);
-        if idle {
-            return (seen, None);
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn accept_for_session_covers_the_same_files_but_not_a_new_move_destination() {
     let (_home, mock, server) = setup().await;

@@ -740,3 +740,32 @@ async fn a_character_split_across_output_chunks_arrives_whole() {
     assert_eq!(items[0]["aggregatedOutput"], "é!");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_approvals_end_when_the_thread_is_unloaded() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    mock.push(Script::function_call("call_1", "shell", json!({"command": ["touch", "s.txt"]})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "untrusted", danger()).await;
+    let (_, request) = until_request(&mut client, "item/commandExecution/requestApproval").await;
+    client.respond(&request["id"], json!({"decision": "acceptForSession"})).await.unwrap();
+    turn_messages(&mut client).await;
+    let unsubscribed =
+        client.call("thread/unsubscribe", json!({"threadId": thread_id})).await.unwrap();
+    assert_eq!(unsubscribed["status"], "unsubscribed", "{unsubscribed}");
+    let loaded = client.call("thread/loaded/list", json!({})).await.unwrap();
+    assert!(!loaded.to_string().contains(&thread_id), "the thread is still loaded: {loaded}");
+
+    client.call("thread/resume", json!({"threadId": thread_id})).await.unwrap();
+    mock.push(Script::function_call("call_2", "shell", json!({"command": ["touch", "s.txt"]})));
+    mock.push(Script::text("done"));
+    start_turn(&mut client, &thread_id, "untrusted", danger()).await;
+    let (_, asked) = request_or_idle(&mut client, "item/commandExecution/requestApproval").await;
+    let request = asked.expect("a session approval outlived the unloaded thread");
+    client.respond(&request["id"], json!({"decision": "decline"})).await.unwrap();
+    turn_messages(&mut client).await;
+    server.stop().await;
+}

@@ -149,6 +149,11 @@ impl Approvals {
         self.session().entry(thread_id.to_owned()).or_default().insert(key);
     }
 
+    /// Forgets what was approved for the session in `thread_id` (it was unloaded or archived).
+    pub fn forget_session(&self, thread_id: &str) {
+        self.session().remove(thread_id);
+    }
+
     /// Asks about a command; `offered` is the ordered `availableDecisions`.
     pub async fn ask_command(
         &self,
