@@ -773,3 +773,38 @@ async fn session_approvals_end_when_the_thread_is_unloaded() {
     turn_messages(&mut client).await;
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_cancel_decision_the_next_calls_of_the_response_do_not_run() {
+    let home = tempfile::tempdir().unwrap();
+    let mock = codex_test_support::MockProvider::start().await;
+    write_config(home.path(), &mock);
+    // `touch` runs without asking, so only the turn's cancellation can stop it.
+    std::fs::create_dir(home.path().join("rules")).unwrap();
+    std::fs::write(
+        home.path().join("rules/default.rules"),
+        "prefix_rule(pattern=[\"touch\"], decision=\"allow\")\n",
+    )
+    .unwrap();
+    let server = Server::start(home.path()).await;
+    let work = tempfile::tempdir().unwrap();
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    for round in 0..4 {
+        let file = format!("after-cancel-{round}.txt");
+        mock.push(
+            Script::function_call("call_ask", "shell", json!({"command": ["mkdir", "d"]}))
+                .and_function_call("call_next", "shell", json!({"command": ["touch", &file]})),
+        );
+        start_turn(&mut client, &thread_id, "untrusted", danger()).await;
+        let (_, request) =
+            until_request(&mut client, "item/commandExecution/requestApproval").await;
+        client.respond(&request["id"], json!({"decision": "cancel"})).await.unwrap();
+        let messages = turn_messages(&mut client).await;
+        assert_eq!(completed_turn(&messages)["status"], "interrupted");
+        assert!(!work.path().join(&file).exists(), "round {round}: a call after cancel ran");
+        assert!(completed_items(&messages, "commandExecution").len() == 1, "round {round}");
+    }
+    assert_eq!(mock.remaining_scripts(), 0);
+    server.stop().await;
+}
