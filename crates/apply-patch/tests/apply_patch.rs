@@ -211,6 +211,27 @@ fn a_file_changed_after_planning_aborts_the_whole_patch() {
 }
 
 #[test]
+fn a_directory_swapped_for_a_symlink_after_planning_aborts_the_patch() {
+    let ws = Workspace::new();
+    ws.write("sub/existing.txt", "old\n");
+    let elsewhere = ws.outside.parent().unwrap().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("existing.txt"), "old\n").unwrap();
+    let patch = parse_patch(
+        "*** Begin Patch\n*** Add File: sub/new.txt\n+x\n*** Update File: sub/existing.txt\n-old\n+new\n*** End Patch",
+    )
+    .unwrap();
+    let plan = PatchPlan::prepare(&patch, &ws.root, std::slice::from_ref(&ws.root)).unwrap();
+    // Between planning and applying, `sub` becomes a link to a look-alike directory outside.
+    std::fs::remove_dir_all(ws.root.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, ws.root.join("sub")).unwrap();
+    let error = plan.apply().unwrap_err();
+    assert!(matches!(error, ApplyPatchError::ChangedSincePlanned { .. }), "{error}");
+    assert!(!elsewhere.join("new.txt").exists(), "the patch wrote through the link");
+    assert_eq!(std::fs::read_to_string(elsewhere.join("existing.txt")).unwrap(), "old\n");
+}
+
+#[test]
 fn update_or_delete_of_a_missing_file_is_refused() {
     let ws = Workspace::new();
     let error = ws.apply("*** Begin Patch\n*** Delete File: nope.txt\n*** End Patch").unwrap_err();
