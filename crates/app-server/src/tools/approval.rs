@@ -7,10 +7,12 @@
 //! stays pending, see [`crate::server_requests`]); every recipient then gets
 //! `serverRequest/resolved`. While the request waits, a client that resumes the thread is sent
 //! it too; if every subscriber disconnects it simply keeps waiting. A turn interrupt cancels it
-//! (recipients get `serverRequest/resolved`).
+//! (recipients get `serverRequest/resolved`), and wins over an answer that races it; so does
+//! dropping the wait (the request is withdrawn the same way).
 //!
-//! Approvals for the session (`acceptForSession`) are kept per thread in memory; prefix rules
-//! (`acceptWithExecpolicyAmendment`) persist in [`PrefixRules`].
+//! Approvals for the session (`acceptForSession`) are kept per thread in memory until the thread
+//! is unloaded or archived; prefix rules (`acceptWithExecpolicyAmendment`, whose rule must start
+//! with the proposed words) persist in [`PrefixRules`].
 
 use std::collections::HashMap;
 use std::collections::HashSet;

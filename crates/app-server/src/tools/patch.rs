@@ -5,7 +5,8 @@
 //! workspace-write policy, anywhere under danger-full-access (or an external sandbox), nowhere
 //! under read-only. Anything else is refused and the model is told why. Under `untrusted` the
 //! client is asked first (`item/fileChange/requestApproval`); `acceptForSession` lets later
-//! patches touching only already-approved files through.
+//! patches touching only already-approved files (move destinations included) through. After an
+//! approval the patch is planned again and must produce exactly the approved changes.
 
 use std::path::PathBuf;
 

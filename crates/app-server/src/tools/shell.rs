@@ -7,6 +7,11 @@
 //! `item/commandExecution/outputDelta`; the item completes with the exit code, the aggregated
 //! output and the duration, and the model reads [`format_exec_output`]. A turn interrupt kills
 //! the command's whole process group.
+//!
+//! A `workdir` is resolved (`..` and symlinks) before it is shown or used, and never widens the
+//! sandbox: the writable workspace is the thread's cwd (plus the policy's `writableRoots`), not
+//! the directory the command starts in. A stored prefix rule pre-approves runs inside the
+//! sandbox only; running outside it always takes an approval of that call.
 
 use std::collections::HashMap;
 use std::path::Path;
