@@ -151,3 +151,148 @@ async fn untrusted_asks_before_patching_and_decline_changes_nothing() {
     assert_eq!(std::fs::read_to_string(work.path().join("asked.txt")).unwrap(), "hi\n");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_swapped_for_a_symlink_while_waiting_for_approval_is_caught() {
+    let (_home, mock, server) = setup().await;
+    let parent = scratch();
+    let work = parent.path().join("work");
+    let outside = parent.path().join("outside");
+    std::fs::create_dir_all(work.join("sub")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    let patch = "*** Begin Patch\n*** Add File: sub/planted.txt\n+x\n*** End Patch\n";
+    mock.push(Script::function_call("call_1", "apply_patch", json!({"input": patch})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, &work).await;
+    start_turn(&mut client, &thread_id, "untrusted", workspace()).await;
+    let (_, request) = until_request(&mut client, "item/fileChange/requestApproval").await;
+    // While the user reads the prompt, `sub` becomes a link out of the workspace.
+    std::fs::remove_dir(work.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&outside, work.join("sub")).unwrap();
+    client.respond(&request["id"], json!({"decision": "accept"})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert!(!outside.join("planted.txt").exists(), "the approved patch wrote through the link");
+    let items = completed_items(&messages, "fileChange");
+    assert_eq!(items[0]["status"], "failed", "{items:?}");
+    let output = call_output(&mock, "call_1").unwrap();
+    assert!(output.contains("no file was changed"), "{output}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_for_session_covers_the_same_files_but_not_a_new_move_destination() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("a.txt"), "one\n").unwrap();
+    std::fs::write(work.path().join("keep.txt"), "precious\n").unwrap();
+    let edit = |from: &str, to: &str| {
+        format!("*** Begin Patch\n*** Update File: a.txt\n@@\n-{from}\n+{to}\n*** End Patch\n")
+    };
+    let moving = "*** Begin Patch\n*** Update File: a.txt\n*** Move to: keep.txt\n@@\n-three\n+moved\n*** End Patch\n";
+    mock.push(Script::function_call("call_1", "apply_patch", json!({"input": edit("one", "two")})));
+    mock.push(Script::function_call(
+        "call_2",
+        "apply_patch",
+        json!({"input": edit("two", "three")}),
+    ));
+    mock.push(Script::function_call("call_3", "apply_patch", json!({"input": moving})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "untrusted", workspace()).await;
+    let (_, request) = until_request(&mut client, "item/fileChange/requestApproval").await;
+    client.respond(&request["id"], json!({"decision": "acceptForSession"})).await.unwrap();
+    // The second edit of a.txt goes through without asking; the move onto keep.txt asks.
+    let (seen, asked) = request_or_idle(&mut client, "item/fileChange/requestApproval").await;
+    let request = asked.expect("a move to a new destination went through on the session approval");
+    let items = completed_items(&seen, "fileChange");
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert_eq!(std::fs::read_to_string(work.path().join("a.txt")).unwrap(), "three\n");
+    assert_eq!(std::fs::read_to_string(work.path().join("keep.txt")).unwrap(), "precious\n");
+    client.respond(&request["id"], json!({"decision": "decline"})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert_eq!(std::fs::read_to_string(work.path().join("keep.txt")).unwrap(), "precious\n");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_symlink_out_of_the_workspace_is_refused() {
+    let (_home, mock, server) = setup().await;
+    let parent = scratch();
+    let work = parent.path().join("work");
+    let outside = parent.path().join("outside");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    std::fs::write(outside.join("secret.txt"), "secret\n").unwrap();
+    std::os::unix::fs::symlink(&outside, work.join("link")).unwrap();
+    std::fs::write(work.join("mine.txt"), "mine\n").unwrap();
+    let add = "*** Begin Patch\n*** Add File: link/planted.txt\n+x\n*** End Patch\n";
+    let update =
+        "*** Begin Patch\n*** Update File: link/secret.txt\n@@\n-secret\n+pwned\n*** End Patch\n";
+    let moving = "*** Begin Patch\n*** Update File: mine.txt\n*** Move to: link/moved.txt\n@@\n-mine\n+moved\n*** End Patch\n";
+    for (call, patch) in [("call_add", add), ("call_update", update), ("call_move", moving)] {
+        mock.push(Script::function_call(call, "apply_patch", json!({"input": patch})));
+    }
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, &work).await;
+    start_turn(&mut client, &thread_id, "never", workspace()).await;
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    for call in ["call_add", "call_update", "call_move"] {
+        let output = call_output(&mock, call).unwrap();
+        assert!(output.contains("outside the writable roots"), "{call}: {output}");
+    }
+    assert!(!outside.join("planted.txt").exists());
+    assert!(!outside.join("moved.txt").exists());
+    assert_eq!(std::fs::read_to_string(outside.join("secret.txt")).unwrap(), "secret\n");
+    assert_eq!(std::fs::read_to_string(work.join("mine.txt")).unwrap(), "mine\n");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_a_patch_waits_declines_and_interrupts_the_turn() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    let patch = "*** Begin Patch\n*** Add File: waited.txt\n+hi\n*** End Patch\n";
+    mock.push(Script::function_call("call_1", "apply_patch", json!({"input": patch})));
+    mock.push(Script::text("never sent"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    // `cancel` declines and interrupts the turn.
+    start_turn(&mut client, &thread_id, "untrusted", workspace()).await;
+    let (_, request) = until_request(&mut client, "item/fileChange/requestApproval").await;
+    client.respond(&request["id"], json!({"decision": "cancel"})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "interrupted");
+    assert_eq!(completed_items(&messages, "fileChange")[0]["status"], "declined");
+    assert!(!work.path().join("waited.txt").exists());
+    assert_eq!(mock.remaining_scripts(), 1, "the turn stopped instead of asking the model again");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupt_while_a_patch_waits_resolves_the_request_and_changes_nothing() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    let patch = "*** Begin Patch\n*** Add File: waited.txt\n+hi\n*** End Patch\n";
+    mock.push(Script::function_call("call_1", "apply_patch", json!({"input": patch})));
+    mock.push(Script::text("never sent"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    let turn_id = start_turn(&mut client, &thread_id, "untrusted", workspace()).await;
+    let (_, request) = until_request(&mut client, "item/fileChange/requestApproval").await;
+    client.call("turn/interrupt", json!({"threadId": thread_id, "turnId": turn_id})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "interrupted");
+    let resolved = messages.iter().find(|m| m["method"] == "serverRequest/resolved").unwrap();
+    assert_eq!(resolved["params"]["requestId"], request["id"]);
+    assert_eq!(completed_items(&messages, "fileChange")[0]["status"], "declined");
+    client.respond(&request["id"], json!({"decision": "accept"})).await.unwrap();
+    assert!(client.response(&request["id"]).await.unwrap().is_err());
+    assert!(!work.path().join("waited.txt").exists());
+    server.stop().await;
+}

@@ -214,10 +214,25 @@ async fn an_execpolicy_amendment_is_stored_and_honoured_after_a_restart() {
     let work = tempfile::tempdir().unwrap();
     let (mut client, _thread, request) =
         ask_once(&server, &mock, work.path(), json!({"command": ["touch", "ruled.txt"]})).await;
+    // A rule broader than the proposal (or empty) is refused and the request stays pending.
+    for broader in [json!(["touch"]), json!([]), json!(["rm"])] {
+        client
+            .respond(
+                &request["id"],
+                json!({"decision": {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": broader}}}),
+            )
+            .await
+            .unwrap();
+        let refusal = client.response(&request["id"]).await.unwrap().unwrap_err();
+        assert_eq!(refusal["code"], -32602, "{refusal}");
+        assert!(refusal["message"].as_str().unwrap().contains("execpolicy_amendment"), "{refusal}");
+    }
+    assert!(!work.path().join("ruled.txt").exists());
+    assert!(!home.path().join("rules/default.rules").exists());
     client
         .respond(
             &request["id"],
-            json!({"decision": {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": ["touch"]}}}),
+            json!({"decision": {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": ["touch", "ruled.txt"]}}}),
         )
         .await
         .unwrap();
@@ -225,20 +240,24 @@ async fn an_execpolicy_amendment_is_stored_and_honoured_after_a_restart() {
     assert_eq!(completed_turn(&messages)["status"], "completed");
     assert!(work.path().join("ruled.txt").exists());
     let rules = std::fs::read_to_string(home.path().join("rules/default.rules")).unwrap();
-    assert!(rules.contains("prefix_rule(pattern=[\"touch\"], decision=\"allow\")"), "{rules}");
+    assert!(
+        rules.contains("prefix_rule(pattern=[\"touch\",\"ruled.txt\"], decision=\"allow\")"),
+        "{rules}"
+    );
     client.close().await;
     server.stop().await;
 
-    // A new server on the same CODEX_HOME loads the rule: `touch …` no longer asks.
+    // A new server on the same CODEX_HOME loads the rule: `touch ruled.txt` no longer asks.
+    std::fs::remove_file(work.path().join("ruled.txt")).unwrap();
     let server = Server::start(home.path()).await;
-    mock.push(Script::function_call("call_r", "shell", json!({"command": ["touch", "again.txt"]})));
+    mock.push(Script::function_call("call_r", "shell", json!({"command": ["touch", "ruled.txt"]})));
     mock.push(Script::text("done"));
     let mut client = server.client().await;
     let thread_id = start_thread(&mut client, work.path()).await;
     start_turn(&mut client, &thread_id, "untrusted", danger()).await;
     let messages = turn_messages(&mut client).await;
     assert!(messages.iter().all(|m| m.get("id").is_none()), "{:?}", methods(&messages));
-    assert!(work.path().join("again.txt").exists());
+    assert!(work.path().join("ruled.txt").exists());
     server.stop().await;
 }
 
@@ -324,7 +343,11 @@ async fn with_two_subscribers_the_first_answer_wins() {
     // A connection that was never asked cannot answer for the thread's clients.
     let mut stranger = server.client().await;
     stranger.respond(&asked_first["id"], json!({"decision": "accept"})).await.unwrap();
-    assert!(stranger.is_quiet_for(Duration::from_millis(300)).await);
+    // The server handles a connection's messages in order: once the follow-up request is
+    // answered, the stranger's answer was handled, and it was sent nothing about the thread.
+    stranger.call("thread/loaded/list", json!({})).await.unwrap();
+    let leaked: Vec<Value> = stranger.take_inbox();
+    assert!(leaked.is_empty(), "the stranger was sent {leaked:?}");
     assert!(!work.path().join("two.txt").exists());
     second.respond(&asked_second["id"], json!({"decision": "accept"})).await.unwrap();
     let messages = turn_messages(&mut first).await;
@@ -349,7 +372,13 @@ async fn a_pending_request_survives_disconnects_and_is_resent_on_resume() {
     client.close().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let mut other = server.client().await;
-    other.call("thread/resume", json!({"threadId": thread_id})).await.unwrap();
+    let resume = other.send_request("thread/resume", json!({"threadId": thread_id})).await.unwrap();
+    other.response(&resume).await.unwrap().unwrap();
+    // Nothing about the thread reached the client before the thread/resume response.
+    assert!(
+        !other.take_inbox().iter().any(|m| m["method"] == "item/commandExecution/requestApproval"),
+        "the approval request overtook the thread/resume response"
+    );
     let resent =
         other.wait_for_server_request("item/commandExecution/requestApproval").await.unwrap();
     assert_eq!(resent["id"], request["id"]);
@@ -513,5 +542,269 @@ async fn relative_permission_roots_are_refused_naming_the_field() {
         client.request("thread/start", json!({"cwd": "relative"})).await.unwrap().unwrap_err();
     assert_eq!(error["code"], -32602, "{error}");
     assert!(error["message"].as_str().unwrap().contains("cwd"), "{error}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relative_or_symlinked_workdir_does_not_make_its_target_writable() {
+    let name = "a_relative_or_symlinked_workdir_does_not_make_its_target_writable";
+    if !sandbox_usable(name) {
+        return;
+    }
+    let (_home, mock, server) = setup().await;
+    let parent = scratch();
+    let work = parent.path().join("work");
+    let outside = parent.path().join("outside");
+    std::fs::create_dir_all(work.join("sub")).unwrap();
+    std::fs::create_dir(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, work.join("sub/link")).unwrap();
+    mock.push(Script::function_call(
+        "call_dotdot",
+        "shell",
+        json!({"command": ["touch", "dotdot.txt"], "workdir": "../outside"}),
+    ));
+    mock.push(Script::function_call(
+        "call_link",
+        "shell",
+        json!({"command": ["touch", "link.txt"], "workdir": "sub/link"}),
+    ));
+    mock.push(Script::function_call(
+        "call_inside",
+        "shell",
+        json!({"command": ["touch", "inside.txt"], "workdir": "sub"}),
+    ));
+    mock.push(Script::text("done"));
+    let sandbox =
+        json!({"type": "workspaceWrite", "excludeTmpdirEnvVar": true, "excludeSlashTmp": true});
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, &work).await;
+    start_turn(&mut client, &thread_id, "never", sandbox).await;
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert!(!outside.join("dotdot.txt").exists(), "`..` workdir escaped the sandbox");
+    assert!(!outside.join("link.txt").exists(), "symlinked workdir escaped the sandbox");
+    for call in ["call_dotdot", "call_link"] {
+        let output = call_output(&mock, call).unwrap();
+        assert!(!output.contains("Exit code: 0"), "{call}: {output}");
+    }
+    // A workdir inside the workspace stays writable.
+    assert!(work.join("sub/inside.txt").exists());
+    server.stop().await;
+}
+
+/// Every `function_call` in a model request body has its `function_call_output`.
+fn unanswered_calls(body: &Value) -> Vec<String> {
+    let input = body["input"].as_array().unwrap();
+    let outputs: Vec<&Value> = input
+        .iter()
+        .filter(|item| item["type"] == "function_call_output")
+        .map(|item| &item["call_id"])
+        .collect();
+    input
+        .iter()
+        .filter(|item| item["type"] == "function_call" && !outputs.contains(&&item["call_id"]))
+        .map(|item| item["call_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_call_and_the_calls_after_it_get_outputs_in_the_next_request() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    mock.push(
+        Script::function_call(
+            "call_slow",
+            "shell",
+            json!({"command": ["sh", "-c", "echo started; sleep 30"], "timeout_ms": 120000}),
+        )
+        .and_function_call(
+            "call_later",
+            "shell",
+            json!({"command": ["touch", "later.txt"]}),
+        ),
+    );
+    mock.push(Script::text("after"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    let turn_id = start_turn(&mut client, &thread_id, "never", danger()).await;
+    client.wait_for_notification("item/commandExecution/outputDelta").await.unwrap();
+    client.call("turn/interrupt", json!({"threadId": thread_id, "turnId": turn_id})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "interrupted");
+    assert!(!work.path().join("later.txt").exists(), "a call after the interrupt ran");
+
+    start_turn(&mut client, &thread_id, "never", danger()).await;
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    let requests = mock.model_requests();
+    assert_eq!(requests.len(), 2);
+    let body = &requests[1].body;
+    assert!(unanswered_calls(body).is_empty(), "unanswered calls: {:?}", unanswered_calls(body));
+    let later = call_output(&mock, "call_later").unwrap();
+    assert_eq!(later, "aborted");
+    assert!(call_output(&mock, "call_slow").is_some());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_arriving_right_after_an_interrupt_runs_nothing() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    for round in 0..6 {
+        let file = format!("raced-{round}.txt");
+        mock.push(Script::function_call("call_r", "shell", json!({"command": ["touch", &file]})));
+        let turn_id = start_turn(&mut client, &thread_id, "untrusted", danger()).await;
+        let (_, request) =
+            until_request(&mut client, "item/commandExecution/requestApproval").await;
+        // The interrupt is sent first, the approval right behind it: the approval loses.
+        let interrupt = client
+            .send_request("turn/interrupt", json!({"threadId": thread_id, "turnId": turn_id}))
+            .await
+            .unwrap();
+        client.respond(&request["id"], json!({"decision": "accept"})).await.unwrap();
+        let messages = turn_messages(&mut client).await;
+        client.response(&interrupt).await.unwrap().unwrap();
+        assert_eq!(completed_turn(&messages)["status"], "interrupted", "round {round}");
+        assert!(!work.path().join(&file).exists(), "round {round}: the raced approval ran");
+    }
+    assert_eq!(mock.remaining_scripts(), 0);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_prefix_rule_does_not_grant_running_outside_the_sandbox() {
+    let home = tempfile::tempdir().unwrap();
+    let mock = codex_test_support::MockProvider::start().await;
+    write_config(home.path(), &mock);
+    std::fs::create_dir(home.path().join("rules")).unwrap();
+    std::fs::write(
+        home.path().join("rules/default.rules"),
+        "prefix_rule(pattern=[\"touch\"], decision=\"allow\")\n",
+    )
+    .unwrap();
+    let server = Server::start(home.path()).await;
+    let work = scratch();
+    let outside = scratch();
+    let target = outside.path().join("escalated.txt");
+    mock.push(Script::function_call(
+        "call_esc",
+        "shell",
+        json!({"command": ["touch", target], "sandbox_permissions": "require_escalated"}),
+    ));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "on-request", json!({"type": "workspaceWrite"})).await;
+    let mut asked = None;
+    loop {
+        let message = client.next_message(Duration::from_secs(30)).await.unwrap();
+        if message["method"] == "item/commandExecution/requestApproval" {
+            asked = Some(message);
+            break;
+        }
+        if message["method"] == "thread/status/changed"
+            && message["params"]["status"]["type"] == "idle"
+        {
+            break;
+        }
+    }
+    let request = asked.expect("the escalated command ran on the strength of a prefix rule");
+    assert!(!target.exists());
+    client.respond(&request["id"], json!({"decision": "decline"})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    assert!(!target.exists());
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_character_split_across_output_chunks_arrives_whole() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    // The two bytes of `é` leave the command in separate writes.
+    mock.push(Script::function_call(
+        "call_utf8",
+        "shell",
+        json!({"command": ["sh", "-c", "printf '\\303'; sleep 0.3; printf '\\251!'"]}),
+    ));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "never", danger()).await;
+    let messages = turn_messages(&mut client).await;
+    let streamed: String = messages
+        .iter()
+        .filter(|m| m["method"] == "item/commandExecution/outputDelta")
+        .map(|m| m["params"]["delta"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(streamed, "é!");
+    let items = completed_items(&messages, "commandExecution");
+    assert_eq!(items[0]["aggregatedOutput"], "é!");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_approvals_end_when_the_thread_is_unloaded() {
+    let (_home, mock, server) = setup().await;
+    let work = tempfile::tempdir().unwrap();
+    mock.push(Script::function_call("call_1", "shell", json!({"command": ["touch", "s.txt"]})));
+    mock.push(Script::text("done"));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    start_turn(&mut client, &thread_id, "untrusted", danger()).await;
+    let (_, request) = until_request(&mut client, "item/commandExecution/requestApproval").await;
+    client.respond(&request["id"], json!({"decision": "acceptForSession"})).await.unwrap();
+    turn_messages(&mut client).await;
+    let unsubscribed =
+        client.call("thread/unsubscribe", json!({"threadId": thread_id})).await.unwrap();
+    assert_eq!(unsubscribed["status"], "unsubscribed", "{unsubscribed}");
+    let loaded = client.call("thread/loaded/list", json!({})).await.unwrap();
+    assert!(!loaded.to_string().contains(&thread_id), "the thread is still loaded: {loaded}");
+
+    client.call("thread/resume", json!({"threadId": thread_id})).await.unwrap();
+    mock.push(Script::function_call("call_2", "shell", json!({"command": ["touch", "s.txt"]})));
+    mock.push(Script::text("done"));
+    start_turn(&mut client, &thread_id, "untrusted", danger()).await;
+    let (_, asked) = request_or_idle(&mut client, "item/commandExecution/requestApproval").await;
+    let request = asked.expect("a session approval outlived the unloaded thread");
+    client.respond(&request["id"], json!({"decision": "decline"})).await.unwrap();
+    turn_messages(&mut client).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_cancel_decision_the_next_calls_of_the_response_do_not_run() {
+    let home = tempfile::tempdir().unwrap();
+    let mock = codex_test_support::MockProvider::start().await;
+    write_config(home.path(), &mock);
+    // `touch` runs without asking, so only the turn's cancellation can stop it.
+    std::fs::create_dir(home.path().join("rules")).unwrap();
+    std::fs::write(
+        home.path().join("rules/default.rules"),
+        "prefix_rule(pattern=[\"touch\"], decision=\"allow\")\n",
+    )
+    .unwrap();
+    let server = Server::start(home.path()).await;
+    let work = tempfile::tempdir().unwrap();
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    for round in 0..4 {
+        let file = format!("after-cancel-{round}.txt");
+        mock.push(
+            Script::function_call("call_ask", "shell", json!({"command": ["mkdir", "d"]}))
+                .and_function_call("call_next", "shell", json!({"command": ["touch", &file]})),
+        );
+        start_turn(&mut client, &thread_id, "untrusted", danger()).await;
+        let (_, request) =
+            until_request(&mut client, "item/commandExecution/requestApproval").await;
+        client.respond(&request["id"], json!({"decision": "cancel"})).await.unwrap();
+        let messages = turn_messages(&mut client).await;
+        assert_eq!(completed_turn(&messages)["status"], "interrupted");
+        assert!(!work.path().join(&file).exists(), "round {round}: a call after cancel ran");
+        assert!(completed_items(&messages, "commandExecution").len() == 1, "round {round}");
+    }
+    assert_eq!(mock.remaining_scripts(), 0);
     server.stop().await;
 }

@@ -33,6 +33,13 @@ pub(crate) fn commit(
     operations: &[Operation],
     originals: &BTreeMap<PathBuf, Option<String>>,
 ) -> Result<(), ApplyPatchError> {
+    // Planned paths are canonical: a symlink anywhere in one now (a directory swapped for a
+    // link after planning) would send the write elsewhere.
+    for path in operations.iter().map(|operation| &operation.path).chain(originals.keys()) {
+        if !still_canonical(path) {
+            return Err(ApplyPatchError::ChangedSincePlanned { path: path.clone() });
+        }
+    }
     for (path, original) in originals {
         if read_text(path)? != *original {
             return Err(ApplyPatchError::ChangedSincePlanned { path: path.clone() });
@@ -49,6 +56,19 @@ pub(crate) fn commit(
             Err(error)
         }
     }
+}
+
+/// Whether `path` (canonical when planned) has no symlink in it now: the path itself is not a
+/// link, and its deepest existing ancestor still canonicalizes to itself.
+fn still_canonical(path: &Path) -> bool {
+    if path.symlink_metadata().is_ok_and(|meta| meta.file_type().is_symlink()) {
+        return false;
+    }
+    let Some(existing) = path.ancestors().find(|ancestor| ancestor.symlink_metadata().is_ok())
+    else {
+        return false;
+    };
+    existing.canonicalize().is_ok_and(|resolved| resolved == existing)
 }
 
 fn io_error(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ApplyPatchError {

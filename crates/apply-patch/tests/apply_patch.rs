@@ -47,8 +47,12 @@ impl Workspace {
     fn snapshot(&self) -> Vec<(PathBuf, Option<String>)> {
         fn walk(dir: &Path, out: &mut Vec<(PathBuf, Option<String>)>) {
             for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
+                let entry = entry.unwrap();
+                let path = entry.path();
+                if entry.file_type().unwrap().is_symlink() {
+                    let target = std::fs::read_link(&path).unwrap();
+                    out.push((path, Some(format!("-> {}", target.display()))));
+                } else if path.is_dir() {
                     out.push((path.clone(), None));
                     walk(&path, out);
                 } else {
@@ -207,6 +211,27 @@ fn a_file_changed_after_planning_aborts_the_whole_patch() {
 }
 
 #[test]
+fn a_directory_swapped_for_a_symlink_after_planning_aborts_the_patch() {
+    let ws = Workspace::new();
+    ws.write("sub/existing.txt", "old\n");
+    let elsewhere = ws.outside.parent().unwrap().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(elsewhere.join("existing.txt"), "old\n").unwrap();
+    let patch = parse_patch(
+        "*** Begin Patch\n*** Add File: sub/new.txt\n+x\n*** Update File: sub/existing.txt\n-old\n+new\n*** End Patch",
+    )
+    .unwrap();
+    let plan = PatchPlan::prepare(&patch, &ws.root, std::slice::from_ref(&ws.root)).unwrap();
+    // Between planning and applying, `sub` becomes a link to a look-alike directory outside.
+    std::fs::remove_dir_all(ws.root.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, ws.root.join("sub")).unwrap();
+    let error = plan.apply().unwrap_err();
+    assert!(matches!(error, ApplyPatchError::ChangedSincePlanned { .. }), "{error}");
+    assert!(!elsewhere.join("new.txt").exists(), "the patch wrote through the link");
+    assert_eq!(std::fs::read_to_string(elsewhere.join("existing.txt")).unwrap(), "old\n");
+}
+
+#[test]
 fn update_or_delete_of_a_missing_file_is_refused() {
     let ws = Workspace::new();
     let error = ws.apply("*** Begin Patch\n*** Delete File: nope.txt\n*** End Patch").unwrap_err();
@@ -277,6 +302,31 @@ fn symlinks_cannot_lead_out_of_the_roots() {
         "*** Begin Patch\n*** Update File: secret-link\n-secret\n+pwned\n*** End Patch",
     );
     assert!(std::fs::read_dir(&outside_dir).unwrap().next().is_none());
+}
+
+#[test]
+fn moves_deletes_and_dangling_links_cannot_lead_out_of_the_roots() {
+    let ws = Workspace::new();
+    let outside_dir = ws.outside.parent().unwrap().join("elsewhere");
+    std::fs::create_dir(&outside_dir).unwrap();
+    std::os::unix::fs::symlink(&outside_dir, ws.root.join("link")).unwrap();
+    std::os::unix::fs::symlink(&ws.outside, ws.root.join("secret-link")).unwrap();
+    std::os::unix::fs::symlink(outside_dir.join("planted.txt"), ws.root.join("dangling")).unwrap();
+    ws.write("inside.txt", "in\n");
+    // A move whose destination goes through a link out of the root.
+    assert_refused(
+        &ws,
+        "*** Begin Patch\n*** Update File: inside.txt\n*** Move to: link/moved.txt\n@@\n-in\n+out\n*** End Patch",
+    );
+    // Deleting through a link would delete the outside file.
+    assert_refused(&ws, "*** Begin Patch\n*** Delete File: secret-link\n*** End Patch");
+    // Adding through a link to a file that does not exist yet.
+    let before = ws.snapshot();
+    assert!(ws.apply("*** Begin Patch\n*** Add File: dangling\n+x\n*** End Patch").is_err());
+    assert_eq!(ws.snapshot(), before);
+    assert!(std::fs::read_dir(&outside_dir).unwrap().next().is_none());
+    assert_eq!(ws.read("inside.txt").unwrap(), "in\n");
+    assert_eq!(std::fs::read_to_string(&ws.outside).unwrap(), "secret\n");
 }
 
 #[test]

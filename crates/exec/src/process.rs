@@ -193,7 +193,9 @@ fn kill_group(pid: u32) {
 }
 
 fn spawn_on_pipes(request: ExecRequest) -> Result<(ExecProcess, ExecEvents), ExecError> {
+    let policy_cwd = request.policy_cwd.clone().unwrap_or_else(|| request.cwd.clone());
     let mut child = SandboxedCommand::new(request.argv, &request.cwd, request.env, request.policy)
+        .policy_cwd(policy_cwd)
         .stdio(StdioMode::Piped, StdioMode::Piped, StdioMode::Piped)
         .new_process_group(true)
         .kill_on_drop(true)
@@ -218,7 +220,7 @@ fn spawn_on_pty(
     let program = request.argv[0].to_string_lossy().into_owned();
     let restrictions = ChildRestrictions::prepare(
         &request.policy,
-        &request.cwd,
+        request.policy_cwd.as_deref().unwrap_or(&request.cwd),
         request.env.iter().map(|(key, value)| (key, value)),
     )?;
     // The child becomes a session leader (and so leads its own process group) in the PTY hook.

@@ -13,6 +13,10 @@ pub struct ExecRequest {
     pub argv: Vec<OsString>,
     /// Working directory of the command.
     pub cwd: PathBuf,
+    /// The directory the sandbox policy's workspace is rooted at (writable under
+    /// `workspaceWrite`); `None` means `cwd`. Set it whenever `cwd` comes from a less trusted
+    /// source than the policy, so the working directory never becomes writable by itself.
+    pub policy_cwd: Option<PathBuf>,
     /// The complete environment of the command (nothing is inherited); see [`env_with_overrides`].
     pub env: Vec<(OsString, OsString)>,
     /// The sandbox the command runs in.
@@ -45,6 +49,7 @@ impl ExecRequest {
         Self {
             argv: argv.into_iter().map(Into::into).collect(),
             cwd: cwd.into(),
+            policy_cwd: None,
             env: std::env::vars_os().collect(),
             policy,
             timeout: None,

@@ -21,6 +21,7 @@ use crate::restrictions::ChildRestrictions;
 pub struct SandboxedCommand {
     argv: Vec<OsString>,
     cwd: PathBuf,
+    policy_cwd: Option<PathBuf>,
     env: Vec<(OsString, OsString)>,
     policy: SandboxPolicy,
     stdin: StdioMode,
@@ -68,6 +69,7 @@ impl SandboxedCommand {
         Self {
             argv: argv.into_iter().map(Into::into).collect(),
             cwd: cwd.into(),
+            policy_cwd: None,
             env: env.into_iter().map(|(key, value)| (key.into(), value.into())).collect(),
             policy,
             stdin: StdioMode::Null,
@@ -99,6 +101,15 @@ impl SandboxedCommand {
         self
     }
 
+    /// The directory the policy's workspace is rooted at (the writable root of a
+    /// `workspaceWrite` policy, besides its `writableRoots`). Defaults to the working directory;
+    /// callers whose working directory is chosen by someone less trusted than the policy (a
+    /// model's `workdir`) must set it, so the working directory never becomes writable by itself.
+    pub fn policy_cwd(mut self, policy_cwd: impl Into<PathBuf>) -> Self {
+        self.policy_cwd = Some(policy_cwd.into());
+        self
+    }
+
     /// The policy the command runs under.
     pub fn policy(&self) -> &SandboxPolicy {
         &self.policy
@@ -109,7 +120,7 @@ impl SandboxedCommand {
     pub fn into_command(self) -> Result<Command, SandboxError> {
         let restrictions = ChildRestrictions::prepare(
             &self.policy,
-            &self.cwd,
+            self.policy_cwd.as_deref().unwrap_or(&self.cwd),
             self.env.iter().map(|(key, value)| (key, value)),
         )?;
         self.into_command_with(restrictions)

@@ -43,8 +43,9 @@ pub enum ProtectionMethod {
 }
 
 impl ChildRestrictions {
-    /// Prepares the restrictions `policy` needs for a command running in `cwd` with environment
-    /// `env` (consulted for `TMPDIR`). Fails with [`SandboxError::Unsupported`] when the kernel
+    /// Prepares the restrictions `policy` needs, with `cwd` as the policy's workspace root (a
+    /// writable root under `workspaceWrite`: pass the policy's directory, not a less trusted
+    /// working directory), and environment `env` (consulted for `TMPDIR`). Fails with [`SandboxError::Unsupported`] when the kernel
     /// cannot enforce the policy.
     pub fn prepare<K, V>(
         policy: &SandboxPolicy,

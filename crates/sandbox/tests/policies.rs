@@ -584,3 +584,36 @@ fn std_commands_for_pty_spawners_get_the_same_restrictions() {
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "EACCES", "{output:?}");
     assert!(!cwd.path().join("from-std").exists());
 }
+
+#[tokio::test]
+async fn a_working_directory_outside_the_policy_cwd_stays_read_only() {
+    let policy = SandboxPolicy::WorkspaceWrite {
+        writable_roots: Vec::new(),
+        network_access: false,
+        exclude_tmpdir_env_var: true,
+        exclude_slash_tmp: true,
+    };
+    if !enforceable("a_working_directory_outside_the_policy_cwd_stays_read_only", &policy) {
+        return;
+    }
+    let workspace = scratch();
+    let elsewhere = scratch();
+    let env = [("PATH", std::env::var("PATH").unwrap_or_default())];
+    let write = |cwd: &Path, file: &str| {
+        SandboxedCommand::new(
+            ["python3", "-c", PROBE, "write", file],
+            cwd,
+            env.clone(),
+            policy.clone(),
+        )
+        .policy_cwd(workspace.path())
+    };
+    let output = write(elsewhere.path(), "cwd-file").spawn().unwrap().wait_with_output().await;
+    assert_eq!(String::from_utf8_lossy(&output.unwrap().stdout).trim(), "EACCES");
+    assert!(!elsewhere.path().join("cwd-file").exists());
+    let inside = workspace.path().join("ws-file");
+    let output =
+        write(elsewhere.path(), path_str(&inside)).spawn().unwrap().wait_with_output().await;
+    assert_eq!(String::from_utf8_lossy(&output.unwrap().stdout).trim(), "ok");
+    assert!(inside.exists());
+}

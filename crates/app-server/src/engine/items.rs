@@ -90,6 +90,12 @@ impl TurnItems {
             .await;
     }
 
+    /// A guard that completes `item` (a finished form of an item already started) if it is
+    /// dropped armed: the future handling the item was dropped before completing it.
+    pub fn complete_on_drop(&self, item: ThreadItem) -> CompleteOnDrop {
+        CompleteOnDrop { items: self.clone(), item: Some(item) }
+    }
+
     /// Stores a finished item (awaited), adds it to the turn, then sends `item/completed`.
     pub async fn complete(&self, item: ThreadItem) -> Result<(), StateError> {
         let seq = self.next_seq.fetch_add(1, Ordering::Relaxed);
@@ -115,5 +121,33 @@ impl TurnItems {
             }))
             .await;
         Ok(())
+    }
+}
+
+/// Completes a started item when dropped armed (see [`TurnItems::complete_on_drop`]), from a
+/// spawned task since `Drop` cannot wait.
+#[derive(Debug)]
+pub struct CompleteOnDrop {
+    items: TurnItems,
+    item: Option<ThreadItem>,
+}
+
+impl CompleteOnDrop {
+    /// The item is being completed normally; dropping the guard does nothing.
+    pub fn disarm(mut self) {
+        self.item = None;
+    }
+}
+
+impl Drop for CompleteOnDrop {
+    fn drop(&mut self) {
+        let Some(item) = self.item.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let items = self.items.clone();
+        runtime.spawn(async move {
+            if let Err(err) = items.complete(item).await {
+                tracing::warn!("completing an abandoned item failed: {err}");
+            }
+        });
     }
 }

@@ -807,6 +807,7 @@ impl Engine {
         let idle = idle && unsubscribed;
         if idle {
             threads.remove(thread_id);
+            self.tools.thread_unloaded(thread_id);
             tracing::debug!(thread = thread_id, "thread unloaded");
         }
         idle

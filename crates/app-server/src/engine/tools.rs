@@ -107,6 +107,10 @@ pub trait ToolRouter: Send + Sync + 'static {
     ) -> BoxFuture<'a, ()> {
         Box::pin(async {})
     }
+
+    /// Called when `thread_id` is unloaded or archived (for example to forget what was approved
+    /// for its session).
+    fn thread_unloaded(&self, _thread_id: &str) {}
 }
 
 /// The default router: no tools; every call is answered as unsupported.

@@ -65,6 +65,9 @@ use crate::state::TokenUsageRecord;
 /// its item) before dropping it.
 const TOOL_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
+/// The output the model reads for a call the turn ended before answering.
+const ABORTED_OUTPUT: &str = "aborted";
+
 /// How a turn ended.
 #[derive(Debug, Clone)]
 enum TurnEnd {
@@ -363,7 +366,10 @@ impl TurnTask {
             .await;
         let end = match self.drive(input, client_id).await {
             Ok(()) => TurnEnd::Completed,
-            Err(end) => end,
+            Err(end) => {
+                self.answer_unanswered_calls().await;
+                end
+            }
         };
         self.finish(end).await;
     }
@@ -406,22 +412,69 @@ impl TurnTask {
                 return Ok(());
             }
             for (call_id, name, arguments) in calls {
+                // Calls after an interrupt never start; `answer_unanswered_calls` answers them.
+                if self.cancel.is_cancelled() {
+                    return Err(TurnEnd::Interrupted);
+                }
                 let context = self.tool_context(&call_id);
                 let tools = self.engine.tools();
                 let call = tools.call(context, &name, &arguments);
                 tokio::pin!(call);
                 let outcome = tokio::select! {
-                    outcome = &mut call => outcome,
+                    biased;
                     () = self.cancel.cancelled() => {
                         // The tool sees the same token: give it a moment to stop its process
                         // and complete its item before it is dropped.
-                        let _ = tokio::time::timeout(TOOL_STOP_GRACE, &mut call).await;
+                        let stopped = tokio::time::timeout(TOOL_STOP_GRACE, &mut call).await;
+                        if let Ok(outcome) = stopped {
+                            self.push_history(vec![InputItem::function_call_output(
+                                call_id,
+                                outcome.output,
+                            )])
+                            .await?;
+                        }
                         return Err(TurnEnd::Interrupted);
                     }
+                    outcome = &mut call => outcome,
                 };
                 self.push_history(vec![InputItem::function_call_output(call_id, outcome.output)])
                     .await?;
             }
+        }
+    }
+
+    /// Gives every function call of this turn that has no output an [`ABORTED_OUTPUT`], so the
+    /// stored history stays valid for the next request (providers refuse a `function_call`
+    /// without its `function_call_output`).
+    async fn answer_unanswered_calls(&mut self) {
+        let unanswered: Vec<String> = {
+            let state = self.thread.lock();
+            let turn_items = state
+                .history
+                .iter()
+                .filter(|entry| entry.turn_id == self.turn_id)
+                .map(|entry| &entry.item);
+            let mut calls: Vec<String> = Vec::new();
+            for item in turn_items {
+                match item {
+                    InputItem::FunctionCall { call_id, .. } => calls.push(call_id.clone()),
+                    InputItem::FunctionCallOutput { call_id, .. } => {
+                        calls.retain(|call| call != call_id)
+                    }
+                    _ => {}
+                }
+            }
+            calls
+        };
+        if unanswered.is_empty() {
+            return;
+        }
+        let outputs = unanswered
+            .into_iter()
+            .map(|call_id| InputItem::function_call_output(call_id, ABORTED_OUTPUT.to_owned()))
+            .collect();
+        if self.push_history(outputs).await.is_err() {
+            tracing::warn!(thread = %self.thread.id, "storing aborted tool outputs failed");
         }
     }
 

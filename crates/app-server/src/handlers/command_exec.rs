@@ -162,6 +162,7 @@ fn plan(
     let request = ExecRequest {
         argv: params.command.into_iter().map(Into::into).collect(),
         cwd,
+        policy_cwd: None,
         env,
         policy,
         timeout,

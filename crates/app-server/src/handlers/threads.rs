@@ -60,7 +60,12 @@ pub async fn handle(
         ClientRequest::ThreadRead(params) => answer(id, engine.read_thread(params).await),
         ClientRequest::ThreadTurnsList(params) => answer(id, engine.list_turns(params).await),
         ClientRequest::ThreadArchive(params) => {
-            answer(id, engine.archive_thread(shared, connection, params).await)
+            let thread_id = params.thread_id.clone();
+            let archived = engine.archive_thread(shared, connection, params).await;
+            if archived.is_ok() {
+                engine.tools().thread_unloaded(&thread_id);
+            }
+            answer(id, archived)
         }
         ClientRequest::ThreadUnarchive(params) => {
             answer(id, engine.unarchive_thread(shared, connection, params).await)

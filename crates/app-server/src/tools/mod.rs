@@ -138,6 +138,10 @@ impl ToolRouter for AgentTools {
     ) -> BoxFuture<'a, ()> {
         Box::pin(self.approvals.resend(shared, thread_id, connection))
     }
+
+    fn thread_unloaded(&self, thread_id: &str) {
+        self.approvals.forget_session(thread_id);
+    }
 }
 
 /// The patch inside `apply_patch <<'EOF' … EOF` (a shell heredoc), or the text itself.

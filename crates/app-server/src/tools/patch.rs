@@ -5,7 +5,8 @@
 //! workspace-write policy, anywhere under danger-full-access (or an external sandbox), nowhere
 //! under read-only. Anything else is refused and the model is told why. Under `untrusted` the
 //! client is asked first (`item/fileChange/requestApproval`); `acceptForSession` lets later
-//! patches touching only already-approved files through.
+//! patches touching only already-approved files (move destinations included) through. After an
+//! approval the patch is planned again and must produce exactly the approved changes.
 
 use std::path::PathBuf;
 
@@ -116,8 +117,18 @@ pub async fn run_patch(
     };
     let changes = wire_changes(&plan);
     let id = new_id();
-    let keys: Vec<String> =
-        changes.iter().map(|change| format!("file\u{0}{}", change.path)).collect();
+    // Every file the patch writes, a move's destination included, must have been approved.
+    let keys: Vec<String> = changes
+        .iter()
+        .flat_map(|change| {
+            let destination = match &change.kind {
+                PatchChangeKind::Update { move_path: Some(destination) } => Some(destination),
+                _ => None,
+            };
+            std::iter::once(&change.path).chain(destination)
+        })
+        .map(|path| format!("file\u{0}{path}"))
+        .collect();
     let needs_approval = matches!(context.approval_policy, AskForApproval::Untrusted)
         && !keys.iter().all(|key| approvals.approved_for_session(&context.thread_id, key));
     if needs_approval {
@@ -140,7 +151,17 @@ pub async fn run_patch(
             .items
             .start(file_item(&id, &changes, started, None, PatchApplyStatus::InProgress), started)
             .await;
-        match approvals.ask_file_change(context, request, &offered).await {
+        // Dropped while waiting (the turn gave up on the tool): the item ends declined.
+        let abandoned = context.items.complete_on_drop(file_item(
+            &id,
+            &changes,
+            started,
+            Some(now_ms()),
+            PatchApplyStatus::Declined,
+        ));
+        let decision = approvals.ask_file_change(context, request, &offered).await;
+        abandoned.disarm();
+        match decision {
             Decision::Accept | Decision::AcceptWithPrefixRule(_) => {}
             Decision::AcceptForSession => {
                 for key in keys {
@@ -159,6 +180,37 @@ pub async fn run_patch(
                 return ToolOutcome::failure("The user declined this patch; no file was changed.");
             }
         }
+        // An interrupt that raced the answer wins: nothing is written after it.
+        if context.cancel.is_cancelled() {
+            let item =
+                file_item(&id, &changes, started, Some(now_ms()), PatchApplyStatus::Declined);
+            if let Err(err) = context.items.complete(item).await {
+                tracing::warn!("storing an interrupted file change failed: {err}");
+            }
+            return ToolOutcome::failure("the turn was interrupted before the patch was applied");
+        }
+        // Plan again: the files (or a directory turned symlink) may have changed while the user
+        // read the prompt, and what was approved is exactly the planned change.
+        let replanned = match PatchPlan::prepare(&patch, cwd, &roots) {
+            Ok(replanned) if wire_changes(&replanned) == changes => Ok(replanned),
+            Ok(_) => Err("apply_patch failed, no file was changed: the files changed while \
+                          waiting for approval; read them again and make a new patch"
+                .to_owned()),
+            Err(err) => {
+                Err(format!("apply_patch refused after approval, no file was changed: {err}"))
+            }
+        };
+        let plan = match replanned {
+            Ok(plan) => plan,
+            Err(message) => {
+                let item =
+                    file_item(&id, &changes, started, Some(now_ms()), PatchApplyStatus::Failed);
+                if let Err(err) = context.items.complete(item).await {
+                    tracing::warn!("storing a failed file change failed: {err}");
+                }
+                return ToolOutcome::failure(message);
+            }
+        };
         return apply(context, plan, &id, &changes, started).await;
     }
     let started = now_ms();

@@ -5,7 +5,9 @@
 //! words joined by `&&`, `||`, `;` or `|`, and every part is on a short read-only allowlist
 //! (`ls`, `cat`, `pwd`, `echo`, `grep`, `rg`, `head`, `tail`, `wc`, `git status|log|diff|show`, …)
 //! without flags that write files or run other programs. Any redirection, substitution,
-//! globbing or subshell makes the script unsafe.
+//! globbing or subshell makes the script unsafe. Programs (and the shell of a script) count only
+//! when named bare (found through `PATH`) or by a path in a fixed system directory: `./ls` or
+//! `/repo/bin/cat` could be anything.
 
 use std::path::Path;
 
@@ -14,9 +16,13 @@ use codex_app_server_protocol::v2::CommandAction;
 /// Programs that only read, with any arguments (apart from the unsafe flags checked below).
 const READ_ONLY_PROGRAMS: &[&str] = &[
     "ls", "cat", "pwd", "echo", "printf", "grep", "egrep", "fgrep", "rg", "head", "tail", "wc",
-    "true", "false", "nl", "which", "whoami", "id", "uname", "basename", "dirname", "stat", "file",
-    "tree", "du", "df", "realpath", "readlink", "cut", "tr", "uniq",
+    "true", "false", "nl", "which", "whoami", "id", "uname", "basename", "dirname", "stat", "du",
+    "df", "realpath", "readlink", "cut", "tr",
 ];
+
+/// Directories whose programs are the system's own (a program named by a path elsewhere is
+/// never known safe).
+const SYSTEM_DIRS: &[&str] = &["/bin", "/usr/bin", "/sbin", "/usr/sbin"];
 
 /// Read-only `git` subcommands.
 const READ_ONLY_GIT: &[&str] = &["status", "log", "diff", "show", "blame", "ls-files", "rev-parse"];
@@ -31,16 +37,26 @@ pub fn is_known_safe(argv: &[String]) -> bool {
     }
 }
 
-/// The script of `bash -lc SCRIPT` / `sh -c SCRIPT` (any shell by basename), if `argv` is one.
+/// The script of `bash -lc SCRIPT` / `sh -c SCRIPT`, if `argv` is one (the shell named bare or
+/// from a system directory, see [`system_program`]).
 pub fn shell_script(argv: &[String]) -> Option<&str> {
     match argv {
         [shell, flag, script]
-            if matches!(basename(shell), "bash" | "sh" | "zsh" | "dash")
+            if matches!(system_program(shell), Some("bash" | "sh" | "zsh" | "dash"))
                 && matches!(flag.as_str(), "-c" | "-lc") =>
         {
             Some(script)
         }
         _ => None,
+    }
+}
+
+/// The name of `program` when it is a bare name (resolved through `PATH`) or a path directly in
+/// one of [`SYSTEM_DIRS`]; `None` for any other path (`./ls`, `/repo/bin/cat`, `bin/sh`).
+fn system_program(program: &str) -> Option<&str> {
+    match program.rsplit_once('/') {
+        None => (!program.is_empty()).then_some(program),
+        Some((dir, name)) => (SYSTEM_DIRS.contains(&dir) && !name.is_empty()).then_some(name),
     }
 }
 
@@ -110,10 +126,26 @@ fn script_parts(script: &str) -> Option<Vec<Vec<String>>> {
 
 fn is_safe_simple_command(argv: &[String]) -> bool {
     let Some((program, args)) = argv.split_first() else { return false };
-    let program = basename(program);
+    let Some(program) = system_program(program) else { return false };
+    // `--flag`, `--flag=value`, or an unambiguous abbreviation (`--out=` for `--output`), and
+    // single-dash flags spelled alone (`-exec` for find, `-z`).
     let has = |flags: &[&str]| {
-        args.iter()
-            .any(|arg| flags.iter().any(|flag| arg == flag || arg.starts_with(&format!("{flag}="))))
+        args.iter().any(|arg| {
+            let name = arg.split_once('=').map_or(arg.as_str(), |(name, _)| name);
+            flags.iter().any(|flag| {
+                name == *flag
+                    || (name.len() > 3 && name.starts_with("--") && flag.starts_with(name))
+            })
+        })
+    };
+    // A short flag letter inside a cluster (`-zi` holds `-z`).
+    let has_short = |letter: char| {
+        args.iter().any(|arg| {
+            arg.len() > 1
+                && arg.starts_with('-')
+                && !arg.starts_with("--")
+                && arg[1..].contains(letter)
+        })
     };
     match program {
         "git" => {
@@ -122,7 +154,7 @@ fn is_safe_simple_command(argv: &[String]) -> bool {
                 && !args.first().is_some_and(|first| first.starts_with('-'))
                 && !has(&["--output", "--ext-diff", "--textconv", "--exec"])
         }
-        "rg" => !has(&["--pre", "--hostname-bin", "--search-zip", "-z"]),
+        "rg" => !has(&["--pre", "--hostname-bin", "--search-zip"]) && !has_short('z'),
         "sed" => {
             matches!(args, [flag, expr] | [flag, expr, _] if flag == "-n" && expr.chars().all(|c| c.is_ascii_digit() || matches!(c, ',' | 'p')) && expr.ends_with('p'))
         }
@@ -225,6 +257,10 @@ mod tests {
             argv(&["bash", "-lc", "ls && pwd | wc -l"]),
             argv(&["sed", "-n", "1,5p", "file"]),
             argv(&["rg", "foo", "src"]),
+            argv(&["rg", "-i", "foo"]),
+            argv(&["/usr/bin/ls", "-l"]),
+            argv(&["/bin/bash", "-lc", "ls; pwd"]),
+            argv(&["git", "log", "--oneline"]),
         ] {
             assert!(is_known_safe(&safe), "{safe:?}");
         }
@@ -240,6 +276,37 @@ mod tests {
             argv(&["rg", "--pre", "sh", "x"]),
             argv(&["sed", "-i", "s/a/b/", "f"]),
             argv(&[]),
+            // Writers hiding among read-only tools.
+            argv(&["uniq", "in.txt", "out.txt"]),
+            argv(&["tree", "-o", "out.txt"]),
+            argv(&["file", "-C", "-m", "magic"]),
+            // Programs named by a path are not the system's.
+            argv(&["./ls"]),
+            argv(&["/repo/bin/cat", "x"]),
+            argv(&["bin/ls"]),
+            argv(&["./bash", "-lc", "ls"]),
+            argv(&["/tmp/sh", "-c", "ls"]),
+            argv(&["bash", "-lc", "./ls"]),
+            // Flags that run programs or write, however spelled.
+            argv(&["rg", "-zi", "x"]),
+            argv(&["rg", "-z", "x"]),
+            argv(&["rg", "--pre=sh", "x"]),
+            argv(&["find", ".", "-exec", "rm", "{}", ";"]),
+            argv(&["find", ".", "-fprint", "out"]),
+            argv(&["git", "-c", "x=y", "status"]),
+            argv(&["git", "diff", "--output=out.txt"]),
+            argv(&["git", "diff", "--outp=out.txt"]),
+            argv(&["git", "log", "--ext-diff"]),
+            argv(&["sed", "-n", "1p", "-i", "f"]),
+            argv(&["bash", "-lc", "ls $(rm x)"]),
+            argv(&["bash", "-lc", "ls `rm x`"]),
+            argv(&["bash", "-lc", "ls; touch x"]),
+            argv(&["bash", "-lc", "ls && touch x"]),
+            argv(&["bash", "-lc", "ls || touch x"]),
+            argv(&["bash", "-lc", "ls | tee x"]),
+            argv(&["bash", "-lc", "ls > x"]),
+            argv(&["bash", "-lc", "ls >> x"]),
+            argv(&["bash", "-lc", "cat < /etc/passwd"]),
         ] {
             assert!(!is_known_safe(&unsafe_), "{unsafe_:?}");
         }

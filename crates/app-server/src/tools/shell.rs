@@ -7,7 +7,13 @@
 //! `item/commandExecution/outputDelta`; the item completes with the exit code, the aggregated
 //! output and the duration, and the model reads [`format_exec_output`]. A turn interrupt kills
 //! the command's whole process group.
+//!
+//! A `workdir` is resolved (`..` and symlinks) before it is shown or used, and never widens the
+//! sandbox: the writable workspace is the thread's cwd (plus the policy's `writableRoots`), not
+//! the directory the command starts in. A stored prefix rule pre-approves runs inside the
+//! sandbox only; running outside it always takes an approval of that call.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -24,6 +30,7 @@ use codex_app_server_protocol::ServerRequest;
 use codex_exec::ExecEvent;
 use codex_exec::ExecProcess;
 use codex_exec::ExecRequest;
+use codex_exec::ExecStream;
 use codex_sandbox::SandboxPolicy;
 use serde::Deserialize;
 
@@ -238,9 +245,9 @@ pub async fn run_shell_call(
     context: &ToolContext,
     call: ShellCall,
 ) -> ToolOutcome {
-    let cwd = match &call.workdir {
-        Some(workdir) => context.cwd.as_path().join(workdir),
-        None => context.cwd.as_path().to_path_buf(),
+    let cwd = match resolve_workdir(context.cwd.as_path(), call.workdir.as_deref()) {
+        Ok(cwd) => cwd,
+        Err(message) => return ToolOutcome::failure(message),
     };
     let policy = match thread_policy(&context.sandbox) {
         Ok(policy) => policy,
@@ -248,8 +255,10 @@ pub async fn run_shell_call(
     };
     let unrestricted = !policy.restricts_filesystem() && !policy.restricts_network();
     let key = session_key(&call, &cwd);
+    // A prefix rule pre-approves runs inside the sandbox only; running outside it needs an
+    // approval of that escalated call (once, or for the session).
     let pre_approved = approvals.approved_for_session(&context.thread_id, &key)
-        || approvals.rules().allows(&safety::rule_words(&call.argv));
+        || (!call.escalated && approvals.rules().allows(&safety::rule_words(&call.argv)));
     // The approval prompt and the item that runs (or is declined) share this id.
     let item_id = new_id();
     let escalate = match approval_for(&context.approval_policy, &call, pre_approved, unrestricted) {
@@ -280,6 +289,10 @@ pub async fn run_shell_call(
                 Decision::Interrupted => {
                     return ToolOutcome::failure("the turn was interrupted before approval")
                 }
+            }
+            // An interrupt that raced the answer wins: nothing runs after it.
+            if context.cancel.is_cancelled() {
+                return ToolOutcome::failure("the turn was interrupted before the command ran");
             }
             escalated
         }
@@ -389,10 +402,11 @@ async fn execute(
     id: String,
 ) -> ToolOutcome {
     let started = now_ms();
-    let (argv, spawn_cwd) = confine_workdir(&call.argv, cwd, context.cwd.as_path(), &policy);
     let request = ExecRequest {
-        argv: argv.into_iter().map(Into::into).collect(),
-        cwd: spawn_cwd,
+        argv: call.argv.iter().map(Into::into).collect(),
+        cwd: cwd.to_path_buf(),
+        // The writable workspace is the thread's cwd, whatever `workdir` the model chose.
+        policy_cwd: Some(context.cwd.as_path().to_path_buf()),
         env: codex_exec::env_with_overrides(Vec::<(String, Option<String>)>::new()),
         policy,
         timeout: Some(call.timeout_ms.map(Duration::from_millis).unwrap_or(DEFAULT_TIMEOUT)),
@@ -412,22 +426,35 @@ async fn execute(
             started,
         )
         .await;
+    // Dropped before the command finished (the turn gave up on the tool): the item ends failed.
+    let abandoned = context.items.complete_on_drop({
+        let mut item = command_item(id.clone(), call, cwd, started, CommandExecutionStatus::Failed);
+        if let ThreadItem::CommandExecution { completed_at_ms, .. } = &mut item {
+            *completed_at_ms = Some(now_ms());
+        }
+        item
+    });
     if let Err(err) = process.close_stdin().await {
         tracing::debug!("closing the command's stdin failed: {err}");
     }
     let mut output = Vec::new();
+    let mut decoders: HashMap<ExecStream, Utf8Decoder> = HashMap::new();
     let exit = loop {
         let event = tokio::select! {
             event = events.recv() => event,
             () = context.cancel.cancelled() => None,
         };
         match event {
-            Some(ExecEvent::Output { bytes, .. }) => {
+            Some(ExecEvent::Output { stream, bytes, .. }) => {
                 output.extend_from_slice(&bytes);
+                let delta = decoders.entry(stream).or_default().decode(&bytes);
+                if delta.is_empty() {
+                    continue;
+                }
                 context
                     .notify(&ServerNotification::CommandExecutionOutputDelta(
                         CommandExecutionOutputDeltaNotification {
-                            delta: String::from_utf8_lossy(&bytes).into_owned(),
+                            delta,
                             item_id: id.clone(),
                             thread_id: context.thread_id.clone(),
                             turn_id: context.turn_id.clone(),
@@ -439,8 +466,22 @@ async fn execute(
             None => break None,
         }
     };
+    // A command that stopped mid-character: what is left goes out as replacement characters.
+    for decoder in decoders.into_values().filter(|decoder| !decoder.tail.is_empty()) {
+        context
+            .notify(&ServerNotification::CommandExecutionOutputDelta(
+                CommandExecutionOutputDeltaNotification {
+                    delta: String::from_utf8_lossy(&decoder.tail).into_owned(),
+                    item_id: id.clone(),
+                    thread_id: context.thread_id.clone(),
+                    turn_id: context.turn_id.clone(),
+                },
+            ))
+            .await;
+    }
     // Dropping the handle kills the whole process group (interrupt, or a vanished supervisor).
     drop(process);
+    abandoned.disarm();
     let aggregated = String::from_utf8_lossy(&output).into_owned();
     let completed = now_ms();
     let duration_ms = completed.saturating_sub(started);
@@ -493,28 +534,53 @@ async fn execute(
     }
 }
 
-/// The sandbox makes the spawn cwd writable under workspace-write, so a `workdir` outside the
-/// thread's cwd must not become the spawn cwd: the command then starts in the thread's cwd and
-/// changes directory itself (`sh -c 'cd -- "$1" && shift && exec "$@"'`).
-fn confine_workdir(
-    argv: &[String],
-    workdir: &Path,
-    thread_cwd: &Path,
-    policy: &SandboxPolicy,
-) -> (Vec<String>, PathBuf) {
-    let inside = workdir.starts_with(thread_cwd);
-    if inside || !matches!(policy, SandboxPolicy::WorkspaceWrite { .. }) {
-        return (argv.to_vec(), workdir.to_path_buf());
+/// Decodes one output stream chunk by chunk without splitting a character: the bytes of an
+/// incomplete character at the end of a chunk wait for the next one. Invalid bytes become U+FFFD.
+#[derive(Debug, Default)]
+struct Utf8Decoder {
+    tail: Vec<u8>,
+}
+
+impl Utf8Decoder {
+    fn decode(&mut self, bytes: &[u8]) -> String {
+        let mut buffer = std::mem::take(&mut self.tail);
+        buffer.extend_from_slice(bytes);
+        let keep = incomplete_tail_len(&buffer);
+        self.tail = buffer.split_off(buffer.len() - keep);
+        String::from_utf8_lossy(&buffer).into_owned()
     }
-    let mut wrapped = vec![
-        "/bin/sh".to_owned(),
-        "-c".to_owned(),
-        "cd -- \"$1\" && shift && exec \"$@\"".to_owned(),
-        "sh".to_owned(),
-        workdir.display().to_string(),
-    ];
-    wrapped.extend(argv.iter().cloned());
-    (wrapped, thread_cwd.to_path_buf())
+}
+
+/// How many bytes at the end of `bytes` start a character whose remaining bytes are missing.
+fn incomplete_tail_len(bytes: &[u8]) -> usize {
+    for back in 1..=bytes.len().min(3) {
+        let byte = bytes[bytes.len() - back];
+        if byte & 0b1100_0000 != 0b1000_0000 {
+            let needed = match byte {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 1,
+            };
+            return if needed > back { back } else { 0 };
+        }
+    }
+    0
+}
+
+/// The command's working directory: `workdir` (relative to the thread's cwd, or absolute)
+/// resolved through `..` and symlinks, so what is shown, asked about and run is the real
+/// directory. It never widens the sandbox: the writable roots come from the thread's policy.
+fn resolve_workdir(thread_cwd: &Path, workdir: Option<&str>) -> Result<PathBuf, String> {
+    let Some(workdir) = workdir.filter(|workdir| !workdir.is_empty()) else {
+        return Ok(thread_cwd.to_path_buf());
+    };
+    let joined = thread_cwd.join(workdir);
+    match joined.canonicalize() {
+        Ok(resolved) if resolved.is_dir() => Ok(resolved),
+        Ok(resolved) => Err(format!("workdir {} is not a directory", resolved.display())),
+        Err(err) => Err(format!("workdir {} is unusable: {err}", joined.display())),
+    }
 }
 
 #[cfg(test)]
@@ -547,6 +613,40 @@ mod tests {
         assert_eq!(script.argv.last().unwrap(), "echo hi");
         assert!(ShellCall::parse("shell", r#"{"command":[]}"#).is_err());
         assert!(ShellCall::parse("shell", r#"{"command":"ls"}"#).is_err());
+    }
+
+    #[test]
+    fn characters_split_across_chunks_are_decoded_whole() {
+        let mut decoder = Utf8Decoder::default();
+        let text = "aé€😀";
+        let bytes = text.as_bytes();
+        let mut decoded = String::new();
+        for byte in bytes {
+            decoded.push_str(&decoder.decode(std::slice::from_ref(byte)));
+        }
+        assert_eq!(decoded, text);
+        assert!(decoder.tail.is_empty());
+        assert_eq!(Utf8Decoder::default().decode(b"a\xffb"), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn a_model_supplied_shell_path_is_not_known_safe() {
+        let untrusted = AskForApproval::Untrusted;
+        for shell in ["./bash", "/repo/bin/sh", "bin/bash"] {
+            let arguments = serde_json::json!({"command": "ls", "shell": shell}).to_string();
+            let call = ShellCall::parse("shell_command", &arguments).unwrap();
+            assert_eq!(call.argv[0], shell);
+            assert_eq!(
+                approval_for(&untrusted, &call, false, false),
+                Approval::Ask { escalated: false },
+                "{shell}"
+            );
+        }
+        let call = ShellCall::parse("shell_command", r#"{"command":"ls","shell":"bash"}"#).unwrap();
+        assert_eq!(
+            approval_for(&untrusted, &call, false, false),
+            Approval::Run { escalated: false }
+        );
     }
 
     #[test]

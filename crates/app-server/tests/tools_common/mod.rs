@@ -174,3 +174,23 @@ pub fn sandbox_usable(name: &str) -> bool {
     eprintln!("SKIPPED {name}: kernel sandbox unavailable: {}", support.message);
     false
 }
+
+/// Messages until a server request with `method` or the end of the turn; the request if any.
+pub async fn request_or_idle(
+    client: &mut codex_test_support::TestClient,
+    method: &str,
+) -> (Vec<Value>, Option<Value>) {
+    let mut seen = Vec::new();
+    loop {
+        let message = client.next_message(Duration::from_secs(30)).await.unwrap();
+        if message["method"] == method && message.get("id").is_some() {
+            return (seen, Some(message));
+        }
+        let idle = message["method"] == "thread/status/changed"
+            && message["params"]["status"]["type"] == "idle";
+        seen.push(message);
+        if idle {
+            return (seen, None);
+        }
+    }
+}
