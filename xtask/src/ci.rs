@@ -2,7 +2,8 @@
 //! test command and what `.ci/run` calls, so a green local run means a green CI run.
 //!
 //! Steps: formatting, the build, every test (which include the schema golden test, the reference
-//! compatibility test and the Bazel manifest test), clippy with warnings denied, and buildifier
+//! compatibility test and the Bazel manifest test), every test again with kernel sandboxing
+//! simulated as unavailable, clippy with warnings denied, and buildifier
 //! over the `BUILD.bazel` files (installed from the npm package `@bazel/buildifier` on first use).
 
 use std::path::Path;
@@ -12,6 +13,9 @@ use std::time::Instant;
 
 use anyhow::bail;
 use anyhow::Context;
+
+/// `codex_sandbox::SIMULATE_UNSUPPORTED_ENV` (xtask does not depend on the workspace crates).
+const SIMULATE_UNSUPPORTED_ENV: &str = "CODEX_SANDBOX_SIMULATE_UNSUPPORTED";
 
 /// The buildifier release CI pins (the npm package ships the binaries).
 const BUILDIFIER_VERSION: &str = "8.2.1";
@@ -74,6 +78,11 @@ pub fn run(root: &Path) -> anyhow::Result<()> {
     run_step("rustfmt", &mut cargo(root, &["fmt", "--all", "--check"]))?;
     run_step("build", &mut cargo(root, &["build", "--workspace", "--all-targets", "--locked"]))?;
     run_step("test", &mut cargo(root, &["test", "--workspace", "--locked", "--no-fail-fast"]))?;
+    // Again as on a kernel without Landlock and seccomp: sandbox-dependent tests must skip by
+    // name, everything else must pass, and nothing may run unsandboxed.
+    let mut without_sandbox = cargo(root, &["test", "--workspace", "--locked", "--no-fail-fast"]);
+    without_sandbox.env(SIMULATE_UNSUPPORTED_ENV, "1");
+    run_step("test without kernel sandboxing", &mut without_sandbox)?;
     run_step(
         "clippy",
         &mut cargo(

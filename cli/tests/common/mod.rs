@@ -113,7 +113,12 @@ pub async fn next_json<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStre
     loop {
         let frame = tokio::time::timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
         match frame {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
+            Message::Text(text) => {
+                let message: Value = serde_json::from_str(text.as_str()).unwrap();
+                if !codex_test_support::is_sandbox_unavailable_warning(&message) {
+                    return message;
+                }
+            }
             Message::Ping(_) | Message::Pong(_) => continue,
             other => panic!("unexpected frame {other:?}"),
         }

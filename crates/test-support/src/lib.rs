@@ -11,7 +11,10 @@ mod reference_schema;
 mod render;
 mod script;
 
-pub use client::{RequestOutcome, TestClient, DEFAULT_WAIT};
+pub use client::{
+    is_sandbox_unavailable_warning, RequestOutcome, TestClient, DEFAULT_WAIT,
+    SANDBOX_UNAVAILABLE_SUMMARY,
+};
 pub use mock_provider::{MockProvider, RecordedRequest, ServeOutcome};
 pub use reference_schema::{reference_schema_dir, ReferenceSchema};
 pub use render::WireFormat;
