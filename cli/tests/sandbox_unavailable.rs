@@ -75,7 +75,6 @@ async fn without_kernel_sandboxing_the_server_warns_and_refuses_instead_of_runni
     let details = warnings[0]["params"]["details"].as_str().unwrap();
     assert!(details.contains(codex_sandbox::SIMULATE_UNSUPPORTED_ENV), "{details}");
 
-    drop(send);
     drop(stdin);
     let status = tokio::time::timeout(WAIT, child.wait()).await.unwrap().unwrap();
     assert!(status.success());
