@@ -37,7 +37,10 @@ struct Hub {
     pending: VecDeque<String>,
     /// Highest server sequence number delivered in this session.
     last_seq: u64,
-    assembling: HashMap<u64, Reassembly>,
+    /// The one chunked server message being reassembled (the server sends its envelopes in
+    /// order, so the pieces of one message never interleave with another's); bounded by
+    /// `max_message_bytes`.
+    assembling: Option<(u64, Reassembly)>,
 }
 
 /// Every server's hub.
@@ -52,9 +55,28 @@ impl Hubs {
         Some(f(hubs.entry(server_id.to_owned()).or_default()))
     }
 
+    fn with_existing<R>(&self, server_id: &str, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
+        let mut hubs = self.hubs.lock().ok()?;
+        hubs.get_mut(server_id).map(f)
+    }
+
+    /// Drops the hubs of servers whose enrollment was forgotten (their sockets close).
+    pub(crate) fn forget(&self, server_ids: &[String]) {
+        if let Ok(mut hubs) = self.hubs.lock() {
+            for server_id in server_ids {
+                hubs.remove(server_id);
+            }
+        }
+    }
+
+    /// Number of hubs held (one per server seen since its enrollment).
+    pub(crate) fn len(&self) -> usize {
+        self.hubs.lock().map(|hubs| hubs.len()).unwrap_or(0)
+    }
+
     /// Queues `frame` for the server; false when it cannot be held (the sender should give up).
     fn to_server(&self, server_id: &str, frame: String, max_pending: usize) -> bool {
-        self.with(server_id, |hub| {
+        self.with_existing(server_id, |hub| {
             if let Some((_, server)) = &hub.server {
                 return server.try_send(frame).is_ok();
             }
@@ -69,12 +91,12 @@ impl Hubs {
 
     /// Drops the server's socket queue (its task ends and the socket closes).
     pub(crate) fn disconnect_server(&self, server_id: &str) -> bool {
-        self.with(server_id, |hub| hub.server.take().is_some()).unwrap_or(false)
+        self.with_existing(server_id, |hub| hub.server.take().is_some()).unwrap_or(false)
     }
 
     /// Number of server sockets `server_id` opened.
     pub(crate) fn generation(&self, server_id: &str) -> u64 {
-        self.with(server_id, |hub| hub.generation).unwrap_or(0)
+        self.with_existing(server_id, |hub| hub.generation).unwrap_or(0)
     }
 
     /// Drops every socket's queue so their tasks end.
@@ -105,7 +127,7 @@ pub(crate) async fn serve_server(
                 hub.pending.clear();
             }
             hub.last_seq = 0;
-            hub.assembling.clear();
+            hub.assembling = None;
             hub.session = session.clone();
         }
         for frame in hub.pending.drain(..) {
@@ -162,7 +184,7 @@ pub(crate) async fn serve_server(
             }
         }
     }
-    relay.hubs.with(&server_id, |hub| {
+    relay.hubs.with_existing(&server_id, |hub| {
         if hub.server.as_ref().is_some_and(|(current, _)| *current == generation) {
             hub.server = None;
         }
@@ -203,7 +225,7 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
     let limit = relay.options.max_message_bytes;
     relay
         .hubs
-        .with(server_id, |hub| match envelope {
+        .with_existing(server_id, |hub| match envelope {
             ServerToRelay::ServerMessage { client_id, stream_id, seq_id, message } => {
                 if seq_id > hub.last_seq {
                     deliver(hub, (client_id, stream_id), message.to_string());
@@ -223,7 +245,13 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
                 if seq_id <= hub.last_seq {
                     return vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })];
                 }
-                let result = hub.assembling.entry(seq_id).or_default().add(
+                if hub.assembling.as_ref().is_some_and(|(open, _)| *open != seq_id) {
+                    tracing::warn!(%server_id, seq_id, "a new chunked message replaces an unfinished one");
+                    hub.assembling = None;
+                }
+                let (_, assembly) =
+                    hub.assembling.get_or_insert_with(|| (seq_id, Reassembly::default()));
+                let result = assembly.add(
                     segment_id,
                     segment_count,
                     message_size_bytes,
@@ -236,14 +264,14 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
                         segment_id: Some(segment_id),
                     })],
                     Ok(Some(bytes)) => {
-                        hub.assembling.remove(&seq_id);
+                        hub.assembling = None;
                         deliver(hub, (client_id, stream_id), String::from_utf8_lossy(&bytes).into_owned());
                         hub.last_seq = seq_id;
                         vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })]
                     }
                     Err(err) => {
                         tracing::warn!(%server_id, seq_id, "dropping chunked server message: {err}");
-                        hub.assembling.remove(&seq_id);
+                        hub.assembling = None;
                         hub.last_seq = seq_id;
                         vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })]
                     }
@@ -358,7 +386,7 @@ pub(crate) async fn serve_client(
             },
         }
     }
-    relay.hubs.with(&server_id, |hub| hub.clients.remove(&key));
+    relay.hubs.with_existing(&server_id, |hub| hub.clients.remove(&key));
     let closed =
         envelope_text(&RelayToServer::ClientClosed { client_id: key.0.clone(), stream_id: key.1 });
     let _ = relay.hubs.to_server(&server_id, closed, max_pending);

@@ -202,6 +202,11 @@ impl RelayHandle {
         self.relay.hubs.generation(server_id)
     }
 
+    /// How many per-server hubs the relay holds (bounded by the servers it still knows).
+    pub fn hub_count(&self) -> usize {
+        self.relay.hubs.len()
+    }
+
     /// Every enrolled server, by id.
     pub fn servers(&self) -> std::collections::BTreeMap<String, ServerRecord> {
         self.relay.servers.lock().map(|servers| servers.clone()).unwrap_or_default()
@@ -304,7 +309,15 @@ async fn enroll(
         None => {
             // Enrollments past their grace can never be used again (no refresh, no proof, no
             // socket): forget them before counting.
-            servers.retain(|_, record| relay.within_grace(record));
+            let forgotten: Vec<String> = servers
+                .iter()
+                .filter(|(_, record)| !relay.within_grace(record))
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in &forgotten {
+                servers.remove(id);
+            }
+            relay.hubs.forget(&forgotten);
             if servers.len() >= relay.options.max_servers {
                 tracing::warn!("refusing an enrollment: {} servers enrolled", servers.len());
                 return refuse(StatusCode::SERVICE_UNAVAILABLE, "too many enrolled servers");

@@ -28,6 +28,7 @@ struct Relay {
     state: tempfile::TempDir,
     shutdown: CancellationToken,
     http: reqwest::Client,
+    handle: RelayHandle,
 }
 
 impl Drop for Relay {
@@ -46,8 +47,9 @@ impl Relay {
         let address = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let stop = shutdown.clone();
-        tokio::spawn(async move { handle.serve(listener, stop).await });
-        Self { address, state, shutdown, http: reqwest::Client::new() }
+        let serving = handle.clone();
+        tokio::spawn(async move { serving.serve(listener, stop).await });
+        Self { address, state, shutdown, http: reqwest::Client::new(), handle }
     }
 
     /// `POST .../enroll` for `installation_id`, with `bearer` as proof when given.
@@ -243,4 +245,72 @@ async fn open_enrollment_is_bounded_and_forgets_enrollments_past_their_grace() {
     })
     .await
     .expect("expired enrollments were never forgotten");
+}
+
+/// The next `ack` envelope on a server socket (pings are skipped).
+async fn next_ack(socket: &mut Socket) -> Value {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let frame = socket.next().await.expect("server socket ended").unwrap();
+            if let Message::Text(text) = frame {
+                let envelope: Value = serde_json::from_str(text.as_str()).unwrap();
+                if envelope["type"] == "ack" {
+                    return envelope;
+                }
+            }
+        }
+    })
+    .await
+    .expect("no ack")
+}
+
+#[tokio::test]
+async fn a_server_cannot_make_the_relay_hold_endless_empty_chunks() {
+    let relay = Relay::start(|_| {}).await;
+    let enrollment = relay.enroll("chunky", None).await;
+    let mut socket = relay.server_socket(&enrollment).await;
+    // u32::MAX empty pieces of a 100-byte message: each would cost the relay a map entry.
+    for (seq_id, segment_count, size, piece) in
+        [(1u64, u32::MAX, 100u64, ""), (2, 100, 100, ""), (3, 1000, 100, "AA==")]
+    {
+        let chunk = json!({
+            "type": "server_message_chunk",
+            "client_id": "c",
+            "stream_id": "s",
+            "seq_id": seq_id,
+            "segment_id": 0,
+            "segment_count": segment_count,
+            "message_size_bytes": size,
+            "message_chunk_base64": piece,
+        });
+        socket.send(Message::text(chunk.to_string())).await.unwrap();
+        let ack = next_ack(&mut socket).await;
+        assert_eq!(ack["seq_id"], seq_id);
+        // A kept piece is acknowledged with its segment id; a refused message as a whole.
+        assert!(ack.get("segment_id").is_none_or(Value::is_null), "piece kept: {ack}");
+    }
+}
+
+#[tokio::test]
+async fn hubs_of_forgotten_enrollments_are_dropped() {
+    let relay = Relay::start(|options| {
+        options.token_ttl = Duration::from_secs(1);
+        options.refresh_grace = Duration::ZERO;
+    })
+    .await;
+    let handle = relay.handle.clone();
+    let enrollment = relay.enroll("fleeting", None).await;
+    let socket = relay.server_socket(&enrollment).await;
+    tokio::time::timeout(WAIT, async {
+        while handle.hub_count() != 1 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the server's hub never appeared");
+    drop(socket);
+    // Once the enrollment is past its grace, the next enrollment forgets it and its hub.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    relay.enroll("newcomer", None).await;
+    assert_eq!(handle.hub_count(), 0, "a forgotten server's hub is still held");
 }
