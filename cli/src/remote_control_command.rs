@@ -24,7 +24,8 @@ pub enum RemoteControlCommand {
 #[derive(Debug, Args)]
 #[command(after_help = "The relay speaks plain ws:// and http://. Expose it only behind a \
                   TLS-terminating reverse proxy (app-servers accept http:// relays on loopback \
-                  only); binding a non-loopback address needs --behind-tls-proxy.")]
+                  only); binding a non-loopback address needs --behind-tls-proxy, and a \
+                  wildcard address (0.0.0.0, [::]) is refused: bind the address the proxy uses.")]
 pub struct RelayArgs {
     #[command(subcommand)]
     action: Option<RelayAction>,
@@ -37,7 +38,7 @@ pub struct RelayArgs {
     /// Largest frame exchanged with app-servers; larger messages are chunked.
     #[arg(long, value_name = "BYTES", default_value_t = codex_remote_relay::DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
-    /// Allow a non-loopback --listen address because a TLS-terminating proxy fronts it.
+    /// Allow a specific non-loopback --listen address because a TLS-terminating proxy fronts it.
     #[arg(long)]
     behind_tls_proxy: bool,
     /// Lifetime of issued server tokens, in seconds (testing aid).

@@ -31,6 +31,20 @@ fn the_relay_refuses_a_non_loopback_bind_without_the_proxy_flag() {
 }
 
 #[test]
+fn the_relay_refuses_a_wildcard_bind_even_behind_a_tls_proxy() {
+    let state = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_codex"))
+        .args(["remote-control", "relay", "--listen", "ws://0.0.0.0:0", "--behind-tls-proxy"])
+        .arg("--state-dir")
+        .arg(state.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("wildcard address"), "{stderr}");
+}
+
+#[test]
 fn issue_token_prints_a_token_and_stores_only_its_digest() {
     let state = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_codex"))

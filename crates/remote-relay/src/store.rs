@@ -99,6 +99,37 @@ fn write_map<T: Serialize>(path: &Path, map: &BTreeMap<String, T>) -> Result<(),
     Ok(())
 }
 
+/// What identifies one version of a state file without reading it (files are replaced, never
+/// rewritten in place, so a new version has a new inode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    inode: u64,
+    length: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn file_stamp(path: &Path) -> Result<Option<FileStamp>, RelayError> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(metadata) => Ok(Some(FileStamp {
+            inode: metadata.ino(),
+            length: metadata.len(),
+            modified: metadata.modified().ok(),
+        })),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(RelayError::Store(format!("reading {}: {err}", path.display()))),
+    }
+}
+
+/// The client tokens held in memory, by digest; reloaded only when the file changes (the
+/// operator issues tokens from another process).
+#[derive(Debug, Default)]
+pub struct ClientTokenCache {
+    loaded: bool,
+    stamp: Option<FileStamp>,
+    by_digest: std::collections::HashMap<String, String>,
+}
+
 /// The state directory.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -144,6 +175,24 @@ impl Store {
         Ok(token)
     }
 
+    /// The server a client token may reach, looked up in `cache` (reloaded when the file changed).
+    pub fn cached_client_token_server(
+        &self,
+        cache: &mut ClientTokenCache,
+        token: &str,
+    ) -> Result<Option<String>, RelayError> {
+        let path = self.dir.join(CLIENT_TOKENS_FILE);
+        let stamp = file_stamp(&path)?;
+        if !cache.loaded || stamp != cache.stamp {
+            let tokens = self.client_tokens()?;
+            cache.by_digest =
+                tokens.into_iter().map(|(digest, record)| (digest, record.server_id)).collect();
+            cache.stamp = stamp;
+            cache.loaded = true;
+        }
+        Ok(cache.by_digest.get(&token_digest(token)).cloned())
+    }
+
     /// The server a client token may reach, if the token is known.
     pub fn client_token_server(&self, token: &str) -> Result<Option<String>, RelayError> {
         let digest = token_digest(token);
@@ -171,5 +220,23 @@ mod tests {
         let mode =
             std::fs::metadata(dir.path().join(CLIENT_TOKENS_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn the_client_token_cache_sees_tokens_issued_after_it_loaded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let mut cache = ClientTokenCache::default();
+        assert_eq!(store.cached_client_token_server(&mut cache, "nope").unwrap(), None);
+        let first = store.issue_client_token("srv-1").unwrap();
+        assert_eq!(
+            store.cached_client_token_server(&mut cache, &first).unwrap().as_deref(),
+            Some("srv-1")
+        );
+        let second = Store::new(dir.path()).issue_client_token("srv-2").unwrap();
+        assert_eq!(
+            store.cached_client_token_server(&mut cache, &second).unwrap().as_deref(),
+            Some("srv-2")
+        );
     }
 }

@@ -314,3 +314,57 @@ async fn hubs_of_forgotten_enrollments_are_dropped() {
     relay.enroll("newcomer", None).await;
     assert_eq!(handle.hub_count(), 0, "a forgotten server's hub is still held");
 }
+
+#[tokio::test]
+async fn a_previous_token_proves_nothing_once_the_current_one_was_used() {
+    let relay = Relay::start(|_| {}).await;
+    let first = relay.enroll("rotating", None).await;
+    let server_id = first["server_id"].clone();
+    // A refresh rotates the token; the previous one still proves possession while the server
+    // may have lost the answer ...
+    let refreshed = relay
+        .http
+        .post(format!("http://{}/wham/remote/control/server/refresh", relay.address))
+        .bearer_auth(first["remote_control_token"].as_str().unwrap())
+        .json(&json!({"server_id": server_id, "installation_id": "rotating"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status().as_u16(), 200);
+    let refreshed: Value = refreshed.json().await.unwrap();
+    // ... but once the server connects with its new token, replaying the old one (stolen from a
+    // log or a backup) no longer keeps or takes over the server id.
+    let _socket = relay.server_socket(&refreshed).await;
+    let replay = relay.enroll("rotating", first["remote_control_token"].as_str()).await;
+    assert_ne!(replay["server_id"], server_id, "a retired token took over the server id");
+    // The current token still proves possession.
+    let again = relay.enroll("rotating", refreshed["remote_control_token"].as_str()).await;
+    assert_eq!(again["server_id"], server_id);
+}
+
+#[tokio::test]
+async fn oversized_or_control_character_identities_and_bodies_are_refused() {
+    let relay = Relay::start(|_| {}).await;
+    let url = format!("http://{}/wham/remote/control/server/enroll", relay.address);
+    let identity = |name: String| {
+        json!({
+            "name": name,
+            "os": "linux",
+            "arch": "x86_64",
+            "app_server_version": "0",
+            "installation_id": "big",
+        })
+    };
+    for name in ["n".repeat(129), "evil\nlog line".to_owned()] {
+        let response = relay.http.post(&url).json(&identity(name)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 400);
+    }
+    // A body far above the limit is refused before it is parsed.
+    let mut huge = identity("host".into());
+    huge["padding"] = Value::String("x".repeat(64 * 1024));
+    let response = relay.http.post(&url).json(&huge).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 413);
+    assert!(relay.handle.servers().is_empty(), "a refused enrollment was stored");
+    let response = relay.http.post(&url).json(&identity("n".repeat(128))).send().await.unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+}
