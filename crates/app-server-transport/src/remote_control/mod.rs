@@ -203,11 +203,7 @@ pub async fn run_remote_control(
         max_frame_bytes: AtomicUsize::new(DEFAULT_RELAY_FRAME_BYTES),
         events,
     });
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_default();
+    let http = enroll::http_client(&options.url);
     let session = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
     let mut link =
         Link { options, shared: Arc::clone(&shared), updates, http, token_refused: false, session };
