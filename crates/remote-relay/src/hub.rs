@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Mutex;
 
@@ -20,21 +22,71 @@ use tokio::sync::mpsc;
 
 use crate::Relay;
 
-/// Capacity of each socket's outbound queue, in frames.
+/// Capacity of each socket's outbound queue, in frames (bytes are bounded separately).
 const SOCKET_QUEUE: usize = 4096;
+
+/// The sending side of a socket's outbound queue, bounded in frames and in bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct FrameSender {
+    sender: mpsc::Sender<String>,
+    bytes: Arc<AtomicUsize>,
+    budget: usize,
+}
+
+impl FrameSender {
+    /// Queues `frame`; false when the queue is full in frames or bytes, or closed.
+    fn try_send(&self, frame: String) -> bool {
+        let length = frame.len();
+        let before = self.bytes.fetch_add(length, Ordering::SeqCst);
+        if before + length > self.budget || self.sender.try_send(frame).is_err() {
+            self.bytes.fetch_sub(length, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+}
+
+/// The receiving side of a socket's outbound queue.
+#[derive(Debug)]
+pub(crate) struct FrameReceiver {
+    receiver: mpsc::Receiver<String>,
+    bytes: Arc<AtomicUsize>,
+}
+
+impl FrameReceiver {
+    async fn recv(&mut self) -> Option<String> {
+        let frame = self.receiver.recv().await?;
+        self.bytes.fetch_sub(frame.len(), Ordering::SeqCst);
+        Some(frame)
+    }
+
+    fn try_recv(&mut self) -> Option<String> {
+        let frame = self.receiver.try_recv().ok()?;
+        self.bytes.fetch_sub(frame.len(), Ordering::SeqCst);
+        Some(frame)
+    }
+}
+
+/// A socket's outbound queue holding at most `budget` bytes.
+fn frame_queue(budget: usize) -> (FrameSender, FrameReceiver) {
+    let (sender, receiver) = mpsc::channel(SOCKET_QUEUE);
+    let bytes = Arc::new(AtomicUsize::new(0));
+    (FrameSender { sender, bytes: Arc::clone(&bytes), budget }, FrameReceiver { receiver, bytes })
+}
 
 type StreamKey = (String, String);
 
 #[derive(Debug, Default)]
 struct Hub {
     /// The connected server socket: its generation and frame queue.
-    server: Option<(u64, mpsc::Sender<String>)>,
+    server: Option<(u64, FrameSender)>,
     generation: u64,
     /// The server's current session (a new one means the server restarted or was re-enabled).
     session: String,
-    clients: HashMap<StreamKey, mpsc::Sender<String>>,
-    /// Frames for the server held while it is away.
+    clients: HashMap<StreamKey, FrameSender>,
+    /// Frames for the server held while it is away, and their total size.
     pending: VecDeque<String>,
+    pending_bytes: usize,
     /// Highest server sequence number delivered in this session.
     last_seq: u64,
     /// The one chunked server message being reassembled (the server sends its envelopes in
@@ -75,14 +127,16 @@ impl Hubs {
     }
 
     /// Queues `frame` for the server; false when it cannot be held (the sender should give up).
-    fn to_server(&self, server_id: &str, frame: String, max_pending: usize) -> bool {
+    fn to_server(&self, server_id: &str, frame: String, limits: PendingLimits) -> bool {
         self.with_existing(server_id, |hub| {
             if let Some((_, server)) = &hub.server {
-                return server.try_send(frame).is_ok();
+                return server.try_send(frame);
             }
-            if hub.pending.len() >= max_pending {
+            if hub.pending.len() >= limits.frames || hub.pending_bytes + frame.len() > limits.bytes
+            {
                 return false;
             }
+            hub.pending_bytes += frame.len();
             hub.pending.push_back(frame);
             true
         })
@@ -107,6 +161,19 @@ impl Hubs {
     }
 }
 
+/// How much a hub holds for a server that is away.
+#[derive(Debug, Clone, Copy)]
+struct PendingLimits {
+    frames: usize,
+    bytes: usize,
+}
+
+impl PendingLimits {
+    fn of(relay: &Relay) -> Self {
+        Self { frames: relay.options.max_pending_frames, bytes: relay.options.max_queued_bytes }
+    }
+}
+
 fn envelope_text<T: serde::Serialize>(envelope: &T) -> String {
     serde_json::to_string(envelope).unwrap_or_default()
 }
@@ -118,18 +185,21 @@ pub(crate) async fn serve_server(
     session: String,
     socket: WebSocket,
 ) {
-    let (queue, mut frames) = mpsc::channel(SOCKET_QUEUE);
+    let (queue, mut frames) = frame_queue(relay.options.max_queued_bytes);
     let generation = relay.hubs.with(&server_id, |hub| {
         if hub.session != session {
             if !hub.session.is_empty() {
                 // The previous server session's clients lost their state: close them.
                 hub.clients.clear();
                 hub.pending.clear();
+                hub.pending_bytes = 0;
             }
             hub.last_seq = 0;
             hub.assembling = None;
             hub.session = session.clone();
         }
+        // Both are bounded by the same byte budget, so the held frames fit the new queue.
+        hub.pending_bytes = 0;
         for frame in hub.pending.drain(..) {
             let _ = queue.try_send(frame);
         }
@@ -191,10 +261,11 @@ pub(crate) async fn serve_server(
         if hub.server.is_none() {
             // Frames not yet written wait for the next socket, oldest first.
             let mut unsent = Vec::new();
-            while let Ok(frame) = frames.try_recv() {
+            while let Some(frame) = frames.try_recv() {
                 unsent.push(frame);
             }
             for frame in unsent.into_iter().rev() {
+                hub.pending_bytes += frame.len();
                 hub.pending.push_front(frame);
             }
         }
@@ -289,7 +360,7 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
 /// Hands a message to a client; a client whose queue is full is disconnected.
 fn deliver(hub: &mut Hub, key: StreamKey, text: String) {
     let full = match hub.clients.get(&key) {
-        Some(client) => client.try_send(text).is_err(),
+        Some(client) => !client.try_send(text),
         None => false,
     };
     if full {
@@ -332,14 +403,15 @@ pub(crate) async fn serve_client(
     server_id: String,
     client_id: String,
     socket: WebSocket,
+    _slot: crate::ClientSlot,
 ) {
     let key: StreamKey = (client_id, format!("str_{}", uuid::Uuid::new_v4().simple()));
-    let (queue, mut frames) = mpsc::channel(SOCKET_QUEUE);
+    let (queue, mut frames) = frame_queue(relay.options.max_queued_bytes);
     relay.hubs.with(&server_id, |hub| hub.clients.insert(key.clone(), queue));
     tracing::debug!(%server_id, client_id = %key.0, "client connected");
     let (mut sink, mut stream) = socket.split();
     let max_frame = relay.options.max_frame_bytes;
-    let max_pending = relay.options.max_pending_frames;
+    let max_pending = PendingLimits::of(&relay);
     loop {
         tokio::select! {
             frame = frames.recv() => match frame {

@@ -70,6 +70,10 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 /// Default time after expiry during which a server token may still be refreshed, or prove
 /// possession on re-enrollment.
 pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// Default bound on the bytes queued for one socket (and held for a server that is away).
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 128 * 1024 * 1024;
+/// Default bound on the sockets open at once with one client token.
+pub const DEFAULT_MAX_SOCKETS_PER_CLIENT_TOKEN: usize = 8;
 /// Largest enrollment or refresh request body.
 pub const MAX_ENROLL_BODY_BYTES: usize = 4 * 1024;
 /// Longest `name`, `os`, `arch`, `app_server_version` or `installation_id` on enrollment.
@@ -117,6 +121,11 @@ pub struct RelayOptions {
     pub refresh_grace: Duration,
     /// Frames kept for a server while its socket is down.
     pub max_pending_frames: usize,
+    /// Bytes queued for one socket, and held for a server while its socket is down (raised to
+    /// at least one largest message plus one frame).
+    pub max_queued_bytes: usize,
+    /// Sockets open at once with one client token.
+    pub max_sockets_per_client_token: usize,
     /// Interval between pings to each server.
     pub ping_interval: Duration,
     /// Most enrolled servers kept at once (enrollment is open to anyone who can reach the relay).
@@ -133,6 +142,8 @@ impl RelayOptions {
             token_ttl: DEFAULT_TOKEN_TTL,
             refresh_grace: DEFAULT_REFRESH_GRACE,
             max_pending_frames: 4096,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+            max_sockets_per_client_token: DEFAULT_MAX_SOCKETS_PER_CLIENT_TOKEN,
             ping_interval: Duration::from_secs(15),
             max_servers: DEFAULT_MAX_SERVERS,
         }
@@ -187,7 +198,42 @@ pub(crate) struct Relay {
     /// Serialises writes of `servers.json` (each writes the latest state, off the async threads).
     pub(crate) writing: tokio::sync::Mutex<()>,
     pub(crate) client_tokens: std::sync::Mutex<ClientTokenCache>,
+    /// Open client sockets per client id (one client id per client token).
+    pub(crate) client_sockets: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     pub(crate) hubs: hub::Hubs,
+}
+
+/// One client socket counted against its token's bound; released when dropped.
+#[derive(Debug)]
+pub(crate) struct ClientSlot {
+    relay: Arc<Relay>,
+    client_id: String,
+}
+
+impl ClientSlot {
+    /// Takes a slot for `client_id`, or `None` when its token has too many sockets open.
+    fn take(relay: &Arc<Relay>, client_id: &str) -> Option<Self> {
+        let mut sockets = relay.client_sockets.lock().ok()?;
+        let open = sockets.entry(client_id.to_owned()).or_default();
+        if *open >= relay.options.max_sockets_per_client_token {
+            return None;
+        }
+        *open += 1;
+        Some(Self { relay: Arc::clone(relay), client_id: client_id.to_owned() })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        if let Ok(mut sockets) = self.relay.client_sockets.lock() {
+            if let Some(open) = sockets.get_mut(&self.client_id) {
+                *open = open.saturating_sub(1);
+                if *open == 0 {
+                    sockets.remove(&self.client_id);
+                }
+            }
+        }
+    }
 }
 
 /// A relay: its state and the operations tests and operators need on a running one.
@@ -200,6 +246,9 @@ impl RelayHandle {
     /// A relay with `options` (reads the enrolled servers from the state directory).
     pub fn new(mut options: RelayOptions) -> Result<Self, RelayError> {
         options.max_frame_bytes = options.max_frame_bytes.max(MIN_FRAME_BYTES);
+        options.max_queued_bytes = options
+            .max_queued_bytes
+            .max(options.max_message_bytes.saturating_add(options.max_frame_bytes));
         let store = Store::new(&options.state_dir);
         let servers = store.servers()?;
         let relay = Arc::new(Relay {
@@ -208,6 +257,7 @@ impl RelayHandle {
             servers: std::sync::Mutex::new(registry::Registry::new(servers)),
             writing: tokio::sync::Mutex::new(()),
             client_tokens: std::sync::Mutex::new(ClientTokenCache::default()),
+            client_sockets: std::sync::Mutex::new(std::collections::HashMap::new()),
             hubs: hub::Hubs::default(),
         });
         Ok(Self { relay })
@@ -537,9 +587,15 @@ async fn client_socket(
         return refuse(StatusCode::UNAUTHORIZED, "client token refused for this server");
     }
     let client_id = format!("cli_{}", &token_digest(token)[..16]);
+    let Some(slot) = ClientSlot::take(&relay, &client_id) else {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many sockets open with this client token",
+        );
+    };
     let max_message = relay.options.max_message_bytes;
     upgrade
         .max_message_size(max_message)
         .max_frame_size(max_message)
-        .on_upgrade(move |socket| hub::serve_client(relay, server_id, client_id, socket))
+        .on_upgrade(move |socket| hub::serve_client(relay, server_id, client_id, socket, slot))
 }

@@ -368,3 +368,65 @@ async fn oversized_or_control_character_identities_and_bodies_are_refused() {
     let response = relay.http.post(&url).json(&identity("n".repeat(128))).send().await.unwrap();
     assert!(response.status().is_success(), "{}", response.status());
 }
+
+#[tokio::test]
+async fn one_client_token_cannot_open_unbounded_sockets() {
+    let relay = Relay::start(|options| options.max_sockets_per_client_token = 2).await;
+    let enrollment = relay.enroll("popular", None).await;
+    let server_id = enrollment["server_id"].as_str().unwrap().to_owned();
+    let token = Store::new(relay.state.path()).issue_client_token(&server_id).unwrap();
+    let path = format!("/client/{server_id}");
+    let first = relay.socket(&path, &token).await;
+    let _second = relay.socket(&path, &token).await;
+    let mut request = format!("ws://{}{path}", relay.address).into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request.clone()).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 429);
+        }
+        other => panic!("a third socket with one token was not refused: {:?}", other.map(|_| ())),
+    }
+    // Another token for the same server is counted on its own.
+    let _other = relay.client_socket(&server_id).await;
+    // Closing a socket frees its slot.
+    drop(first);
+    tokio::time::timeout(WAIT, async {
+        while tokio_tungstenite::connect_async(request.clone()).await.is_err() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the closed socket's slot was never released");
+}
+
+#[tokio::test]
+async fn a_client_cannot_queue_unbounded_bytes_for_a_server_that_is_away() {
+    let relay = Relay::start(|options| {
+        options.max_frame_bytes = 2048;
+        options.max_message_bytes = 64 * 1024;
+        options.max_queued_bytes = 0; // raised to one message plus one frame
+    })
+    .await;
+    let enrollment = relay.enroll("away", None).await;
+    let server_id = enrollment["server_id"].as_str().unwrap().to_owned();
+    let mut client = relay.client_socket(&server_id).await;
+    // The server never connects: each 40 KB message becomes ~27 chunk frames held for it, far
+    // below the frame bound but soon above the byte budget, and the client is then closed.
+    let request =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "x", "params": {"pad": "y".repeat(40_000)}});
+    let closed = tokio::time::timeout(WAIT, async {
+        for _ in 0..10 {
+            if client.send(Message::text(request.to_string())).await.is_err() {
+                return true;
+            }
+        }
+        loop {
+            match client.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert_eq!(closed, Ok(true), "the relay kept queueing bytes for an absent server");
+}
