@@ -1,5 +1,5 @@
 //! `codex remote-control`: the self-hostable relay (`relay`) and its operator tooling
-//! (`relay issue-token`).
+//! (`relay issue-token`, `relay list-tokens`, `relay revoke-token`).
 
 use std::path::PathBuf;
 
@@ -55,6 +55,14 @@ enum RelayAction {
         #[arg(long, value_name = "ID")]
         server_id: String,
     },
+    /// List issued client tokens (their ids and servers; tokens themselves are never stored).
+    ListTokens,
+    /// Revoke a client token by its id (from list-tokens) or by the token itself.
+    RevokeToken {
+        /// The token's id (`cli_...`) or the token.
+        #[arg(value_name = "ID_OR_TOKEN")]
+        token: String,
+    },
 }
 
 fn state_dir(args: &RelayArgs) -> anyhow::Result<PathBuf> {
@@ -68,10 +76,27 @@ fn state_dir(args: &RelayArgs) -> anyhow::Result<PathBuf> {
 pub async fn run(command: RemoteControlCommand) -> anyhow::Result<()> {
     let RemoteControlCommand::Relay(args) = command;
     let dir = state_dir(&args)?;
-    if let Some(RelayAction::IssueToken { server_id }) = &args.action {
-        let token = Store::new(&dir).issue_client_token(server_id)?;
-        println!("{token}");
-        return Ok(());
+    match &args.action {
+        Some(RelayAction::IssueToken { server_id }) => {
+            let token = Store::new(&dir).issue_client_token(server_id)?;
+            println!("{token}");
+            return Ok(());
+        }
+        Some(RelayAction::ListTokens) => {
+            for (id, record) in Store::new(&dir).list_client_tokens()? {
+                println!("{id}\t{}\t{}", record.server_id, record.issued_at);
+            }
+            return Ok(());
+        }
+        Some(RelayAction::RevokeToken { token }) => {
+            let removed = Store::new(&dir).revoke_client_token(token)?;
+            if removed == 0 {
+                anyhow::bail!("no client token matches {token:?}");
+            }
+            eprintln!("revoked {removed} client token(s); new sockets with it are refused");
+            return Ok(());
+        }
+        None => {}
     }
     let address = parse_listen(&args.listen)?;
     check_bind(address, args.behind_tls_proxy)?;

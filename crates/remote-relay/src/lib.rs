@@ -51,6 +51,7 @@ use codex_app_server_transport::remote_control::REFRESH_PATH;
 use codex_app_server_transport::remote_control::SERVER_SOCKET_PATH;
 use codex_app_server_transport::remote_control::SESSION_HEADER;
 use serde::Deserialize;
+pub use store::client_token_id;
 pub use store::token_digest;
 pub use store::ClientTokenCache;
 pub use store::ClientTokenRecord;
@@ -586,7 +587,7 @@ async fn client_socket(
     if allowed.as_deref() != Some(server_id.as_str()) {
         return refuse(StatusCode::UNAUTHORIZED, "client token refused for this server");
     }
-    let client_id = format!("cli_{}", &token_digest(token)[..16]);
+    let client_id = store::client_token_id(&token_digest(token));
     let Some(slot) = ClientSlot::take(&relay, &client_id) else {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,

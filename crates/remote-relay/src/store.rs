@@ -20,6 +20,8 @@ use crate::RelayError;
 pub const SERVERS_FILE: &str = "servers.json";
 /// File of client tokens.
 pub const CLIENT_TOKENS_FILE: &str = "client_tokens.json";
+/// Lock file serialising changes to the client tokens (operators may run several commands).
+pub const CLIENT_TOKENS_LOCK_FILE: &str = "client_tokens.lock";
 
 /// One enrolled server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +65,11 @@ pub struct ClientTokenRecord {
     pub server_id: String,
     /// When it was issued, seconds since the Unix epoch.
     pub issued_at: i64,
+}
+
+/// The public id of the client token whose digest is `digest` (also its client id on the relay).
+pub fn client_token_id(digest: &str) -> String {
+    format!("cli_{}", digest.get(..16).unwrap_or(digest))
 }
 
 /// Hex SHA-256 of a token.
@@ -157,22 +164,72 @@ impl Store {
         read_map(&self.dir.join(CLIENT_TOKENS_FILE))
     }
 
+    /// Applies `change` to the client tokens under an exclusive file lock, then saves them.
+    fn change_client_tokens<R>(
+        &self,
+        change: impl FnOnce(&mut BTreeMap<String, ClientTokenRecord>) -> R,
+    ) -> Result<R, RelayError> {
+        let lock_path = self.dir.join(CLIENT_TOKENS_LOCK_FILE);
+        let fail = |err: std::io::Error| {
+            RelayError::Store(format!("locking {}: {err}", lock_path.display()))
+        };
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
+        let lock = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(&lock_path)
+                .map_err(fail)?
+        };
+        lock.lock().map_err(fail)?;
+        let mut tokens = self.client_tokens()?;
+        let result = change(&mut tokens);
+        write_map(&self.dir.join(CLIENT_TOKENS_FILE), &tokens)?;
+        drop(lock);
+        Ok(result)
+    }
+
     /// Issues a client token for `server_id`; returns the token (only its digest is stored).
     pub fn issue_client_token(&self, server_id: &str) -> Result<String, RelayError> {
-        if server_id.is_empty() || server_id.len() > 128 {
-            return Err(RelayError::Store("server id must be 1-128 characters".into()));
+        if server_id.is_empty()
+            || server_id.len() > 128
+            || server_id.chars().any(|c| c.is_control() || c == '/')
+        {
+            return Err(RelayError::Store(
+                "server id must be 1-128 characters, without '/' or control characters".into(),
+            ));
         }
         let token = new_token();
-        let mut tokens = self.client_tokens()?;
-        tokens.insert(
-            token_digest(&token),
-            ClientTokenRecord {
-                server_id: server_id.to_owned(),
-                issued_at: codex_app_server_transport::remote_control::unix_now(),
-            },
-        );
-        write_map(&self.dir.join(CLIENT_TOKENS_FILE), &tokens)?;
+        let record = ClientTokenRecord {
+            server_id: server_id.to_owned(),
+            issued_at: codex_app_server_transport::remote_control::unix_now(),
+        };
+        self.change_client_tokens(|tokens| tokens.insert(token_digest(&token), record))?;
         Ok(token)
+    }
+
+    /// Every client token as `(id, record)`; the id (`cli_` and 16 hex digits of its digest) is
+    /// what the relay logs as the client id and what [`Store::revoke_client_token`] takes.
+    pub fn list_client_tokens(&self) -> Result<Vec<(String, ClientTokenRecord)>, RelayError> {
+        Ok(self
+            .client_tokens()?
+            .into_iter()
+            .map(|(digest, record)| (client_token_id(&digest), record))
+            .collect())
+    }
+
+    /// Revokes the client tokens whose id (see [`Store::list_client_tokens`]) or token is
+    /// `id_or_token`; returns how many were removed. New sockets with them are refused at once.
+    pub fn revoke_client_token(&self, id_or_token: &str) -> Result<usize, RelayError> {
+        let digest = token_digest(id_or_token);
+        self.change_client_tokens(|tokens| {
+            let before = tokens.len();
+            tokens.retain(|stored, _| *stored != digest && client_token_id(stored) != id_or_token);
+            before - tokens.len()
+        })
     }
 
     /// The server a client token may reach, looked up in `cache` (reloaded when the file changed).
@@ -220,6 +277,48 @@ mod tests {
         let mode =
             std::fs::metadata(dir.path().join(CLIENT_TOKENS_FILE)).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn client_tokens_are_listed_by_id_and_revoked_by_id_or_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let first = store.issue_client_token("srv-1").unwrap();
+        let second = store.issue_client_token("srv-2").unwrap();
+        assert!(store.issue_client_token("a/b").is_err());
+        let listed = store.list_client_tokens().unwrap();
+        assert_eq!(listed.len(), 2);
+        let first_id = client_token_id(&token_digest(&first));
+        assert!(listed.iter().any(|(id, record)| *id == first_id && record.server_id == "srv-1"));
+        assert!(listed.iter().all(|(id, _)| !id.contains(&first) && !id.contains(&second)));
+        assert_eq!(store.revoke_client_token("cli_unknown").unwrap(), 0);
+        assert_eq!(store.revoke_client_token(&first_id).unwrap(), 1);
+        assert_eq!(store.revoke_client_token(&second).unwrap(), 1);
+        assert!(store.list_client_tokens().unwrap().is_empty());
+        assert_eq!(store.client_token_server(&first).unwrap(), None);
+    }
+
+    #[test]
+    fn concurrent_issuers_lose_no_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let issuers: Vec<_> = (0..8)
+            .map(|n| {
+                let store = Store::new(dir.path());
+                std::thread::spawn(move || {
+                    (0..5)
+                        .map(|_| store.issue_client_token(&format!("srv-{n}")).unwrap())
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let tokens: Vec<String> = issuers.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        let store = Store::new(dir.path());
+        for token in &tokens {
+            assert!(
+                store.client_token_server(token).unwrap().is_some(),
+                "a concurrent issue was lost"
+            );
+        }
     }
 
     #[test]

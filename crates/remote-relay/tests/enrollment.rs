@@ -430,3 +430,23 @@ async fn a_client_cannot_queue_unbounded_bytes_for_a_server_that_is_away() {
     .await;
     assert_eq!(closed, Ok(true), "the relay kept queueing bytes for an absent server");
 }
+
+#[tokio::test]
+async fn a_revoked_client_token_is_refused_by_the_running_relay() {
+    let relay = Relay::start(|_| {}).await;
+    let enrollment = relay.enroll("revoking", None).await;
+    let server_id = enrollment["server_id"].as_str().unwrap().to_owned();
+    let store = Store::new(relay.state.path());
+    let token = store.issue_client_token(&server_id).unwrap();
+    let path = format!("/client/{server_id}");
+    drop(relay.socket(&path, &token).await);
+    assert_eq!(store.revoke_client_token(&token).unwrap(), 1);
+    let mut request = format!("ws://{}{path}", relay.address).into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 401);
+        }
+        other => panic!("a revoked token was accepted: {:?}", other.map(|_| ())),
+    }
+}
