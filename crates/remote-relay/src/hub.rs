@@ -402,9 +402,13 @@ pub(crate) async fn serve_client(
     relay: Arc<Relay>,
     server_id: String,
     client_id: String,
+    token: String,
     socket: WebSocket,
     _slot: crate::ClientSlot,
 ) {
+    // A revoked client token ends its open sockets too, at the next check.
+    let mut recheck = tokio::time::interval(relay.options.ping_interval);
+    recheck.tick().await;
     let key: StreamKey = (client_id, format!("str_{}", uuid::Uuid::new_v4().simple()));
     let (queue, mut frames) = frame_queue(relay.options.max_queued_bytes);
     relay.hubs.with(&server_id, |hub| hub.clients.insert(key.clone(), queue));
@@ -414,6 +418,13 @@ pub(crate) async fn serve_client(
     let max_pending = PendingLimits::of(&relay);
     loop {
         tokio::select! {
+            _ = recheck.tick() => {
+                if relay.client_token_server(&token).as_deref() != Some(server_id.as_str()) {
+                    tracing::info!(%server_id, client_id = %key.0, "client token revoked: closing its socket");
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
+            }
             frame = frames.recv() => match frame {
                 Some(frame) => {
                     if sink.send(Message::Text(frame.into())).await.is_err() {

@@ -386,6 +386,19 @@ impl Relay {
         Some((id, true))
     }
 
+    /// The server a client token may reach now (`None` once revoked, or when the state is
+    /// unreadable: an open socket is then closed rather than kept on stale rights).
+    pub(crate) fn client_token_server(&self, token: &str) -> Option<String> {
+        let mut cache = self.client_tokens.lock().ok()?;
+        match self.store.cached_client_token_server(&mut cache, token) {
+            Ok(server) => server,
+            Err(err) => {
+                tracing::error!("relay: {err}");
+                None
+            }
+        }
+    }
+
     /// When the current token of `server_id` expires (seconds since the Unix epoch).
     pub(crate) fn token_expires_at(&self, server_id: &str) -> Option<i64> {
         let servers = self.servers.lock().ok()?;
@@ -584,10 +597,11 @@ async fn client_socket(
             return refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable");
         }
     };
+    let token = token.to_owned();
     if allowed.as_deref() != Some(server_id.as_str()) {
         return refuse(StatusCode::UNAUTHORIZED, "client token refused for this server");
     }
-    let client_id = store::client_token_id(&token_digest(token));
+    let client_id = store::client_token_id(&token_digest(&token));
     let Some(slot) = ClientSlot::take(&relay, &client_id) else {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
@@ -595,8 +609,7 @@ async fn client_socket(
         );
     };
     let max_message = relay.options.max_message_bytes;
-    upgrade
-        .max_message_size(max_message)
-        .max_frame_size(max_message)
-        .on_upgrade(move |socket| hub::serve_client(relay, server_id, client_id, socket, slot))
+    upgrade.max_message_size(max_message).max_frame_size(max_message).on_upgrade(move |socket| {
+        hub::serve_client(relay, server_id, client_id, token, socket, slot)
+    })
 }

@@ -432,15 +432,25 @@ async fn a_client_cannot_queue_unbounded_bytes_for_a_server_that_is_away() {
 }
 
 #[tokio::test]
-async fn a_revoked_client_token_is_refused_by_the_running_relay() {
-    let relay = Relay::start(|_| {}).await;
+async fn a_revoked_client_token_is_refused_and_its_open_socket_closed() {
+    let relay = Relay::start(|options| options.ping_interval = Duration::from_millis(100)).await;
     let enrollment = relay.enroll("revoking", None).await;
     let server_id = enrollment["server_id"].as_str().unwrap().to_owned();
     let store = Store::new(relay.state.path());
     let token = store.issue_client_token(&server_id).unwrap();
     let path = format!("/client/{server_id}");
-    drop(relay.socket(&path, &token).await);
+    let mut open = relay.socket(&path, &token).await;
     assert_eq!(store.revoke_client_token(&token).unwrap(), 1);
+    let closed = tokio::time::timeout(WAIT, async {
+        loop {
+            match open.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the revoked token's open socket stayed up");
     let mut request = format!("ws://{}{path}", relay.address).into_client_request().unwrap();
     request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     match tokio_tungstenite::connect_async(request).await {
