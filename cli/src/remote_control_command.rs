@@ -1,5 +1,5 @@
 //! `codex remote-control`: the self-hostable relay (`relay`) and its operator tooling
-//! (`relay issue-token`).
+//! (`relay issue-token`, `relay list-tokens`, `relay revoke-token`).
 
 use std::path::PathBuf;
 
@@ -24,7 +24,8 @@ pub enum RemoteControlCommand {
 #[derive(Debug, Args)]
 #[command(after_help = "The relay speaks plain ws:// and http://. Expose it only behind a \
                   TLS-terminating reverse proxy (app-servers accept http:// relays on loopback \
-                  only); binding a non-loopback address needs --behind-tls-proxy.")]
+                  only); binding a non-loopback address needs --behind-tls-proxy, and a \
+                  wildcard address (0.0.0.0, [::]) is refused: bind the address the proxy uses.")]
 pub struct RelayArgs {
     #[command(subcommand)]
     action: Option<RelayAction>,
@@ -37,7 +38,7 @@ pub struct RelayArgs {
     /// Largest frame exchanged with app-servers; larger messages are chunked.
     #[arg(long, value_name = "BYTES", default_value_t = codex_remote_relay::DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
-    /// Allow a non-loopback --listen address because a TLS-terminating proxy fronts it.
+    /// Allow a specific non-loopback --listen address because a TLS-terminating proxy fronts it.
     #[arg(long)]
     behind_tls_proxy: bool,
     /// Lifetime of issued server tokens, in seconds (testing aid).
@@ -54,6 +55,14 @@ enum RelayAction {
         #[arg(long, value_name = "ID")]
         server_id: String,
     },
+    /// List issued client tokens (their ids and servers; tokens themselves are never stored).
+    ListTokens,
+    /// Revoke a client token by its id (from list-tokens) or by the token itself.
+    RevokeToken {
+        /// The token's id (`cli_...`) or the token.
+        #[arg(value_name = "ID_OR_TOKEN")]
+        token: String,
+    },
 }
 
 fn state_dir(args: &RelayArgs) -> anyhow::Result<PathBuf> {
@@ -67,10 +76,27 @@ fn state_dir(args: &RelayArgs) -> anyhow::Result<PathBuf> {
 pub async fn run(command: RemoteControlCommand) -> anyhow::Result<()> {
     let RemoteControlCommand::Relay(args) = command;
     let dir = state_dir(&args)?;
-    if let Some(RelayAction::IssueToken { server_id }) = &args.action {
-        let token = Store::new(&dir).issue_client_token(server_id)?;
-        println!("{token}");
-        return Ok(());
+    match &args.action {
+        Some(RelayAction::IssueToken { server_id }) => {
+            let token = Store::new(&dir).issue_client_token(server_id)?;
+            println!("{token}");
+            return Ok(());
+        }
+        Some(RelayAction::ListTokens) => {
+            for (id, record) in Store::new(&dir).list_client_tokens()? {
+                println!("{id}\t{}\t{}", record.server_id, record.issued_at);
+            }
+            return Ok(());
+        }
+        Some(RelayAction::RevokeToken { token }) => {
+            let removed = Store::new(&dir).revoke_client_token(token)?;
+            if removed == 0 {
+                anyhow::bail!("no client token matches {token:?}");
+            }
+            eprintln!("revoked {removed} client token(s); new sockets with it are refused");
+            return Ok(());
+        }
+        None => {}
     }
     let address = parse_listen(&args.listen)?;
     check_bind(address, args.behind_tls_proxy)?;

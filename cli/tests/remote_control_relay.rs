@@ -31,6 +31,20 @@ fn the_relay_refuses_a_non_loopback_bind_without_the_proxy_flag() {
 }
 
 #[test]
+fn the_relay_refuses_a_wildcard_bind_even_behind_a_tls_proxy() {
+    let state = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_codex"))
+        .args(["remote-control", "relay", "--listen", "ws://0.0.0.0:0", "--behind-tls-proxy"])
+        .arg("--state-dir")
+        .arg(state.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("wildcard address"), "{stderr}");
+}
+
+#[test]
 fn issue_token_prints_a_token_and_stores_only_its_digest() {
     let state = tempfile::tempdir().unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_codex"))
@@ -43,6 +57,32 @@ fn issue_token_prints_a_token_and_stores_only_its_digest() {
     assert_eq!(token.len(), 64);
     let stored = std::fs::read_to_string(state.path().join("client_tokens.json")).unwrap();
     assert!(stored.contains("srv_1") && !stored.contains(&token), "{stored}");
+}
+
+#[test]
+fn issued_tokens_are_listed_without_the_token_and_can_be_revoked() {
+    let state = tempfile::tempdir().unwrap();
+    let codex = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_codex"))
+            .args(["remote-control", "relay"])
+            .args(args)
+            .arg("--state-dir")
+            .arg(state.path())
+            .output()
+            .unwrap()
+    };
+    let issued = codex(&["issue-token", "--server-id", "srv_1"]);
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+    let listed = String::from_utf8(codex(&["list-tokens"]).stdout).unwrap();
+    let line = listed.lines().next().unwrap_or_default().to_owned();
+    assert!(line.starts_with("cli_") && line.contains("srv_1"), "{listed}");
+    assert!(!listed.contains(&token), "list-tokens printed the token");
+    let id = line.split('\t').next().unwrap();
+    assert!(codex(&["revoke-token", id]).status.success());
+    assert!(String::from_utf8(codex(&["list-tokens"]).stdout).unwrap().trim().is_empty());
+    // Revoking what is not there says so.
+    assert!(!codex(&["revoke-token", id]).status.success());
 }
 
 /// Every enrolled server in the relay's state directory: server id -> record.

@@ -147,6 +147,14 @@ pub enum StateError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The database file (or its WAL/shared-memory files) could not be made private (mode 0600).
+    #[error("cannot make {path} private (mode 0600): {source}")]
+    Protect {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// A `thread/list` cursor that no listing with this sort key handed out.
     #[error(
         "invalid cursor {0:?}: pass a `nextCursor` or `backwardsCursor` of an earlier page listed \
@@ -462,6 +470,41 @@ fn classify(path: &Path, err: sqlx::Error) -> StateError {
     }
 }
 
+/// Creates the database file with mode 0600 when absent and narrows an existing database and
+/// its `-wal`/`-shm` files to 0600: the file holds the relay token. SQLite creates the WAL and
+/// shared-memory files with the database file's mode.
+fn protect_files(path: &Path) -> Result<(), StateError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StateError::Protect { path, source }
+    };
+    match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(err) => return Err(fail(path)(err)),
+    }
+    let mut companions = vec![path.to_path_buf()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        companions.push(PathBuf::from(name));
+    }
+    for file in companions {
+        match std::fs::metadata(&file) {
+            Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .map_err(fail(&file))?;
+            }
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(fail(&file)(err)),
+        }
+    }
+    Ok(())
+}
+
 impl StateDb {
     /// Opens (creating when absent) the database at `$CODEX_HOME/state.sqlite`.
     pub async fn open_in(codex_home: &Path) -> Result<Self, StateError> {
@@ -474,6 +517,7 @@ impl StateDb {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StateError::CreateDir { path: dir.to_path_buf(), source })?;
         }
+        protect_files(path)?;
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(StateError::Sqlite)?
             .filename(path)

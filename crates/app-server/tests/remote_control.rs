@@ -267,10 +267,6 @@ impl RemoteClient {
         assert!(response["result"]["userAgent"].is_string(), "{response}");
         self.send(json!({"jsonrpc": "2.0", "method": "initialized"})).await;
     }
-
-    async fn is_quiet_for(&mut self, wait: Duration) -> bool {
-        tokio::time::timeout(wait, self.socket.next()).await.is_err()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -304,7 +300,11 @@ async fn two_remote_clients_run_requests_through_the_relay_in_isolation() {
     let status = alice.call(2, "remoteControl/status/read", json!(null)).await;
     assert_eq!(status["result"]["status"], "connected", "{status}");
     assert_eq!(status["result"]["installationId"], installation_id);
-    assert!(bob.is_quiet_for(Duration::from_millis(300)).await, "bob saw alice's traffic");
+    // Had any of alice's traffic reached bob, it would arrive before his next answer.
+    bob.send(json!({"jsonrpc": "2.0", "id": 99, "method": "account/read", "params": {}})).await;
+    let next = bob.next().await;
+    assert_eq!(next["id"], 99, "bob saw something else first (alice's traffic?): {next}");
+    assert!(next.get("result").is_some(), "{next}");
 
     // Garbage from a remote client is answered, and the server goes on.
     alice.socket.send(Message::text("{not json")).await.unwrap();
@@ -431,9 +431,11 @@ async fn runtime_enable_and_disable_move_the_status_and_notify() {
     let status = local.call("remoteControl/status/read", Value::Null).await.unwrap();
     assert_eq!(status["status"], "disabled");
 
-    // Connections without experimentalApi never see the experimental notification.
-    assert!(plain.is_quiet_for(Duration::from_millis(300)).await);
-    assert!(plain.take_inbox().iter().all(|m| m["method"] != "remoteControl/status/changed"));
+    // Connections without experimentalApi never see the experimental notification: the status
+    // changes were broadcast before `local` saw them, so they would precede this answer.
+    plain.call("account/read", json!({})).await.unwrap();
+    let inbox = plain.take_inbox();
+    assert!(inbox.iter().all(|m| m["method"] != "remoteControl/status/changed"), "{inbox:?}");
     server.stop().await;
 }
 
@@ -524,8 +526,17 @@ async fn the_relay_refuses_clients_and_servers_without_valid_credentials() {
         }
         other => panic!("forged server token accepted: {:?}", other.map(|_| ())),
     }
-    let refresh = tokio::net::TcpStream::connect(relay.address).await.unwrap();
-    drop(refresh);
+    // A refresh of B's enrollment with a forged token (or none) is refused and rotates nothing.
+    let before = relay.handle.servers()[&server_id_b].clone();
+    let http = reqwest::Client::new();
+    let refresh_url = format!("http://{}/wham/remote/control/server/refresh", relay.address);
+    let body = json!({"server_id": server_id_b, "installation_id": before.installation_id});
+    let forged = http.post(&refresh_url).bearer_auth("forged").json(&body).send().await.unwrap();
+    assert_eq!(forged.status().as_u16(), 401);
+    let bare = http.post(&refresh_url).json(&body).send().await.unwrap();
+    assert_eq!(bare.status().as_u16(), 401);
+    let after = relay.handle.servers()[&server_id_b].clone();
+    assert_eq!(after.token_sha256, before.token_sha256, "a forged refresh rotated B's token");
     // A's token works for A only, and A's client never sees B's connections.
     let mut client = connect_client(relay.address, &server_id_a, &token_a).await.unwrap();
     client.initialize("a-client").await;

@@ -536,3 +536,25 @@ async fn a_database_of_the_previous_schema_is_migrated_in_place() {
     assert_eq!(listed.threads.len(), 1, "an old thread is an unassigned app-server thread");
     assert_eq!(db.token_usage("old").await.unwrap(), None);
 }
+
+#[tokio::test]
+async fn the_database_and_its_wal_files_are_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join(STATE_DB_FILE_NAME);
+    let mode = |suffix: &str| {
+        let file = format!("{}{suffix}", path.display());
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777
+    };
+    let db = StateDb::open_in(home.path()).await.unwrap();
+    // The relay token lives here: nobody but the user may read it, whatever the umask.
+    db.set_value("remote_control", &json!({"remote_control_token": "secret"})).await.unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        assert_eq!(mode(suffix), 0o600, "state.sqlite{suffix}");
+    }
+    drop(db);
+    // A database left readable by an older build is narrowed on the next open.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _db = StateDb::open_in(home.path()).await.unwrap();
+    assert_eq!(mode(""), 0o600);
+}

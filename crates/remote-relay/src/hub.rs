@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 use std::collections::VecDeque;
+use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::sync::Mutex;
 
@@ -20,24 +22,77 @@ use tokio::sync::mpsc;
 
 use crate::Relay;
 
-/// Capacity of each socket's outbound queue, in frames.
+/// Capacity of each socket's outbound queue, in frames (bytes are bounded separately).
 const SOCKET_QUEUE: usize = 4096;
+
+/// The sending side of a socket's outbound queue, bounded in frames and in bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct FrameSender {
+    sender: mpsc::Sender<String>,
+    bytes: Arc<AtomicUsize>,
+    budget: usize,
+}
+
+impl FrameSender {
+    /// Queues `frame`; false when the queue is full in frames or bytes, or closed.
+    fn try_send(&self, frame: String) -> bool {
+        let length = frame.len();
+        let before = self.bytes.fetch_add(length, Ordering::SeqCst);
+        if before + length > self.budget || self.sender.try_send(frame).is_err() {
+            self.bytes.fetch_sub(length, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+}
+
+/// The receiving side of a socket's outbound queue.
+#[derive(Debug)]
+pub(crate) struct FrameReceiver {
+    receiver: mpsc::Receiver<String>,
+    bytes: Arc<AtomicUsize>,
+}
+
+impl FrameReceiver {
+    async fn recv(&mut self) -> Option<String> {
+        let frame = self.receiver.recv().await?;
+        self.bytes.fetch_sub(frame.len(), Ordering::SeqCst);
+        Some(frame)
+    }
+
+    fn try_recv(&mut self) -> Option<String> {
+        let frame = self.receiver.try_recv().ok()?;
+        self.bytes.fetch_sub(frame.len(), Ordering::SeqCst);
+        Some(frame)
+    }
+}
+
+/// A socket's outbound queue holding at most `budget` bytes.
+fn frame_queue(budget: usize) -> (FrameSender, FrameReceiver) {
+    let (sender, receiver) = mpsc::channel(SOCKET_QUEUE);
+    let bytes = Arc::new(AtomicUsize::new(0));
+    (FrameSender { sender, bytes: Arc::clone(&bytes), budget }, FrameReceiver { receiver, bytes })
+}
 
 type StreamKey = (String, String);
 
 #[derive(Debug, Default)]
 struct Hub {
     /// The connected server socket: its generation and frame queue.
-    server: Option<(u64, mpsc::Sender<String>)>,
+    server: Option<(u64, FrameSender)>,
     generation: u64,
     /// The server's current session (a new one means the server restarted or was re-enabled).
     session: String,
-    clients: HashMap<StreamKey, mpsc::Sender<String>>,
-    /// Frames for the server held while it is away.
+    clients: HashMap<StreamKey, FrameSender>,
+    /// Frames for the server held while it is away, and their total size.
     pending: VecDeque<String>,
+    pending_bytes: usize,
     /// Highest server sequence number delivered in this session.
     last_seq: u64,
-    assembling: HashMap<u64, Reassembly>,
+    /// The one chunked server message being reassembled (the server sends its envelopes in
+    /// order, so the pieces of one message never interleave with another's); bounded by
+    /// `max_message_bytes`.
+    assembling: Option<(u64, Reassembly)>,
 }
 
 /// Every server's hub.
@@ -52,15 +107,36 @@ impl Hubs {
         Some(f(hubs.entry(server_id.to_owned()).or_default()))
     }
 
-    /// Queues `frame` for the server; false when it cannot be held (the sender should give up).
-    fn to_server(&self, server_id: &str, frame: String, max_pending: usize) -> bool {
-        self.with(server_id, |hub| {
-            if let Some((_, server)) = &hub.server {
-                return server.try_send(frame).is_ok();
+    fn with_existing<R>(&self, server_id: &str, f: impl FnOnce(&mut Hub) -> R) -> Option<R> {
+        let mut hubs = self.hubs.lock().ok()?;
+        hubs.get_mut(server_id).map(f)
+    }
+
+    /// Drops the hubs of servers whose enrollment was forgotten (their sockets close).
+    pub(crate) fn forget(&self, server_ids: &[String]) {
+        if let Ok(mut hubs) = self.hubs.lock() {
+            for server_id in server_ids {
+                hubs.remove(server_id);
             }
-            if hub.pending.len() >= max_pending {
+        }
+    }
+
+    /// Number of hubs held (one per server seen since its enrollment).
+    pub(crate) fn len(&self) -> usize {
+        self.hubs.lock().map(|hubs| hubs.len()).unwrap_or(0)
+    }
+
+    /// Queues `frame` for the server; false when it cannot be held (the sender should give up).
+    fn to_server(&self, server_id: &str, frame: String, limits: PendingLimits) -> bool {
+        self.with_existing(server_id, |hub| {
+            if let Some((_, server)) = &hub.server {
+                return server.try_send(frame);
+            }
+            if hub.pending.len() >= limits.frames || hub.pending_bytes + frame.len() > limits.bytes
+            {
                 return false;
             }
+            hub.pending_bytes += frame.len();
             hub.pending.push_back(frame);
             true
         })
@@ -69,12 +145,12 @@ impl Hubs {
 
     /// Drops the server's socket queue (its task ends and the socket closes).
     pub(crate) fn disconnect_server(&self, server_id: &str) -> bool {
-        self.with(server_id, |hub| hub.server.take().is_some()).unwrap_or(false)
+        self.with_existing(server_id, |hub| hub.server.take().is_some()).unwrap_or(false)
     }
 
     /// Number of server sockets `server_id` opened.
     pub(crate) fn generation(&self, server_id: &str) -> u64 {
-        self.with(server_id, |hub| hub.generation).unwrap_or(0)
+        self.with_existing(server_id, |hub| hub.generation).unwrap_or(0)
     }
 
     /// Drops every socket's queue so their tasks end.
@@ -82,6 +158,19 @@ impl Hubs {
         if let Ok(mut hubs) = self.hubs.lock() {
             hubs.clear();
         }
+    }
+}
+
+/// How much a hub holds for a server that is away.
+#[derive(Debug, Clone, Copy)]
+struct PendingLimits {
+    frames: usize,
+    bytes: usize,
+}
+
+impl PendingLimits {
+    fn of(relay: &Relay) -> Self {
+        Self { frames: relay.options.max_pending_frames, bytes: relay.options.max_queued_bytes }
     }
 }
 
@@ -96,18 +185,21 @@ pub(crate) async fn serve_server(
     session: String,
     socket: WebSocket,
 ) {
-    let (queue, mut frames) = mpsc::channel(SOCKET_QUEUE);
+    let (queue, mut frames) = frame_queue(relay.options.max_queued_bytes);
     let generation = relay.hubs.with(&server_id, |hub| {
         if hub.session != session {
             if !hub.session.is_empty() {
                 // The previous server session's clients lost their state: close them.
                 hub.clients.clear();
                 hub.pending.clear();
+                hub.pending_bytes = 0;
             }
             hub.last_seq = 0;
-            hub.assembling.clear();
+            hub.assembling = None;
             hub.session = session.clone();
         }
+        // Both are bounded by the same byte budget, so the held frames fit the new queue.
+        hub.pending_bytes = 0;
         for frame in hub.pending.drain(..) {
             let _ = queue.try_send(frame);
         }
@@ -162,17 +254,18 @@ pub(crate) async fn serve_server(
             }
         }
     }
-    relay.hubs.with(&server_id, |hub| {
+    relay.hubs.with_existing(&server_id, |hub| {
         if hub.server.as_ref().is_some_and(|(current, _)| *current == generation) {
             hub.server = None;
         }
         if hub.server.is_none() {
             // Frames not yet written wait for the next socket, oldest first.
             let mut unsent = Vec::new();
-            while let Ok(frame) = frames.try_recv() {
+            while let Some(frame) = frames.try_recv() {
                 unsent.push(frame);
             }
             for frame in unsent.into_iter().rev() {
+                hub.pending_bytes += frame.len();
                 hub.pending.push_front(frame);
             }
         }
@@ -203,7 +296,7 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
     let limit = relay.options.max_message_bytes;
     relay
         .hubs
-        .with(server_id, |hub| match envelope {
+        .with_existing(server_id, |hub| match envelope {
             ServerToRelay::ServerMessage { client_id, stream_id, seq_id, message } => {
                 if seq_id > hub.last_seq {
                     deliver(hub, (client_id, stream_id), message.to_string());
@@ -223,7 +316,13 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
                 if seq_id <= hub.last_seq {
                     return vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })];
                 }
-                let result = hub.assembling.entry(seq_id).or_default().add(
+                if hub.assembling.as_ref().is_some_and(|(open, _)| *open != seq_id) {
+                    tracing::warn!(%server_id, seq_id, "a new chunked message replaces an unfinished one");
+                    hub.assembling = None;
+                }
+                let (_, assembly) =
+                    hub.assembling.get_or_insert_with(|| (seq_id, Reassembly::default()));
+                let result = assembly.add(
                     segment_id,
                     segment_count,
                     message_size_bytes,
@@ -236,14 +335,14 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
                         segment_id: Some(segment_id),
                     })],
                     Ok(Some(bytes)) => {
-                        hub.assembling.remove(&seq_id);
+                        hub.assembling = None;
                         deliver(hub, (client_id, stream_id), String::from_utf8_lossy(&bytes).into_owned());
                         hub.last_seq = seq_id;
                         vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })]
                     }
                     Err(err) => {
                         tracing::warn!(%server_id, seq_id, "dropping chunked server message: {err}");
-                        hub.assembling.remove(&seq_id);
+                        hub.assembling = None;
                         hub.last_seq = seq_id;
                         vec![envelope_text(&RelayToServer::Ack { seq_id, segment_id: None })]
                     }
@@ -261,7 +360,7 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
 /// Hands a message to a client; a client whose queue is full is disconnected.
 fn deliver(hub: &mut Hub, key: StreamKey, text: String) {
     let full = match hub.clients.get(&key) {
-        Some(client) => client.try_send(text).is_err(),
+        Some(client) => !client.try_send(text),
         None => false,
     };
     if full {
@@ -303,17 +402,29 @@ pub(crate) async fn serve_client(
     relay: Arc<Relay>,
     server_id: String,
     client_id: String,
+    token: String,
     socket: WebSocket,
+    _slot: crate::ClientSlot,
 ) {
+    // A revoked client token ends its open sockets too, at the next check.
+    let mut recheck = tokio::time::interval(relay.options.ping_interval);
+    recheck.tick().await;
     let key: StreamKey = (client_id, format!("str_{}", uuid::Uuid::new_v4().simple()));
-    let (queue, mut frames) = mpsc::channel(SOCKET_QUEUE);
+    let (queue, mut frames) = frame_queue(relay.options.max_queued_bytes);
     relay.hubs.with(&server_id, |hub| hub.clients.insert(key.clone(), queue));
     tracing::debug!(%server_id, client_id = %key.0, "client connected");
     let (mut sink, mut stream) = socket.split();
     let max_frame = relay.options.max_frame_bytes;
-    let max_pending = relay.options.max_pending_frames;
+    let max_pending = PendingLimits::of(&relay);
     loop {
         tokio::select! {
+            _ = recheck.tick() => {
+                if relay.client_token_server(&token).as_deref() != Some(server_id.as_str()) {
+                    tracing::info!(%server_id, client_id = %key.0, "client token revoked: closing its socket");
+                    let _ = sink.send(Message::Close(None)).await;
+                    break;
+                }
+            }
             frame = frames.recv() => match frame {
                 Some(frame) => {
                     if sink.send(Message::Text(frame.into())).await.is_err() {
@@ -358,7 +469,7 @@ pub(crate) async fn serve_client(
             },
         }
     }
-    relay.hubs.with(&server_id, |hub| hub.clients.remove(&key));
+    relay.hubs.with_existing(&server_id, |hub| hub.clients.remove(&key));
     let closed =
         envelope_text(&RelayToServer::ClientClosed { client_id: key.0.clone(), stream_id: key.1 });
     let _ = relay.hubs.to_server(&server_id, closed, max_pending);

@@ -21,6 +21,7 @@
 //! behind a TLS-terminating reverse proxy ([`check_bind`]).
 
 mod hub;
+mod registry;
 mod store;
 
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::Path;
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -49,7 +51,9 @@ use codex_app_server_transport::remote_control::REFRESH_PATH;
 use codex_app_server_transport::remote_control::SERVER_SOCKET_PATH;
 use codex_app_server_transport::remote_control::SESSION_HEADER;
 use serde::Deserialize;
+pub use store::client_token_id;
 pub use store::token_digest;
+pub use store::ClientTokenCache;
 pub use store::ClientTokenRecord;
 pub use store::ServerRecord;
 pub use store::Store;
@@ -67,6 +71,14 @@ pub const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 /// Default time after expiry during which a server token may still be refreshed, or prove
 /// possession on re-enrollment.
 pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(24 * 3600);
+/// Default bound on the bytes queued for one socket (and held for a server that is away).
+pub const DEFAULT_MAX_QUEUED_BYTES: usize = 128 * 1024 * 1024;
+/// Default bound on the sockets open at once with one client token.
+pub const DEFAULT_MAX_SOCKETS_PER_CLIENT_TOKEN: usize = 8;
+/// Largest enrollment or refresh request body.
+pub const MAX_ENROLL_BODY_BYTES: usize = 4 * 1024;
+/// Longest `name`, `os`, `arch`, `app_server_version` or `installation_id` on enrollment.
+pub const MAX_IDENTITY_FIELD_BYTES: usize = 128;
 
 /// Everything that can go wrong in the relay.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +93,12 @@ pub enum RelayError {
          address is only reachable through one"
     )]
     NonLoopback(SocketAddr),
+    /// A wildcard bind, refused even behind a proxy.
+    #[error(
+        "refusing to listen on {0}: a wildcard address exposes the plain ws:// relay on every \
+         interface; bind the specific address the TLS proxy connects to"
+    )]
+    Unspecified(SocketAddr),
     /// The state directory could not be read or written.
     #[error("relay state: {0}")]
     Store(String),
@@ -104,6 +122,11 @@ pub struct RelayOptions {
     pub refresh_grace: Duration,
     /// Frames kept for a server while its socket is down.
     pub max_pending_frames: usize,
+    /// Bytes queued for one socket, and held for a server while its socket is down (raised to
+    /// at least one largest message plus one frame).
+    pub max_queued_bytes: usize,
+    /// Sockets open at once with one client token.
+    pub max_sockets_per_client_token: usize,
     /// Interval between pings to each server.
     pub ping_interval: Duration,
     /// Most enrolled servers kept at once (enrollment is open to anyone who can reach the relay).
@@ -120,6 +143,8 @@ impl RelayOptions {
             token_ttl: DEFAULT_TOKEN_TTL,
             refresh_grace: DEFAULT_REFRESH_GRACE,
             max_pending_frames: 4096,
+            max_queued_bytes: DEFAULT_MAX_QUEUED_BYTES,
+            max_sockets_per_client_token: DEFAULT_MAX_SOCKETS_PER_CLIENT_TOKEN,
             ping_interval: Duration::from_secs(15),
             max_servers: DEFAULT_MAX_SERVERS,
         }
@@ -133,12 +158,35 @@ pub fn parse_listen(raw: &str) -> Result<SocketAddr, RelayError> {
         .ok_or_else(|| RelayError::InvalidListen(raw.to_owned()))
 }
 
-/// Refuses a non-loopback address unless the operator says a TLS proxy fronts it.
+/// Refuses a non-loopback address unless the operator says a TLS proxy fronts it, and a
+/// wildcard address (every interface, not only the one the proxy uses) always.
 pub fn check_bind(address: SocketAddr, behind_tls_proxy: bool) -> Result<(), RelayError> {
-    if address.ip().is_loopback() || behind_tls_proxy {
+    if address.ip().is_loopback() {
+        Ok(())
+    } else if address.ip().is_unspecified() {
+        Err(RelayError::Unspecified(address))
+    } else if behind_tls_proxy {
         Ok(())
     } else {
         Err(RelayError::NonLoopback(address))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcard_binds_are_refused_even_behind_a_tls_proxy() {
+        for raw in ["ws://0.0.0.0:8765", "ws://[::]:8765"] {
+            let address = parse_listen(raw).unwrap();
+            assert!(matches!(check_bind(address, true), Err(RelayError::Unspecified(_))), "{raw}");
+            assert!(check_bind(address, false).is_err(), "{raw}");
+        }
+        let private = parse_listen("ws://10.1.2.3:8765").unwrap();
+        assert!(check_bind(private, true).is_ok());
+        assert!(matches!(check_bind(private, false), Err(RelayError::NonLoopback(_))));
+        assert!(check_bind(parse_listen("ws://127.0.0.1:0").unwrap(), false).is_ok());
     }
 }
 
@@ -147,8 +195,46 @@ pub fn check_bind(address: SocketAddr, behind_tls_proxy: bool) -> Result<(), Rel
 pub(crate) struct Relay {
     pub(crate) options: RelayOptions,
     pub(crate) store: Store,
-    pub(crate) servers: std::sync::Mutex<std::collections::BTreeMap<String, ServerRecord>>,
+    pub(crate) servers: std::sync::Mutex<registry::Registry>,
+    /// Serialises writes of `servers.json` (each writes the latest state, off the async threads).
+    pub(crate) writing: tokio::sync::Mutex<()>,
+    pub(crate) client_tokens: std::sync::Mutex<ClientTokenCache>,
+    /// Open client sockets per client id (one client id per client token).
+    pub(crate) client_sockets: std::sync::Mutex<std::collections::HashMap<String, usize>>,
     pub(crate) hubs: hub::Hubs,
+}
+
+/// One client socket counted against its token's bound; released when dropped.
+#[derive(Debug)]
+pub(crate) struct ClientSlot {
+    relay: Arc<Relay>,
+    client_id: String,
+}
+
+impl ClientSlot {
+    /// Takes a slot for `client_id`, or `None` when its token has too many sockets open.
+    fn take(relay: &Arc<Relay>, client_id: &str) -> Option<Self> {
+        let mut sockets = relay.client_sockets.lock().ok()?;
+        let open = sockets.entry(client_id.to_owned()).or_default();
+        if *open >= relay.options.max_sockets_per_client_token {
+            return None;
+        }
+        *open += 1;
+        Some(Self { relay: Arc::clone(relay), client_id: client_id.to_owned() })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        if let Ok(mut sockets) = self.relay.client_sockets.lock() {
+            if let Some(open) = sockets.get_mut(&self.client_id) {
+                *open = open.saturating_sub(1);
+                if *open == 0 {
+                    sockets.remove(&self.client_id);
+                }
+            }
+        }
+    }
 }
 
 /// A relay: its state and the operations tests and operators need on a running one.
@@ -161,12 +247,18 @@ impl RelayHandle {
     /// A relay with `options` (reads the enrolled servers from the state directory).
     pub fn new(mut options: RelayOptions) -> Result<Self, RelayError> {
         options.max_frame_bytes = options.max_frame_bytes.max(MIN_FRAME_BYTES);
+        options.max_queued_bytes = options
+            .max_queued_bytes
+            .max(options.max_message_bytes.saturating_add(options.max_frame_bytes));
         let store = Store::new(&options.state_dir);
         let servers = store.servers()?;
         let relay = Arc::new(Relay {
             options,
             store,
-            servers: std::sync::Mutex::new(servers),
+            servers: std::sync::Mutex::new(registry::Registry::new(servers)),
+            writing: tokio::sync::Mutex::new(()),
+            client_tokens: std::sync::Mutex::new(ClientTokenCache::default()),
+            client_sockets: std::sync::Mutex::new(std::collections::HashMap::new()),
             hubs: hub::Hubs::default(),
         });
         Ok(Self { relay })
@@ -179,8 +271,8 @@ impl RelayHandle {
         shutdown: CancellationToken,
     ) -> Result<(), RelayError> {
         let app = Router::new()
-            .route(ENROLL_PATH, post(enroll))
-            .route(REFRESH_PATH, post(refresh))
+            .route(ENROLL_PATH, post(enroll).layer(DefaultBodyLimit::max(MAX_ENROLL_BODY_BYTES)))
+            .route(REFRESH_PATH, post(refresh).layer(DefaultBodyLimit::max(MAX_ENROLL_BODY_BYTES)))
             .route(SERVER_SOCKET_PATH, get(server_socket))
             .route("/client/{server_id}", get(client_socket))
             .with_state(Arc::clone(&self.relay));
@@ -202,9 +294,14 @@ impl RelayHandle {
         self.relay.hubs.generation(server_id)
     }
 
+    /// How many per-server hubs the relay holds (bounded by the servers it still knows).
+    pub fn hub_count(&self) -> usize {
+        self.relay.hubs.len()
+    }
+
     /// Every enrolled server, by id.
     pub fn servers(&self) -> std::collections::BTreeMap<String, ServerRecord> {
-        self.relay.servers.lock().map(|servers| servers.clone()).unwrap_or_default()
+        self.relay.servers.lock().map(|servers| servers.snapshot()).unwrap_or_default()
     }
 }
 
@@ -246,14 +343,24 @@ impl Relay {
         }
     }
 
-    fn save(
-        &self,
-        servers: &std::collections::BTreeMap<String, ServerRecord>,
-    ) -> Result<(), Box<Response>> {
-        self.store.save_servers(servers).map_err(|err| {
-            tracing::error!("relay: {err}");
+    /// Writes the latest enrolled servers to disk, off the async threads and outside the lock.
+    async fn persist(&self) -> Result<(), Box<Response>> {
+        let failed = |why: String| {
+            tracing::error!("relay: {why}");
             Box::new(refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable"))
-        })
+        };
+        let _writing = self.writing.lock().await;
+        // Taken after the write lock: whoever writes last writes the newest state.
+        let snapshot = match self.servers.lock() {
+            Ok(servers) => servers.snapshot(),
+            Err(_) => return Err(failed("server registry poisoned".into())),
+        };
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || store.save_servers(&snapshot)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(err)) => Err(failed(err.to_string())),
+            Err(err) => Err(failed(format!("state writer failed: {err}"))),
+        }
     }
 
     /// Whether the grace after `record`'s expiry has not yet run out.
@@ -261,12 +368,35 @@ impl Relay {
         record.expires_at + self.options.refresh_grace.as_secs() as i64 > unix_now()
     }
 
-    /// The server whose current, unexpired token is `token`.
-    fn server_for_token(&self, token: &str) -> Option<String> {
-        let servers = self.servers.lock().ok()?;
-        servers.iter().find_map(|(id, record)| {
-            (record.holds_current(token) && record.expires_at > unix_now()).then(|| id.clone())
-        })
+    /// The server whose current, unexpired token is `token`. Using the current token retires
+    /// the previous one (returns whether the registry changed and must be saved).
+    fn server_for_token(&self, token: &str) -> Option<(String, bool)> {
+        let mut servers = self.servers.lock().ok()?;
+        let (id, record, matched) = servers.by_token_digest(&token_digest(token))?;
+        if matched != registry::TokenMatch::Current || record.expires_at <= unix_now() {
+            return None;
+        }
+        let id = id.to_owned();
+        if record.previous_token_sha256.is_empty() {
+            return Some((id, false));
+        }
+        let mut record = record.clone();
+        record.previous_token_sha256.clear();
+        servers.insert(id.clone(), record);
+        Some((id, true))
+    }
+
+    /// The server a client token may reach now (`None` once revoked, or when the state is
+    /// unreadable: an open socket is then closed rather than kept on stale rights).
+    pub(crate) fn client_token_server(&self, token: &str) -> Option<String> {
+        let mut cache = self.client_tokens.lock().ok()?;
+        match self.store.cached_client_token_server(&mut cache, token) {
+            Ok(server) => server,
+            Err(err) => {
+                tracing::error!("relay: {err}");
+                None
+            }
+        }
     }
 
     /// When the current token of `server_id` expires (seconds since the Unix epoch).
@@ -276,63 +406,99 @@ impl Relay {
     }
 }
 
+/// Refuses identity fields that are empty (installation id), too long or hold control characters.
+fn check_identity(identity: &ServerIdentity) -> Result<(), String> {
+    let fields = [
+        ("name", &identity.name),
+        ("os", &identity.os),
+        ("arch", &identity.arch),
+        ("app_server_version", &identity.app_server_version),
+        ("installation_id", &identity.installation_id),
+    ];
+    for (field, value) in fields {
+        if value.len() > MAX_IDENTITY_FIELD_BYTES {
+            return Err(format!("{field} must be at most {MAX_IDENTITY_FIELD_BYTES} bytes"));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(format!("{field} must not contain control characters"));
+        }
+    }
+    if identity.installation_id.is_empty() {
+        return Err("installation_id must not be empty".into());
+    }
+    Ok(())
+}
+
 async fn enroll(
     State(relay): State<Arc<Relay>>,
     headers: HeaderMap,
     Json(identity): Json<ServerIdentity>,
 ) -> Response {
-    if identity.installation_id.is_empty() || identity.installation_id.len() > 128 {
-        return refuse(StatusCode::BAD_REQUEST, "installation_id must be 1-128 characters");
+    if let Err(why) = check_identity(&identity) {
+        return refuse(StatusCode::BAD_REQUEST, &why);
     }
-    let Ok(mut servers) = relay.servers.lock() else {
-        return refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable");
-    };
-    // An installation keeps its server id (operators issue client tokens for it) only by proving
-    // it holds that server's token; knowing the installation id is not enough.
-    let proven = bearer(&headers).and_then(|token| {
-        servers
-            .iter()
-            .find(|(_, record)| {
-                record.installation_id == identity.installation_id
-                    && record.holds(token)
-                    && relay.within_grace(record)
-            })
-            .map(|(id, _)| id.clone())
-    });
-    let server_id = match proven {
-        Some(server_id) => server_id,
-        None => {
-            // Enrollments past their grace can never be used again (no refresh, no proof, no
-            // socket): forget them before counting.
-            servers.retain(|_, record| relay.within_grace(record));
-            if servers.len() >= relay.options.max_servers {
-                tracing::warn!("refusing an enrollment: {} servers enrolled", servers.len());
-                return refuse(StatusCode::SERVICE_UNAVAILABLE, "too many enrolled servers");
+    let proof = bearer(&headers).map(token_digest);
+    let (enrollment, forgotten) = {
+        let Ok(mut servers) = relay.servers.lock() else {
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable");
+        };
+        // An installation keeps its server id (operators issue client tokens for it) only by
+        // proving it holds that server's token; knowing the installation id is not enough.
+        let proven = proof.as_deref().and_then(|digest| servers.by_token_digest(digest)).and_then(
+            |(id, record, matched)| {
+                (record.installation_id == identity.installation_id && relay.within_grace(record))
+                    .then(|| (id.to_owned(), matched))
+            },
+        );
+        let mut forgotten = Vec::new();
+        let server_id = match proven {
+            Some((server_id, matched)) => {
+                if matched == registry::TokenMatch::Previous {
+                    tracing::warn!(
+                        %server_id,
+                        "re-enrollment proved by the previous token (a lost refresh answer, or a replay)"
+                    );
+                }
+                server_id
             }
-            if servers.values().any(|record| record.installation_id == identity.installation_id) {
-                tracing::warn!(
-                    installation_id = %identity.installation_id,
-                    "enrollment of a known installation without proof of its token: issuing a new server id"
-                );
+            None => {
+                // Enrollments past their grace can never be used again (no refresh, no proof, no
+                // socket): forget them before counting.
+                forgotten = servers.forget_where(|record| !relay.within_grace(record));
+                if servers.len() >= relay.options.max_servers {
+                    tracing::warn!("refusing an enrollment: {} servers enrolled", servers.len());
+                    drop(servers);
+                    relay.hubs.forget(&forgotten);
+                    return refuse(StatusCode::SERVICE_UNAVAILABLE, "too many enrolled servers");
+                }
+                if servers.values().any(|record| record.installation_id == identity.installation_id)
+                {
+                    tracing::warn!(
+                        installation_id = %identity.installation_id,
+                        "enrollment of a known installation without proof of its token: issuing a new server id"
+                    );
+                }
+                format!("srv_{}", uuid::Uuid::new_v4().simple())
             }
-            format!("srv_{}", uuid::Uuid::new_v4().simple())
-        }
+        };
+        let mut record = servers.get(&server_id).cloned().unwrap_or_else(|| ServerRecord {
+            installation_id: identity.installation_id.clone(),
+            environment_id: format!("env_{}", uuid::Uuid::new_v4().simple()),
+            name: identity.name.clone(),
+            token_sha256: String::new(),
+            previous_token_sha256: String::new(),
+            expires_at: 0,
+        });
+        record.name = identity.name.clone();
+        let enrollment = relay.issue(&server_id, &mut record);
+        servers.insert(server_id, record);
+        (enrollment, forgotten)
     };
-    let mut record = servers.get(&server_id).cloned().unwrap_or_else(|| ServerRecord {
-        installation_id: identity.installation_id.clone(),
-        environment_id: format!("env_{}", uuid::Uuid::new_v4().simple()),
-        name: identity.name.clone(),
-        token_sha256: String::new(),
-        previous_token_sha256: String::new(),
-        expires_at: 0,
-    });
-    record.name = identity.name.clone();
-    let enrollment = relay.issue(&server_id, &mut record);
-    servers.insert(server_id.clone(), record);
-    if let Err(response) = relay.save(&servers) {
+    relay.hubs.forget(&forgotten);
+    if let Err(response) = relay.persist().await {
         return *response;
     }
-    tracing::info!(%server_id, name = %identity.name, "server enrolled");
+    tracing::info!(server_id = %enrollment.server_id, name = %identity.name, "server enrolled");
     Json(enrollment).into_response()
 }
 
@@ -350,21 +516,26 @@ async fn refresh(
     let Some(token) = bearer(&headers) else {
         return refuse(StatusCode::UNAUTHORIZED, "missing bearer token");
     };
-    let Ok(mut servers) = relay.servers.lock() else {
-        return refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable");
+    let enrollment = {
+        let Ok(mut servers) = relay.servers.lock() else {
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable");
+        };
+        let Some(mut record) = servers.get(&request.server_id).cloned() else {
+            return refuse(StatusCode::UNAUTHORIZED, "unknown server");
+        };
+        let valid = record.holds_current(token)
+            && record.installation_id == request.installation_id
+            && relay.within_grace(&record);
+        if !valid {
+            return refuse(StatusCode::UNAUTHORIZED, "token refused");
+        }
+        // The token just used becomes the previous one (the refresh answer may be lost); the
+        // one before it is retired.
+        let enrollment = relay.issue(&request.server_id, &mut record);
+        servers.insert(request.server_id.clone(), record);
+        enrollment
     };
-    let Some(mut record) = servers.get(&request.server_id).cloned() else {
-        return refuse(StatusCode::UNAUTHORIZED, "unknown server");
-    };
-    let valid = record.holds_current(token)
-        && record.installation_id == request.installation_id
-        && relay.within_grace(&record);
-    if !valid {
-        return refuse(StatusCode::UNAUTHORIZED, "token refused");
-    }
-    let enrollment = relay.issue(&request.server_id, &mut record);
-    servers.insert(request.server_id.clone(), record);
-    if let Err(response) = relay.save(&servers) {
+    if let Err(response) = relay.persist().await {
         return *response;
     }
     Json(enrollment).into_response()
@@ -375,9 +546,17 @@ async fn server_socket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let Some(server_id) = bearer(&headers).and_then(|token| relay.server_for_token(token)) else {
+    let Some((server_id, retired_previous)) =
+        bearer(&headers).and_then(|token| relay.server_for_token(token))
+    else {
         return refuse(StatusCode::UNAUTHORIZED, "server token refused: enroll again");
     };
+    if retired_previous {
+        // The server holds its current token: the previous one no longer proves anything.
+        if let Err(response) = relay.persist().await {
+            return *response;
+        }
+    }
     let session = headers
         .get(SESSION_HEADER)
         .and_then(|value| value.to_str().ok())
@@ -407,20 +586,30 @@ async fn client_socket(
     let Some(token) = bearer(&headers) else {
         return refuse(StatusCode::UNAUTHORIZED, "missing bearer token");
     };
-    let allowed = match relay.store.client_token_server(token) {
+    let allowed = match relay.client_tokens.lock() {
+        Ok(mut cache) => relay.store.cached_client_token_server(&mut cache, token),
+        Err(_) => Err(RelayError::Store("client token cache poisoned".into())),
+    };
+    let allowed = match allowed {
         Ok(allowed) => allowed,
         Err(err) => {
             tracing::error!("relay: {err}");
             return refuse(StatusCode::INTERNAL_SERVER_ERROR, "relay state unavailable");
         }
     };
+    let token = token.to_owned();
     if allowed.as_deref() != Some(server_id.as_str()) {
         return refuse(StatusCode::UNAUTHORIZED, "client token refused for this server");
     }
-    let client_id = format!("cli_{}", &token_digest(token)[..16]);
+    let client_id = store::client_token_id(&token_digest(&token));
+    let Some(slot) = ClientSlot::take(&relay, &client_id) else {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many sockets open with this client token",
+        );
+    };
     let max_message = relay.options.max_message_bytes;
-    upgrade
-        .max_message_size(max_message)
-        .max_frame_size(max_message)
-        .on_upgrade(move |socket| hub::serve_client(relay, server_id, client_id, socket))
+    upgrade.max_message_size(max_message).max_frame_size(max_message).on_upgrade(move |socket| {
+        hub::serve_client(relay, server_id, client_id, token, socket, slot)
+    })
 }

@@ -63,6 +63,11 @@ impl RelayUrl {
         format!("{}{path}", self.ws_base)
     }
 
+    /// Whether the relay is reached over TLS.
+    pub fn is_https(&self) -> bool {
+        self.http_base.starts_with("https://")
+    }
+
     /// The base URL as configured (without a trailing slash).
     pub fn as_str(&self) -> &str {
         &self.http_base
@@ -96,8 +101,9 @@ pub struct ServerIdentity {
     pub installation_id: String,
 }
 
-/// What the relay issued on enrollment (or refresh); the server stores it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the relay issued on enrollment (or refresh); the server stores it. `Debug` leaves the
+/// token out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Enrollment {
     /// The relay's id for this server.
     pub server_id: String,
@@ -107,6 +113,18 @@ pub struct Enrollment {
     pub remote_control_token: String,
     /// When the token expires, seconds since the Unix epoch.
     pub expires_at: i64,
+}
+
+impl std::fmt::Debug for Enrollment {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Enrollment")
+            .field("server_id", &self.server_id)
+            .field("environment_id", &self.environment_id)
+            .field("remote_control_token", &"<redacted>")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl Enrollment {
@@ -154,6 +172,34 @@ impl std::fmt::Display for HttpFailure {
     }
 }
 
+/// Largest enrollment or refresh answer read from a relay.
+pub const MAX_ENROLL_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// The HTTP client for a relay: no redirects (an https relay could otherwise send the token to
+/// plain http, or anywhere), https only for an https relay, and no proxy from the environment
+/// for a loopback http relay (the token would leave the machine in clear).
+pub(crate) fn http_client(url: &RelayUrl) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none());
+    if url.is_https() {
+        builder = builder.https_only(true);
+    } else {
+        builder = builder.no_proxy();
+    }
+    builder.build().unwrap_or_else(|err| {
+        tracing::warn!(
+            "remote control: building the relay http client failed ({err}): using a proxy-less one"
+        );
+        reqwest::Client::builder()
+            .no_proxy()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default()
+    })
+}
+
 /// Enrolls `identity` with the relay. With `previous`, the request carries its token as
 /// `Authorization: Bearer`: the proof of possession that lets the relay keep its server id (a
 /// relay gives an installation that cannot prove it a fresh server id).
@@ -196,15 +242,120 @@ async fn post(request: reqwest::RequestBuilder) -> Result<Enrollment, HttpFailur
     if !status.is_success() {
         return Err(HttpFailure::Other(format!("relay answered {status}")));
     }
-    response
-        .json::<Enrollment>()
+    if response.content_length().is_some_and(|length| length > MAX_ENROLL_RESPONSE_BYTES as u64) {
+        return Err(HttpFailure::Other("relay sent an oversized enrollment".into()));
+    }
+    let mut response = response;
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
+        .map_err(|err| HttpFailure::Other(format!("reading the relay's answer: {err}")))?
+    {
+        if body.len() + chunk.len() > MAX_ENROLL_RESPONSE_BYTES {
+            return Err(HttpFailure::Other("relay sent an oversized enrollment".into()));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice::<Enrollment>(&body)
         .map_err(|err| HttpFailure::Other(format!("relay sent an unreadable enrollment: {err}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-shot HTTP server on 127.0.0.1 answering every request with `answer`; counts requests.
+    async fn answering(answer: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::AsyncReadExt;
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buffer = vec![0u8; 16 * 1024];
+                let _ = socket.read(&mut buffer).await;
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            }
+        });
+        (base, hits)
+    }
+
+    fn identity() -> ServerIdentity {
+        ServerIdentity {
+            name: "n".into(),
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            app_server_version: "0".into(),
+            installation_id: "i".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_relay_cannot_redirect_the_token_elsewhere() {
+        let (elsewhere, hits) =
+            answering("HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".into()).await;
+        let redirect = format!(
+            "HTTP/1.1 307 Temporary Redirect\r\nlocation: {elsewhere}{ENROLL_PATH}\r\ncontent-length: 0\r\n\r\n"
+        );
+        let (relay, _) = answering(redirect).await;
+        let url = RelayUrl::parse(&relay).unwrap();
+        let previous = Enrollment {
+            server_id: "srv".into(),
+            environment_id: "env".into(),
+            remote_control_token: "secret".into(),
+            expires_at: 0,
+        };
+        let result = enroll(&http_client(&url), &url, &identity(), Some(&previous)).await;
+        assert!(result.is_err());
+        assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "the redirect was followed");
+    }
+
+    #[tokio::test]
+    async fn an_oversized_enrollment_answer_is_refused() {
+        let body = format!(
+            r#"{{"server_id":"s","environment_id":"e","remote_control_token":"t","expires_at":1,"pad":"{}"}}"#,
+            "x".repeat(MAX_ENROLL_RESPONSE_BYTES)
+        );
+        for header in [format!("content-length: {}\r\n", body.len()), String::new()] {
+            let answer = format!("HTTP/1.1 200 OK\r\n{header}connection: close\r\n\r\n{body}");
+            let (relay, _) = answering(answer).await;
+            let url = RelayUrl::parse(&relay).unwrap();
+            let result = enroll(&http_client(&url), &url, &identity(), None).await;
+            assert!(
+                matches!(&result, Err(HttpFailure::Other(why)) if why.contains("oversized")),
+                "{result:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_token() {
+        let enrollment = Enrollment {
+            server_id: "srv".into(),
+            environment_id: "env".into(),
+            remote_control_token: "very-secret-token".into(),
+            expires_at: 1,
+        };
+        let url = RelayUrl::parse("http://127.0.0.1:1").unwrap();
+        let identity = ServerIdentity {
+            name: "n".into(),
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            app_server_version: "0".into(),
+            installation_id: "i".into(),
+        };
+        let mut options = super::super::RemoteControlOptions::new(url, identity);
+        options.enrollment = Some(enrollment.clone());
+        for shown in [format!("{enrollment:?}"), format!("{options:?}")] {
+            assert!(!shown.contains("very-secret-token"), "{shown}");
+            assert!(shown.contains("srv"), "{shown}");
+        }
+    }
 
     #[test]
     fn refresh_is_due_before_expiry_even_for_short_lived_tokens() {

@@ -165,11 +165,19 @@ pub enum ReassemblyError {
     Malformed(String),
 }
 
+/// Most pieces one chunked message may announce.
+pub const MAX_SEGMENTS: u32 = 1 << 16;
+
 /// Collects the pieces of one chunked message (pieces may repeat after a reconnect).
+///
+/// Every piece is non-empty and every piece but the last has the same length, so a sender can
+/// neither announce more pieces than its bytes fill nor make bookkeeping outgrow the message.
 #[derive(Debug, Default)]
 pub struct Reassembly {
     segment_count: u32,
     message_size_bytes: u64,
+    /// Length of every piece but the last, once one of them arrived.
+    piece_bytes: Option<u64>,
     received: usize,
     pieces: BTreeMap<u32, Vec<u8>>,
 }
@@ -187,9 +195,13 @@ impl Reassembly {
         if message_size_bytes > limit as u64 {
             return Err(ReassemblyError::TooLarge { size: message_size_bytes, limit });
         }
-        if segment_count == 0 || segment_id >= segment_count {
+        if segment_count == 0
+            || segment_id >= segment_count
+            || segment_count > MAX_SEGMENTS
+            || u64::from(segment_count) > message_size_bytes
+        {
             return Err(ReassemblyError::Malformed(format!(
-                "segment {segment_id} of {segment_count}"
+                "segment {segment_id} of {segment_count} for {message_size_bytes} bytes"
             )));
         }
         if self.pieces.is_empty() && self.segment_count == 0 {
@@ -203,6 +215,7 @@ impl Reassembly {
         let piece = BASE64
             .decode(chunk_base64)
             .map_err(|err| ReassemblyError::Malformed(format!("piece is not base64: {err}")))?;
+        self.check_piece_length(segment_id, piece.len() as u64)?;
         if !self.pieces.contains_key(&segment_id) {
             self.received += piece.len();
             if self.received as u64 > message_size_bytes {
@@ -221,6 +234,49 @@ impl Reassembly {
             return Ok(Some(whole));
         }
         Ok(None)
+    }
+
+    /// Refuses empty pieces and pieces whose length disagrees with the message layout.
+    fn check_piece_length(&mut self, segment_id: u32, length: u64) -> Result<(), ReassemblyError> {
+        let malformed = |why: String| Err(ReassemblyError::Malformed(why));
+        if length == 0 {
+            return malformed(format!("segment {segment_id} is empty"));
+        }
+        let count = u64::from(self.segment_count);
+        let last = segment_id + 1 == self.segment_count;
+        if !last {
+            match self.piece_bytes {
+                Some(expected) if expected != length => {
+                    return malformed(format!(
+                        "segment {segment_id} has {length} bytes, other pieces {expected}"
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    // The pieces before the last fill all but the last one's share.
+                    let full = length.saturating_mul(count - 1);
+                    if full >= self.message_size_bytes || self.message_size_bytes - full > length {
+                        return malformed(format!(
+                            "{count} pieces of {length} bytes cannot carry {} bytes",
+                            self.message_size_bytes
+                        ));
+                    }
+                    self.piece_bytes = Some(length);
+                }
+            }
+        }
+        let last_piece = self.pieces.get(&(self.segment_count - 1)).map(|p| p.len() as u64);
+        let last_length = if last { Some(length) } else { last_piece };
+        if let (Some(piece), Some(last_length)) = (self.piece_bytes, last_length) {
+            if piece.saturating_mul(count - 1).saturating_add(last_length)
+                != self.message_size_bytes
+            {
+                return malformed("the last piece does not complete the message".into());
+            }
+        } else if last && count == 1 && length != self.message_size_bytes {
+            return malformed("the only piece does not carry the whole message".into());
+        }
+        Ok(())
     }
 }
 
@@ -285,5 +341,34 @@ mod tests {
         assert!(reassembly.add(0, 2, 4, "AAAA", 100).unwrap().is_none());
         assert!(reassembly.add(1, 2, 5, "AAAA", 100).is_err());
         assert!(reassembly.add(1, 2, 4, "AAAA", 100).is_err(), "6 bytes announced as 4");
+    }
+
+    #[test]
+    fn empty_or_uneven_pieces_and_huge_segment_counts_are_refused() {
+        // An attacker announcing u32::MAX empty pieces must not be able to grow the assembly.
+        let mut reassembly = Reassembly::default();
+        assert!(reassembly.add(0, u32::MAX, 100, "", 1 << 20).is_err());
+        let mut reassembly = Reassembly::default();
+        assert!(reassembly.add(0, 100, 100, "", 1 << 20).is_err(), "empty piece");
+        let mut reassembly = Reassembly::default();
+        assert!(reassembly.add(0, 101, 100, "AA==", 1 << 20).is_err(), "more pieces than bytes");
+        // 1-byte pieces cannot announce a 90-byte message in 3 pieces.
+        let mut reassembly = Reassembly::default();
+        assert!(reassembly.add(0, 3, 90, "AA==", 1 << 20).is_err());
+        // Pieces before the last must all have the same length (7 bytes = 3 + 3 + 1).
+        let mut reassembly = Reassembly::default();
+        assert!(reassembly.add(0, 3, 7, "AAAA", 1 << 20).unwrap().is_none());
+        assert!(reassembly.add(1, 3, 7, "AAA=", 1 << 20).is_err(), "2-byte middle piece");
+        // A last piece that arrives first is checked once the piece length is known.
+        let mut reassembly = Reassembly::default();
+        assert!(reassembly.add(2, 3, 7, "AAA=", 1 << 20).unwrap().is_none(), "last: 2 bytes");
+        assert!(reassembly.add(0, 3, 7, "AAAA", 1 << 20).is_err(), "3 + 3 + 2 != 7");
+        let mut reassembly = Reassembly::default();
+        assert!(reassembly.add(0, 1, 7, "AAA=", 1 << 20).is_err(), "a lone 2-byte piece of 7");
+        // A well-formed message still reassembles.
+        let mut reassembly = Reassembly::default();
+        assert!(reassembly.add(2, 3, 7, "AA==", 1 << 20).unwrap().is_none());
+        assert!(reassembly.add(0, 3, 7, "AAAA", 1 << 20).unwrap().is_none());
+        assert_eq!(reassembly.add(1, 3, 7, "AAAA", 1 << 20).unwrap().unwrap().len(), 7);
     }
 }

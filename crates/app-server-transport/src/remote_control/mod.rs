@@ -42,6 +42,8 @@ pub use envelope::split_into_chunks;
 pub use envelope::PongStatus;
 pub use envelope::Reassembly;
 pub use envelope::ReassemblyError;
+pub use envelope::MAX_SEGMENTS;
+
 pub use envelope::RelayToServer;
 pub use envelope::ServerToRelay;
 pub use envelope::MIN_FRAME_BYTES;
@@ -75,6 +77,10 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(60);
 const REFRESH_RETRY: Duration = Duration::from_secs(30);
 /// Remember this many closed streams so late messages for them are ignored.
 const CLOSED_STREAM_MEMORY: usize = 1024;
+/// Most remote connections open at once (a relay cannot make the server open more).
+pub const MAX_REMOTE_STREAMS: usize = 1024;
+/// Most chunked messages being reassembled at once (each is bounded by the message limit).
+pub const MAX_OPEN_ASSEMBLIES: usize = 8;
 
 /// Settings of one remote-control link.
 #[derive(Debug, Clone)]
@@ -197,11 +203,7 @@ pub async fn run_remote_control(
         max_frame_bytes: AtomicUsize::new(DEFAULT_RELAY_FRAME_BYTES),
         events,
     });
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_default();
+    let http = enroll::http_client(&options.url);
     let session = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
     let mut link =
         Link { options, shared: Arc::clone(&shared), updates, http, token_refused: false, session };
@@ -480,6 +482,15 @@ impl Link {
                     if streams.closed.contains(&key) {
                         return Ok(());
                     }
+                    if !streams.assembling.contains_key(&key)
+                        && streams.assembling.len() >= MAX_OPEN_ASSEMBLIES
+                    {
+                        tracing::warn!(
+                            client_id = %key.0,
+                            "remote control: {MAX_OPEN_ASSEMBLIES} chunked messages already open: refusing another"
+                        );
+                        return Ok(());
+                    }
                     let assembly = streams.assembling.entry(key.clone()).or_default();
                     let result = assembly.add(
                         segment_id,
@@ -569,6 +580,13 @@ impl Link {
             }
             if let Some(open) = streams.open.get(key) {
                 return Ok(Some((open.connection_id, open.writer.clone())));
+            }
+            if streams.open.len() >= MAX_REMOTE_STREAMS {
+                tracing::warn!(
+                    client_id = %key.0,
+                    "remote control: {MAX_REMOTE_STREAMS} remote connections open: refusing another"
+                );
+                return Ok(None);
             }
         }
         let connection_id = ConnectionId::next();
