@@ -28,10 +28,11 @@ use crate::error::DaemonError;
 use crate::log_rotation;
 use crate::paths::DaemonPaths;
 use crate::pid_record::process_is_alive;
+use crate::pid_record::process_is_app_server;
 use crate::pid_record::process_owns_pid_file;
 use crate::pid_record::process_uptime_seconds;
-use crate::pid_record::send_signal;
 use crate::pid_record::PidRecord;
+use crate::process_handle::ProcessHandle;
 use crate::settings::DaemonSettings;
 use crate::status::version_from_user_agent;
 use crate::status::DaemonState;
@@ -215,31 +216,36 @@ impl Daemon {
     }
 
     /// Stops the daemon: SIGTERM, then waits for the process to exit and the socket to go.
+    ///
+    /// The target is held through a pidfd from the moment it is found, so neither signal can
+    /// reach another process that reused its pid.
     pub async fn stop(&self, options: StopOptions) -> Result<StopOutcome, DaemonError> {
-        let Some(pid) = self.target_pid().await else {
+        let Some(target) = self.target_process().await? else {
             self.remove_stale_files().await;
             return Ok(StopOutcome::NotRunning);
         };
-        send_signal(pid, libc::SIGTERM)?;
-        let outcome = match tokio::time::timeout(options.timeout, self.wait_until_gone(pid)).await {
-            Ok(()) => StopOutcome::Stopped { pid },
-            Err(_elapsed) if options.force => {
-                send_signal(pid, libc::SIGKILL)?;
-                tokio::time::timeout(KILL_WAIT, wait_for_exit(pid)).await.map_err(|_| {
-                    DaemonError::StopTimeout {
-                        pid,
-                        what: "running",
-                        waited: options.timeout + KILL_WAIT,
-                    }
-                })?;
-                self.remove_stale_files().await;
-                StopOutcome::Killed { pid }
-            }
-            Err(_elapsed) => {
-                let what = if process_is_alive(pid) { "running" } else { "holding its socket" };
-                return Err(DaemonError::StopTimeout { pid, what, waited: options.timeout });
-            }
-        };
+        let pid = target.pid();
+        target.signal(libc::SIGTERM)?;
+        let outcome =
+            match tokio::time::timeout(options.timeout, self.wait_until_gone(&target)).await {
+                Ok(()) => StopOutcome::Stopped { pid },
+                Err(_elapsed) if options.force => {
+                    target.signal(libc::SIGKILL)?;
+                    tokio::time::timeout(KILL_WAIT, target.wait_for_exit()).await.map_err(
+                        |_| DaemonError::StopTimeout {
+                            pid,
+                            what: "running",
+                            waited: options.timeout + KILL_WAIT,
+                        },
+                    )?;
+                    self.remove_stale_files().await;
+                    StopOutcome::Killed { pid }
+                }
+                Err(_elapsed) => {
+                    let what = if target.has_exited() { "holding its socket" } else { "running" };
+                    return Err(DaemonError::StopTimeout { pid, what, waited: options.timeout });
+                }
+            };
         PidRecord::remove_if_owned_by(&self.paths.pid_file, pid);
         Ok(outcome)
     }
@@ -339,25 +345,38 @@ impl Daemon {
         })
     }
 
-    /// The pid to signal: the process serving the socket, else a live app-server in the pid file.
-    async fn target_pid(&self) -> Option<u32> {
+    /// The process to signal: the one serving the socket, else a live app-server in the pid
+    /// file; a pidfd is opened at once and the process re-checked to be an app-server after.
+    async fn target_process(&self) -> Result<Option<ProcessHandle>, DaemonError> {
+        let mut pid = None;
         if let Ok(client) = ControlClient::connect(&self.paths.socket).await {
-            let pid = client.peer_pid();
+            pid = client.peer_pid();
             client.close().await;
-            if pid.is_some() {
-                return pid;
-            }
         }
-        self.recorded_live_pid()
+        let Some(pid) = pid.or_else(|| self.recorded_live_pid()) else { return Ok(None) };
+        let Some(handle) = ProcessHandle::open(pid)? else { return Ok(None) };
+        // The pid was read before the pidfd existed: make sure it still names an app-server.
+        if handle.has_exited() || !process_is_app_server(pid) {
+            return Ok(None);
+        }
+        Ok(Some(handle))
     }
 
-    /// Waits until `pid` has exited and its socket is gone (a stale socket left by a crash is
-    /// removed once the process is gone).
-    async fn wait_until_gone(&self, pid: u32) {
-        wait_for_exit(pid).await;
+    /// Waits until `target` has exited and its socket is gone: a stale socket left by a crash is
+    /// removed, and a socket answered by another process (a new server that raced in) means ours
+    /// is gone.
+    async fn wait_until_gone(&self, target: &ProcessHandle) {
+        target.wait_for_exit().await;
         while std::fs::symlink_metadata(&self.paths.socket).is_ok() {
-            if ControlClient::connect(&self.paths.socket).await.is_err() {
-                self.remove_stale_files().await;
+            match ControlClient::connect(&self.paths.socket).await {
+                Err(_) => self.remove_stale_files().await,
+                Ok(client) => {
+                    let peer = client.peer_pid();
+                    client.close().await;
+                    if peer != Some(target.pid()) {
+                        return;
+                    }
+                }
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
@@ -507,6 +526,38 @@ mod tests {
         assert!(err.to_string().contains("see the log"), "{err}");
         let pid: u32 = std::fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
         assert!(!process_is_alive(pid), "the unanswering server was killed and reaped");
+    }
+
+    /// A websocket server on `socket` run by the test process (so its peer pid is ours).
+    fn serve_websocket_on(socket: &Path) -> tokio::task::JoinHandle<()> {
+        std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+        let listener = tokio::net::UnixListener::bind(socket).unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
+                        use futures::StreamExt;
+                        while let Some(Ok(_)) = ws.next().await {}
+                    }
+                });
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn a_new_server_on_the_socket_means_the_old_one_is_gone() {
+        let home = tempfile::tempdir().unwrap();
+        let daemon = Daemon::with_executable(home.path(), PathBuf::from("/nonexistent")).unwrap();
+        let mut old = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+        let handle = ProcessHandle::open(old.id()).unwrap().unwrap();
+        let server = serve_websocket_on(&daemon.paths().socket);
+        old.kill().unwrap();
+        old.wait().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), daemon.wait_until_gone(&handle))
+            .await
+            .expect("a socket answered by another process does not keep stop waiting");
+        assert!(daemon.paths().socket.exists(), "the new server's socket is left alone");
+        server.abort();
     }
 
     #[tokio::test]

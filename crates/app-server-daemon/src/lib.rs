@@ -24,6 +24,7 @@ mod error;
 pub mod log_rotation;
 mod paths;
 mod pid_record;
+mod process_handle;
 mod settings;
 mod status;
 

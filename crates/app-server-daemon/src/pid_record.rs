@@ -101,6 +101,18 @@ pub fn process_owns_pid_file(pid: u32, pid_file: &Path) -> bool {
         && args.windows(2).any(|pair| pair[0] == b"--pid-file" && pair[1] == wanted)
 }
 
+/// True when `pid` is alive and its command line has an `app-server` argument (true without
+/// `/proc`, where this cannot be told).
+pub fn process_is_app_server(pid: u32) -> bool {
+    if !process_is_alive(pid) {
+        return false;
+    }
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(cmdline) => cmdline.split(|byte| *byte == 0).any(|arg| arg == b"app-server"),
+        Err(_) => true,
+    }
+}
+
 /// Seconds since `pid` started, from `/proc` (None where `/proc` is unavailable).
 pub fn process_uptime_seconds(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -114,26 +126,6 @@ pub fn process_uptime_seconds(pid: u32) -> Option<u64> {
     let ticks_per_second = u64::try_from(ticks_per_second).ok().filter(|ticks| *ticks > 0)?;
     let started = start_ticks / ticks_per_second;
     Some((since_boot as u64).saturating_sub(started))
-}
-
-/// Sends `signal` to `pid`.
-pub(crate) fn send_signal(pid: u32, signal: libc::c_int) -> Result<(), DaemonError> {
-    let raw = libc::pid_t::try_from(pid).map_err(|_| {
-        DaemonError::io(
-            format!("signalling pid {pid}"),
-            std::io::Error::from(std::io::ErrorKind::InvalidInput),
-        )
-    })?;
-    // SAFETY: plain kill(2) on a positive pid we checked belongs to the app-server.
-    let result = unsafe { libc::kill(raw, signal) };
-    if result == 0 {
-        return Ok(());
-    }
-    let err = std::io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::ESRCH) {
-        return Ok(());
-    }
-    Err(DaemonError::io(format!("signalling pid {pid}"), err))
 }
 
 #[cfg(test)]
