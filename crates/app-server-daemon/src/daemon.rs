@@ -11,7 +11,9 @@
 //! be gone.
 
 use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::path::PathBuf;
@@ -20,6 +22,7 @@ use std::time::Duration;
 
 use codex_app_server_protocol::v2::RemoteControlStatusReadResponse;
 use codex_app_server_protocol::InitializeResponse;
+use codex_app_server_transport::StartupLock;
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -171,7 +174,12 @@ impl Daemon {
             return Err(DaemonError::Unresponsive { pid, socket: self.paths.socket.clone() });
         }
         let settings = DaemonSettings::load(&self.paths.settings_file)?;
-        let mut child = self.spawn(&settings)?;
+        // Rotation and spawn happen under the startup lock, so they never interleave with another
+        // starter's rotation or with a `stop` tidying up; the child waits for the lock to bind.
+        let lock = StartupLock::acquire(&self.paths.startup_lock).await?;
+        let spawned = self.spawn(&settings);
+        drop(lock);
+        let mut child = spawned?;
         let child_pid = child.id();
         let deadline = Instant::now() + self.start_timeout;
         loop {
@@ -382,22 +390,32 @@ impl Daemon {
         }
     }
 
-    /// Removes a pid file naming no live app-server and a socket nothing answers on.
+    /// Removes a pid file naming no live app-server and a socket nothing answers on, under the
+    /// startup lock (so a server that is binding right now is never undercut). Only a socket is
+    /// removed where the socket path (or its symlink) points; anything else is left alone.
     async fn remove_stale_files(&self) {
+        let Ok(_lock) = StartupLock::acquire(&self.paths.startup_lock).await else { return };
         if let Some(record) = PidRecord::read(&self.paths.pid_file) {
             if !process_owns_pid_file(record.pid, &self.paths.pid_file) {
                 PidRecord::remove_if_owned_by(&self.paths.pid_file, record.pid);
             }
         } else if self.paths.pid_file.exists() {
-            let _ = std::fs::remove_file(&self.paths.pid_file);
+            remove_tolerating_absence(&self.paths.pid_file);
         }
-        let socket_exists = std::fs::symlink_metadata(&self.paths.socket).is_ok();
-        if socket_exists && ControlClient::connect(&self.paths.socket).await.is_err() {
-            // The next server replaces it anyway (under its startup lock); this only tidies up.
+        let Ok(link) = std::fs::symlink_metadata(&self.paths.socket) else { return };
+        if ControlClient::connect(&self.paths.socket).await.is_ok() {
+            return;
+        }
+        if link.file_type().is_symlink() {
+            // A long socket path is a symlink to the socket actually bound elsewhere.
             if let Ok(target) = std::fs::read_link(&self.paths.socket) {
-                let _ = std::fs::remove_file(target);
+                if is_socket(&target) {
+                    remove_tolerating_absence(&target);
+                }
             }
-            let _ = std::fs::remove_file(&self.paths.socket);
+            remove_tolerating_absence(&self.paths.socket);
+        } else if link.file_type().is_socket() {
+            remove_tolerating_absence(&self.paths.socket);
         }
     }
 
@@ -423,6 +441,10 @@ impl Daemon {
             .map_err(|err| {
                 DaemonError::io(format!("opening {}", self.paths.log_file.display()), err)
             })?;
+        // An existing log keeps whatever mode it had at creation; tighten it (fchmod).
+        log.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|err| {
+            DaemonError::io(format!("restricting {}", self.paths.log_file.display()), err)
+        })?;
         let started = PidRecord::for_current_process().started_at_ms / 1000;
         let header = format!("--- codex app-server daemon starting (unix time {started}) ---\n");
         std::io::Write::write_all(&mut log, header.as_bytes()).map_err(|err| {
@@ -444,12 +466,24 @@ impl Daemon {
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info");
         }
-        // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+        // SAFETY: setsid, umask and close_range are async-signal-safe syscalls that touch no
+        // memory of the parent.
         unsafe {
             command.pre_exec(|| {
                 if libc::setsid() == -1 {
                     return Err(std::io::Error::last_os_error());
                 }
+                // Files the daemon creates are private to this user.
+                libc::umask(0o077);
+                // No descriptor the starter happened to hold leaks into the daemon. Marked
+                // close-on-exec rather than closed, so std's exec-error pipe keeps working; a
+                // kernel without close_range (< 5.11) leaves them as they are.
+                let _ = libc::syscall(
+                    libc::SYS_close_range,
+                    3 as libc::c_uint,
+                    libc::c_uint::MAX,
+                    libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+                );
                 Ok(())
             });
         }
@@ -476,6 +510,20 @@ fn daemon_working_directory() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/"))
 }
 
+/// True when `path` (not followed) is a Unix socket.
+fn is_socket(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_socket())
+}
+
+/// Removes `path`; it being gone already is fine.
+fn remove_tolerating_absence(path: &Path) {
+    if let Err(err) = std::fs::remove_file(path) {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(path = %path.display(), "could not remove a stale file: {err}");
+        }
+    }
+}
+
 /// Waits until `pid` has exited.
 async fn wait_for_exit(pid: u32) {
     while process_is_alive(pid) {
@@ -485,8 +533,6 @@ async fn wait_for_exit(pid: u32) {
 
 #[cfg(test)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
     use super::*;
 
     /// A fake `codex` that ignores its arguments and runs `body` (a shell snippet).
@@ -558,6 +604,57 @@ mod tests {
             .expect("a socket answered by another process does not keep stop waiting");
         assert!(daemon.paths().socket.exists(), "the new server's socket is left alone");
         server.abort();
+    }
+
+    #[tokio::test]
+    async fn cleanup_removes_only_a_socket_behind_the_socket_path() {
+        let home = tempfile::tempdir().unwrap();
+        let daemon = Daemon::with_executable(home.path(), PathBuf::from("/nonexistent")).unwrap();
+        let precious = home.path().join("precious.txt");
+        std::fs::write(&precious, "keep me").unwrap();
+        std::fs::create_dir_all(daemon.paths().socket.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&precious, &daemon.paths().socket).unwrap();
+        daemon.remove_stale_files().await;
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+        assert!(std::fs::symlink_metadata(&daemon.paths().socket).is_err(), "the link is gone");
+
+        // A dead socket behind the link is removed with it.
+        let dead = home.path().join("dead.sock");
+        drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+        std::os::unix::fs::symlink(&dead, &daemon.paths().socket).unwrap();
+        daemon.remove_stale_files().await;
+        assert!(!dead.exists());
+    }
+
+    #[tokio::test]
+    async fn the_daemon_gets_no_stray_descriptors_and_a_private_umask() {
+        let home = tempfile::tempdir().unwrap();
+        let marker = home.path().join("seen");
+        // A descriptor without close-on-exec, as a careless library might leave one.
+        let stray_source = std::fs::File::open("/dev/null").unwrap();
+        // SAFETY: dup of a valid descriptor; the copy is closed below.
+        let stray = unsafe { libc::dup(std::os::fd::AsRawFd::as_raw_fd(&stray_source)) };
+        assert!(stray > 2);
+        let executable = fake_executable(
+            home.path(),
+            &format!(
+                "if [ -e /proc/$$/fd/{stray} ]; then echo leaked; else echo closed; fi > {m}; \
+                 umask >> {m}; exit 3",
+                m = marker.display()
+            ),
+        );
+        let daemon = Daemon::with_executable(home.path(), executable).unwrap();
+        std::fs::create_dir_all(daemon.paths().log_file.parent().unwrap()).unwrap();
+        std::fs::write(&daemon.paths().log_file, "old run\n").unwrap();
+        std::fs::set_permissions(&daemon.paths().log_file, std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        let _ = daemon.start().await.unwrap_err();
+        let mode = std::fs::metadata(&daemon.paths().log_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "an existing log is made private");
+        // SAFETY: closing the descriptor dup'ed above.
+        unsafe { libc::close(stray) };
+        let seen = std::fs::read_to_string(&marker).unwrap();
+        assert_eq!(seen.lines().collect::<Vec<_>>(), ["closed", "0077"], "{seen}");
     }
 
     #[tokio::test]
