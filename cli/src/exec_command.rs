@@ -129,11 +129,20 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
 }
 
 /// Runs `codex exec`; returns the exit code.
+///
+/// A usage error found after parsing (`resume` without a thread, a bad `-c`) exits 2; under
+/// `--json` it is also the one `error` line on stdout, as `docs/exec-json.md` says.
 pub async fn run(args: ExecArgs) -> u8 {
+    let json = args.flags.json;
     let options = match options(args) {
         Ok(options) => options,
         Err(err) => {
-            eprintln!("Error: {err:#}");
+            let message = format!("{err:#}");
+            eprintln!("Error: {message}");
+            if json {
+                let line = codex_headless_exec::json_events::ExecEvent::Error { message }.to_line();
+                println!("{line}");
+            }
             return 2;
         }
     };

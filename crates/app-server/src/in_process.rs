@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use codex_app_server_protocol::methods::markers;
 use codex_app_server_protocol::methods::ClientMethod;
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::ClientInfo;
 use codex_app_server_protocol::ClientNotification;
 use codex_app_server_protocol::InitializeCapabilities;
@@ -118,6 +119,8 @@ pub struct InProcessOptions {
     pub transport: TransportConfig,
     /// How long [`InProcessServer::shutdown`] waits for running turns.
     pub drain_timeout: Duration,
+    /// The source recorded on threads this server creates (`codex exec` sets `exec`).
+    pub session_source: SessionSource,
 }
 
 impl InProcessOptions {
@@ -129,6 +132,7 @@ impl InProcessOptions {
             overrides: ConfigOverrides::default(),
             transport: TransportConfig::default(),
             drain_timeout: defaults.drain_timeout,
+            session_source: defaults.session_source,
         }
     }
 }
@@ -158,6 +162,7 @@ impl InProcessServer {
             ServeOptions::new(ListenAddress::Off, codex_home.as_path().to_path_buf());
         serve_options.overrides = options.overrides;
         serve_options.drain_timeout = options.drain_timeout;
+        serve_options.session_source = options.session_source;
         let config = Config::load(&serve_options.codex_home, &serve_options.overrides)
             .map_err(ServeError::from)?;
         let state = StateDb::open_in(&serve_options.codex_home).await.map_err(ServeError::from)?;

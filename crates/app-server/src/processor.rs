@@ -20,6 +20,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::AbsolutePath;
 use codex_app_server_protocol::ClientNotification;
 use codex_app_server_protocol::ClientRequest;
@@ -64,6 +65,8 @@ pub struct ProcessorOptions {
     pub drain_timeout: Duration,
     /// Whether the process was launched with `--remote-control` (remote control starts at launch).
     pub remote_control: bool,
+    /// The source recorded on threads this server creates (`appServer`; `exec` for `codex exec`).
+    pub session_source: SessionSource,
 }
 
 impl ProcessorOptions {
@@ -74,6 +77,7 @@ impl ProcessorOptions {
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             remote_control: false,
+            session_source: SessionSource::AppServer,
         }
     }
 }

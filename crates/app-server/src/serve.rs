@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::AbsolutePath;
 use codex_app_server_transport::bind_websocket;
 use codex_app_server_transport::prepare_control_socket;
@@ -83,6 +84,8 @@ pub struct ServeOptions {
     pub on_listening: Option<ListeningCallback>,
     /// Start remote control at launch (`codex app-server --remote-control`).
     pub remote_control: bool,
+    /// The source recorded on threads this server creates.
+    pub session_source: SessionSource,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -111,6 +114,7 @@ impl ServeOptions {
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             on_listening: None,
             remote_control: false,
+            session_source: SessionSource::AppServer,
         }
     }
 }
@@ -239,6 +243,7 @@ impl ServerCore {
         processor_options.drain_timeout = options.drain_timeout;
         processor_options.inbound_queue_capacity = options.inbound_queue_capacity.max(1);
         processor_options.remote_control = options.remote_control;
+        processor_options.session_source = options.session_source.clone();
         let remote_control = Arc::new(RemoteControl::new(&options.codex_home, state.clone()));
         let launch_config = config.clone();
         let processor = Arc::new(MessageProcessor::new(

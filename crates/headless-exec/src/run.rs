@@ -11,6 +11,7 @@ use codex_app_server::in_process::InProcessOptions;
 use codex_app_server::in_process::InProcessServer;
 use codex_app_server::in_process::ServerEvent;
 use codex_app_server_protocol::methods::markers;
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::v2::ThreadItem;
 use codex_app_server_protocol::v2::ThreadListParams;
 use codex_app_server_protocol::v2::ThreadResumeParams;
@@ -133,6 +134,8 @@ async fn run(options: &ExecOptions, output: &mut Output) -> Result<ExecOutcome, 
     // The turn has ended by the time the server stops, unless the run failed around it; then a
     // short wait lets the turn store its end without holding the terminal for long.
     server_options.drain_timeout = SHUTDOWN_DRAIN_TIMEOUT;
+    // Threads started here are `exec` threads: `exec resume --last` picks only those.
+    server_options.session_source = SessionSource::Exec;
     let server = InProcessServer::start(server_options).await?;
     let result = async {
         let mut client = server.connect().await?;
@@ -177,7 +180,9 @@ async fn drive(
     let mut run = TurnWatch::new(thread.id.clone(), turn_id);
     let outcome = watch_turn(options, output, client, interrupts, &mut run).await?;
 
-    if let Some(path) = &options.output_last_message {
+    // Only a completed turn has a final message; a failed or interrupted one leaves the file as
+    // it was (a partial answer would pass for a real one).
+    if let (Some(path), ExecOutcome::Completed) = (&options.output_last_message, outcome) {
         let text = run.last_message.clone().unwrap_or_default();
         std::fs::write(path, text)
             .map_err(|source| ExecError::WriteLastMessage { path: path.clone(), source })?;
@@ -359,7 +364,17 @@ async fn open_thread(
         }
         ThreadTarget::Resume(id) => id.clone(),
         ThreadTarget::ResumeLast => {
-            let params: ThreadListParams = from_json(json!({"limit": 1, "sortKey": "updated_at"}))?;
+            // Only threads `codex exec` started, in this directory (`--cd`, else the current one).
+            let here = match &cwd {
+                Some(cwd) => cwd.clone(),
+                None => current_dir_of(options)?,
+            };
+            let params: ThreadListParams = from_json(json!({
+                "limit": 1,
+                "sortKey": "updated_at",
+                "sourceKinds": ["exec"],
+                "cwd": here.to_string(),
+            }))?;
             let listed = client.request::<markers::ThreadList>(params).await?;
             listed.data.into_iter().next().ok_or(ExecError::NoThreadToResume)?.id
         }
@@ -399,6 +414,14 @@ fn read_output_schema(options: &ExecOptions) -> Result<Option<Value>, ExecError>
         return Err(fail("a JSON Schema must be an object".to_owned()));
     }
     Ok(Some(schema))
+}
+
+/// `--cd` (else `.`) as an absolute directory.
+fn current_dir_of(options: &ExecOptions) -> Result<AbsolutePath, ExecError> {
+    let path = options.cwd.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
+    let fail = |reason: String| ExecError::WorkingDirectory { path: path.clone(), reason };
+    let absolute = std::path::absolute(&path).map_err(|err| fail(err.to_string()))?;
+    AbsolutePath::new(absolute).map_err(|err| fail(err.to_string()))
 }
 
 fn resolve_cwd(options: &ExecOptions) -> Result<Option<AbsolutePath>, ExecError> {
