@@ -216,6 +216,16 @@ pub enum ServerEvent {
     Notification(ServerNotification),
     /// A request expecting an answer (approvals).
     Request(IncomingServerRequest),
+    /// A notification that did not parse as its typed form (a server/client version skew or a
+    /// bug); passed on raw so a caller waiting for it (e.g. `turn/completed`) does not hang.
+    UnreadableNotification {
+        /// The notification's method.
+        method: String,
+        /// Its raw params.
+        params: Option<serde_json::Value>,
+        /// Why it did not parse.
+        error: String,
+    },
 }
 
 /// A typed client on an in-process connection.
@@ -346,11 +356,19 @@ impl InProcessClient {
     async fn classify(&mut self, message: JsonRpcMessage) -> Option<ServerEvent> {
         match message {
             JsonRpcMessage::Notification(notification) => {
+                let raw_params = notification.params.clone();
                 match ServerNotification::parse(&notification.method, notification.params) {
                     Ok(parsed) => Some(ServerEvent::Notification(parsed)),
                     Err(err) => {
-                        tracing::debug!("ignoring a notification this client cannot read: {err}");
-                        None
+                        tracing::warn!(
+                            method = %notification.method,
+                            "a notification this client cannot read: {err}"
+                        );
+                        Some(ServerEvent::UnreadableNotification {
+                            method: notification.method,
+                            params: raw_params,
+                            error: err.to_string(),
+                        })
                     }
                 }
             }

@@ -208,6 +208,11 @@ async fn watch_turn(
                             break outcome;
                         }
                     }
+                    ServerEvent::UnreadableNotification { method, params, error } => {
+                        if let Some(outcome) = run.unreadable(output, &method, params.as_ref(), &error) {
+                            break outcome;
+                        }
+                    }
                     ServerEvent::Request(request) => {
                         match options.approvals.answer(&request.request) {
                             ServerRequestAnswer::Decision { response, note } => {
@@ -260,6 +265,29 @@ impl TurnWatch {
             last_message: None,
             interrupting: false,
         }
+    }
+
+    /// A notification that did not parse: an unreadable `turn/completed` of this turn ends the
+    /// run as failed (waiting on would hang forever); anything else is only logged.
+    fn unreadable(
+        &mut self,
+        output: &mut Output,
+        method: &str,
+        params: Option<&Value>,
+        error: &str,
+    ) -> Option<ExecOutcome> {
+        let turn_id = params.and_then(|params| {
+            params.pointer("/turn/id").or_else(|| params.get("turnId")).and_then(Value::as_str)
+        });
+        if method != "turn/completed" || turn_id.is_some_and(|id| id != self.turn_id) {
+            return None;
+        }
+        let error = codex_app_server_protocol::v2::TurnError {
+            message: format!("the server's turn/completed could not be read: {error}"),
+            additional_details: None,
+            codex_error_info: None,
+        };
+        Some(self.finish(output, &TurnStatus::Failed, Some(&error)))
     }
 
     /// Prints `notification`; returns the outcome once it is this turn's `turn/completed`.
@@ -561,6 +589,34 @@ mod tests {
         assert_eq!(lines[0]["decision"], "decline");
         assert!(lines[0]["message"].as_str().unwrap().contains("--approve-all"));
         assert_eq!(lines[1]["kind"], "fileChange");
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_turn_completed_fails_the_run_instead_of_hanging() {
+        let (mut client, _events, writer) = fake_server().await;
+        let server = tokio::spawn(async move {
+            // Another turn's unreadable end is not ours; then ours, with a status nobody knows.
+            for turn in ["other", "u"] {
+                let params = json!({"threadId": "t", "turn": {"id": turn, "status": "exploded"}});
+                let message = JsonRpcNotification::new("turn/completed", Some(params)).into();
+                writer.send(message).await.unwrap();
+            }
+        });
+        let stdout = Buffer::default();
+        let mut output = Output::Json(Box::new(stdout.clone()));
+        let (_press, mut interrupts) = mpsc::channel(1);
+        let mut run = TurnWatch::new("t".into(), "u".into());
+        let options = options(ApprovalDecider::default());
+        let watch = watch_turn(&options, &mut output, &mut client, &mut interrupts, &mut run);
+        let outcome = tokio::time::timeout(Duration::from_secs(10), watch).await.unwrap().unwrap();
+        assert_eq!(outcome, ExecOutcome::Failed);
+        server.await.unwrap();
+        let lines: Vec<Value> =
+            stdout.text().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["type"], "turn.failed");
+        assert_eq!(lines[0]["turn_id"], "u");
+        assert!(lines[0]["error"]["message"].as_str().unwrap().contains("could not be read"));
     }
 
     #[tokio::test]
