@@ -253,7 +253,7 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
         }
     }));
     let shutdown = CancellationToken::new();
-    spawn_signal_handler(shutdown.clone())?;
+    spawn_signal_handler(shutdown.clone(), pid_file.clone())?;
     let served = serve(options, shutdown).await;
     if let Some(path) = &pid_file {
         PidRecord::remove_if_owned_by(path, std::process::id());
@@ -263,7 +263,11 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
 }
 
 /// The first SIGINT/SIGTERM starts a graceful drain; a second one exits at once.
-fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
+/// With a pid file, the record is marked draining first, so `daemon start` waits for the exit.
+fn spawn_signal_handler(
+    shutdown: CancellationToken,
+    pid_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::signal;
     use tokio::signal::unix::SignalKind;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
@@ -274,6 +278,11 @@ fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
             _ = terminate.recv() => {}
         }
         tracing::info!("signal received: draining (send another signal to exit at once)");
+        if let Some(path) = &pid_file {
+            if let Err(err) = PidRecord::mark_draining(path) {
+                tracing::warn!("{err}");
+            }
+        }
         shutdown.cancel();
         tokio::select! {
             _ = interrupt.recv() => {}

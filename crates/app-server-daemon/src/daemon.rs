@@ -160,9 +160,15 @@ impl Daemon {
     }
 
     /// Starts the daemon unless one already answers on the socket.
+    ///
+    /// A server that is draining (stopping) is waited for, then a new one is spawned.
     pub async fn start(&self) -> Result<StartOutcome, DaemonError> {
-        if let Some(live) = self.connect().await? {
-            return Ok(StartOutcome::AlreadyRunning(self.running_status(live).await?));
+        while let Some(live) = self.connect().await? {
+            let Some(pid) = self.draining_pid(&live) else {
+                return Ok(StartOutcome::AlreadyRunning(self.running_status(live).await?));
+            };
+            live.client.close().await;
+            self.wait_for_drained(pid).await?;
         }
         if let Some(pid) = self.recorded_live_pid() {
             // The record is written after the socket is bound, so a server that just came up
@@ -319,6 +325,20 @@ impl Daemon {
             remote_control,
             log_file: self.paths.log_file.clone(),
         })
+    }
+
+    /// The pid of `live` when its pid record says it is draining.
+    fn draining_pid(&self, live: &LiveServer) -> Option<u32> {
+        let record = PidRecord::read(&self.paths.pid_file)?;
+        (record.draining && live.pid == Some(record.pid)).then_some(record.pid)
+    }
+
+    /// Waits (up to the default stop timeout) for the draining server `pid` to be gone.
+    async fn wait_for_drained(&self, pid: u32) -> Result<(), DaemonError> {
+        let Some(target) = ProcessHandle::open(pid)? else { return Ok(()) };
+        tokio::time::timeout(DEFAULT_STOP_TIMEOUT, self.wait_until_gone(&target)).await.map_err(
+            |_| DaemonError::StopTimeout { pid, what: "draining", waited: DEFAULT_STOP_TIMEOUT },
+        )
     }
 
     /// The pid in the pid file, if that process is alive and is the server owning the file.

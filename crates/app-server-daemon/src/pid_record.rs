@@ -20,17 +20,27 @@ pub struct PidRecord {
     pub pid: u32,
     /// When the server started listening, in milliseconds since the Unix epoch.
     pub started_at_ms: u64,
+    /// Set once the server got its shutdown signal and drains: it exits soon, so `start` waits
+    /// for it instead of reporting it as running.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draining: bool,
 }
 
 impl PidRecord {
     /// A record for the calling process, started now.
     pub fn for_current_process() -> Self {
-        Self { pid: std::process::id(), started_at_ms: unix_millis(SystemTime::now()) }
+        Self {
+            pid: std::process::id(),
+            started_at_ms: unix_millis(SystemTime::now()),
+            draining: false,
+        }
     }
 
     /// Writes the record to `path` atomically (mode 0600).
     pub fn write(&self, path: &Path) -> Result<(), DaemonError> {
-        let text = format!("{{\"pid\":{},\"startedAtMs\":{}}}\n", self.pid, self.started_at_ms);
+        let draining = if self.draining { ",\"draining\":true" } else { "" };
+        let text =
+            format!("{{\"pid\":{},\"startedAtMs\":{}{draining}}}\n", self.pid, self.started_at_ms);
         write_atomically(path, text.as_bytes())
     }
 
@@ -43,6 +53,16 @@ impl PidRecord {
                 tracing::warn!(path = %path.display(), "ignoring an unreadable pid file: {err}");
                 None
             }
+        }
+    }
+
+    /// Marks the record at `path` as draining if it names the calling process.
+    pub fn mark_draining(path: &Path) -> Result<(), DaemonError> {
+        match Self::read(path) {
+            Some(record) if record.pid == std::process::id() => {
+                Self { draining: true, ..record }.write(path)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -137,9 +157,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app-server.pid");
         assert_eq!(PidRecord::read(&path), None);
-        let record = PidRecord { pid: 4242, started_at_ms: 1_700_000_000_000 };
+        let record = PidRecord { pid: 4242, started_at_ms: 1_700_000_000_000, draining: false };
         record.write(&path).unwrap();
-        assert_eq!(PidRecord::read(&path), Some(record));
+        assert_eq!(PidRecord::read(&path), Some(record.clone()));
+        let draining = PidRecord { draining: true, ..record.clone() };
+        draining.write(&path).unwrap();
+        assert_eq!(PidRecord::read(&path), Some(draining));
+        record.write(&path).unwrap();
         PidRecord::remove_if_owned_by(&path, 1);
         assert!(path.exists(), "someone else's record must stay");
         PidRecord::remove_if_owned_by(&path, 4242);

@@ -105,7 +105,21 @@ pub struct ServerShared {
     pub server_requests: PendingServerRequests,
     /// Number of turns running now (graceful shutdown waits for zero).
     pub running_turns: watch::Sender<usize>,
+    /// Serving, or draining before shutdown (new threads and turns are refused then).
+    pub lifecycle: watch::Sender<ServerLifecycle>,
 }
+
+/// Where the server stands between start and shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerLifecycle {
+    /// Accepting work.
+    Serving,
+    /// Shutting down: running turns finish, new threads and turns are refused.
+    Draining,
+}
+
+/// Methods refused while the server drains: they would start work the drain does not wait for.
+const REFUSED_WHILE_DRAINING: &[&str] = &["thread/start", "turn/start"];
 
 /// The context of one request being handled.
 #[derive(Debug, Clone)]
@@ -260,6 +274,7 @@ impl<H: RequestHandler> MessageProcessor<H> {
             subscriptions: Mutex::new(Subscriptions::default()),
             server_requests: PendingServerRequests::default(),
             running_turns,
+            lifecycle: watch::channel(ServerLifecycle::Serving).0,
         });
         Self { shared, handler: Arc::new(handler) }
     }
@@ -520,6 +535,19 @@ async fn handle_request<H: RequestHandler>(
                 if !session.experimental_api {
                     return Err(experimental_required_error(id, parsed.method(), reason));
                 }
+            }
+            if *shared.lifecycle.borrow() == ServerLifecycle::Draining
+                && REFUSED_WHILE_DRAINING.contains(&parsed.method())
+            {
+                return Err(JsonRpcError::new(
+                    Some(id),
+                    error_codes::INVALID_REQUEST,
+                    format!(
+                        "{} refused: the server is shutting down (waiting for running turns to \
+                         finish); retry once a new server is up",
+                        parsed.method()
+                    ),
+                ));
             }
             let context = RequestContext { connection, id, transport: handle.transport, deferral };
             handler.handle(Arc::clone(shared), context, parsed).await

@@ -273,6 +273,7 @@ impl ServerCore {
     /// Waits up to `timeout` for running turns to finish, then stops remote control.
     pub(crate) async fn drain(&self, timeout: Duration) {
         tracing::info!("draining running turns");
+        self.shared().lifecycle.send_replace(crate::processor::ServerLifecycle::Draining);
         if !wait_for_idle(&self.shared(), timeout).await {
             tracing::warn!(?timeout, "drain timeout reached with turns still running");
         }
