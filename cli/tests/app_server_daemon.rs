@@ -556,6 +556,37 @@ async fn a_server_that_cannot_start_gives_an_error_pointing_at_the_log() {
 }
 
 #[tokio::test]
+async fn the_log_is_rotated_while_the_daemon_runs() {
+    let home = DaemonHome::new();
+    let output = common::codex(home.path())
+        .args(["app-server", "daemon", "start"])
+        .env("CODEX_APP_SERVER_LOG_MAX_BYTES", "2000")
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let first = home.path().join("log/app-server.log.1");
+    // Every status call logs its connection; keep asking until the server rotated.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !first.exists() {
+        assert!(tokio::time::Instant::now() < deadline, "the running daemon never rotated");
+        home.ok(&["status"]).await;
+    }
+    let rotated = std::fs::read_to_string(&first).unwrap();
+    assert!(rotated.contains("codex app-server daemon starting"), "{rotated}");
+    // The server writes on into the fresh, private log.
+    eventually("the fresh log gets the server's output", || {
+        std::fs::read_to_string(home.log_file()).is_ok_and(|text| text.contains("log rotated"))
+    })
+    .await;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(home.log_file()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[tokio::test]
 async fn a_large_log_is_rotated_at_start() {
     let home = DaemonHome::new();
     let log_dir = home.path().join("log");

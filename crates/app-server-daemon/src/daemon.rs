@@ -12,8 +12,6 @@
 
 use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::fs::FileTypeExt;
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::path::PathBuf;
@@ -452,19 +450,8 @@ impl Daemon {
             log_rotation::DEFAULT_MAX_LOG_BYTES,
             log_rotation::DEFAULT_KEPT_LOGS,
         )?;
-        // Mode 0600: the log may name paths and requests of this user.
-        let mut log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.paths.log_file)
-            .map_err(|err| {
-                DaemonError::io(format!("opening {}", self.paths.log_file.display()), err)
-            })?;
-        // An existing log keeps whatever mode it had at creation; tighten it (fchmod).
-        log.set_permissions(std::fs::Permissions::from_mode(0o600)).map_err(|err| {
-            DaemonError::io(format!("restricting {}", self.paths.log_file.display()), err)
-        })?;
+        // Mode 0600 (also for an existing log): it may name paths and requests of this user.
+        let mut log = log_rotation::open_private_log(&self.paths.log_file)?;
         let started = PidRecord::for_current_process().started_at_ms / 1000;
         let header = format!("--- codex app-server daemon starting (unix time {started}) ---\n");
         std::io::Write::write_all(&mut log, header.as_bytes()).map_err(|err| {
@@ -475,6 +462,8 @@ impl Daemon {
         command
             .args(["app-server", "--listen", "unix://", "--pid-file"])
             .arg(&self.paths.pid_file)
+            .arg("--log-file")
+            .arg(&self.paths.log_file)
             .env("CODEX_HOME", &self.paths.codex_home)
             .current_dir(daemon_working_directory())
             .stdin(Stdio::null())
@@ -553,6 +542,8 @@ async fn wait_for_exit(pid: u32) {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     /// A fake `codex` that ignores its arguments and runs `body` (a shell snippet).
