@@ -91,8 +91,9 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
         None => (ThreadTarget::New, args.prompt),
         Some(ExecAction::Resume { last: true, thread_id, prompt }) => {
             anyhow::ensure!(
-                prompt.is_none(),
-                "`codex exec resume --last` takes one argument, the prompt"
+                prompt.is_none() && !thread_id.as_deref().is_some_and(looks_like_thread_id),
+                "`codex exec resume` takes a THREAD_ID or --last, not both (with --last the one \
+                 argument is the prompt)"
             );
             (ThreadTarget::ResumeLast, thread_id)
         }
@@ -104,6 +105,10 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
         }
     };
     let flags = args.flags;
+    anyhow::ensure!(
+        !(flags.ephemeral && !matches!(thread, ThreadTarget::New)),
+        "`--ephemeral` applies to new threads; a resumed thread is already stored"
+    );
     let values = flags
         .config
         .iter()
@@ -126,6 +131,15 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
     options.output_last_message = flags.output_last_message;
     options.output = if flags.json { OutputMode::Json } else { OutputMode::Human };
     Ok(options)
+}
+
+/// True for a thread id as the server makes them: a UUID (8-4-4-4-12 hex digits).
+fn looks_like_thread_id(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, length)| {
+            group.len() == length && group.chars().all(|c| c.is_ascii_hexdigit())
+        })
 }
 
 /// Runs `codex exec`; returns the exit code.

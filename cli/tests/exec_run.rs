@@ -250,6 +250,15 @@ async fn resume_errors_are_clear() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["type"], "error");
     assert!(events[0]["message"].as_str().unwrap().contains("no stored thread"));
+    // A THREAD_ID together with --last, and --ephemeral on a resume: usage errors.
+    let both = setup.exec(&["resume", "0199a213-81c0-7800-8aa1-bbab2a035a53", "--last"], "").await;
+    assert_eq!(both.status.code(), Some(2));
+    assert!(text(&both.stderr).contains("not both"), "{}", text(&both.stderr));
+    let both = setup.exec(&["resume", "--last", "some-id", "a prompt"], "").await;
+    assert_eq!(both.status.code(), Some(2));
+    let ephemeral = setup.exec(&["resume", "--last", "--ephemeral", "hello"], "").await;
+    assert_eq!(ephemeral.status.code(), Some(2));
+    assert!(text(&ephemeral.stderr).contains("--ephemeral"), "{}", text(&ephemeral.stderr));
     let missing = setup.exec(&["resume"], "").await;
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("THREAD_ID or --last"), "{}", text(&missing.stderr));

@@ -189,8 +189,8 @@ impl InProcessServer {
         self.core.shared()
     }
 
-    /// Waits for running turns (up to the drain timeout), closes every connection and the state
-    /// database. Drop clients first: the processor stops once no connection can send.
+    /// Waits for running turns (up to the drain timeout), closes every connection, stops the
+    /// processor and closes the state database; clients still held see their connection closed.
     pub async fn shutdown(self) {
         self.core.drain(self.drain_timeout).await;
         drop(self.events);

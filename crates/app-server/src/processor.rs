@@ -286,9 +286,25 @@ impl<H: RequestHandler> MessageProcessor<H> {
 
     /// Runs until the transport's event stream ends or `stop_accepting` is cancelled and every
     /// connection has closed.
-    pub async fn run(&self, mut events: mpsc::Receiver<TransportEvent>) {
+    pub async fn run(&self, events: mpsc::Receiver<TransportEvent>) {
+        self.run_until(events, tokio_util::sync::CancellationToken::new()).await;
+    }
+
+    /// Like [`MessageProcessor::run`], but also returns once `stop` fires, after handling the
+    /// events already queued (so connections closed just before are cleaned up). A server whose
+    /// event senders outlive it (an in-process client still held) stops this way.
+    pub async fn run_until(
+        &self,
+        mut events: mpsc::Receiver<TransportEvent>,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
         let mut inbound: HashMap<ConnectionId, mpsc::Sender<InboundWork>> = HashMap::new();
-        while let Some(event) = events.recv().await {
+        loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                () = stop.cancelled() => events.try_recv().ok(),
+            };
+            let Some(event) = event else { break };
             match event {
                 TransportEvent::ConnectionOpened { connection_id, transport, writer, cancel } => {
                     let session = Arc::new(Mutex::new(SessionState::default()));

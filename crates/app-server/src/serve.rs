@@ -225,6 +225,8 @@ pub(crate) fn absolute_codex_home(
 pub(crate) struct ServerCore {
     processor: Arc<MessageProcessor<AppHandler>>,
     processor_task: tokio::task::JoinHandle<()>,
+    /// Stops the processor at `close`, even while some event sender (a client) is still alive.
+    processor_stop: CancellationToken,
     remote_control: Arc<RemoteControl>,
     state: StateDb,
 }
@@ -258,11 +260,13 @@ impl ServerCore {
                 tracing::warn!("--remote-control: {err}");
             }
         }
+        let processor_stop = CancellationToken::new();
         let processor_task = {
             let processor = Arc::clone(&processor);
-            tokio::spawn(async move { processor.run(events_rx).await })
+            let stop = processor_stop.clone();
+            tokio::spawn(async move { processor.run_until(events_rx, stop).await })
         };
-        Self { processor, processor_task, remote_control, state }
+        Self { processor, processor_task, processor_stop, remote_control, state }
     }
 
     /// The state shared with handlers.
@@ -283,6 +287,7 @@ impl ServerCore {
     /// Closes every connection, waits (briefly) for the processor and closes the database.
     pub(crate) async fn close(self) {
         close_all_connections(&self.shared());
+        self.processor_stop.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.processor_task).await;
         self.state.close().await;
     }
