@@ -106,7 +106,7 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
     };
     let flags = args.flags;
     anyhow::ensure!(
-        !(flags.ephemeral && !matches!(thread, ThreadTarget::New)),
+        !flags.ephemeral || matches!(thread, ThreadTarget::New),
         "`--ephemeral` applies to new threads; a resumed thread is already stored"
     );
     let values = flags
