@@ -303,6 +303,16 @@ async fn output_last_message_writes_the_final_answer() {
         setup.exec(&["--output-last-message", file.to_str().unwrap(), "finish up"], "").await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "All done.");
+
+    // A file that cannot be written after the turn completed: exit 1, the `error` line last.
+    setup.mock.push(Script::text("unwritable"));
+    let directory = setup.work.path().to_str().unwrap();
+    let output = setup.exec(&["--json", "--output-last-message", directory, "finish up"], "").await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let events = json_lines(&output);
+    let kinds = types(&events);
+    assert_eq!(kinds[kinds.len() - 2..], ["turn.completed", "error"], "{events:?}");
+    assert!(events.last().unwrap()["message"].as_str().unwrap().contains(directory));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
