@@ -23,6 +23,7 @@ use codex_app_server_transport::startup_lock_path;
 use codex_app_server_transport::ListenAddress;
 use codex_app_server_transport::TransportError;
 use codex_app_server_transport::TransportEvent;
+use codex_app_server_transport::TransportKind;
 use codex_app_server_transport::WebsocketOptions;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -286,7 +287,21 @@ impl ServerCore {
 
     /// Closes every connection, waits (briefly) for the processor and closes the database.
     pub(crate) async fn close(self) {
-        close_all_connections(&self.shared());
+        let shared = self.shared();
+        close_all_connections(&shared);
+        // Let the processor see every transport connection close (its cleanup runs then), but
+        // do not wait for an in-process client still held: it only closes when dropped.
+        let all_closed = async {
+            while shared.router.connection_ids().into_iter().any(|id| {
+                shared
+                    .router
+                    .handle(id)
+                    .is_some_and(|handle| handle.transport != TransportKind::InProcess)
+            }) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), all_closed).await;
         self.processor_stop.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.processor_task).await;
         self.state.close().await;
