@@ -6,9 +6,13 @@
 //! and stdout/stderr appended to the log, then polls the socket until the process it spawned
 //! answers `initialize` (identified by the socket's peer credentials). If another launch wins
 //! the race, the server's own singleton rule makes ours exit with "address in use" and `start`
-//! reports the winner as already running. `stop` sends SIGTERM (the server lets running turns
-//! finish, then exits 0 and removes its socket) and waits for both the process and the socket to
-//! be gone.
+//! reports the winner as already running; a server that is draining (its pid record says so)
+//! is waited for instead, then a new one is spawned. Log rotation and the spawn run under the
+//! startup lock, and the child gets umask 077 and no inherited descriptors beyond stdio. `stop`
+//! holds the server through a pidfd from the moment it finds it (no signal can reach a recycled
+//! pid), sends SIGTERM (the server lets running turns finish, then exits 0 and removes its
+//! socket) and waits for the process to exit and for its socket to be gone or answered by
+//! another server.
 
 use std::os::unix::fs::DirBuilderExt;
 use std::os::unix::fs::FileTypeExt;
