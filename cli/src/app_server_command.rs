@@ -58,6 +58,14 @@ pub struct AppServerArgs {
     /// `daemon start` passes it.
     #[arg(long, hide = true, value_name = "PATH")]
     pid_file: Option<PathBuf>,
+    /// PATH is this process's stdout/stderr log (`daemon start` passes it): rotate it while
+    /// running once it grows past `--log-max-bytes`.
+    #[arg(long, hide = true, value_name = "PATH")]
+    log_file: Option<PathBuf>,
+    /// Size above which `--log-file` is rotated.
+    #[arg(long, hide = true, value_name = "BYTES", env = "CODEX_APP_SERVER_LOG_MAX_BYTES",
+          default_value_t = codex_app_server_daemon::log_rotation::DEFAULT_MAX_LOG_BYTES)]
+    log_max_bytes: u64,
     /// On SIGINT/SIGTERM, how long to wait for running turns before closing connections.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     drain_timeout_seconds: u64,
@@ -253,7 +261,18 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
         }
     }));
     let shutdown = CancellationToken::new();
-    spawn_signal_handler(shutdown.clone())?;
+    spawn_signal_handler(shutdown.clone(), pid_file.clone())?;
+    if let Some(log_file) = args.log_file.clone() {
+        use codex_app_server_daemon::log_rotation;
+        let lock_path = codex_app_server_transport::startup_lock_path(&options.codex_home);
+        tokio::spawn(log_rotation::keep_log_rotated(
+            log_file,
+            lock_path,
+            args.log_max_bytes,
+            log_rotation::DEFAULT_KEPT_LOGS,
+            log_rotation::LOG_CHECK_INTERVAL,
+        ));
+    }
     let served = serve(options, shutdown).await;
     if let Some(path) = &pid_file {
         PidRecord::remove_if_owned_by(path, std::process::id());
@@ -263,7 +282,11 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
 }
 
 /// The first SIGINT/SIGTERM starts a graceful drain; a second one exits at once.
-fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
+/// With a pid file, the record is marked draining first, so `daemon start` waits for the exit.
+fn spawn_signal_handler(
+    shutdown: CancellationToken,
+    pid_file: Option<PathBuf>,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::signal;
     use tokio::signal::unix::SignalKind;
     let mut interrupt = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
@@ -274,6 +297,11 @@ fn spawn_signal_handler(shutdown: CancellationToken) -> anyhow::Result<()> {
             _ = terminate.recv() => {}
         }
         tracing::info!("signal received: draining (send another signal to exit at once)");
+        if let Some(path) = &pid_file {
+            if let Err(err) = PidRecord::mark_draining(path) {
+                tracing::warn!("{err}");
+            }
+        }
         shutdown.cancel();
         tokio::select! {
             _ = interrupt.recv() => {}

@@ -91,8 +91,9 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
         None => (ThreadTarget::New, args.prompt),
         Some(ExecAction::Resume { last: true, thread_id, prompt }) => {
             anyhow::ensure!(
-                prompt.is_none(),
-                "`codex exec resume --last` takes one argument, the prompt"
+                prompt.is_none() && !thread_id.as_deref().is_some_and(looks_like_thread_id),
+                "`codex exec resume` takes a THREAD_ID or --last, not both (with --last the one \
+                 argument is the prompt)"
             );
             (ThreadTarget::ResumeLast, thread_id)
         }
@@ -104,6 +105,10 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
         }
     };
     let flags = args.flags;
+    anyhow::ensure!(
+        !flags.ephemeral || matches!(thread, ThreadTarget::New),
+        "`--ephemeral` applies to new threads; a resumed thread is already stored"
+    );
     let values = flags
         .config
         .iter()
@@ -128,12 +133,30 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
     Ok(options)
 }
 
+/// True for a thread id as the server makes them: a UUID (8-4-4-4-12 hex digits).
+fn looks_like_thread_id(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(group, length)| {
+            group.len() == length && group.chars().all(|c| c.is_ascii_hexdigit())
+        })
+}
+
 /// Runs `codex exec`; returns the exit code.
+///
+/// A usage error found after parsing (`resume` without a thread, a bad `-c`) exits 2; under
+/// `--json` it is also the one `error` line on stdout, as `docs/exec-json.md` says.
 pub async fn run(args: ExecArgs) -> u8 {
+    let json = args.flags.json;
     let options = match options(args) {
         Ok(options) => options,
         Err(err) => {
-            eprintln!("Error: {err:#}");
+            let message = format!("{err:#}");
+            eprintln!("Error: {message}");
+            if json {
+                let line = codex_headless_exec::json_events::ExecEvent::Error { message }.to_line();
+                println!("{line}");
+            }
             return 2;
         }
     };

@@ -269,7 +269,8 @@ async fn stop_lets_a_running_turn_finish_then_removes_the_socket() {
     let home = DaemonHome::new();
     let mock = MockProvider::start().await;
     home.write_config(&mock_config(&mock));
-    mock.push(Script::slow_text(30, Duration::from_millis(40)));
+    // Long enough that the stop below begins while the answer still streams.
+    mock.push(Script::slow_text(60, Duration::from_millis(50)));
     let pid = pid_of(&home.ok(&["start"]).await);
 
     let mut client = TestClient::connect_unix(&home.socket()).await.unwrap();
@@ -292,9 +293,18 @@ async fn stop_lets_a_running_turn_finish_then_removes_the_socket() {
             .output();
         tokio::spawn(command)
     };
+    // The server refuses new threads once it drains; its messages to this connection keep
+    // their order, so a turn/completed that comes after the refusal was sent after the drain
+    // began: the stop really waited for the turn.
+    wait_until_draining(&mut client, home.path()).await;
+    let early: Vec<Value> = client.take_inbox();
+    assert!(
+        !early.iter().any(|message| message["method"] == "turn/completed"),
+        "the turn ended before the stop began; the test proves nothing: {early:?}"
+    );
     let completed = client.wait_for_notification("turn/completed").await.unwrap();
     assert_eq!(completed["turn"]["status"], "completed", "{completed}");
-    let expected: String = (0..30).map(|i| format!("{i} ")).collect();
+    let expected: String = (0..60).map(|i| format!("{i} ")).collect();
     assert_eq!(completed["turn"]["items"][1]["text"], expected.as_str());
 
     let output = tokio::time::timeout(Duration::from_secs(90), stopping).await.unwrap().unwrap();
@@ -305,6 +315,53 @@ async fn stop_lets_a_running_turn_finish_then_removes_the_socket() {
     assert_eq!(pid_of(&stop), pid);
     assert!(!home.socket().exists(), "the socket is removed once stop returns");
     assert!(home.servers().is_empty());
+}
+
+/// Asks for new threads until the server refuses because it drains.
+async fn wait_until_draining(client: &mut TestClient, cwd: &Path) {
+    let refusal = tokio::time::timeout(WAIT, async {
+        loop {
+            match client.request("thread/start", json!({"cwd": cwd})).await.unwrap() {
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(error) => break error,
+            }
+        }
+    })
+    .await
+    .expect("the server starts draining");
+    assert!(refusal["message"].as_str().unwrap().contains("shutting down"), "{refusal}");
+}
+
+#[tokio::test]
+async fn start_during_a_drain_waits_for_the_old_server_then_starts_a_new_one() {
+    let home = DaemonHome::new();
+    let mock = MockProvider::start().await;
+    home.write_config(&mock_config(&mock));
+    mock.push(Script::slow_text(60, Duration::from_millis(50)));
+    let old = pid_of(&home.ok(&["start"]).await);
+    let mut client = TestClient::connect_unix(&home.socket()).await.unwrap();
+    client.initialize("daemon-restart", false).await.unwrap();
+    let thread = client.call("thread/start", json!({"cwd": home.path()})).await.unwrap();
+    let thread_id = thread["thread"]["id"].as_str().unwrap().to_owned();
+    client
+        .call(
+            "turn/start",
+            json!({"threadId": thread_id, "input": [{"type": "text", "text": "count"}]}),
+        )
+        .await
+        .unwrap();
+    client.wait_for_notification("item/agentMessage/delta").await.unwrap();
+    // SAFETY: signalling the daemon this test started.
+    assert_eq!(unsafe { libc::kill(old as libc::pid_t, libc::SIGTERM) }, 0);
+    wait_until_draining(&mut client, home.path()).await;
+
+    let started = home.ok(&["start"]).await;
+    assert_eq!(started["alreadyRunning"], false, "{started}");
+    let new = pid_of(&started);
+    assert_ne!(new, old, "a draining server is not reported as running");
+    let completed = client.wait_for_notification("turn/completed").await.unwrap();
+    assert_eq!(completed["turn"]["status"], "completed", "the old turn finished: {completed}");
+    assert_eq!(home.servers(), vec![new]);
 }
 
 #[tokio::test]
@@ -496,6 +553,37 @@ async fn a_server_that_cannot_start_gives_an_error_pointing_at_the_log() {
     assert!(stderr.contains(&home.log_file().display().to_string()), "{stderr}");
     assert!(stderr.contains("config.toml"), "the log's last lines explain why: {stderr}");
     assert!(home.servers().is_empty());
+}
+
+#[tokio::test]
+async fn the_log_is_rotated_while_the_daemon_runs() {
+    let home = DaemonHome::new();
+    let output = common::codex(home.path())
+        .args(["app-server", "daemon", "start"])
+        .env("CODEX_APP_SERVER_LOG_MAX_BYTES", "2000")
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let first = home.path().join("log/app-server.log.1");
+    // Every status call logs its connection; keep asking until the server rotated.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !first.exists() {
+        assert!(tokio::time::Instant::now() < deadline, "the running daemon never rotated");
+        home.ok(&["status"]).await;
+    }
+    let rotated = std::fs::read_to_string(&first).unwrap();
+    assert!(rotated.contains("codex app-server daemon starting"), "{rotated}");
+    // The server writes on into the fresh, private log.
+    eventually("the fresh log gets the server's output", || {
+        std::fs::read_to_string(home.log_file()).is_ok_and(|text| text.contains("log rotated"))
+    })
+    .await;
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(home.log_file()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
 }
 
 #[tokio::test]

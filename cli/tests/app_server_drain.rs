@@ -105,3 +105,44 @@ async fn a_second_sigterm_exits_at_once_with_failure() {
     let (success, stderr) = server.exit().await;
     assert!(!success, "a second SIGTERM must not look like a clean exit: {stderr}");
 }
+
+#[tokio::test]
+async fn while_draining_new_threads_and_turns_are_refused_and_the_running_turn_finishes() {
+    let home = tempfile::tempdir().unwrap();
+    let mock = MockProvider::start().await;
+    write_config(home.path(), &mock);
+    mock.push(Script::slow_text(60, Duration::from_millis(50)));
+    let mut server = Server::spawn(home.path(), &["--listen", "ws://127.0.0.1:0"]);
+    let url = server.listening_url().await;
+    let mut client = TestClient::connect_ws(url.trim().trim_start_matches("ws://")).await.unwrap();
+    client.initialize("drain-test", false).await.unwrap();
+    let thread = client.call("thread/start", json!({"cwd": home.path()})).await.unwrap();
+    let thread_id = thread["thread"]["id"].as_str().unwrap().to_owned();
+    let turn = json!({"threadId": thread_id, "input": [{"type": "text", "text": "count"}]});
+    client.call("turn/start", turn.clone()).await.unwrap();
+    client.wait_for_notification("item/agentMessage/delta").await.unwrap();
+
+    sigterm(&server);
+    // The signal is handled asynchronously: ask until the server refuses (it must, while the
+    // turn still streams for about three seconds).
+    let refusal = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match client.request("thread/start", json!({"cwd": home.path()})).await.unwrap() {
+                Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(error) => break error,
+            }
+        }
+    })
+    .await
+    .expect("thread/start is refused during the drain");
+    assert_eq!(refusal["code"], -32600, "{refusal}");
+    assert!(refusal["message"].as_str().unwrap().contains("shutting down"), "{refusal}");
+    let refused_turn = client.request("turn/start", turn).await.unwrap().unwrap_err();
+    assert!(refused_turn["message"].as_str().unwrap().contains("turn/start refused"));
+
+    let completed = client.wait_for_notification("turn/completed").await.unwrap();
+    assert_eq!(completed["turn"]["status"], "completed", "{completed}");
+    let (success, stderr) = server.exit().await;
+    assert!(success, "server did not exit 0 after draining: {stderr}");
+    assert_eq!(mock.model_requests().len(), 1, "no refused turn reached the model");
+}

@@ -78,6 +78,7 @@ fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|event| event["type"].as_str().unwrap()).collect()
 }
 
+/// Stored threads of `codex exec` (source `exec`) and of other clients (`appServer`).
 async fn stored_thread_count(home: &Path) -> usize {
     let server = InProcessServer::start(InProcessOptions::new(home.to_path_buf())).await.unwrap();
     let mut client = server.connect().await.unwrap();
@@ -86,7 +87,9 @@ async fn stored_thread_count(home: &Path) -> usize {
         .await
         .unwrap();
     let listed = client
-        .request::<markers::ThreadList>(serde_json::from_value(json!({})).unwrap())
+        .request::<markers::ThreadList>(
+            serde_json::from_value(json!({"sourceKinds": ["exec", "appServer"]})).unwrap(),
+        )
         .await
         .unwrap();
     client.close().await;
@@ -247,6 +250,15 @@ async fn resume_errors_are_clear() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0]["type"], "error");
     assert!(events[0]["message"].as_str().unwrap().contains("no stored thread"));
+    // A THREAD_ID together with --last, and --ephemeral on a resume: usage errors.
+    let both = setup.exec(&["resume", "0199a213-81c0-7800-8aa1-bbab2a035a53", "--last"], "").await;
+    assert_eq!(both.status.code(), Some(2));
+    assert!(text(&both.stderr).contains("not both"), "{}", text(&both.stderr));
+    let both = setup.exec(&["resume", "--last", "some-id", "a prompt"], "").await;
+    assert_eq!(both.status.code(), Some(2));
+    let ephemeral = setup.exec(&["resume", "--last", "--ephemeral", "hello"], "").await;
+    assert_eq!(ephemeral.status.code(), Some(2));
+    assert!(text(&ephemeral.stderr).contains("--ephemeral"), "{}", text(&ephemeral.stderr));
     let missing = setup.exec(&["resume"], "").await;
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("THREAD_ID or --last"), "{}", text(&missing.stderr));
@@ -291,6 +303,80 @@ async fn output_last_message_writes_the_final_answer() {
         setup.exec(&["--output-last-message", file.to_str().unwrap(), "finish up"], "").await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "All done.");
+
+    // A file that cannot be written after the turn completed: exit 1, the `error` line last.
+    setup.mock.push(Script::text("unwritable"));
+    let directory = setup.work.path().to_str().unwrap();
+    let output = setup.exec(&["--json", "--output-last-message", directory, "finish up"], "").await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let events = json_lines(&output);
+    let kinds = types(&events);
+    assert_eq!(kinds[kinds.len() - 2..], ["turn.completed", "error"], "{events:?}");
+    assert!(events.last().unwrap()["message"].as_str().unwrap().contains(directory));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_last_message_is_left_alone_when_the_turn_fails() {
+    let setup = setup().await;
+    let file = setup.work.path().join("last.txt");
+    std::fs::write(&file, "the previous answer").unwrap();
+    // A complete agent message, then a tool call; the next model call is refused, so the turn
+    // fails with an agent message that must not pass for the final answer.
+    setup.mock.push(Script::text("a draft answer").and_function_call(
+        "call-1",
+        "no_such_tool",
+        json!({}),
+    ));
+    setup.mock.push(Script::status(401, r#"{"error":{"message":"bad key"}}"#));
+    let output =
+        setup.exec(&["--output-last-message", file.to_str().unwrap(), "finish up"], "").await;
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "the previous answer");
+}
+
+/// Starts a thread in `cwd` through an ordinary (non-exec) in-process server on `home` and runs
+/// one turn in it, so it is the most recently updated thread.
+async fn start_foreign_thread(home: &Path, cwd: &Path) -> String {
+    let server = InProcessServer::start(InProcessOptions::new(home.to_path_buf())).await.unwrap();
+    let mut client = server.connect().await.unwrap();
+    client
+        .initialize(ClientInfo { name: "other".into(), title: None, version: "1".into() }, None)
+        .await
+        .unwrap();
+    let started = client
+        .request::<markers::ThreadStart>(
+            serde_json::from_value(json!({"cwd": cwd.to_str().unwrap()})).unwrap(),
+        )
+        .await
+        .unwrap();
+    client.close().await;
+    server.shutdown().await;
+    started.thread.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_last_picks_the_latest_exec_thread_of_this_directory() {
+    let setup = setup().await;
+    setup.mock.push(Script::text("exec answer"));
+    let first = setup.exec(&["--json", "the exec question"], "").await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let exec_thread = json_lines(&first)[0]["thread_id"].as_str().unwrap().to_owned();
+
+    // Updated later (timestamps have one-second resolution): an exec thread in another
+    // directory and a thread some other client created here.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let elsewhere = tempfile::tempdir().unwrap();
+    setup.mock.push(Script::text("elsewhere"));
+    let other_dir = setup.exec(&["--cd", elsewhere.path().to_str().unwrap(), "x"], "").await;
+    assert!(other_dir.status.success(), "{}", text(&other_dir.stderr));
+    let foreign = start_foreign_thread(setup.home.path(), setup.work.path()).await;
+    assert_ne!(foreign, exec_thread);
+
+    setup.mock.push(Script::text("resumed"));
+    let second = setup.exec(&["resume", "--last", "--json", "again"], "").await;
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let events = json_lines(&second);
+    assert_eq!(events[0]["thread_id"], exec_thread.as_str(), "{events:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -325,8 +411,16 @@ async fn bad_flags_and_files_are_reported_before_any_model_call() {
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("--cd"), "{}", text(&output.stderr));
 
+    // A usage error found after parsing: exit 2, and under --json the one `error` line.
     let output = setup.exec(&["--json", "-c", "model", "hi"], "").await;
-    assert_ne!(output.status.code(), Some(0));
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    let events = json_lines(&output);
+    assert_eq!(types(&events), ["error"], "{events:?}");
+    assert!(events[0]["message"].as_str().unwrap().contains("model"), "{events:?}");
+    // One the argument parser rejects: exit 2, stderr only.
+    let output = setup.exec(&["--json", "--no-such-flag", "hi"], "").await;
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(text(&output.stdout), "");
     assert_eq!(setup.mock.model_requests().len(), 0);
 
     // A valid schema and every thread flag are accepted.

@@ -6,12 +6,16 @@
 //! and stdout/stderr appended to the log, then polls the socket until the process it spawned
 //! answers `initialize` (identified by the socket's peer credentials). If another launch wins
 //! the race, the server's own singleton rule makes ours exit with "address in use" and `start`
-//! reports the winner as already running. `stop` sends SIGTERM (the server lets running turns
-//! finish, then exits 0 and removes its socket) and waits for both the process and the socket to
-//! be gone.
+//! reports the winner as already running; a server that is draining (its pid record says so)
+//! is waited for instead, then a new one is spawned. Log rotation and the spawn run under the
+//! startup lock, and the child gets umask 077 and no inherited descriptors beyond stdio. `stop`
+//! holds the server through a pidfd from the moment it finds it (no signal can reach a recycled
+//! pid), sends SIGTERM (the server lets running turns finish, then exits 0 and removes its
+//! socket) and waits for the process to exit and for its socket to be gone or answered by
+//! another server.
 
 use std::os::unix::fs::DirBuilderExt;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::path::PathBuf;
@@ -20,6 +24,7 @@ use std::time::Duration;
 
 use codex_app_server_protocol::v2::RemoteControlStatusReadResponse;
 use codex_app_server_protocol::InitializeResponse;
+use codex_app_server_transport::StartupLock;
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -28,10 +33,11 @@ use crate::error::DaemonError;
 use crate::log_rotation;
 use crate::paths::DaemonPaths;
 use crate::pid_record::process_is_alive;
+use crate::pid_record::process_is_app_server;
 use crate::pid_record::process_owns_pid_file;
 use crate::pid_record::process_uptime_seconds;
-use crate::pid_record::send_signal;
 use crate::pid_record::PidRecord;
+use crate::process_handle::ProcessHandle;
 use crate::settings::DaemonSettings;
 use crate::status::version_from_user_agent;
 use crate::status::DaemonState;
@@ -156,9 +162,15 @@ impl Daemon {
     }
 
     /// Starts the daemon unless one already answers on the socket.
+    ///
+    /// A server that is draining (stopping) is waited for, then a new one is spawned.
     pub async fn start(&self) -> Result<StartOutcome, DaemonError> {
-        if let Some(live) = self.connect().await? {
-            return Ok(StartOutcome::AlreadyRunning(self.running_status(live).await?));
+        while let Some(live) = self.connect().await? {
+            let Some(pid) = self.draining_pid(&live) else {
+                return Ok(StartOutcome::AlreadyRunning(self.running_status(live).await?));
+            };
+            live.client.close().await;
+            self.wait_for_drained(pid).await?;
         }
         if let Some(pid) = self.recorded_live_pid() {
             // The record is written after the socket is bound, so a server that just came up
@@ -170,7 +182,12 @@ impl Daemon {
             return Err(DaemonError::Unresponsive { pid, socket: self.paths.socket.clone() });
         }
         let settings = DaemonSettings::load(&self.paths.settings_file)?;
-        let mut child = self.spawn(&settings)?;
+        // Rotation and spawn happen under the startup lock, so they never interleave with another
+        // starter's rotation or with a `stop` tidying up; the child waits for the lock to bind.
+        let lock = StartupLock::acquire(&self.paths.startup_lock).await?;
+        let spawned = self.spawn(&settings);
+        drop(lock);
+        let mut child = spawned?;
         let child_pid = child.id();
         let deadline = Instant::now() + self.start_timeout;
         loop {
@@ -215,31 +232,36 @@ impl Daemon {
     }
 
     /// Stops the daemon: SIGTERM, then waits for the process to exit and the socket to go.
+    ///
+    /// The target is held through a pidfd from the moment it is found, so neither signal can
+    /// reach another process that reused its pid.
     pub async fn stop(&self, options: StopOptions) -> Result<StopOutcome, DaemonError> {
-        let Some(pid) = self.target_pid().await else {
+        let Some(target) = self.target_process().await? else {
             self.remove_stale_files().await;
             return Ok(StopOutcome::NotRunning);
         };
-        send_signal(pid, libc::SIGTERM)?;
-        let outcome = match tokio::time::timeout(options.timeout, self.wait_until_gone(pid)).await {
-            Ok(()) => StopOutcome::Stopped { pid },
-            Err(_elapsed) if options.force => {
-                send_signal(pid, libc::SIGKILL)?;
-                tokio::time::timeout(KILL_WAIT, wait_for_exit(pid)).await.map_err(|_| {
-                    DaemonError::StopTimeout {
-                        pid,
-                        what: "running",
-                        waited: options.timeout + KILL_WAIT,
-                    }
-                })?;
-                self.remove_stale_files().await;
-                StopOutcome::Killed { pid }
-            }
-            Err(_elapsed) => {
-                let what = if process_is_alive(pid) { "running" } else { "holding its socket" };
-                return Err(DaemonError::StopTimeout { pid, what, waited: options.timeout });
-            }
-        };
+        let pid = target.pid();
+        target.signal(libc::SIGTERM)?;
+        let outcome =
+            match tokio::time::timeout(options.timeout, self.wait_until_gone(&target)).await {
+                Ok(()) => StopOutcome::Stopped { pid },
+                Err(_elapsed) if options.force => {
+                    target.signal(libc::SIGKILL)?;
+                    tokio::time::timeout(KILL_WAIT, target.wait_for_exit()).await.map_err(
+                        |_| DaemonError::StopTimeout {
+                            pid,
+                            what: "running",
+                            waited: options.timeout + KILL_WAIT,
+                        },
+                    )?;
+                    self.remove_stale_files().await;
+                    StopOutcome::Killed { pid }
+                }
+                Err(_elapsed) => {
+                    let what = if target.has_exited() { "holding its socket" } else { "running" };
+                    return Err(DaemonError::StopTimeout { pid, what, waited: options.timeout });
+                }
+            };
         PidRecord::remove_if_owned_by(&self.paths.pid_file, pid);
         Ok(outcome)
     }
@@ -307,6 +329,20 @@ impl Daemon {
         })
     }
 
+    /// The pid of `live` when its pid record says it is draining.
+    fn draining_pid(&self, live: &LiveServer) -> Option<u32> {
+        let record = PidRecord::read(&self.paths.pid_file)?;
+        (record.draining && live.pid == Some(record.pid)).then_some(record.pid)
+    }
+
+    /// Waits (up to the default stop timeout) for the draining server `pid` to be gone.
+    async fn wait_for_drained(&self, pid: u32) -> Result<(), DaemonError> {
+        let Some(target) = ProcessHandle::open(pid)? else { return Ok(()) };
+        tokio::time::timeout(DEFAULT_STOP_TIMEOUT, self.wait_until_gone(&target)).await.map_err(
+            |_| DaemonError::StopTimeout { pid, what: "draining", waited: DEFAULT_STOP_TIMEOUT },
+        )
+    }
+
     /// The pid in the pid file, if that process is alive and is the server owning the file.
     fn recorded_live_pid(&self) -> Option<u32> {
         PidRecord::read(&self.paths.pid_file)
@@ -339,46 +375,69 @@ impl Daemon {
         })
     }
 
-    /// The pid to signal: the process serving the socket, else a live app-server in the pid file.
-    async fn target_pid(&self) -> Option<u32> {
+    /// The process to signal: the one serving the socket, else a live app-server in the pid
+    /// file; a pidfd is opened at once and the process re-checked to be an app-server after.
+    async fn target_process(&self) -> Result<Option<ProcessHandle>, DaemonError> {
+        let mut pid = None;
         if let Ok(client) = ControlClient::connect(&self.paths.socket).await {
-            let pid = client.peer_pid();
+            pid = client.peer_pid();
             client.close().await;
-            if pid.is_some() {
-                return pid;
-            }
         }
-        self.recorded_live_pid()
+        let Some(pid) = pid.or_else(|| self.recorded_live_pid()) else { return Ok(None) };
+        let Some(handle) = ProcessHandle::open(pid)? else { return Ok(None) };
+        // The pid was read before the pidfd existed: make sure it still names an app-server.
+        if handle.has_exited() || !process_is_app_server(pid) {
+            return Ok(None);
+        }
+        Ok(Some(handle))
     }
 
-    /// Waits until `pid` has exited and its socket is gone (a stale socket left by a crash is
-    /// removed once the process is gone).
-    async fn wait_until_gone(&self, pid: u32) {
-        wait_for_exit(pid).await;
+    /// Waits until `target` has exited and its socket is gone: a stale socket left by a crash is
+    /// removed, and a socket answered by another process (a new server that raced in) means ours
+    /// is gone.
+    async fn wait_until_gone(&self, target: &ProcessHandle) {
+        target.wait_for_exit().await;
         while std::fs::symlink_metadata(&self.paths.socket).is_ok() {
-            if ControlClient::connect(&self.paths.socket).await.is_err() {
-                self.remove_stale_files().await;
+            match ControlClient::connect(&self.paths.socket).await {
+                Err(_) => self.remove_stale_files().await,
+                Ok(client) => {
+                    let peer = client.peer_pid();
+                    client.close().await;
+                    if peer != Some(target.pid()) {
+                        return;
+                    }
+                }
             }
             tokio::time::sleep(POLL_INTERVAL).await;
         }
     }
 
-    /// Removes a pid file naming no live app-server and a socket nothing answers on.
+    /// Removes a pid file naming no live app-server and a socket nothing answers on, under the
+    /// startup lock (so a server that is binding right now is never undercut). Only a socket is
+    /// removed where the socket path (or its symlink) points; anything else is left alone.
     async fn remove_stale_files(&self) {
+        let Ok(_lock) = StartupLock::acquire(&self.paths.startup_lock).await else { return };
         if let Some(record) = PidRecord::read(&self.paths.pid_file) {
             if !process_owns_pid_file(record.pid, &self.paths.pid_file) {
                 PidRecord::remove_if_owned_by(&self.paths.pid_file, record.pid);
             }
         } else if self.paths.pid_file.exists() {
-            let _ = std::fs::remove_file(&self.paths.pid_file);
+            remove_tolerating_absence(&self.paths.pid_file);
         }
-        let socket_exists = std::fs::symlink_metadata(&self.paths.socket).is_ok();
-        if socket_exists && ControlClient::connect(&self.paths.socket).await.is_err() {
-            // The next server replaces it anyway (under its startup lock); this only tidies up.
+        let Ok(link) = std::fs::symlink_metadata(&self.paths.socket) else { return };
+        if ControlClient::connect(&self.paths.socket).await.is_ok() {
+            return;
+        }
+        if link.file_type().is_symlink() {
+            // A long socket path is a symlink to the socket actually bound elsewhere.
             if let Ok(target) = std::fs::read_link(&self.paths.socket) {
-                let _ = std::fs::remove_file(target);
+                if is_socket(&target) {
+                    remove_tolerating_absence(&target);
+                }
             }
-            let _ = std::fs::remove_file(&self.paths.socket);
+            remove_tolerating_absence(&self.paths.socket);
+        } else if link.file_type().is_socket() {
+            remove_tolerating_absence(&self.paths.socket);
         }
     }
 
@@ -395,15 +454,8 @@ impl Daemon {
             log_rotation::DEFAULT_MAX_LOG_BYTES,
             log_rotation::DEFAULT_KEPT_LOGS,
         )?;
-        // Mode 0600: the log may name paths and requests of this user.
-        let mut log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.paths.log_file)
-            .map_err(|err| {
-                DaemonError::io(format!("opening {}", self.paths.log_file.display()), err)
-            })?;
+        // Mode 0600 (also for an existing log): it may name paths and requests of this user.
+        let mut log = log_rotation::open_private_log(&self.paths.log_file)?;
         let started = PidRecord::for_current_process().started_at_ms / 1000;
         let header = format!("--- codex app-server daemon starting (unix time {started}) ---\n");
         std::io::Write::write_all(&mut log, header.as_bytes()).map_err(|err| {
@@ -414,6 +466,8 @@ impl Daemon {
         command
             .args(["app-server", "--listen", "unix://", "--pid-file"])
             .arg(&self.paths.pid_file)
+            .arg("--log-file")
+            .arg(&self.paths.log_file)
             .env("CODEX_HOME", &self.paths.codex_home)
             .current_dir(daemon_working_directory())
             .stdin(Stdio::null())
@@ -425,12 +479,24 @@ impl Daemon {
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "info");
         }
-        // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+        // SAFETY: setsid, umask and close_range are async-signal-safe syscalls that touch no
+        // memory of the parent.
         unsafe {
             command.pre_exec(|| {
                 if libc::setsid() == -1 {
                     return Err(std::io::Error::last_os_error());
                 }
+                // Files the daemon creates are private to this user.
+                libc::umask(0o077);
+                // No descriptor the starter happened to hold leaks into the daemon. Marked
+                // close-on-exec rather than closed, so std's exec-error pipe keeps working; a
+                // kernel without close_range (< 5.11) leaves them as they are.
+                let _ = libc::syscall(
+                    libc::SYS_close_range,
+                    3 as libc::c_uint,
+                    libc::c_uint::MAX,
+                    libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+                );
                 Ok(())
             });
         }
@@ -455,6 +521,20 @@ fn daemon_working_directory() -> PathBuf {
         .map(PathBuf::from)
         .filter(|home| home.is_absolute() && home.is_dir())
         .unwrap_or_else(|| PathBuf::from("/"))
+}
+
+/// True when `path` (not followed) is a Unix socket.
+fn is_socket(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|meta| meta.file_type().is_socket())
+}
+
+/// Removes `path`; it being gone already is fine.
+fn remove_tolerating_absence(path: &Path) {
+    if let Err(err) = std::fs::remove_file(path) {
+        if err.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(path = %path.display(), "could not remove a stale file: {err}");
+        }
+    }
 }
 
 /// Waits until `pid` has exited.
@@ -507,6 +587,89 @@ mod tests {
         assert!(err.to_string().contains("see the log"), "{err}");
         let pid: u32 = std::fs::read_to_string(&marker).unwrap().trim().parse().unwrap();
         assert!(!process_is_alive(pid), "the unanswering server was killed and reaped");
+    }
+
+    /// A websocket server on `socket` run by the test process (so its peer pid is ours).
+    fn serve_websocket_on(socket: &Path) -> tokio::task::JoinHandle<()> {
+        std::fs::create_dir_all(socket.parent().unwrap()).unwrap();
+        let listener = tokio::net::UnixListener::bind(socket).unwrap();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    if let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await {
+                        use futures::StreamExt;
+                        while let Some(Ok(_)) = ws.next().await {}
+                    }
+                });
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn a_new_server_on_the_socket_means_the_old_one_is_gone() {
+        let home = tempfile::tempdir().unwrap();
+        let daemon = Daemon::with_executable(home.path(), PathBuf::from("/nonexistent")).unwrap();
+        let mut old = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+        let handle = ProcessHandle::open(old.id()).unwrap().unwrap();
+        let server = serve_websocket_on(&daemon.paths().socket);
+        old.kill().unwrap();
+        old.wait().unwrap();
+        tokio::time::timeout(Duration::from_secs(20), daemon.wait_until_gone(&handle))
+            .await
+            .expect("a socket answered by another process does not keep stop waiting");
+        assert!(daemon.paths().socket.exists(), "the new server's socket is left alone");
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn cleanup_removes_only_a_socket_behind_the_socket_path() {
+        let home = tempfile::tempdir().unwrap();
+        let daemon = Daemon::with_executable(home.path(), PathBuf::from("/nonexistent")).unwrap();
+        let precious = home.path().join("precious.txt");
+        std::fs::write(&precious, "keep me").unwrap();
+        std::fs::create_dir_all(daemon.paths().socket.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(&precious, &daemon.paths().socket).unwrap();
+        daemon.remove_stale_files().await;
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+        assert!(std::fs::symlink_metadata(&daemon.paths().socket).is_err(), "the link is gone");
+
+        // A dead socket behind the link is removed with it.
+        let dead = home.path().join("dead.sock");
+        drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+        std::os::unix::fs::symlink(&dead, &daemon.paths().socket).unwrap();
+        daemon.remove_stale_files().await;
+        assert!(!dead.exists());
+    }
+
+    #[tokio::test]
+    async fn the_daemon_gets_no_stray_descriptors_and_a_private_umask() {
+        let home = tempfile::tempdir().unwrap();
+        let marker = home.path().join("seen");
+        // A descriptor without close-on-exec, as a careless library might leave one.
+        let stray_source = std::fs::File::open("/dev/null").unwrap();
+        // SAFETY: dup of a valid descriptor; the copy is closed below.
+        let stray = unsafe { libc::dup(std::os::fd::AsRawFd::as_raw_fd(&stray_source)) };
+        assert!(stray > 2);
+        let executable = fake_executable(
+            home.path(),
+            &format!(
+                "if [ -e /proc/$$/fd/{stray} ]; then echo leaked; else echo closed; fi > {m}; \
+                 umask >> {m}; exit 3",
+                m = marker.display()
+            ),
+        );
+        let daemon = Daemon::with_executable(home.path(), executable).unwrap();
+        std::fs::create_dir_all(daemon.paths().log_file.parent().unwrap()).unwrap();
+        std::fs::write(&daemon.paths().log_file, "old run\n").unwrap();
+        std::fs::set_permissions(&daemon.paths().log_file, std::fs::Permissions::from_mode(0o644))
+            .unwrap();
+        let _ = daemon.start().await.unwrap_err();
+        let mode = std::fs::metadata(&daemon.paths().log_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "an existing log is made private");
+        // SAFETY: closing the descriptor dup'ed above.
+        unsafe { libc::close(stray) };
+        let seen = std::fs::read_to_string(&marker).unwrap();
+        assert_eq!(seen.lines().collect::<Vec<_>>(), ["closed", "0077"], "{seen}");
     }
 
     #[tokio::test]

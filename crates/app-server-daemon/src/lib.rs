@@ -15,8 +15,9 @@
 //!   process answering on the socket) is ignored and replaced;
 //! - `app-server-control/daemon.json`: [`DaemonSettings`], e.g. `{"remoteControl": true}`, read
 //!   at every start (`--remote-control` is passed when set);
-//! - `log/app-server.log`: the daemon's stdout and stderr, rotated at each start when larger than
-//!   [`log_rotation::DEFAULT_MAX_LOG_BYTES`] (keeping [`log_rotation::DEFAULT_KEPT_LOGS`] old files).
+//! - `log/app-server.log`: the daemon's stdout and stderr (mode 0600), rotated when larger than
+//!   [`log_rotation::DEFAULT_MAX_LOG_BYTES`] at each start and, by the server itself, while it
+//!   runs (keeping [`log_rotation::DEFAULT_KEPT_LOGS`] old files).
 
 mod control_client;
 mod daemon;
@@ -24,6 +25,7 @@ mod error;
 pub mod log_rotation;
 mod paths;
 mod pid_record;
+mod process_handle;
 mod settings;
 mod status;
 

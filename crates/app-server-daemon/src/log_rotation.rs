@@ -1,14 +1,24 @@
-//! Size-based rotation of the daemon's log, done by the starter before each spawn.
+//! Size-based rotation of the daemon's log: by the starter before each spawn, and by the running
+//! server itself ([`keep_log_rotated`], enabled by `codex app-server --log-file PATH`).
 //!
 //! The daemon's stdout and stderr are the log file itself (an inherited file descriptor), so
 //! everything lands there: tracing output, the "listening on" line, and even a panic message.
-//! Rotating in the starter keeps that property without a log-writer thread in the server; the
-//! cost is that one daemon run's log is not cut while it runs. When `app-server.log` is larger
-//! than the limit at start, `app-server.log.{N-1}` moves to `.N` (the oldest is dropped), …, and
-//! `app-server.log` becomes `app-server.log.1`.
+//! While it runs, the server checks the log's size now and then; once larger than the limit it
+//! rotates the files and points its stdout and stderr (`dup2`) at a fresh `app-server.log`, so
+//! that property holds across rotations. When `app-server.log` is larger than the limit,
+//! `app-server.log.{N-1}` moves to `.N` (the oldest is dropped), …, and `app-server.log` becomes
+//! `app-server.log.1`. Every rotation takes the startup lock, so the starter and the server never
+//! rotate at the same time.
 
+use std::os::fd::AsRawFd;
+use std::os::fd::RawFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::path::PathBuf;
+use std::time::Duration;
+
+use codex_app_server_transport::StartupLock;
 
 use crate::error::DaemonError;
 
@@ -53,6 +63,82 @@ pub fn rotate_if_larger(path: &Path, max_bytes: u64, keep: usize) -> Result<bool
     Ok(true)
 }
 
+/// Opens (creating) the log at `path` for appending, mode 0600 even if it existed.
+pub fn open_private_log(path: &Path) -> Result<std::fs::File, DaemonError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|err| DaemonError::io(format!("opening {}", path.display()), err))?;
+    // An existing log keeps whatever mode it had at creation; tighten it (fchmod).
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(|err| DaemonError::io(format!("restricting {}", path.display()), err))?;
+    Ok(file)
+}
+
+/// Rotates `path` when larger than `max_bytes` and then points each of `fds` (the writer's
+/// stdout and stderr) at a fresh log file; true if rotated.
+pub fn rotate_and_redirect(
+    path: &Path,
+    max_bytes: u64,
+    keep: usize,
+    fds: &[RawFd],
+) -> Result<bool, DaemonError> {
+    if !rotate_if_larger(path, max_bytes, keep)? {
+        return Ok(false);
+    }
+    let fresh = open_private_log(path)?;
+    for fd in fds {
+        // SAFETY: dup2 onto a descriptor number this process owns; the old file it named is
+        // closed by the kernel, the new one stays open through `fd`.
+        if unsafe { libc::dup2(fresh.as_raw_fd(), *fd) } == -1 {
+            let err = std::io::Error::last_os_error();
+            return Err(DaemonError::io(format!("redirecting fd {fd} to {}", path.display()), err));
+        }
+    }
+    Ok(true)
+}
+
+/// How often a running server checks the size of its log.
+pub const LOG_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Runs forever (spawn it): every `interval`, under the startup lock at `lock_path`, rotates the
+/// log at `path` when larger than `max_bytes` and redirects this process's stdout and stderr to
+/// the fresh file. Failures are logged and retried at the next check.
+pub async fn keep_log_rotated(
+    path: PathBuf,
+    lock_path: PathBuf,
+    max_bytes: u64,
+    keep: usize,
+    interval: Duration,
+) {
+    loop {
+        tokio::time::sleep(interval).await;
+        let oversized = std::fs::metadata(&path).is_ok_and(|meta| meta.len() > max_bytes);
+        if !oversized {
+            continue;
+        }
+        let _lock = match StartupLock::acquire(&lock_path).await {
+            Ok(lock) => lock,
+            Err(err) => {
+                tracing::warn!("log rotation skipped: {err}");
+                continue;
+            }
+        };
+        match rotate_and_redirect(
+            &path,
+            max_bytes,
+            keep,
+            &[libc::STDOUT_FILENO, libc::STDERR_FILENO],
+        ) {
+            Ok(true) => tracing::info!(log = %path.display(), "log rotated"),
+            Ok(false) => {}
+            Err(err) => tracing::warn!("log rotation failed: {err}"),
+        }
+    }
+}
+
 fn remove_if_present(path: &Path) -> Result<(), DaemonError> {
     match std::fs::remove_file(path) {
         Ok(()) => Ok(()),
@@ -94,6 +180,28 @@ mod tests {
             "run 3 with a long line"
         );
         assert!(!rotated_path(&log, 3).exists(), "only two old logs are kept");
+    }
+
+    #[test]
+    fn a_running_writer_is_moved_to_the_fresh_log_and_it_is_private() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("app-server.log");
+        std::fs::write(&log, "").unwrap();
+        std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).unwrap();
+        // Stands in for the server's stderr: a descriptor open on the log.
+        let mut writer = open_private_log(&log).unwrap();
+        let mode = std::fs::metadata(&log).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "an existing log is made private");
+        writer.write_all(b"small\n").unwrap();
+        assert!(!rotate_and_redirect(&log, 100, 2, &[writer.as_raw_fd()]).unwrap());
+        writer.write_all(&[b'x'; 200]).unwrap();
+        assert!(rotate_and_redirect(&log, 100, 2, &[writer.as_raw_fd()]).unwrap());
+        writer.write_all(b"after rotation\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), "after rotation\n");
+        assert!(std::fs::read_to_string(rotated_path(&log, 1)).unwrap().starts_with("small"));
+        let mode = std::fs::metadata(&log).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]

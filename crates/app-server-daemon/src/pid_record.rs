@@ -20,17 +20,27 @@ pub struct PidRecord {
     pub pid: u32,
     /// When the server started listening, in milliseconds since the Unix epoch.
     pub started_at_ms: u64,
+    /// Set once the server got its shutdown signal and drains: it exits soon, so `start` waits
+    /// for it instead of reporting it as running.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draining: bool,
 }
 
 impl PidRecord {
     /// A record for the calling process, started now.
     pub fn for_current_process() -> Self {
-        Self { pid: std::process::id(), started_at_ms: unix_millis(SystemTime::now()) }
+        Self {
+            pid: std::process::id(),
+            started_at_ms: unix_millis(SystemTime::now()),
+            draining: false,
+        }
     }
 
     /// Writes the record to `path` atomically (mode 0600).
     pub fn write(&self, path: &Path) -> Result<(), DaemonError> {
-        let text = format!("{{\"pid\":{},\"startedAtMs\":{}}}\n", self.pid, self.started_at_ms);
+        let draining = if self.draining { ",\"draining\":true" } else { "" };
+        let text =
+            format!("{{\"pid\":{},\"startedAtMs\":{}{draining}}}\n", self.pid, self.started_at_ms);
         write_atomically(path, text.as_bytes())
     }
 
@@ -43,6 +53,16 @@ impl PidRecord {
                 tracing::warn!(path = %path.display(), "ignoring an unreadable pid file: {err}");
                 None
             }
+        }
+    }
+
+    /// Marks the record at `path` as draining if it names the calling process.
+    pub fn mark_draining(path: &Path) -> Result<(), DaemonError> {
+        match Self::read(path) {
+            Some(record) if record.pid == std::process::id() => {
+                Self { draining: true, ..record }.write(path)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -101,6 +121,18 @@ pub fn process_owns_pid_file(pid: u32, pid_file: &Path) -> bool {
         && args.windows(2).any(|pair| pair[0] == b"--pid-file" && pair[1] == wanted)
 }
 
+/// True when `pid` is alive and its command line has an `app-server` argument (true without
+/// `/proc`, where this cannot be told).
+pub fn process_is_app_server(pid: u32) -> bool {
+    if !process_is_alive(pid) {
+        return false;
+    }
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(cmdline) => cmdline.split(|byte| *byte == 0).any(|arg| arg == b"app-server"),
+        Err(_) => true,
+    }
+}
+
 /// Seconds since `pid` started, from `/proc` (None where `/proc` is unavailable).
 pub fn process_uptime_seconds(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -116,26 +148,6 @@ pub fn process_uptime_seconds(pid: u32) -> Option<u64> {
     Some((since_boot as u64).saturating_sub(started))
 }
 
-/// Sends `signal` to `pid`.
-pub(crate) fn send_signal(pid: u32, signal: libc::c_int) -> Result<(), DaemonError> {
-    let raw = libc::pid_t::try_from(pid).map_err(|_| {
-        DaemonError::io(
-            format!("signalling pid {pid}"),
-            std::io::Error::from(std::io::ErrorKind::InvalidInput),
-        )
-    })?;
-    // SAFETY: plain kill(2) on a positive pid we checked belongs to the app-server.
-    let result = unsafe { libc::kill(raw, signal) };
-    if result == 0 {
-        return Ok(());
-    }
-    let err = std::io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::ESRCH) {
-        return Ok(());
-    }
-    Err(DaemonError::io(format!("signalling pid {pid}"), err))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,9 +157,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("app-server.pid");
         assert_eq!(PidRecord::read(&path), None);
-        let record = PidRecord { pid: 4242, started_at_ms: 1_700_000_000_000 };
+        let record = PidRecord { pid: 4242, started_at_ms: 1_700_000_000_000, draining: false };
         record.write(&path).unwrap();
-        assert_eq!(PidRecord::read(&path), Some(record));
+        assert_eq!(PidRecord::read(&path), Some(record.clone()));
+        let draining = PidRecord { draining: true, ..record.clone() };
+        draining.write(&path).unwrap();
+        assert_eq!(PidRecord::read(&path), Some(draining));
+        record.write(&path).unwrap();
         PidRecord::remove_if_owned_by(&path, 1);
         assert!(path.exists(), "someone else's record must stay");
         PidRecord::remove_if_owned_by(&path, 4242);

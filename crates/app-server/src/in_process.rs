@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use codex_app_server_protocol::methods::markers;
 use codex_app_server_protocol::methods::ClientMethod;
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::ClientInfo;
 use codex_app_server_protocol::ClientNotification;
 use codex_app_server_protocol::InitializeCapabilities;
@@ -118,6 +119,8 @@ pub struct InProcessOptions {
     pub transport: TransportConfig,
     /// How long [`InProcessServer::shutdown`] waits for running turns.
     pub drain_timeout: Duration,
+    /// The source recorded on threads this server creates (`codex exec` sets `exec`).
+    pub session_source: SessionSource,
 }
 
 impl InProcessOptions {
@@ -129,6 +132,7 @@ impl InProcessOptions {
             overrides: ConfigOverrides::default(),
             transport: TransportConfig::default(),
             drain_timeout: defaults.drain_timeout,
+            session_source: defaults.session_source,
         }
     }
 }
@@ -158,6 +162,7 @@ impl InProcessServer {
             ServeOptions::new(ListenAddress::Off, codex_home.as_path().to_path_buf());
         serve_options.overrides = options.overrides;
         serve_options.drain_timeout = options.drain_timeout;
+        serve_options.session_source = options.session_source;
         let config = Config::load(&serve_options.codex_home, &serve_options.overrides)
             .map_err(ServeError::from)?;
         let state = StateDb::open_in(&serve_options.codex_home).await.map_err(ServeError::from)?;
@@ -184,8 +189,8 @@ impl InProcessServer {
         self.core.shared()
     }
 
-    /// Waits for running turns (up to the drain timeout), closes every connection and the state
-    /// database. Drop clients first: the processor stops once no connection can send.
+    /// Waits for running turns (up to the drain timeout), closes every connection, stops the
+    /// processor and closes the state database; clients still held see their connection closed.
     pub async fn shutdown(self) {
         self.core.drain(self.drain_timeout).await;
         drop(self.events);
@@ -211,6 +216,16 @@ pub enum ServerEvent {
     Notification(ServerNotification),
     /// A request expecting an answer (approvals).
     Request(IncomingServerRequest),
+    /// A notification that did not parse as its typed form (a server/client version skew or a
+    /// bug); passed on raw so a caller waiting for it (e.g. `turn/completed`) does not hang.
+    UnreadableNotification {
+        /// The notification's method.
+        method: String,
+        /// Its raw params.
+        params: Option<serde_json::Value>,
+        /// Why it did not parse.
+        error: String,
+    },
 }
 
 /// A typed client on an in-process connection.
@@ -341,11 +356,19 @@ impl InProcessClient {
     async fn classify(&mut self, message: JsonRpcMessage) -> Option<ServerEvent> {
         match message {
             JsonRpcMessage::Notification(notification) => {
+                let raw_params = notification.params.clone();
                 match ServerNotification::parse(&notification.method, notification.params) {
                     Ok(parsed) => Some(ServerEvent::Notification(parsed)),
                     Err(err) => {
-                        tracing::debug!("ignoring a notification this client cannot read: {err}");
-                        None
+                        tracing::warn!(
+                            method = %notification.method,
+                            "a notification this client cannot read: {err}"
+                        );
+                        Some(ServerEvent::UnreadableNotification {
+                            method: notification.method,
+                            params: raw_params,
+                            error: err.to_string(),
+                        })
                     }
                 }
             }

@@ -20,6 +20,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::AbsolutePath;
 use codex_app_server_protocol::ClientNotification;
 use codex_app_server_protocol::ClientRequest;
@@ -64,6 +65,8 @@ pub struct ProcessorOptions {
     pub drain_timeout: Duration,
     /// Whether the process was launched with `--remote-control` (remote control starts at launch).
     pub remote_control: bool,
+    /// The source recorded on threads this server creates (`appServer`; `exec` for `codex exec`).
+    pub session_source: SessionSource,
 }
 
 impl ProcessorOptions {
@@ -74,6 +77,7 @@ impl ProcessorOptions {
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             remote_control: false,
+            session_source: SessionSource::AppServer,
         }
     }
 }
@@ -101,7 +105,21 @@ pub struct ServerShared {
     pub server_requests: PendingServerRequests,
     /// Number of turns running now (graceful shutdown waits for zero).
     pub running_turns: watch::Sender<usize>,
+    /// Serving, or draining before shutdown (new threads and turns are refused then).
+    pub lifecycle: watch::Sender<ServerLifecycle>,
 }
+
+/// Where the server stands between start and shutdown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerLifecycle {
+    /// Accepting work.
+    Serving,
+    /// Shutting down: running turns finish, new threads and turns are refused.
+    Draining,
+}
+
+/// Methods refused while the server drains: they would start work the drain does not wait for.
+const REFUSED_WHILE_DRAINING: &[&str] = &["thread/start", "turn/start"];
 
 /// The context of one request being handled.
 #[derive(Debug, Clone)]
@@ -256,6 +274,7 @@ impl<H: RequestHandler> MessageProcessor<H> {
             subscriptions: Mutex::new(Subscriptions::default()),
             server_requests: PendingServerRequests::default(),
             running_turns,
+            lifecycle: watch::channel(ServerLifecycle::Serving).0,
         });
         Self { shared, handler: Arc::new(handler) }
     }
@@ -267,9 +286,25 @@ impl<H: RequestHandler> MessageProcessor<H> {
 
     /// Runs until the transport's event stream ends or `stop_accepting` is cancelled and every
     /// connection has closed.
-    pub async fn run(&self, mut events: mpsc::Receiver<TransportEvent>) {
+    pub async fn run(&self, events: mpsc::Receiver<TransportEvent>) {
+        self.run_until(events, tokio_util::sync::CancellationToken::new()).await;
+    }
+
+    /// Like [`MessageProcessor::run`], but also returns once `stop` fires, after handling the
+    /// events already queued (so connections closed just before are cleaned up). A server whose
+    /// event senders outlive it (an in-process client still held) stops this way.
+    pub async fn run_until(
+        &self,
+        mut events: mpsc::Receiver<TransportEvent>,
+        stop: tokio_util::sync::CancellationToken,
+    ) {
         let mut inbound: HashMap<ConnectionId, mpsc::Sender<InboundWork>> = HashMap::new();
-        while let Some(event) = events.recv().await {
+        loop {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                () = stop.cancelled() => events.try_recv().ok(),
+            };
+            let Some(event) = event else { break };
             match event {
                 TransportEvent::ConnectionOpened { connection_id, transport, writer, cancel } => {
                     let session = Arc::new(Mutex::new(SessionState::default()));
@@ -516,6 +551,19 @@ async fn handle_request<H: RequestHandler>(
                 if !session.experimental_api {
                     return Err(experimental_required_error(id, parsed.method(), reason));
                 }
+            }
+            if *shared.lifecycle.borrow() == ServerLifecycle::Draining
+                && REFUSED_WHILE_DRAINING.contains(&parsed.method())
+            {
+                return Err(JsonRpcError::new(
+                    Some(id),
+                    error_codes::INVALID_REQUEST,
+                    format!(
+                        "{} refused: the server is shutting down (waiting for running turns to \
+                         finish); retry once a new server is up",
+                        parsed.method()
+                    ),
+                ));
             }
             let context = RequestContext { connection, id, transport: handle.transport, deferral };
             handler.handle(Arc::clone(shared), context, parsed).await

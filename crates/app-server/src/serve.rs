@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::AbsolutePath;
 use codex_app_server_transport::bind_websocket;
 use codex_app_server_transport::prepare_control_socket;
@@ -22,6 +23,7 @@ use codex_app_server_transport::startup_lock_path;
 use codex_app_server_transport::ListenAddress;
 use codex_app_server_transport::TransportError;
 use codex_app_server_transport::TransportEvent;
+use codex_app_server_transport::TransportKind;
 use codex_app_server_transport::WebsocketOptions;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -83,6 +85,8 @@ pub struct ServeOptions {
     pub on_listening: Option<ListeningCallback>,
     /// Start remote control at launch (`codex app-server --remote-control`).
     pub remote_control: bool,
+    /// The source recorded on threads this server creates.
+    pub session_source: SessionSource,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -111,6 +115,7 @@ impl ServeOptions {
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             on_listening: None,
             remote_control: false,
+            session_source: SessionSource::AppServer,
         }
     }
 }
@@ -221,6 +226,8 @@ pub(crate) fn absolute_codex_home(
 pub(crate) struct ServerCore {
     processor: Arc<MessageProcessor<AppHandler>>,
     processor_task: tokio::task::JoinHandle<()>,
+    /// Stops the processor at `close`, even while some event sender (a client) is still alive.
+    processor_stop: CancellationToken,
     remote_control: Arc<RemoteControl>,
     state: StateDb,
 }
@@ -239,6 +246,7 @@ impl ServerCore {
         processor_options.drain_timeout = options.drain_timeout;
         processor_options.inbound_queue_capacity = options.inbound_queue_capacity.max(1);
         processor_options.remote_control = options.remote_control;
+        processor_options.session_source = options.session_source.clone();
         let remote_control = Arc::new(RemoteControl::new(&options.codex_home, state.clone()));
         let launch_config = config.clone();
         let processor = Arc::new(MessageProcessor::new(
@@ -253,11 +261,13 @@ impl ServerCore {
                 tracing::warn!("--remote-control: {err}");
             }
         }
+        let processor_stop = CancellationToken::new();
         let processor_task = {
             let processor = Arc::clone(&processor);
-            tokio::spawn(async move { processor.run(events_rx).await })
+            let stop = processor_stop.clone();
+            tokio::spawn(async move { processor.run_until(events_rx, stop).await })
         };
-        Self { processor, processor_task, remote_control, state }
+        Self { processor, processor_task, processor_stop, remote_control, state }
     }
 
     /// The state shared with handlers.
@@ -268,6 +278,7 @@ impl ServerCore {
     /// Waits up to `timeout` for running turns to finish, then stops remote control.
     pub(crate) async fn drain(&self, timeout: Duration) {
         tracing::info!("draining running turns");
+        self.shared().lifecycle.send_replace(crate::processor::ServerLifecycle::Draining);
         if !wait_for_idle(&self.shared(), timeout).await {
             tracing::warn!(?timeout, "drain timeout reached with turns still running");
         }
@@ -276,7 +287,22 @@ impl ServerCore {
 
     /// Closes every connection, waits (briefly) for the processor and closes the database.
     pub(crate) async fn close(self) {
-        close_all_connections(&self.shared());
+        let shared = self.shared();
+        close_all_connections(&shared);
+        // Let the processor see every transport connection close (its cleanup runs then), but
+        // do not wait for an in-process client still held: it only closes when dropped.
+        let all_closed = async {
+            while shared.router.connection_ids().into_iter().any(|id| {
+                shared
+                    .router
+                    .handle(id)
+                    .is_some_and(|handle| handle.transport != TransportKind::InProcess)
+            }) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), all_closed).await;
+        self.processor_stop.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.processor_task).await;
         self.state.close().await;
     }

@@ -210,3 +210,17 @@ async fn a_client_that_reads_slowly_is_waited_for_not_disconnected() {
     client.close().await;
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn shutdown_does_not_wait_for_a_client_that_is_still_held() {
+    let home = tempfile::tempdir().unwrap();
+    let server = start(home.path(), 64).await;
+    let mut client = server.connect().await.unwrap();
+    client.initialize(client_info(), None).await.unwrap();
+    // The processor used to wait for every event sender to go (5 s fallback); the held client
+    // keeps one. Four seconds is well under that fallback and far over a real shutdown.
+    tokio::time::timeout(Duration::from_secs(4), server.shutdown())
+        .await
+        .expect("shutdown stops the processor itself");
+    assert!(client.next_event().await.is_none(), "the held client sees its connection end");
+}

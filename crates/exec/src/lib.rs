@@ -10,6 +10,7 @@
 
 mod completion;
 mod error;
+mod live_groups;
 mod output;
 mod process;
 mod pty;
@@ -18,6 +19,7 @@ mod request;
 pub use completion::run_to_completion;
 pub use completion::ExecOutput;
 pub use error::ExecError;
+pub use live_groups::kill_all_running_commands;
 pub use output::ExecEvent;
 pub use output::ExecEvents;
 pub use output::ExecExit;

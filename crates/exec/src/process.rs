@@ -294,6 +294,7 @@ fn start(
         .collect();
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let lifecycle = Arc::new(AtomicU8::new(Lifecycle::Running as u8));
+    crate::live_groups::register(pid);
     tokio::spawn(supervise(Supervisor {
         child,
         pid,
@@ -445,6 +446,7 @@ async fn supervise(mut supervisor: Supervisor) {
     };
     // Leftover members of the group (background children) go with the command.
     kill_group(supervisor.pid);
+    crate::live_groups::unregister(supervisor.pid);
     supervisor.lifecycle.store(Lifecycle::Exited as u8, Ordering::Release);
     let _ = supervisor.leader_exited.send(true);
     let (exit_code, signal) = match status {

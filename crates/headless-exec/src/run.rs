@@ -11,6 +11,7 @@ use codex_app_server::in_process::InProcessOptions;
 use codex_app_server::in_process::InProcessServer;
 use codex_app_server::in_process::ServerEvent;
 use codex_app_server_protocol::methods::markers;
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::v2::ThreadItem;
 use codex_app_server_protocol::v2::ThreadListParams;
 use codex_app_server_protocol::v2::ThreadResumeParams;
@@ -133,6 +134,8 @@ async fn run(options: &ExecOptions, output: &mut Output) -> Result<ExecOutcome, 
     // The turn has ended by the time the server stops, unless the run failed around it; then a
     // short wait lets the turn store its end without holding the terminal for long.
     server_options.drain_timeout = SHUTDOWN_DRAIN_TIMEOUT;
+    // Threads started here are `exec` threads: `exec resume --last` picks only those.
+    server_options.session_source = SessionSource::Exec;
     let server = InProcessServer::start(server_options).await?;
     let result = async {
         let mut client = server.connect().await?;
@@ -177,7 +180,9 @@ async fn drive(
     let mut run = TurnWatch::new(thread.id.clone(), turn_id);
     let outcome = watch_turn(options, output, client, interrupts, &mut run).await?;
 
-    if let Some(path) = &options.output_last_message {
+    // Only a completed turn has a final message; a failed or interrupted one leaves the file as
+    // it was (a partial answer would pass for a real one).
+    if let (Some(path), ExecOutcome::Completed) = (&options.output_last_message, outcome) {
         let text = run.last_message.clone().unwrap_or_default();
         std::fs::write(path, text)
             .map_err(|source| ExecError::WriteLastMessage { path: path.clone(), source })?;
@@ -200,6 +205,11 @@ async fn watch_turn(
                 match event {
                     ServerEvent::Notification(notification) => {
                         if let Some(outcome) = run.notification(output, &notification) {
+                            break outcome;
+                        }
+                    }
+                    ServerEvent::UnreadableNotification { method, params, error } => {
+                        if let Some(outcome) = run.unreadable(output, &method, params.as_ref(), &error) {
                             break outcome;
                         }
                     }
@@ -255,6 +265,29 @@ impl TurnWatch {
             last_message: None,
             interrupting: false,
         }
+    }
+
+    /// A notification that did not parse: an unreadable `turn/completed` of this turn ends the
+    /// run as failed (waiting on would hang forever); anything else is only logged.
+    fn unreadable(
+        &mut self,
+        output: &mut Output,
+        method: &str,
+        params: Option<&Value>,
+        error: &str,
+    ) -> Option<ExecOutcome> {
+        let turn_id = params.and_then(|params| {
+            params.pointer("/turn/id").or_else(|| params.get("turnId")).and_then(Value::as_str)
+        });
+        if method != "turn/completed" || turn_id.is_some_and(|id| id != self.turn_id) {
+            return None;
+        }
+        let error = codex_app_server_protocol::v2::TurnError {
+            message: format!("the server's turn/completed could not be read: {error}"),
+            additional_details: None,
+            codex_error_info: None,
+        };
+        Some(self.finish(output, &TurnStatus::Failed, Some(&error)))
     }
 
     /// Prints `notification`; returns the outcome once it is this turn's `turn/completed`.
@@ -359,7 +392,17 @@ async fn open_thread(
         }
         ThreadTarget::Resume(id) => id.clone(),
         ThreadTarget::ResumeLast => {
-            let params: ThreadListParams = from_json(json!({"limit": 1, "sortKey": "updated_at"}))?;
+            // Only threads `codex exec` started, in this directory (`--cd`, else the current one).
+            let here = match &cwd {
+                Some(cwd) => cwd.clone(),
+                None => current_dir_of(options)?,
+            };
+            let params: ThreadListParams = from_json(json!({
+                "limit": 1,
+                "sortKey": "updated_at",
+                "sourceKinds": ["exec"],
+                "cwd": here.to_string(),
+            }))?;
             let listed = client.request::<markers::ThreadList>(params).await?;
             listed.data.into_iter().next().ok_or(ExecError::NoThreadToResume)?.id
         }
@@ -399,6 +442,14 @@ fn read_output_schema(options: &ExecOptions) -> Result<Option<Value>, ExecError>
         return Err(fail("a JSON Schema must be an object".to_owned()));
     }
     Ok(Some(schema))
+}
+
+/// `--cd` (else `.`) as an absolute directory.
+fn current_dir_of(options: &ExecOptions) -> Result<AbsolutePath, ExecError> {
+    let path = options.cwd.clone().unwrap_or_else(|| std::path::PathBuf::from("."));
+    let fail = |reason: String| ExecError::WorkingDirectory { path: path.clone(), reason };
+    let absolute = std::path::absolute(&path).map_err(|err| fail(err.to_string()))?;
+    AbsolutePath::new(absolute).map_err(|err| fail(err.to_string()))
 }
 
 fn resolve_cwd(options: &ExecOptions) -> Result<Option<AbsolutePath>, ExecError> {
@@ -538,6 +589,34 @@ mod tests {
         assert_eq!(lines[0]["decision"], "decline");
         assert!(lines[0]["message"].as_str().unwrap().contains("--approve-all"));
         assert_eq!(lines[1]["kind"], "fileChange");
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_turn_completed_fails_the_run_instead_of_hanging() {
+        let (mut client, _events, writer) = fake_server().await;
+        let server = tokio::spawn(async move {
+            // Another turn's unreadable end is not ours; then ours, with a status nobody knows.
+            for turn in ["other", "u"] {
+                let params = json!({"threadId": "t", "turn": {"id": turn, "status": "exploded"}});
+                let message = JsonRpcNotification::new("turn/completed", Some(params)).into();
+                writer.send(message).await.unwrap();
+            }
+        });
+        let stdout = Buffer::default();
+        let mut output = Output::Json(Box::new(stdout.clone()));
+        let (_press, mut interrupts) = mpsc::channel(1);
+        let mut run = TurnWatch::new("t".into(), "u".into());
+        let options = options(ApprovalDecider::default());
+        let watch = watch_turn(&options, &mut output, &mut client, &mut interrupts, &mut run);
+        let outcome = tokio::time::timeout(Duration::from_secs(10), watch).await.unwrap().unwrap();
+        assert_eq!(outcome, ExecOutcome::Failed);
+        server.await.unwrap();
+        let lines: Vec<Value> =
+            stdout.text().lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(lines[0]["type"], "turn.failed");
+        assert_eq!(lines[0]["turn_id"], "u");
+        assert!(lines[0]["error"]["message"].as_str().unwrap().contains("could not be read"));
     }
 
     #[tokio::test]

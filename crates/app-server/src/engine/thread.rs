@@ -258,7 +258,7 @@ impl Engine {
             forked_from_id: None,
             cli_version: env!("CARGO_PKG_VERSION").to_owned(),
             settings: serde_json::Value::Null,
-            source: app_server_source(),
+            source: server_source(shared),
             parent_thread_id: None,
             attached_to_thread_id: None,
             project_id: params.project_id.clone(),
@@ -457,7 +457,7 @@ impl Engine {
             forked_from_id: Some(source_record.id.clone()),
             archived: false,
             cli_version: env!("CARGO_PKG_VERSION").to_owned(),
-            source: app_server_source(),
+            source: server_source(shared),
             parent_thread_id: None,
             attached_to_thread_id: None,
             ..source_record.clone()
@@ -814,9 +814,10 @@ impl Engine {
     }
 }
 
-/// The source of threads created through this server.
-fn app_server_source() -> serde_json::Value {
-    serde_json::Value::String("appServer".to_owned())
+/// The source of threads created through this server (its configured session source).
+fn server_source(shared: &ServerShared) -> serde_json::Value {
+    serde_json::to_value(&shared.options.session_source)
+        .unwrap_or_else(|_| serde_json::Value::String("appServer".to_owned()))
 }
 
 /// The wire names of the interactive source kinds: what `thread/list` shows when the request

@@ -391,6 +391,7 @@ mod tests {
             subscriptions: Mutex::new(crate::subscriptions::Subscriptions::default()),
             server_requests: crate::server_requests::PendingServerRequests::default(),
             running_turns,
+            lifecycle: tokio::sync::watch::channel(crate::processor::ServerLifecycle::Serving).0,
         });
         let client = ConnectionId(7);
         let request = ServerRequest::FileChangeRequestApproval(
