@@ -18,16 +18,7 @@ async fn stdio_answers_requests_and_garbage_then_exits_on_eof() {
         let mut child = codex(home.path()).arg("app-server").args(flags).spawn().unwrap();
         let mut stdin = child.stdin.take().unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut next = async || -> Value {
-            loop {
-                let line =
-                    tokio::time::timeout(WAIT, stdout.next_line()).await.unwrap().unwrap().unwrap();
-                let message: Value = serde_json::from_str(&line).unwrap();
-                if !codex_test_support::is_sandbox_unavailable_warning(&message) {
-                    return message;
-                }
-            }
-        };
+        let mut next = async || -> Value { common::next_stdout_json(&mut stdout).await };
 
         stdin.write_all(b"{\"id\":1,\"method\":\"initialize\",\"params\":{\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n").await.unwrap();
         let reply = next().await;

@@ -161,16 +161,7 @@ async fn proxy_round_trips_through_a_running_server() {
     let mut proxy = codex(home.path()).args(["app-server", "proxy"]).spawn().unwrap();
     let mut stdin = proxy.stdin.take().unwrap();
     let mut stdout = BufReader::new(proxy.stdout.take().unwrap()).lines();
-    let mut next = async || -> Value {
-        loop {
-            let line =
-                tokio::time::timeout(WAIT, stdout.next_line()).await.unwrap().unwrap().unwrap();
-            let message: Value = serde_json::from_str(&line).unwrap();
-            if !codex_test_support::is_sandbox_unavailable_warning(&message) {
-                return message;
-            }
-        }
-    };
+    let mut next = async || -> Value { common::next_stdout_json(&mut stdout).await };
     stdin.write_all(b"{\"id\":1,\"method\":\"initialize\",\"params\":{\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n").await.unwrap();
     let reply = next().await;
     assert_eq!(reply["id"], 1);

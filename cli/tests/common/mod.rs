@@ -108,6 +108,20 @@ pub async fn send_text<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStre
     ws.send(Message::Text(text.into())).await.unwrap();
 }
 
+/// The next JSON line a stdio server (or `app-server proxy`) writes, skipping the
+/// kernel-cannot-sandbox warning that kernels without Landlock add.
+pub async fn next_stdout_json(
+    lines: &mut tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) -> Value {
+    loop {
+        let line = tokio::time::timeout(WAIT, lines.next_line()).await.unwrap().unwrap().unwrap();
+        let message: Value = serde_json::from_str(&line).unwrap();
+        if !codex_test_support::is_sandbox_unavailable_warning(&message) {
+            return message;
+        }
+    }
+}
+
 /// The next text frame as JSON (control frames skipped).
 pub async fn next_json<S: AsyncRead + AsyncWrite + Unpin>(ws: &mut WebSocketStream<S>) -> Value {
     loop {
