@@ -7,18 +7,23 @@
 // Handlers return `JsonRpcError` by value (it is the response they send); boxing it everywhere
 // would only add noise.
 
-pub mod config;
-pub mod engine;
+pub mod agent_host;
 pub mod handlers;
 pub mod in_process;
 pub mod outbound;
 pub mod processes;
 pub mod processor;
+pub mod questions;
 pub mod remote_control;
 pub mod serve;
 pub mod server_requests;
 pub mod session;
-pub mod state;
 pub mod subscriptions;
 pub mod telemetry;
-pub mod tools;
+
+// The agent core and the state database live in crates of their own; handlers reach them
+// through these paths.
+pub use codex_agent::config;
+pub use codex_agent::engine;
+pub use codex_agent::tools;
+pub use codex_state as state;

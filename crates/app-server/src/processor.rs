@@ -103,6 +103,8 @@ pub struct ServerShared {
     pub subscriptions: Mutex<Subscriptions>,
     /// Outstanding server requests.
     pub server_requests: PendingServerRequests,
+    /// The agent's questions (approvals) waiting for an answer.
+    pub questions: crate::questions::Questions,
     /// Number of turns running now (graceful shutdown waits for zero).
     pub running_turns: watch::Sender<usize>,
     /// Serving, or draining before shutdown (new threads and turns are refused then).
@@ -258,6 +260,16 @@ pub fn method_not_implemented(id: RequestId, method: &str) -> JsonRpcError {
     )
 }
 
+impl ServerShared {
+    /// The connections subscribed to `thread_id` now.
+    pub fn subscribers(&self, thread_id: &str) -> Vec<ConnectionId> {
+        self.subscriptions
+            .lock()
+            .map(|subscriptions| subscriptions.subscribers(thread_id))
+            .unwrap_or_default()
+    }
+}
+
 /// The message processor.
 pub struct MessageProcessor<H> {
     shared: Arc<ServerShared>,
@@ -273,6 +285,7 @@ impl<H: RequestHandler> MessageProcessor<H> {
             router: OutboundRouter::default(),
             subscriptions: Mutex::new(Subscriptions::default()),
             server_requests: PendingServerRequests::default(),
+            questions: crate::questions::Questions::default(),
             running_turns,
             lifecycle: watch::channel(ServerLifecycle::Serving).0,
         });

@@ -201,7 +201,8 @@ impl RequestHandler for AppHandler {
         connection: ConnectionId,
         emptied: Vec<(String, u64)>,
     ) {
-        self.engine.connection_closed(&shared, &emptied);
+        self.engine
+            .connection_closed(&crate::agent_host::ServerHost(Arc::clone(&shared)), &emptied);
         let killed = self.processes.remove_connection(connection);
         if killed > 0 {
             tracing::debug!(%connection, killed, "killed the closed connection's commands");

@@ -4,10 +4,18 @@ use std::sync::Arc;
 
 use codex_app_server_protocol::v2::ModelListParams;
 use codex_app_server_protocol::v2::ModelListResponse;
+use codex_app_server_protocol::v2::ThreadClosedNotification;
+use codex_app_server_protocol::v2::ThreadUnsubscribeParams;
+use codex_app_server_protocol::v2::ThreadUnsubscribeResponse;
+use codex_app_server_protocol::v2::ThreadUnsubscribeStatus;
 use codex_app_server_protocol::ClientRequest;
 use codex_app_server_protocol::RequestId;
+use codex_app_server_protocol::ServerNotification;
+use codex_app_server_transport::ConnectionId;
 use serde::Serialize;
 
+use crate::agent_host::notify_connection;
+use crate::agent_host::ServerHost;
 use crate::config::Config;
 use crate::engine::provider::default_model;
 use crate::engine::provider::model_entry;
@@ -17,6 +25,7 @@ use crate::handlers::to_result;
 use crate::processor::HandlerResult;
 use crate::processor::RequestContext;
 use crate::processor::ServerShared;
+use crate::subscriptions::Departure;
 
 /// Answers `request` when it is a thread, turn or model method; gives it back otherwise.
 pub async fn handle(
@@ -28,25 +37,34 @@ pub async fn handle(
 ) -> Result<HandlerResult, ClientRequest> {
     let id = &context.id;
     let connection = context.connection;
+    let host = ServerHost::of(shared);
+    let subscribe = |thread_id: &str| {
+        if let Ok(mut subscriptions) = shared.subscriptions.lock() {
+            subscriptions.subscribe(thread_id, connection);
+        }
+    };
     let result = match request {
         ClientRequest::ThreadStart(params) => {
-            answer(id, engine.start_thread(shared, config, connection, params).await)
+            answer(id, engine.start_thread(&host, config, subscribe, params).await)
         }
         ClientRequest::ThreadResume(params) => {
             let thread_id = params.thread_id.clone();
-            let resumed =
-                answer(id, engine.resume_thread(shared, config, connection, params).await);
+            let resumed = answer(id, engine.resume_thread(config, subscribe, params).await);
             if let Ok(response) = resumed {
                 // The response first, then the stored token usage, so the client knows the
                 // thread when the usage arrives. (What this arm returns is then discarded.)
                 context.defer().respond(Ok(response)).await;
-                if let Err(err) = engine.replay_token_usage(shared, &thread_id, connection).await {
-                    tracing::warn!(thread = %thread_id, "stored token usage not replayed: {err}");
+                match engine.stored_token_usage(&thread_id).await {
+                    Ok(Some(usage)) => notify_connection(shared, connection, &usage).await,
+                    Ok(None) => {}
+                    Err(err) => {
+                        tracing::warn!(thread = %thread_id, "stored token usage not replayed: {err}")
+                    }
                 }
                 // Approval requests still waiting in the thread go to the new subscriber too.
-                let (tools, shared) = (engine.tools(), Arc::clone(shared));
+                let shared = Arc::clone(shared);
                 tokio::spawn(async move {
-                    tools.thread_resumed(&shared, &thread_id, connection).await;
+                    shared.questions.resend(&shared, &thread_id, connection).await;
                 });
                 Ok(serde_json::Value::Null)
             } else {
@@ -54,30 +72,31 @@ pub async fn handle(
             }
         }
         ClientRequest::ThreadFork(params) => {
-            answer(id, engine.fork_thread(shared, config, connection, params).await)
+            answer(id, engine.fork_thread(&host, config, subscribe, params).await)
         }
         ClientRequest::ThreadList(params) => answer(id, engine.list_threads(params).await),
         ClientRequest::ThreadRead(params) => answer(id, engine.read_thread(params).await),
         ClientRequest::ThreadTurnsList(params) => answer(id, engine.list_turns(params).await),
         ClientRequest::ThreadArchive(params) => {
             let thread_id = params.thread_id.clone();
-            let archived = engine.archive_thread(shared, connection, params).await;
-            if archived.is_ok() {
-                engine.tools().thread_unloaded(&thread_id);
-            }
-            answer(id, archived)
+            let archived = engine.archive_thread(params).await;
+            answer(id, tell(shared, &thread_id, connection, archived).await)
         }
         ClientRequest::ThreadUnarchive(params) => {
-            answer(id, engine.unarchive_thread(shared, connection, params).await)
+            let thread_id = params.thread_id.clone();
+            let unarchived = engine.unarchive_thread(params).await;
+            answer(id, tell(shared, &thread_id, connection, unarchived).await)
         }
         ClientRequest::ThreadSetName(params) => {
-            answer(id, engine.set_thread_name(shared, connection, params).await)
+            let thread_id = params.thread_id.clone();
+            let named = engine.set_thread_name(params).await;
+            answer(id, tell(shared, &thread_id, connection, named).await)
         }
         ClientRequest::ThreadLoadedList(params) => to_result(id, &engine.loaded_list(params)),
         ClientRequest::ThreadUnsubscribe(params) => {
-            to_result(id, &engine.unsubscribe(shared, connection, params).await)
+            to_result(id, &unsubscribe(engine, shared, connection, params).await)
         }
-        ClientRequest::TurnStart(params) => answer(id, engine.start_turn(shared, config, params)),
+        ClientRequest::TurnStart(params) => answer(id, engine.start_turn(&host, config, params)),
         ClientRequest::TurnInterrupt(params) => answer(id, engine.interrupt_turn(params)),
         ClientRequest::TurnSteer(params) => answer(id, engine.steer_turn(params)),
         ClientRequest::ModelList(params) => {
@@ -95,6 +114,57 @@ fn answer<T: Serialize>(id: &RequestId, result: Result<T, EngineError>) -> Handl
         Ok(response) => to_result(id, &response),
         Err(err) => Err(err.to_json_rpc(id.clone())),
     }
+}
+
+/// Sends a thread change's notification to the thread's subscribers plus the requester, then
+/// gives back the response.
+async fn tell<T>(
+    shared: &ServerShared,
+    thread_id: &str,
+    requester: ConnectionId,
+    outcome: Result<(T, ServerNotification), EngineError>,
+) -> Result<T, EngineError> {
+    let (response, notification) = outcome?;
+    let mut audience = shared.subscribers(thread_id);
+    if !audience.contains(&requester) {
+        audience.push(requester);
+    }
+    for connection in audience {
+        notify_connection(shared, connection, &notification).await;
+    }
+    Ok(response)
+}
+
+/// `thread/unsubscribe`: stops delivering the thread's events to `connection`; the thread
+/// unloads (and `thread/closed` is sent) when it was the last subscriber.
+async fn unsubscribe(
+    engine: &Engine,
+    shared: &Arc<ServerShared>,
+    connection: ConnectionId,
+    params: ThreadUnsubscribeParams,
+) -> ThreadUnsubscribeResponse {
+    if engine.loaded(&params.thread_id).is_none() {
+        return ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::NotLoaded };
+    }
+    let departure = shared
+        .subscriptions
+        .lock()
+        .map(|mut subscriptions| subscriptions.unsubscribe(&params.thread_id, connection))
+        .unwrap_or(Departure::NotSubscribed);
+    let status = match departure {
+        Departure::NotSubscribed => ThreadUnsubscribeStatus::NotSubscribed,
+        Departure::OthersRemain => ThreadUnsubscribeStatus::Unsubscribed,
+        Departure::LastSubscriberLeft(_) => {
+            if engine.unload_if_idle(&ServerHost(Arc::clone(shared)), &params.thread_id) {
+                let notification = ServerNotification::ThreadClosed(ThreadClosedNotification {
+                    thread_id: params.thread_id.clone(),
+                });
+                notify_connection(shared, connection, &notification).await;
+            }
+            ThreadUnsubscribeStatus::Unsubscribed
+        }
+    };
+    ThreadUnsubscribeResponse { status }
 }
 
 /// `model/list`: the configured model first, then what the provider's `GET /models` offers.

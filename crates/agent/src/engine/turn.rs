@@ -58,8 +58,8 @@ use crate::engine::HistoryEntry;
 use crate::engine::LoadedThread;
 use crate::engine::RunningTurn;
 use crate::engine::TurnSlot;
-use crate::processor::ServerShared;
-use crate::state::TokenUsageRecord;
+use crate::host::AgentHost;
+use codex_state::TokenUsageRecord;
 
 /// How long an interrupted turn lets a running tool wind down (kill its process group, complete
 /// its item) before dropping it.
@@ -76,19 +76,19 @@ enum TurnEnd {
     Failed(TurnError),
 }
 
-/// Keeps `running_turns` counting this turn until dropped.
-struct RunningTurnGuard(Arc<ServerShared>);
+/// Keeps the host counting this turn as running until dropped.
+struct RunningTurnGuard(Arc<dyn AgentHost>);
 
 impl RunningTurnGuard {
-    fn new(shared: Arc<ServerShared>) -> Self {
-        shared.running_turns.send_modify(|count| *count += 1);
-        Self(shared)
+    fn new(host: Arc<dyn AgentHost>) -> Self {
+        host.running_turns_changed(1);
+        Self(host)
     }
 }
 
 impl Drop for RunningTurnGuard {
     fn drop(&mut self) {
-        self.0.running_turns.send_modify(|count| *count = count.saturating_sub(1));
+        self.0.running_turns_changed(-1);
     }
 }
 
@@ -96,7 +96,7 @@ impl Engine {
     /// `turn/start`: starts a turn on a loaded thread and runs it in a spawned task.
     pub fn start_turn(
         self: &Arc<Self>,
-        shared: &Arc<ServerShared>,
+        host: &Arc<dyn AgentHost>,
         config: &Config,
         params: TurnStartParams,
     ) -> Result<TurnStartResponse, EngineError> {
@@ -157,7 +157,7 @@ impl Engine {
             state.turns.push(turn.clone());
             ((state.turns.len() - 1) as i64, state.ephemeral)
         };
-        let notifier = ThreadNotifier::new(Arc::clone(shared), thread.id.clone());
+        let notifier = ThreadNotifier::new(Arc::clone(host), thread.id.clone());
         let items = TurnItems::new(
             Arc::clone(self),
             Arc::clone(&thread),
@@ -169,7 +169,7 @@ impl Engine {
         let task = TurnTask {
             engine: Arc::clone(self),
             notifier,
-            shared: Arc::clone(shared),
+            host: Arc::clone(host),
             thread,
             client: None,
             config: config.clone(),
@@ -181,7 +181,7 @@ impl Engine {
             started_ms: now_ms(),
             items,
             output_schema: params.output_schema,
-            _running: RunningTurnGuard::new(Arc::clone(shared)),
+            _running: RunningTurnGuard::new(Arc::clone(host)),
         };
         let input = params.input;
         let client_id = params.client_user_message_id;
@@ -278,7 +278,7 @@ struct OpenItems {
 /// The task running one turn.
 struct TurnTask {
     engine: Arc<Engine>,
-    shared: Arc<ServerShared>,
+    host: Arc<dyn AgentHost>,
     notifier: ThreadNotifier,
     thread: Arc<LoadedThread>,
     client: Option<ModelClient>,
@@ -496,11 +496,11 @@ impl TurnTask {
             turn_id: self.turn_id.clone(),
             call_id: call_id.to_owned(),
             cwd: codex_app_server_protocol::AbsolutePath::new(&state.record.cwd)
-                .unwrap_or_else(|_| self.shared.options.codex_home.clone()),
+                .unwrap_or_else(|_| self.host.codex_home()),
             approval_policy: state.settings.approval_policy.clone(),
             sandbox: state.settings.sandbox.clone(),
             cancel: self.cancel.clone(),
-            shared: Arc::clone(&self.shared),
+            host: Arc::clone(&self.host),
             notifier: self.notifier.clone(),
             items: self.items.clone(),
         }
@@ -932,8 +932,8 @@ impl TurnTask {
                 },
             ))
             .await;
-        if self.notifier.subscribers().is_empty() {
-            self.engine.unload_if_idle(&self.shared, &thread_id);
+        if !self.notifier.has_subscribers() {
+            self.engine.unload_if_idle(self.host.as_ref(), &thread_id);
         }
     }
 

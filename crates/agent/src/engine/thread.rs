@@ -13,7 +13,6 @@ use codex_app_server_protocol::v2::Thread;
 use codex_app_server_protocol::v2::ThreadArchiveParams;
 use codex_app_server_protocol::v2::ThreadArchiveResponse;
 use codex_app_server_protocol::v2::ThreadArchivedNotification;
-use codex_app_server_protocol::v2::ThreadClosedNotification;
 use codex_app_server_protocol::v2::ThreadForkParams;
 use codex_app_server_protocol::v2::ThreadForkResponse;
 use codex_app_server_protocol::v2::ThreadListCwdFilter;
@@ -41,19 +40,14 @@ use codex_app_server_protocol::v2::ThreadTurnsListResponse;
 use codex_app_server_protocol::v2::ThreadUnarchiveParams;
 use codex_app_server_protocol::v2::ThreadUnarchiveResponse;
 use codex_app_server_protocol::v2::ThreadUnarchivedNotification;
-use codex_app_server_protocol::v2::ThreadUnsubscribeParams;
-use codex_app_server_protocol::v2::ThreadUnsubscribeResponse;
-use codex_app_server_protocol::v2::ThreadUnsubscribeStatus;
 use codex_app_server_protocol::v2::Turn;
 use codex_app_server_protocol::v2::TurnItemsView;
 use codex_app_server_protocol::AbsolutePath;
 use codex_app_server_protocol::ServerNotification;
-use codex_app_server_transport::ConnectionId;
 use codex_model_client::InputItem;
 
 use crate::config::Config;
 use crate::engine::new_id;
-use crate::engine::notify::notify_connection;
 use crate::engine::notify::ThreadNotifier;
 use crate::engine::now_secs;
 use crate::engine::provider::default_model;
@@ -66,15 +60,14 @@ use crate::engine::LoadedThread;
 use crate::engine::ThreadSettings;
 use crate::engine::ThreadState;
 use crate::engine::TurnSlot;
-use crate::processor::ServerShared;
-use crate::state::ItemRecord;
-use crate::state::ListDirection;
-use crate::state::ProjectFilter;
-use crate::state::ThreadLineage;
-use crate::state::ThreadOrder;
-use crate::state::ThreadQuery;
-use crate::state::ThreadRecord;
-use crate::subscriptions::Departure;
+use crate::host::AgentHost;
+use codex_state::ItemRecord;
+use codex_state::ListDirection;
+use codex_state::ProjectFilter;
+use codex_state::ThreadLineage;
+use codex_state::ThreadOrder;
+use codex_state::ThreadQuery;
+use codex_state::ThreadRecord;
 
 /// Default `thread/list` page size.
 const DEFAULT_THREAD_PAGE: u32 = 50;
@@ -199,12 +192,6 @@ fn status_of(thread: &LoadedThread) -> ThreadStatus {
 }
 
 impl Engine {
-    fn subscribe(&self, shared: &ServerShared, thread_id: &str, connection: ConnectionId) {
-        if let Ok(mut subscriptions) = shared.subscriptions.lock() {
-            subscriptions.subscribe(thread_id, connection);
-        }
-    }
-
     fn snapshot(
         &self,
         thread: &LoadedThread,
@@ -225,12 +212,13 @@ impl Engine {
         })
     }
 
-    /// `thread/start`: creates a thread, subscribes `connection`, announces `thread/started`.
+    /// `thread/start`: creates a thread, lets the requester `subscribe` to it, then announces
+    /// `thread/started` to its subscribers.
     pub async fn start_thread(
         &self,
-        shared: &Arc<ServerShared>,
+        host: &Arc<dyn AgentHost>,
         config: &Config,
-        connection: ConnectionId,
+        subscribe: impl FnOnce(&str),
         params: ThreadStartParams,
     ) -> Result<ThreadStartResponse, EngineError> {
         let cwd = match params.cwd.clone() {
@@ -258,7 +246,7 @@ impl Engine {
             forked_from_id: None,
             cli_version: env!("CARGO_PKG_VERSION").to_owned(),
             settings: serde_json::Value::Null,
-            source: server_source(shared),
+            source: host.session_source(),
             parent_thread_id: None,
             attached_to_thread_id: None,
             project_id: params.project_id.clone(),
@@ -289,19 +277,19 @@ impl Engine {
             slot: TurnSlot::Idle,
             usage_total: wire::zero_usage(),
         })));
-        self.subscribe(shared, &thread.id, connection);
-        self.announce_started(shared, &thread).await?;
+        subscribe(&thread.id);
+        self.announce_started(host, &thread).await?;
         Ok(thread_response!(ThreadStartResponse, self.snapshot(&thread, false)?))
     }
 
     /// Sends `thread/started` for a new thread to its subscribers.
     async fn announce_started(
         &self,
-        shared: &Arc<ServerShared>,
+        host: &Arc<dyn AgentHost>,
         thread: &LoadedThread,
     ) -> Result<(), EngineError> {
         let started = self.snapshot(thread, false)?;
-        ThreadNotifier::new(Arc::clone(shared), thread.id.clone())
+        ThreadNotifier::new(Arc::clone(host), thread.id.clone())
             .notify(&ServerNotification::ThreadStarted(ThreadStartedNotification {
                 thread: started.thread,
             }))
@@ -360,12 +348,12 @@ impl Engine {
         }))))
     }
 
-    /// `thread/resume`: loads a stored thread (or joins a loaded one) and subscribes `connection`.
+    /// `thread/resume`: loads a stored thread (or joins a loaded one) and lets the requester
+    /// `subscribe` to it.
     pub async fn resume_thread(
         &self,
-        shared: &Arc<ServerShared>,
         config: &Config,
-        connection: ConnectionId,
+        subscribe: impl FnOnce(&str),
         params: ThreadResumeParams,
     ) -> Result<ThreadResumeResponse, EngineError> {
         let thread = self.load_stored(config, &params.thread_id).await?;
@@ -380,7 +368,7 @@ impl Engine {
         if let Some(record) = changed {
             self.state().upsert_thread(&record).await?;
         }
-        self.subscribe(shared, &thread.id, connection);
+        subscribe(&thread.id);
         let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
         Ok(thread_response!(
             ThreadResumeResponse,
@@ -393,9 +381,9 @@ impl Engine {
     /// `thread/fork`: copies a thread's history (optionally up to a turn) into a new thread.
     pub async fn fork_thread(
         &self,
-        shared: &Arc<ServerShared>,
+        host: &Arc<dyn AgentHost>,
         config: &Config,
-        connection: ConnectionId,
+        subscribe: impl FnOnce(&str),
         params: ThreadForkParams,
     ) -> Result<ThreadForkResponse, EngineError> {
         if params.last_turn_id.is_some() && params.before_turn_id.is_some() {
@@ -413,7 +401,7 @@ impl Engine {
                 let state = loaded.lock();
                 let copy = (state.record.clone(), state.turns.clone(), state.history.clone());
                 drop(state);
-                self.unload_if_idle(shared, &params.thread_id);
+                self.unload_if_idle(host.as_ref(), &params.thread_id);
                 copy
             }
         };
@@ -457,7 +445,7 @@ impl Engine {
             forked_from_id: Some(source_record.id.clone()),
             archived: false,
             cli_version: env!("CARGO_PKG_VERSION").to_owned(),
-            source: server_source(shared),
+            source: host.session_source(),
             parent_thread_id: None,
             attached_to_thread_id: None,
             ..source_record.clone()
@@ -502,8 +490,8 @@ impl Engine {
             slot: TurnSlot::Idle,
             usage_total: wire::zero_usage(),
         })));
-        self.subscribe(shared, &thread.id, connection);
-        self.announce_started(shared, &thread).await?;
+        subscribe(&thread.id);
+        self.announce_started(host, &thread).await?;
         let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
         Ok(thread_response!(ThreadForkResponse, snapshot))
     }
@@ -516,7 +504,7 @@ impl Engine {
     ) -> Result<ThreadListResponse, EngineError> {
         let query = thread_query(params)?;
         let page = self.state().list_threads(&query).await.map_err(|err| match err {
-            crate::state::StateError::InvalidCursor(_) => {
+            codex_state::StateError::InvalidCursor(_) => {
                 EngineError::InvalidParams(err.to_string())
             }
             other => EngineError::State(other),
@@ -536,25 +524,22 @@ impl Engine {
         })
     }
 
-    /// Sends `connection` the thread's stored token usage (after `thread/resume`), so a client
-    /// shows the right totals before the next turn; nothing when the thread never reported any.
-    pub async fn replay_token_usage(
+    /// The thread's stored token usage as the notification a resuming client is sent, so it
+    /// shows the right totals before the next turn; `None` when the thread never reported any.
+    pub async fn stored_token_usage(
         &self,
-        shared: &ServerShared,
         thread_id: &str,
-        connection: ConnectionId,
-    ) -> Result<(), EngineError> {
-        let Some(stored) = self.state().token_usage(thread_id).await? else { return Ok(()) };
+    ) -> Result<Option<ServerNotification>, EngineError> {
+        let Some(stored) = self.state().token_usage(thread_id).await? else { return Ok(None) };
         let token_usage: ThreadTokenUsage =
-            serde_json::from_value(stored.usage).map_err(crate::state::StateError::from)?;
+            serde_json::from_value(stored.usage).map_err(codex_state::StateError::from)?;
         let notification =
             ServerNotification::ThreadTokenUsageUpdated(ThreadTokenUsageUpdatedNotification {
                 thread_id: thread_id.to_owned(),
                 token_usage,
                 turn_id: stored.turn_id,
             });
-        notify_connection(shared, connection, &notification).await;
-        Ok(())
+        Ok(Some(notification))
     }
 
     /// A thread and its turns, loaded or stored.
@@ -615,34 +600,6 @@ impl Engine {
         Ok(ThreadTurnsListResponse { backwards_cursor: None, data, next_cursor })
     }
 
-    /// Connections to tell about a thread change: its subscribers plus the requester.
-    fn audience(
-        shared: &ServerShared,
-        thread_id: &str,
-        requester: ConnectionId,
-    ) -> Vec<ConnectionId> {
-        let mut audience = shared
-            .subscriptions
-            .lock()
-            .map(|subscriptions| subscriptions.subscribers(thread_id))
-            .unwrap_or_default();
-        if !audience.contains(&requester) {
-            audience.push(requester);
-        }
-        audience
-    }
-
-    async fn tell(
-        shared: &ServerShared,
-        thread_id: &str,
-        requester: ConnectionId,
-        notification: ServerNotification,
-    ) {
-        for connection in Self::audience(shared, thread_id, requester) {
-            notify_connection(shared, connection, &notification).await;
-        }
-    }
-
     async fn set_archived(
         &self,
         thread_id: &str,
@@ -670,28 +627,24 @@ impl Engine {
             .ok_or_else(|| EngineError::ThreadNotFound(thread_id.to_owned()))
     }
 
-    /// `thread/archive`.
+    /// `thread/archive`; the notification goes to the subscribers and the requester.
     pub async fn archive_thread(
         &self,
-        shared: &ServerShared,
-        connection: ConnectionId,
         params: ThreadArchiveParams,
-    ) -> Result<ThreadArchiveResponse, EngineError> {
+    ) -> Result<(ThreadArchiveResponse, ServerNotification), EngineError> {
         self.set_archived(&params.thread_id, true).await?;
+        self.tools.thread_unloaded(&params.thread_id);
         let notification = ServerNotification::ThreadArchived(ThreadArchivedNotification {
             thread_id: params.thread_id.clone(),
         });
-        Self::tell(shared, &params.thread_id, connection, notification).await;
-        Ok(ThreadArchiveResponse {})
+        Ok((ThreadArchiveResponse {}, notification))
     }
 
-    /// `thread/unarchive`.
+    /// `thread/unarchive`; the notification goes to the subscribers and the requester.
     pub async fn unarchive_thread(
         &self,
-        shared: &ServerShared,
-        connection: ConnectionId,
         params: ThreadUnarchiveParams,
-    ) -> Result<ThreadUnarchiveResponse, EngineError> {
+    ) -> Result<(ThreadUnarchiveResponse, ServerNotification), EngineError> {
         let record = self.set_archived(&params.thread_id, false).await?;
         let status = match self.loaded(&record.id) {
             Some(thread) => status_of(&thread),
@@ -701,17 +654,14 @@ impl Engine {
         let notification = ServerNotification::ThreadUnarchived(ThreadUnarchivedNotification {
             thread_id: params.thread_id.clone(),
         });
-        Self::tell(shared, &params.thread_id, connection, notification).await;
-        Ok(ThreadUnarchiveResponse { thread })
+        Ok((ThreadUnarchiveResponse { thread }, notification))
     }
 
-    /// `thread/name/set`.
+    /// `thread/name/set`; the notification goes to the subscribers and the requester.
     pub async fn set_thread_name(
         &self,
-        shared: &ServerShared,
-        connection: ConnectionId,
         params: ThreadSetNameParams,
-    ) -> Result<ThreadSetNameResponse, EngineError> {
+    ) -> Result<(ThreadSetNameResponse, ServerNotification), EngineError> {
         let trimmed = params.name.trim();
         let name = (!trimmed.is_empty()).then(|| trimmed.to_owned());
         let now = now_secs();
@@ -729,8 +679,7 @@ impl Engine {
             thread_id: params.thread_id.clone(),
             thread_name: name,
         });
-        Self::tell(shared, &params.thread_id, connection, notification).await;
-        Ok(ThreadSetNameResponse {})
+        Ok((ThreadSetNameResponse {}, notification))
     }
 
     /// `thread/loaded/list`: ids of loaded threads, sorted, with cursor pagination.
@@ -750,60 +699,21 @@ impl Engine {
         }
     }
 
-    /// `thread/unsubscribe`: stops delivering the thread's events to `connection`; the thread
-    /// unloads (and `thread/closed` is sent) when it was the last subscriber.
-    pub async fn unsubscribe(
-        &self,
-        shared: &ServerShared,
-        connection: ConnectionId,
-        params: ThreadUnsubscribeParams,
-    ) -> ThreadUnsubscribeResponse {
-        if self.loaded(&params.thread_id).is_none() {
-            return ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::NotLoaded };
-        }
-        let departure = shared
-            .subscriptions
-            .lock()
-            .map(|mut subscriptions| subscriptions.unsubscribe(&params.thread_id, connection))
-            .unwrap_or(Departure::NotSubscribed);
-        match departure {
-            Departure::NotSubscribed => {
-                ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::NotSubscribed }
-            }
-            Departure::OthersRemain => {
-                ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::Unsubscribed }
-            }
-            Departure::LastSubscriberLeft(_) => {
-                if self.unload_if_idle(shared, &params.thread_id) {
-                    let notification = ServerNotification::ThreadClosed(ThreadClosedNotification {
-                        thread_id: params.thread_id.clone(),
-                    });
-                    notify_connection(shared, connection, &notification).await;
-                }
-                ThreadUnsubscribeResponse { status: ThreadUnsubscribeStatus::Unsubscribed }
-            }
-        }
-    }
-
     /// A connection closed: threads it was the last subscriber of unload (once idle).
-    pub fn connection_closed(&self, shared: &ServerShared, emptied_threads: &[(String, u64)]) {
+    pub fn connection_closed(&self, host: &dyn AgentHost, emptied_threads: &[(String, u64)]) {
         for (thread_id, _) in emptied_threads {
-            self.unload_if_idle(shared, thread_id);
+            self.unload_if_idle(host, thread_id);
         }
     }
 
     /// Unloads a thread unless a turn runs on it or a connection (re)subscribed meanwhile (a
     /// running turn unloads it when it ends without subscribers); true when it was unloaded.
-    pub fn unload_if_idle(&self, shared: &ServerShared, thread_id: &str) -> bool {
+    pub fn unload_if_idle(&self, host: &dyn AgentHost, thread_id: &str) -> bool {
         let mut threads = self.threads();
         let idle = threads
             .get(thread_id)
             .is_some_and(|thread| matches!(thread.lock().slot, TurnSlot::Idle));
-        let unsubscribed = shared
-            .subscriptions
-            .lock()
-            .map(|subscriptions| subscriptions.subscribers(thread_id).is_empty())
-            .unwrap_or(true);
+        let unsubscribed = !host.has_subscribers(thread_id);
         let idle = idle && unsubscribed;
         if idle {
             threads.remove(thread_id);
@@ -812,12 +722,6 @@ impl Engine {
         }
         idle
     }
-}
-
-/// The source of threads created through this server (its configured session source).
-fn server_source(shared: &ServerShared) -> serde_json::Value {
-    serde_json::to_value(&shared.options.session_source)
-        .unwrap_or_else(|_| serde_json::Value::String("appServer".to_owned()))
 }
 
 /// The wire names of the interactive source kinds: what `thread/list` shows when the request

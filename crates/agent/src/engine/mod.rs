@@ -37,9 +37,9 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::provider::ProviderCache;
 use crate::engine::tools::ToolRouter;
 use crate::engine::tools::UnsupportedTools;
-use crate::state::StateDb;
-use crate::state::StateError;
-use crate::state::ThreadRecord;
+use codex_state::StateDb;
+use codex_state::StateError;
+use codex_state::ThreadRecord;
 
 /// Why an engine operation failed; each maps to a JSON-RPC error.
 #[derive(Debug, thiserror::Error)]

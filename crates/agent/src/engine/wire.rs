@@ -21,9 +21,9 @@ use serde_json::Value;
 use crate::config::ApprovalPolicySetting;
 use crate::config::SandboxModeSetting;
 use crate::engine::EngineError;
-use crate::state::ItemRecord;
-use crate::state::ThreadRecord;
-use crate::state::TurnRecord;
+use codex_state::ItemRecord;
+use codex_state::ThreadRecord;
+use codex_state::TurnRecord;
 
 /// Longest thread preview kept, in characters.
 const PREVIEW_CHARS: usize = 200;

@@ -1,27 +1,19 @@
-//! Asking the thread's clients for approval, and remembering what they approved.
+//! Questions the agent puts to a thread's users (approval requests), as server requests.
 //!
-//! [`Approvals::ask`] sends an `item/commandExecution/requestApproval` or
-//! `item/fileChange/requestApproval` server request to every subscriber of the thread with the
-//! ordered `availableDecisions`, and waits. The first answer that names one of those decisions
+//! [`Questions::ask`] sends the request to every subscriber of the thread with the ordered
+//! `availableDecisions` it offers, and waits. The first answer that names one of those decisions
 //! wins (an answer naming another decision is refused with a JSON-RPC error and the request
 //! stays pending, see [`crate::server_requests`]); every recipient then gets
 //! `serverRequest/resolved`. While the request waits, a client that resumes the thread is sent
-//! it too; if every subscriber disconnects it simply keeps waiting. A turn interrupt cancels it
-//! (recipients get `serverRequest/resolved`), and wins over an answer that races it; so does
-//! dropping the wait (the request is withdrawn the same way).
-//!
-//! Approvals for the session (`acceptForSession`) are kept per thread in memory until the thread
-//! is unloaded or archived; prefix rules (`acceptWithExecpolicyAmendment`, whose rule must start
-//! with the proposed words) persist in [`PrefixRules`].
+//! it too ([`Questions::resend`]); if every subscriber disconnects it simply keeps waiting. A
+//! turn interrupt cancels it (recipients get `serverRequest/resolved`), and wins over an answer
+//! that races it; so does dropping the wait (the request is withdrawn the same way).
 
 use std::collections::HashMap;
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::MutexGuard;
 
-use codex_app_server_protocol::v2::CommandExecutionApprovalDecision;
-use codex_app_server_protocol::v2::FileChangeApprovalDecision;
 use codex_app_server_protocol::v2::ServerRequestResolvedNotification;
 use codex_app_server_protocol::JsonRpcMessage;
 use codex_app_server_protocol::RequestId;
@@ -32,29 +24,12 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::notify::notify_connection;
-use crate::engine::tools::ToolContext;
+use codex_agent::host::NoAnswer;
+
+use crate::agent_host::notify_connection;
 use crate::processor::ServerShared;
 use crate::server_requests::AnswerCheck;
 use crate::server_requests::ServerRequestAnswer;
-use crate::tools::rules::PrefixRules;
-
-/// What the client decided (command and file-change decisions share these meanings).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Run it.
-    Accept,
-    /// Run it, and identical requests in this thread without asking.
-    AcceptForSession,
-    /// Run it, and store this prefix rule so matching commands no longer ask.
-    AcceptWithPrefixRule(Vec<String>),
-    /// Do not run it; the turn goes on.
-    Decline,
-    /// Do not run it, and interrupt the turn.
-    Cancel,
-    /// The turn was interrupted while waiting.
-    Interrupted,
-}
 
 /// A request waiting for an answer.
 #[derive(Debug)]
@@ -64,11 +39,9 @@ struct Waiting {
     recipients: Vec<ConnectionId>,
 }
 
-/// Approval state shared by every thread of the server.
-#[derive(Debug)]
-pub struct Approvals {
-    rules: PrefixRules,
-    session: Mutex<HashMap<String, HashSet<String>>>,
+/// The questions waiting for an answer, by server-request id.
+#[derive(Debug, Default)]
+pub struct Questions {
     waiting: Mutex<HashMap<RequestId, Waiting>>,
 }
 
@@ -122,105 +95,29 @@ fn offered_check(offered: Vec<Value>) -> AnswerCheck {
     })
 }
 
-impl Approvals {
-    /// Approval state with the prefix rules stored under `codex_home`.
-    pub fn new(rules: PrefixRules) -> Self {
-        Self { rules, session: Mutex::default(), waiting: Mutex::default() }
-    }
-
-    /// The persistent prefix rules.
-    pub fn rules(&self) -> &PrefixRules {
-        &self.rules
-    }
-
-    fn session(&self) -> MutexGuard<'_, HashMap<String, HashSet<String>>> {
-        self.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
+impl Questions {
     fn waiting(&self) -> MutexGuard<'_, HashMap<RequestId, Waiting>> {
         self.waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Whether `key` was approved for the session in `thread_id`.
-    pub fn approved_for_session(&self, thread_id: &str, key: &str) -> bool {
-        self.session().get(thread_id).is_some_and(|keys| keys.contains(key))
-    }
-
-    /// Remembers `key` as approved for the session in `thread_id`.
-    pub fn approve_for_session(&self, thread_id: &str, key: String) {
-        self.session().entry(thread_id.to_owned()).or_default().insert(key);
-    }
-
-    /// Forgets what was approved for the session in `thread_id` (it was unloaded or archived).
-    pub fn forget_session(&self, thread_id: &str) {
-        self.session().remove(thread_id);
-    }
-
-    /// Asks about a command; `offered` is the ordered `availableDecisions`.
-    pub async fn ask_command(
-        &self,
-        context: &ToolContext,
-        request: ServerRequest,
-        offered: &[CommandExecutionApprovalDecision],
-    ) -> Decision {
-        let offered: Vec<Value> =
-            offered.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
-        let answer = self.ask(context, request, offered).await;
-        match answer {
-            Err(decision) => decision,
-            Ok(value) => match serde_json::from_value::<CommandExecutionApprovalDecision>(value) {
-                Ok(CommandExecutionApprovalDecision::Accept) => Decision::Accept,
-                Ok(CommandExecutionApprovalDecision::AcceptForSession) => {
-                    Decision::AcceptForSession
-                }
-                Ok(CommandExecutionApprovalDecision::AcceptWithExecpolicyAmendment {
-                    execpolicy_amendment,
-                }) if !execpolicy_amendment.is_empty() => {
-                    Decision::AcceptWithPrefixRule(execpolicy_amendment)
-                }
-                Ok(CommandExecutionApprovalDecision::Cancel) => Decision::Cancel,
-                _ => Decision::Decline,
-            },
-        }
-    }
-
-    /// Asks about a file change; `offered` is the ordered `availableDecisions`.
-    pub async fn ask_file_change(
-        &self,
-        context: &ToolContext,
-        request: ServerRequest,
-        offered: &[FileChangeApprovalDecision],
-    ) -> Decision {
-        let offered: Vec<Value> =
-            offered.iter().filter_map(|d| serde_json::to_value(d).ok()).collect();
-        match self.ask(context, request, offered).await {
-            Err(decision) => decision,
-            Ok(value) => match serde_json::from_value::<FileChangeApprovalDecision>(value) {
-                Ok(FileChangeApprovalDecision::Accept) => Decision::Accept,
-                Ok(FileChangeApprovalDecision::AcceptForSession) => Decision::AcceptForSession,
-                Ok(FileChangeApprovalDecision::Cancel) => Decision::Cancel,
-                _ => Decision::Decline,
-            },
-        }
-    }
-
     /// Sends `request` to the thread's subscribers and waits for the accepted answer's
     /// `decision` value (`Err` with the decision when there is none to read).
-    async fn ask(
+    pub async fn ask(
         &self,
-        context: &ToolContext,
+        shared: &Arc<ServerShared>,
+        thread_id: &str,
         request: ServerRequest,
         offered: Vec<Value>,
-    ) -> Result<Value, Decision> {
-        let shared = &context.shared;
-        let recipients = context.notifier.subscribers();
+        cancel: CancellationToken,
+    ) -> Result<Value, NoAnswer> {
+        let recipients = shared.subscribers(thread_id);
         let (id, answer) = shared
             .server_requests
             .register_checked(recipients.clone(), Some(offered_check(offered)));
         self.waiting().insert(
             id.clone(),
             Waiting {
-                thread_id: context.thread_id.clone(),
+                thread_id: thread_id.to_owned(),
                 request: request.clone(),
                 recipients: recipients.clone(),
             },
@@ -228,16 +125,16 @@ impl Approvals {
         // If this future is dropped while waiting (the turn gave up on the tool), the guard
         // withdraws the request and tells its recipients it is resolved.
         let guard = WithdrawOnDrop {
-            approvals: self,
+            questions: self,
             shared: Arc::clone(shared),
             id: id.clone(),
-            thread_id: context.thread_id.clone(),
+            thread_id: thread_id.to_owned(),
             armed: true,
         };
         for connection in recipients {
             send_request(shared, connection, &request, &id).await;
         }
-        let answer = answer_unless_cancelled(answer, &context.cancel).await;
+        let answer = answer_unless_cancelled(answer, &cancel).await;
         guard.disarm();
         if answer.is_none() {
             shared.server_requests.cancel(&id);
@@ -246,17 +143,17 @@ impl Approvals {
         let resolved =
             ServerNotification::ServerRequestResolved(ServerRequestResolvedNotification {
                 request_id: id,
-                thread_id: context.thread_id.clone(),
+                thread_id: thread_id.to_owned(),
             });
         for connection in recipients {
             notify_connection(shared, connection, &resolved).await;
         }
         match answer {
-            None => Err(Decision::Interrupted),
+            None => Err(NoAnswer::Interrupted),
             Some(answer) => match answer.result {
-                Ok(result) => result.get("decision").cloned().ok_or(Decision::Decline),
+                Ok(result) => result.get("decision").cloned().ok_or(NoAnswer::Declined),
                 // A client that answers with an error declines.
-                Err(_) => Err(Decision::Decline),
+                Err(_) => Err(NoAnswer::Declined),
             },
         }
     }
@@ -290,7 +187,7 @@ impl Approvals {
 /// the waiting list and the pending server requests and sends `serverRequest/resolved` to its
 /// recipients (from a spawned task, as `Drop` cannot wait).
 struct WithdrawOnDrop<'a> {
-    approvals: &'a Approvals,
+    questions: &'a Questions,
     shared: Arc<ServerShared>,
     id: RequestId,
     thread_id: String,
@@ -311,7 +208,7 @@ impl Drop for WithdrawOnDrop<'_> {
         }
         self.shared.server_requests.cancel(&self.id);
         let recipients =
-            self.approvals.waiting().remove(&self.id).map(|w| w.recipients).unwrap_or_default();
+            self.questions.waiting().remove(&self.id).map(|w| w.recipients).unwrap_or_default();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
         let resolved =
             ServerNotification::ServerRequestResolved(ServerRequestResolvedNotification {
@@ -382,7 +279,7 @@ mod tests {
     #[tokio::test]
     async fn a_dropped_wait_withdraws_its_request() {
         let home = tempfile::tempdir().unwrap();
-        let approvals = Approvals::new(PrefixRules::load(home.path()));
+        let questions = Questions::default();
         let (running_turns, _) = tokio::sync::watch::channel(0);
         let codex_home = codex_app_server_protocol::AbsolutePath::new(home.path()).unwrap();
         let shared = Arc::new(ServerShared {
@@ -390,6 +287,7 @@ mod tests {
             router: crate::outbound::OutboundRouter::default(),
             subscriptions: Mutex::new(crate::subscriptions::Subscriptions::default()),
             server_requests: crate::server_requests::PendingServerRequests::default(),
+            questions: Questions::default(),
             running_turns,
             lifecycle: tokio::sync::watch::channel(crate::processor::ServerLifecycle::Serving).0,
         });
@@ -405,19 +303,19 @@ mod tests {
             },
         );
         let (id, _answer) = shared.server_requests.register(vec![client]);
-        approvals.waiting().insert(
+        questions.waiting().insert(
             id.clone(),
             Waiting { thread_id: "thread".into(), request, recipients: vec![client] },
         );
         let guard = WithdrawOnDrop {
-            approvals: &approvals,
+            questions: &questions,
             shared: Arc::clone(&shared),
             id: id.clone(),
             thread_id: "thread".into(),
             armed: true,
         };
         drop(guard);
-        assert!(approvals.waiting().is_empty(), "the waiting entry leaked");
+        assert!(questions.waiting().is_empty(), "the waiting entry leaked");
         assert!(shared.server_requests.sent_to(client).is_empty(), "the server request leaked");
         let late = shared.server_requests.resolve(client, &id, Ok(serde_json::json!({})));
         assert_eq!(late, crate::server_requests::Resolution::AlreadyResolved);

@@ -18,8 +18,8 @@ use crate::engine::now_ms;
 use crate::engine::wire;
 use crate::engine::Engine;
 use crate::engine::LoadedThread;
-use crate::state::ItemRecord;
-use crate::state::StateError;
+use codex_state::ItemRecord;
+use codex_state::StateError;
 
 /// Starts and completes the items of one turn.
 #[derive(Clone)]

@@ -17,8 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::engine::items::TurnItems;
 use crate::engine::notify::ThreadNotifier;
-use crate::processor::ServerShared;
-use codex_app_server_transport::ConnectionId;
+use crate::host::AgentHost;
 
 /// Everything a tool needs to know about the call site.
 #[derive(Clone)]
@@ -37,8 +36,8 @@ pub struct ToolContext {
     pub sandbox: SandboxPolicy,
     /// Fires when the turn is interrupted; a tool should stop at once.
     pub cancel: CancellationToken,
-    /// Server state (router, subscriptions, pending server requests for approvals).
-    pub shared: Arc<ServerShared>,
+    /// The host: publishes events and asks the thread's users questions.
+    pub host: Arc<dyn AgentHost>,
     /// Sends notifications to the thread's subscribers.
     pub notifier: ThreadNotifier,
     /// Starts and completes (stores) the turn's items.
@@ -96,17 +95,6 @@ pub trait ToolRouter: Send + Sync + 'static {
         name: &'a str,
         arguments: &'a str,
     ) -> BoxFuture<'a, ToolOutcome>;
-
-    /// Called when `connection` subscribes to `thread_id` with `thread/resume` (for example to
-    /// re-send it the approval requests still waiting in that thread).
-    fn thread_resumed<'a>(
-        &'a self,
-        _shared: &'a Arc<ServerShared>,
-        _thread_id: &'a str,
-        _connection: ConnectionId,
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(async {})
-    }
 
     /// Called when `thread_id` is unloaded or archived (for example to forget what was approved
     /// for its session).

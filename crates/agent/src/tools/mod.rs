@@ -14,9 +14,7 @@ pub mod safety;
 pub mod shell;
 
 use std::path::Path;
-use std::sync::Arc;
 
-use codex_app_server_transport::ConnectionId;
 use codex_model_client::FunctionTool;
 use futures::future::BoxFuture;
 use serde_json::json;
@@ -24,7 +22,6 @@ use serde_json::json;
 use crate::engine::tools::ToolContext;
 use crate::engine::tools::ToolOutcome;
 use crate::engine::tools::ToolRouter;
-use crate::processor::ServerShared;
 use crate::tools::approval::Approvals;
 use crate::tools::rules::PrefixRules;
 use crate::tools::shell::ShellCall;
@@ -128,15 +125,6 @@ impl ToolRouter for AgentTools {
                 )),
             }
         })
-    }
-
-    fn thread_resumed<'a>(
-        &'a self,
-        shared: &'a Arc<ServerShared>,
-        thread_id: &'a str,
-        connection: ConnectionId,
-    ) -> BoxFuture<'a, ()> {
-        Box::pin(self.approvals.resend(shared, thread_id, connection))
     }
 
     fn thread_unloaded(&self, thread_id: &str) {
