@@ -153,7 +153,8 @@ fn is_absent(err: &std::io::Error) -> bool {
     matches!(err.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory)
 }
 
-/// Reads `files` in order, spending one byte budget; the file crossing it is cut and ends the read.
+/// Reads `files` in order, spending one byte budget on the files kept (whitespace-only ones are
+/// skipped for free); the file crossing the budget is cut and no later file is read.
 fn read_within_budget(files: Vec<PathBuf>, max_bytes: usize) -> Result<ProjectDocs, ContextError> {
     let mut docs = ProjectDocs::default();
     let mut parts: Vec<String> = Vec::new();
@@ -171,9 +172,9 @@ fn read_within_budget(files: Vec<PathBuf>, max_bytes: usize) -> Result<ProjectDo
                 "AGENTS.md instructions exceed project_doc_max_bytes; truncating and ignoring later files"
             );
         }
-        remaining -= bytes.len();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         if !text.trim().is_empty() {
+            remaining -= bytes.len();
             parts.push(text);
             docs.files.push(path);
         }
@@ -343,6 +344,27 @@ mod tests {
         fs::write(root.join("AGENTS.md"), "x".repeat(100)).unwrap();
         let docs = discover_project_docs(&cwd, &opts(40)).unwrap();
         assert_eq!(docs.text, "x".repeat(40));
+        assert!(docs.truncated);
+    }
+
+    #[test]
+    fn whitespace_only_files_do_not_spend_the_budget() {
+        let (_tmp, root, cwd) = repo();
+        fs::write(root.join("AGENTS.md"), " \n\n ").unwrap();
+        fs::write(cwd.join("AGENTS.md"), "0123456789").unwrap();
+        let docs = discover_project_docs(&cwd, &opts(10)).unwrap();
+        assert_eq!(docs.text, "0123456789");
+        assert!(!docs.truncated);
+    }
+
+    #[test]
+    fn budget_used_up_exactly_drops_later_files() {
+        let (_tmp, root, cwd) = repo();
+        fs::write(root.join("AGENTS.md"), "0123456789").unwrap();
+        fs::write(cwd.join("AGENTS.md"), "later").unwrap();
+        let docs = discover_project_docs(&cwd, &opts(10)).unwrap();
+        assert_eq!(docs.text, "0123456789");
+        assert_eq!(docs.files, vec![root.join("AGENTS.md")]);
         assert!(docs.truncated);
     }
 
