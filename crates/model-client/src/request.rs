@@ -255,9 +255,11 @@ fn parse_option<T: Copy>(
     value: &str,
 ) -> Result<T, ParseOptionError> {
     let wanted = value.trim().to_ascii_lowercase();
-    table.iter().find(|(name, _)| *name == wanted).map(|(_, parsed)| *parsed).ok_or_else(|| {
-        ParseOptionError { option, value: value.to_string(), expected }
-    })
+    table
+        .iter()
+        .find(|(name, _)| *name == wanted)
+        .map(|(_, parsed)| *parsed)
+        .ok_or_else(|| ParseOptionError { option, value: value.to_string(), expected })
 }
 
 impl FromStr for ReasoningEffort {
