@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::error::ModelError;
 use crate::event::{ModelEvent, OutputItem, TokenUsage};
-use crate::request::{InputItem, ModelRequest};
+use crate::request::{ContentPart, InputItem, MessageRole, ModelRequest};
 use crate::responses_api::{WireError, OUTPUT_SCHEMA_NAME};
 use crate::stream::DecodeFlow;
 
@@ -60,6 +60,11 @@ pub(crate) fn request_body(request: &ModelRequest) -> Value {
                     "content": output,
                 }));
             }
+            InputItem::Message { role, content } => {
+                if let Some(message) = message_json(*role, content) {
+                    messages.push(message);
+                }
+            }
         }
     }
     let mut body = json!({
@@ -98,6 +103,51 @@ pub(crate) fn request_body(request: &ModelRequest) -> Value {
         });
     }
     body
+}
+
+/// Text parts joined by a blank line, the way one chat `content` string carries several parts.
+fn joined_text(content: &[ContentPart]) -> String {
+    let texts: Vec<&str> = content
+        .iter()
+        .filter_map(|part| match part {
+            ContentPart::InputText { text } => Some(text.as_str()),
+            ContentPart::InputImage { .. } => None,
+        })
+        .collect();
+    texts.join("\n\n")
+}
+
+/// A chat message for an [`InputItem::Message`]. Developer and system messages become `system`
+/// messages (many chat providers reject `developer`) with text only; a user message is a plain
+/// string unless it holds an image, then an array of `text` and `image_url` parts.
+fn message_json(role: MessageRole, content: &[ContentPart]) -> Option<Value> {
+    let has_image = content.iter().any(|part| matches!(part, ContentPart::InputImage { .. }));
+    match role {
+        MessageRole::Developer | MessageRole::System => {
+            if has_image {
+                tracing::warn!("chat completions: dropping image parts of a {role:?} message");
+            }
+            if !content.iter().any(|part| matches!(part, ContentPart::InputText { .. })) {
+                return None;
+            }
+            Some(json!({ "role": "system", "content": joined_text(content) }))
+        }
+        MessageRole::User if !has_image => {
+            Some(json!({ "role": "user", "content": joined_text(content) }))
+        }
+        MessageRole::User => {
+            let parts: Vec<Value> = content
+                .iter()
+                .map(|part| match part {
+                    ContentPart::InputText { text } => json!({ "type": "text", "text": text }),
+                    ContentPart::InputImage { image_url } => {
+                        json!({ "type": "image_url", "image_url": { "url": image_url } })
+                    }
+                })
+                .collect();
+            Some(json!({ "role": "user", "content": parts }))
+        }
+    }
 }
 
 #[derive(Deserialize)]

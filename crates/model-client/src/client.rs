@@ -125,7 +125,10 @@ impl ModelClient {
                 Decoder::Chat(ChatDecoder::new(display_name(&self.provider))),
             ),
         };
-        let response = self.send(Method::POST, path, Some(&body), &request.model, &cancel).await?;
+        let extra_headers = self.request_headers(&request.headers);
+        let response = self
+            .send(Method::POST, path, Some(&body), &extra_headers, &request.model, &cancel)
+            .await?;
         let content_type = response
             .headers()
             .get(CONTENT_TYPE)
@@ -159,7 +162,8 @@ impl ModelClient {
     /// The provider's models: `GET {base_url}/models`, OpenAI-style `{"data":[{"id":..}]}`.
     pub async fn list_models(&self) -> Result<Vec<ModelInfo>, ModelError> {
         let cancel = CancellationToken::new();
-        let response = self.send(Method::GET, "models", None, "", &cancel).await?;
+        let response =
+            self.send(Method::GET, "models", None, &HeaderMap::new(), "", &cancel).await?;
         let url = response.url().to_string();
         let page: ModelsPage = response.json().await.map_err(|e| ModelError::InvalidResponse {
             provider: display_name(&self.provider),
@@ -169,12 +173,40 @@ impl ModelClient {
         Ok(page.data)
     }
 
-    /// Sends one request, retrying connect failures, timeouts, 429 and 5xx with backoff.
+    /// A request's extra headers as a map (a later duplicate wins); invalid names or values are
+    /// skipped with a warning, so a bad header never fails the turn.
+    fn request_headers(&self, headers: &[(String, String)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in headers {
+            let Ok(header_name) = HeaderName::from_bytes(name.as_bytes()) else {
+                tracing::warn!(
+                    provider = %display_name(&self.provider),
+                    "skipping request header with invalid name `{}`",
+                    name.escape_debug()
+                );
+                continue;
+            };
+            let Ok(header_value) = HeaderValue::from_str(value) else {
+                tracing::warn!(
+                    provider = %display_name(&self.provider),
+                    "skipping request header `{name}`: invalid value `{}`",
+                    value.escape_debug()
+                );
+                continue;
+            };
+            map.insert(header_name, header_value);
+        }
+        map
+    }
+
+    /// Sends one request, retrying connect failures, timeouts, 429 and 5xx with backoff. The
+    /// `extra_headers` go on last, replacing same-named defaults.
     async fn send(
         &self,
         method: Method,
         path: &str,
         body: Option<&Value>,
+        extra_headers: &HeaderMap,
         model: &str,
         cancel: &CancellationToken,
     ) -> Result<reqwest::Response, ModelError> {
@@ -191,6 +223,9 @@ impl ModelClient {
             }
             if let Some(body) = body {
                 builder = builder.header(ACCEPT, "text/event-stream").json(body);
+            }
+            if !extra_headers.is_empty() {
+                builder = builder.headers(extra_headers.clone());
             }
             let outcome = tokio::select! {
                 biased;

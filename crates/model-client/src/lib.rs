@@ -23,7 +23,8 @@ pub use provider::{
     DEFAULT_STREAM_IDLE_TIMEOUT_MS, OLLAMA_PROVIDER_ID, OPENAI_PROVIDER_ID,
 };
 pub use request::{
-    FunctionTool, InputItem, ModelRequest, ReasoningEffort, ReasoningOptions, ReasoningSummary,
+    ContentPart, FunctionTool, InputItem, MessageRole, ModelRequest, ParseOptionError,
+    ReasoningEffort, ReasoningOptions, ReasoningSummary, Verbosity,
 };
 pub use retry::RetryPolicy;
 pub use stream::{ModelResponse, ModelStream};

@@ -1,6 +1,12 @@
 //! What the engine asks a model for: [`ModelRequest`] with instructions, the conversation so far
-//! as [`InputItem`]s, the [`FunctionTool`]s on offer, an optional output JSON schema and
-//! reasoning options. Wire-neutral; `responses_api` and `chat_api` turn it into request bodies.
+//! as [`InputItem`]s, the [`FunctionTool`]s on offer, an optional output JSON schema, reasoning
+//! and verbosity options, a prompt cache key and extra HTTP headers. Wire-neutral;
+//! `responses_api` and `chat_api` turn it into request bodies.
+//!
+//! [`InputItem`]s are stored as JSON in thread history: existing variants keep their serialized
+//! shape; new shapes are added as new variants.
+
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +28,16 @@ pub struct ModelRequest {
     pub output_schema: Option<serde_json::Value>,
     /// Reasoning effort/summary options, for reasoning models.
     pub reasoning: Option<ReasoningOptions>,
+    /// Prompt cache key (Responses API `prompt_cache_key`; not sent on Chat Completions).
+    #[serde(default)]
+    pub prompt_cache_key: Option<String>,
+    /// Output verbosity (Responses API `text.verbosity`; not sent on Chat Completions).
+    #[serde(default)]
+    pub verbosity: Option<Verbosity>,
+    /// Extra HTTP headers for this request only; they replace same-named provider and client
+    /// defaults (e.g. `User-Agent`). Invalid names or values are skipped with a warning.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
 }
 
 impl ModelRequest {
@@ -39,6 +55,12 @@ impl ModelRequest {
     /// Adds a function tool.
     pub fn tool(mut self, tool: FunctionTool) -> Self {
         self.tools.push(tool);
+        self
+    }
+
+    /// Adds an HTTP header sent with this request only.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
         self
     }
 }
@@ -82,12 +104,69 @@ pub enum InputItem {
         /// Output text given back to the model.
         output: String,
     },
+    /// A user, developer or system message made of text and image parts.
+    Message {
+        /// Who speaks.
+        role: MessageRole,
+        /// The parts, in order.
+        content: Vec<ContentPart>,
+    },
+}
+
+/// Who a [`InputItem::Message`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageRole {
+    /// The user (or context the agent adds on the user's behalf).
+    User,
+    /// The developer/agent (instructions beyond the base instructions).
+    Developer,
+    /// The system.
+    System,
+}
+
+/// One part of an [`InputItem::Message`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentPart {
+    /// Text.
+    InputText {
+        /// The text.
+        text: String,
+    },
+    /// An image, by URL.
+    InputImage {
+        /// An `https:` URL or a `data:` URL (e.g. `data:image/png;base64,...`).
+        image_url: String,
+    },
+}
+
+impl ContentPart {
+    /// A text part.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self::InputText { text: text.into() }
+    }
+
+    /// An image part from an `https:` or `data:` URL.
+    pub fn image(image_url: impl Into<String>) -> Self {
+        Self::InputImage { image_url: image_url.into() }
+    }
 }
 
 impl InputItem {
     /// A user message.
     pub fn user(text: impl Into<String>) -> Self {
         Self::UserMessage { text: text.into() }
+    }
+
+    /// A developer message with one text part.
+    pub fn developer(text: impl Into<String>) -> Self {
+        Self::Message { role: MessageRole::Developer, content: vec![ContentPart::text(text)] }
+    }
+
+    /// A user message made of these parts (text and images).
+    pub fn user_parts(content: Vec<ContentPart>) -> Self {
+        Self::Message { role: MessageRole::User, content }
     }
 
     /// An assistant message.
@@ -156,6 +235,54 @@ pub enum ReasoningEffort {
     Xhigh,
 }
 
+/// A string that names none of an option's values (see the `FromStr` impls of this crate).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {option} `{value}`: expected one of {expected}")]
+pub struct ParseOptionError {
+    /// Which option was parsed, e.g. `reasoning effort`.
+    pub option: &'static str,
+    /// The string given.
+    pub value: String,
+    /// The accepted values, comma-separated.
+    pub expected: &'static str,
+}
+
+/// Parses `value` (trimmed, case-insensitive) as one of `table`'s names.
+fn parse_option<T: Copy>(
+    option: &'static str,
+    expected: &'static str,
+    table: &[(&str, T)],
+    value: &str,
+) -> Result<T, ParseOptionError> {
+    let wanted = value.trim().to_ascii_lowercase();
+    table
+        .iter()
+        .find(|(name, _)| *name == wanted)
+        .map(|(_, parsed)| *parsed)
+        .ok_or_else(|| ParseOptionError { option, value: value.to_string(), expected })
+}
+
+impl FromStr for ReasoningEffort {
+    type Err = ParseOptionError;
+
+    /// Parses `none|minimal|low|medium|high|xhigh`.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        parse_option(
+            "reasoning effort",
+            "none, minimal, low, medium, high, xhigh",
+            &[
+                ("none", Self::None),
+                ("minimal", Self::Minimal),
+                ("low", Self::Low),
+                ("medium", Self::Medium),
+                ("high", Self::High),
+                ("xhigh", Self::Xhigh),
+            ],
+            value,
+        )
+    }
+}
+
 /// How much reasoning summary the model should emit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -168,6 +295,51 @@ pub enum ReasoningSummary {
     Detailed,
     /// No summary (the field is left out of the request).
     None,
+}
+
+impl FromStr for ReasoningSummary {
+    type Err = ParseOptionError;
+
+    /// Parses `auto|concise|detailed|none`.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        parse_option(
+            "reasoning summary",
+            "auto, concise, detailed, none",
+            &[
+                ("auto", Self::Auto),
+                ("concise", Self::Concise),
+                ("detailed", Self::Detailed),
+                ("none", Self::None),
+            ],
+            value,
+        )
+    }
+}
+
+/// How long the model's answers should be (Responses API `text.verbosity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verbosity {
+    /// Terse.
+    Low,
+    /// Balanced.
+    Medium,
+    /// Thorough.
+    High,
+}
+
+impl FromStr for Verbosity {
+    type Err = ParseOptionError;
+
+    /// Parses `low|medium|high`.
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        parse_option(
+            "verbosity",
+            "low, medium, high",
+            &[("low", Self::Low), ("medium", Self::Medium), ("high", Self::High)],
+            value,
+        )
+    }
 }
 
 /// Reasoning options sent with a request.

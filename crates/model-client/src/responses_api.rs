@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::error::ModelError;
 use crate::event::{ModelEvent, OutputItem, TokenUsage};
-use crate::request::{InputItem, ModelRequest, ReasoningSummary};
+use crate::request::{ContentPart, InputItem, MessageRole, ModelRequest, ReasoningSummary};
 use crate::stream::DecodeFlow;
 
 /// Name given to the `--output-schema` JSON schema in `text.format`.
@@ -51,17 +51,45 @@ pub(crate) fn request_body(request: &ModelRequest) -> Value {
         body["reasoning"] = Value::Object(options);
         body["include"] = json!(["reasoning.encrypted_content"]);
     }
+    if let Some(key) = &request.prompt_cache_key {
+        body["prompt_cache_key"] = json!(key);
+    }
+    let mut text = serde_json::Map::new();
+    if let Some(verbosity) = request.verbosity {
+        text.insert("verbosity".into(), json!(verbosity));
+    }
     if let Some(schema) = &request.output_schema {
-        body["text"] = json!({
-            "format": {
+        text.insert(
+            "format".into(),
+            json!({
                 "type": "json_schema",
                 "name": OUTPUT_SCHEMA_NAME,
                 "schema": schema,
                 "strict": true,
-            }
-        });
+            }),
+        );
+    }
+    if !text.is_empty() {
+        body["text"] = Value::Object(text);
     }
     body
+}
+
+fn role_name(role: MessageRole) -> &'static str {
+    match role {
+        MessageRole::User => "user",
+        MessageRole::Developer => "developer",
+        MessageRole::System => "system",
+    }
+}
+
+fn content_part_json(part: &ContentPart) -> Value {
+    match part {
+        ContentPart::InputText { text } => json!({ "type": "input_text", "text": text }),
+        ContentPart::InputImage { image_url } => {
+            json!({ "type": "input_image", "image_url": image_url })
+        }
+    }
 }
 
 fn input_item_json(item: &InputItem) -> Value {
@@ -100,6 +128,11 @@ fn input_item_json(item: &InputItem) -> Value {
             "type": "function_call_output",
             "call_id": call_id,
             "output": output,
+        }),
+        InputItem::Message { role, content } => json!({
+            "type": "message",
+            "role": role_name(*role),
+            "content": content.iter().map(content_part_json).collect::<Vec<_>>(),
         }),
     }
 }
