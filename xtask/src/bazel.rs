@@ -32,9 +32,15 @@ struct Member {
     integration_tests: Vec<(String, String)>,
     deps: BTreeSet<BazelDep>,
     dev_deps: BTreeSet<BazelDep>,
+    /// Whether the library embeds the files of [`PROMPTS_DIR`] (`compile_data`).
+    compile_data: bool,
 }
 
+/// A package folder whose files the library embeds with `include_str!` (prompt texts).
+const PROMPTS_DIR: &str = "prompts";
+
 /// Runs `cargo metadata` for the workspace at `root`.
+
 fn cargo_metadata(root: &Path) -> anyhow::Result<Value> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)
@@ -95,6 +101,9 @@ fn members(root: &Path) -> anyhow::Result<Vec<Member>> {
             integration_tests: Vec::new(),
             deps: BTreeSet::new(),
             dev_deps: BTreeSet::new(),
+            compile_data: Path::new(manifest)
+                .parent()
+                .is_some_and(|dir| dir.join(PROMPTS_DIR).is_dir()),
         };
         let package_dir = Path::new(manifest).parent().context("manifest dir")?;
         for target in package["targets"].as_array().unwrap_or(&empty) {
@@ -195,6 +204,9 @@ fn render(member: &Member) -> String {
         let _ = writeln!(body, "\nrust_library(");
         let _ = writeln!(body, "    name = \"{lib}\",");
         let _ = writeln!(body, "    srcs = glob([\"src/**/*.rs\"]),");
+        if member.compile_data {
+            let _ = writeln!(body, "    compile_data = glob([\"{PROMPTS_DIR}/**\"]),");
+        }
         let _ = writeln!(body, "    crate_name = \"{lib}\",");
         let _ = writeln!(body, "    edition = \"{edition}\",");
         label_list(&mut body, "deps", &deps);
