@@ -40,7 +40,6 @@ struct Member {
 const PROMPTS_DIR: &str = "prompts";
 
 /// Runs `cargo metadata` for the workspace at `root`.
-
 fn cargo_metadata(root: &Path) -> anyhow::Result<Value> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let output = Command::new(cargo)

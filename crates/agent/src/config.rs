@@ -12,6 +12,9 @@ use std::io::Write as _;
 use std::path::Path;
 use std::path::PathBuf;
 
+use codex_model_client::ReasoningEffort;
+use codex_model_client::ReasoningSummary;
+use codex_model_client::Verbosity;
 use serde::Deserialize;
 use serde_json::Value as JsonValue;
 use sha2::Digest as _;
@@ -145,6 +148,99 @@ struct KnownKeys {
     sandbox_mode: Option<SandboxModeSetting>,
     #[serde(default)]
     features: BTreeMap<String, bool>,
+    instructions: Option<String>,
+    model_instructions_file: Option<PathBuf>,
+    developer_instructions: Option<String>,
+    project_doc_max_bytes: Option<usize>,
+    #[serde(default)]
+    project_doc_fallback_filenames: Vec<String>,
+    project_root_markers: Option<Vec<String>>,
+    model_reasoning_effort: Option<ReasoningEffort>,
+    model_reasoning_summary: Option<ReasoningSummary>,
+    model_verbosity: Option<Verbosity>,
+    model_context_window: Option<u64>,
+    model_auto_compact_token_limit: Option<u64>,
+    tool_output_token_limit: Option<usize>,
+}
+
+/// What shapes the model's context and requests (the agent keys of `config.toml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentSettings {
+    /// `instructions`: replaces the built-in base instructions.
+    pub instructions: Option<String>,
+    /// `model_instructions_file`: a file whose text replaces the base instructions (relative
+    /// paths are resolved against `$CODEX_HOME`); wins over `instructions`.
+    pub model_instructions_file: Option<PathBuf>,
+    /// `developer_instructions`: sent in the developer message of every thread.
+    pub developer_instructions: Option<String>,
+    /// `project_doc_max_bytes`: one budget for all AGENTS.md files of a turn (0 disables them).
+    pub project_doc_max_bytes: usize,
+    /// `project_doc_fallback_filenames`: names tried after `AGENTS.md` in each directory.
+    pub project_doc_fallback_filenames: Vec<String>,
+    /// `project_root_markers`: what marks the project root (default `[".git"]`).
+    pub project_root_markers: Vec<String>,
+    /// `model_reasoning_effort`.
+    pub model_reasoning_effort: Option<ReasoningEffort>,
+    /// `model_reasoning_summary`.
+    pub model_reasoning_summary: Option<ReasoningSummary>,
+    /// `model_verbosity` (`text.verbosity`, for models that support it).
+    pub model_verbosity: Option<Verbosity>,
+    /// `model_context_window`: overrides the catalog's window, in tokens.
+    pub model_context_window: Option<u64>,
+    /// `model_auto_compact_token_limit`: compact history above this many tokens.
+    pub model_auto_compact_token_limit: Option<u64>,
+    /// `tool_output_token_limit`: how much of one tool output the model reads (tokens, 4 bytes
+    /// each; head and tail are kept).
+    pub tool_output_token_limit: usize,
+}
+
+impl Default for AgentSettings {
+    fn default() -> Self {
+        Self {
+            instructions: None,
+            model_instructions_file: None,
+            developer_instructions: None,
+            project_doc_max_bytes: crate::context::agents_md::DEFAULT_PROJECT_DOC_MAX_BYTES,
+            project_doc_fallback_filenames: Vec::new(),
+            project_root_markers: vec![".git".to_owned()],
+            model_reasoning_effort: None,
+            model_reasoning_summary: None,
+            model_verbosity: None,
+            model_context_window: None,
+            model_auto_compact_token_limit: None,
+            tool_output_token_limit: crate::context::DEFAULT_TOOL_OUTPUT_TOKENS,
+        }
+    }
+}
+
+impl AgentSettings {
+    fn from_known(known: &KnownKeys, codex_home: &Path) -> Self {
+        let defaults = Self::default();
+        Self {
+            instructions: known.instructions.clone(),
+            model_instructions_file: known
+                .model_instructions_file
+                .as_ref()
+                .map(|file| codex_home.join(file)),
+            developer_instructions: known.developer_instructions.clone(),
+            project_doc_max_bytes: known
+                .project_doc_max_bytes
+                .unwrap_or(defaults.project_doc_max_bytes),
+            project_doc_fallback_filenames: known.project_doc_fallback_filenames.clone(),
+            project_root_markers: known
+                .project_root_markers
+                .clone()
+                .unwrap_or(defaults.project_root_markers),
+            model_reasoning_effort: known.model_reasoning_effort,
+            model_reasoning_summary: known.model_reasoning_summary,
+            model_verbosity: known.model_verbosity,
+            model_context_window: known.model_context_window,
+            model_auto_compact_token_limit: known.model_auto_compact_token_limit,
+            tool_output_token_limit: known
+                .tool_output_token_limit
+                .unwrap_or(defaults.tool_output_token_limit),
+        }
+    }
 }
 
 /// The effective configuration: `config.toml` with the launch overrides applied.
@@ -166,6 +262,8 @@ pub struct Config {
     pub sandbox_mode: SandboxModeSetting,
     /// `[features]`, after `--enable/--disable`.
     pub features: BTreeMap<String, bool>,
+    /// The agent keys: instructions, AGENTS.md, reasoning, context window, tool output.
+    pub agent: AgentSettings,
     /// The whole effective table, unknown keys included, for `config/read`.
     pub table: toml::Table,
 }
@@ -208,6 +306,7 @@ impl Config {
                     detail: err.to_string(),
                 }
             })?;
+        let agent = AgentSettings::from_known(&known, codex_home);
         Ok(Self {
             codex_home: codex_home.to_path_buf(),
             file,
@@ -216,6 +315,7 @@ impl Config {
             model_providers: known.model_providers,
             approval_policy: known.approval_policy.unwrap_or_default(),
             sandbox_mode: known.sandbox_mode.unwrap_or_default(),
+            agent,
             features: known.features,
             table,
         })

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use codex_agent::config::Config;
 use codex_agent::config::ConfigOverrides;
+use codex_agent::engine::request::TurnOrigin;
 use codex_agent::engine::Engine;
 use codex_agent::host::AgentHost;
 use codex_agent::host::Delivery;
@@ -176,7 +177,11 @@ impl Harness {
             "input": [{"type": "text", "text": text}],
         }))
         .unwrap();
-        self.engine.start_turn(&self.host(), &self.config, params).unwrap().turn.id
+        self.engine
+            .start_turn(&self.host(), &self.config, params, TurnOrigin::default())
+            .unwrap()
+            .turn
+            .id
     }
 }
 

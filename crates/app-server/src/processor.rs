@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use codex_agent::engine::request::TurnOrigin;
 use codex_app_server_protocol::error_codes;
 use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::AbsolutePath;
@@ -82,14 +83,14 @@ impl ProcessorOptions {
     }
 }
 
-/// The `userAgent` the server reports.
-pub fn user_agent() -> String {
-    format!(
-        "codex-app-server/{} ({}; {})",
-        env!("CARGO_PKG_VERSION"),
-        std::env::consts::OS,
-        std::env::consts::ARCH
-    )
+/// The origin (`originator`, `User-Agent`) of model requests made for `connection`'s client,
+/// as it named itself at `initialize`.
+pub fn turn_origin(shared: &ServerShared, connection: ConnectionId) -> TurnOrigin {
+    let client = shared.router.handle(connection).and_then(|handle| {
+        let session = handle.session.lock().ok()?;
+        session.negotiated().map(|negotiated| negotiated.client.clone())
+    });
+    TurnOrigin::for_client(client.as_ref().map(|c| (c.name.as_str(), c.version.as_str())))
 }
 
 /// Everything request handlers share.
@@ -614,6 +615,8 @@ fn initialize(shared: &ServerShared, handle: &ConnectionHandle, params: Initiali
         experimental_api,
         opted_out_notifications: opted_out.into_iter().collect::<HashSet<_>>(),
     };
+    let (negotiated_name, negotiated_version) =
+        (negotiated.client.name.clone(), negotiated.client.version.clone());
     // The request span was opened before the client was known; name it now.
     let span = tracing::Span::current();
     span.record("client.name", negotiated.client.name.as_str());
@@ -621,8 +624,9 @@ fn initialize(shared: &ServerShared, handle: &ConnectionHandle, params: Initiali
     if let Ok(mut state) = handle.session.lock() {
         *state = SessionState::Initialized(negotiated);
     }
+    let client = (negotiated_name.as_str(), negotiated_version.as_str());
     let response = InitializeResponse {
-        user_agent: user_agent(),
+        user_agent: TurnOrigin::for_client(Some(client)).user_agent,
         codex_home: shared.options.codex_home.clone(),
         platform_family: if cfg!(windows) { "windows" } else { "unix" }.to_owned(),
         platform_os: std::env::consts::OS.to_owned(),

@@ -207,11 +207,11 @@ async fn a_turn_streams_persists_and_resumes_after_a_restart() {
     assert_eq!(completed_turn(&messages)["status"], "completed");
     let requests = mock.model_requests();
     assert_eq!(requests.len(), 2);
-    let body = &requests[1].raw_body;
+    let body = &requests[1].body["input"].to_string();
     let (hello, answer, again) = (
-        body.find("hello").expect("first user message sent again"),
+        body.find(r#""text":"hello""#).expect("first user message sent again"),
         body.find("99 ").expect("first answer sent again"),
-        body.find("again").expect("new input sent"),
+        body.find(r#""text":"again""#).expect("new input sent"),
     );
     assert!(hello < answer && answer < again, "history out of order: {body}");
     let read =

@@ -4,20 +4,7 @@
 //! can warn once.
 
 use codex_model_client::ReasoningEffort;
-use serde::Deserialize;
-use serde::Serialize;
-
-/// How long and detailed the model's answers should be (`text.verbosity` on the wire).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Verbosity {
-    /// Short answers.
-    Low,
-    /// The provider's usual length.
-    Medium,
-    /// Long, detailed answers.
-    High,
-}
+pub use codex_model_client::Verbosity;
 
 /// What the agent knows about one model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,10 +211,5 @@ mod tests {
         let unknown = model_info("mystery");
         assert_eq!(effective_context_window(&unknown, None), None);
         assert_eq!(effective_context_window(&unknown, Some(4_096)), Some(4_096));
-    }
-
-    #[test]
-    fn verbosity_serializes_lowercase() {
-        assert_eq!(serde_json::to_string(&Verbosity::High).unwrap(), "\"high\"");
     }
 }

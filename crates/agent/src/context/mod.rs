@@ -20,6 +20,7 @@ pub mod images;
 pub mod instructions;
 pub mod permissions;
 pub mod truncate;
+pub mod turn_context;
 
 pub use agents_md::discover_project_docs;
 pub use agents_md::global_instructions;
@@ -39,3 +40,7 @@ pub use instructions::BASE_INSTRUCTIONS;
 pub use permissions::permissions_instructions;
 pub use truncate::truncate_for_model;
 pub use truncate::DEFAULT_TOOL_OUTPUT_TOKENS;
+pub use turn_context::context_update;
+pub use turn_context::ContextUpdate;
+pub use turn_context::SentContext;
+pub use turn_context::TurnContextInputs;

@@ -11,6 +11,7 @@
 pub mod items;
 pub mod notify;
 pub mod provider;
+pub mod request;
 pub mod thread;
 pub mod tools;
 pub mod turn;
@@ -34,6 +35,7 @@ use serde::Deserialize;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::context::SentContext;
 use crate::engine::provider::ProviderCache;
 use crate::engine::tools::ToolRouter;
 use crate::engine::tools::UnsupportedTools;
@@ -95,7 +97,7 @@ pub struct ThreadSettings {
     pub approval_policy: AskForApproval,
     /// How commands are sandboxed.
     pub sandbox: SandboxPolicy,
-    /// Replaces the default base instructions.
+    /// The base instructions the thread runs with (resolved when it started, then kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_instructions: Option<String>,
     /// Extra developer instructions.
@@ -104,23 +106,13 @@ pub struct ThreadSettings {
     /// Reasoning effort requested for the model.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_effort: Option<String>,
+    /// Reasoning summary requested for the model (`auto`, `concise`, `detailed`, `none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_summary: Option<String>,
+    /// The context pieces last sent to the model, so later turns send only what changed.
+    #[serde(default, skip_serializing_if = "SentContext::is_empty")]
+    pub sent_context: SentContext,
 }
-
-impl ThreadSettings {
-    /// The instructions sent with every model request of the thread.
-    pub fn instructions(&self) -> String {
-        let base =
-            self.base_instructions.clone().unwrap_or_else(|| DEFAULT_INSTRUCTIONS.to_owned());
-        match &self.developer_instructions {
-            Some(developer) if !developer.trim().is_empty() => format!("{base}\n\n{developer}"),
-            _ => base,
-        }
-    }
-}
-
-/// Base instructions used when a thread does not set its own.
-pub const DEFAULT_INSTRUCTIONS: &str = "You are Codex, a coding agent. Help the user with their \
-software engineering task. Be concise and precise.";
 
 /// One entry of a thread's model history, tagged with the turn that produced it.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,8 +139,9 @@ pub struct RunningTurn {
     pub turn_id: String,
     /// Cancelling it interrupts the turn.
     pub cancel: CancellationToken,
-    /// Input added with `turn/steer`, taken before the turn's next model request.
-    pub steered: Vec<Vec<UserInput>>,
+    /// Input added with `turn/steer` (as sent, and as the model reads it), taken before the
+    /// turn's next model request.
+    pub steered: Vec<(Vec<UserInput>, InputItem)>,
 }
 
 /// The mutable state of a loaded thread.
@@ -204,6 +197,8 @@ pub struct Engine {
     threads: Mutex<HashMap<String, Arc<LoadedThread>>>,
     tools: Arc<dyn ToolRouter>,
     providers: ProviderCache,
+    /// Model slugs the catalog does not know and that were already warned about.
+    unknown_models: Mutex<std::collections::HashSet<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -225,6 +220,7 @@ impl Engine {
             threads: Mutex::new(HashMap::new()),
             tools,
             providers: ProviderCache::default(),
+            unknown_models: Mutex::default(),
         }
     }
 
@@ -241,6 +237,24 @@ impl Engine {
     /// The provider client and model-list cache.
     pub fn providers(&self) -> &ProviderCache {
         &self.providers
+    }
+
+    /// What the catalog knows of `slug`; logs one warning per unknown slug.
+    pub fn model_info(&self, slug: &str) -> crate::context::ModelInfo {
+        let info = crate::context::model_info(slug);
+        if !info.known {
+            let mut warned =
+                self.unknown_models.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if warned.insert(slug.to_owned()) {
+                tracing::warn!(
+                    model = slug,
+                    "model not in the built-in catalog: no reasoning parameters, no verbosity \
+                     and no context window unless config.toml sets them (model_context_window, \
+                     model_reasoning_effort, model_verbosity)"
+                );
+            }
+        }
+        info
     }
 
     fn threads(&self) -> MutexGuard<'_, HashMap<String, Arc<LoadedThread>>> {

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 use std::time::Instant;
 
+use codex_app_server_protocol::v2::InputModality;
 use codex_app_server_protocol::v2::Model;
 use codex_app_server_protocol::v2::ReasoningEffortOption;
 use codex_model_client::merge_providers;
@@ -165,32 +166,47 @@ impl ProviderCache {
 
 /// The wire `Model` for slug `id`.
 pub fn model_entry(id: &str, is_default: bool) -> Model {
+    let info = crate::context::model_info(id);
     let effort = |name: &str, description: &str| ReasoningEffortOption {
         description: description.to_owned(),
         reasoning_effort: name.to_owned(),
     };
+    let supported_reasoning_efforts = if info.reasoning {
+        vec![
+            effort("low", "Fast responses with lighter reasoning"),
+            effort("medium", "Balances speed and reasoning depth"),
+            effort("high", "Greater reasoning depth for complex problems"),
+        ]
+    } else {
+        Vec::new()
+    };
+    let default_reasoning_effort = info
+        .default_effort
+        .and_then(|effort| serde_json::to_value(effort).ok())
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "medium".to_owned());
+    let window = info
+        .context_window
+        .map(|tokens| format!(", {}k-token context", tokens / 1000))
+        .unwrap_or_default();
     Model {
         additional_speed_tiers: Vec::new(),
-        default_reasoning_effort: "medium".to_owned(),
+        default_reasoning_effort,
         default_service_tier: None,
         description: if is_default {
-            format!("{id} (configured model)")
+            format!("{id} (configured model{window})")
         } else {
-            format!("{id} (offered by the model provider)")
+            format!("{id} (offered by the model provider{window})")
         },
         display_name: id.to_owned(),
         hidden: false,
         id: id.to_owned(),
-        input_modalities: Vec::new(),
+        input_modalities: vec![InputModality::Text, InputModality::Image],
         is_default,
         model: id.to_owned(),
         model_specialty: None,
         service_tiers: Vec::new(),
-        supported_reasoning_efforts: vec![
-            effort("low", "Fast responses with lighter reasoning"),
-            effort("medium", "Balances speed and reasoning depth"),
-            effort("high", "Greater reasoning depth for complex problems"),
-        ],
+        supported_reasoning_efforts,
         supports_personality: None,
         upgrade: None,
         upgrade_info: None,

@@ -47,6 +47,10 @@ use codex_app_server_protocol::ServerNotification;
 use codex_model_client::InputItem;
 
 use crate::config::Config;
+use crate::context::resolve_base_instructions;
+use crate::context::turn_context::load_agents_md;
+use crate::context::ProjectDocOptions;
+use crate::context::SentContext;
 use crate::engine::new_id;
 use crate::engine::notify::ThreadNotifier;
 use crate::engine::now_secs;
@@ -174,6 +178,47 @@ fn apply_overrides(
     Ok(())
 }
 
+/// Fills what a new thread takes from config when `thread/start` did not set it: the base
+/// instructions (resolved now and kept for the thread's life, resume and fork included) and the
+/// developer instructions.
+fn settings_from_config(
+    config: &Config,
+    record: &mut ThreadRecord,
+    settings: &mut ThreadSettings,
+) -> Result<(), EngineError> {
+    if settings.base_instructions.is_none() {
+        let base = resolve_base_instructions(
+            None,
+            config.agent.model_instructions_file.as_deref(),
+            config.agent.instructions.as_deref(),
+        )
+        .map_err(|err| EngineError::InvalidParams(format!("model_instructions_file: {err}")))?;
+        settings.base_instructions = Some(base);
+    }
+    if settings.developer_instructions.is_none() {
+        settings.developer_instructions = config.agent.developer_instructions.clone();
+    }
+    record.settings = serde_json::to_value(&*settings).unwrap_or_default();
+    Ok(())
+}
+
+/// The instruction files that apply in `cwd` (global AGENTS.md, then the project's, root
+/// first), for the `instructionSources` of thread responses.
+fn instruction_sources(config: &Config, cwd: &AbsolutePath) -> Vec<String> {
+    let options = ProjectDocOptions {
+        markers: config.agent.project_root_markers.clone(),
+        fallback_filenames: config.agent.project_doc_fallback_filenames.clone(),
+        max_bytes: config.agent.project_doc_max_bytes,
+    };
+    match load_agents_md(cwd.as_path(), &config.codex_home, &options) {
+        Ok(docs) => docs.sources.iter().map(|path| path.display().to_string()).collect(),
+        Err(err) => {
+            tracing::warn!(%cwd, "AGENTS.md files not read: {err}");
+            Vec::new()
+        }
+    }
+}
+
 fn settings_of(record: &ThreadRecord, config: &Config) -> ThreadSettings {
     serde_json::from_value(record.settings.clone()).unwrap_or_else(|_| ThreadSettings {
         approval_policy: wire::approval_from_config(config.approval_policy),
@@ -181,6 +226,8 @@ fn settings_of(record: &ThreadRecord, config: &Config) -> ThreadSettings {
         base_instructions: None,
         developer_instructions: None,
         reasoning_effort: None,
+        reasoning_summary: None,
+        sent_context: SentContext::default(),
     })
 }
 
@@ -253,6 +300,7 @@ impl Engine {
         };
         let mut settings = settings_of(&record, config);
         apply_overrides(config, &mut record, &mut settings, &overrides!(params, Some(&cwd)))?;
+        settings_from_config(config, &mut record, &mut settings)?;
         if params.model_provider.is_none() {
             resolve_provider(config, &record.model_provider)?;
         }
@@ -279,7 +327,9 @@ impl Engine {
         })));
         subscribe(&thread.id);
         self.announce_started(host, &thread).await?;
-        Ok(thread_response!(ThreadStartResponse, self.snapshot(&thread, false)?))
+        let mut response = thread_response!(ThreadStartResponse, self.snapshot(&thread, false)?);
+        response.instruction_sources = instruction_sources(config, &response.cwd);
+        Ok(response)
     }
 
     /// Sends `thread/started` for a new thread to its subscribers.
@@ -370,12 +420,14 @@ impl Engine {
         }
         subscribe(&thread.id);
         let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
-        Ok(thread_response!(
+        let mut response = thread_response!(
             ThreadResumeResponse,
             snapshot,
             items_backwards_cursor: None,
             turns_backwards_cursor: None,
-        ))
+        );
+        response.instruction_sources = instruction_sources(config, &response.cwd);
+        Ok(response)
     }
 
     /// `thread/fork`: copies a thread's history (optionally up to a turn) into a new thread.
@@ -493,7 +545,9 @@ impl Engine {
         subscribe(&thread.id);
         self.announce_started(host, &thread).await?;
         let snapshot = self.snapshot(&thread, !params.exclude_turns.unwrap_or(false))?;
-        Ok(thread_response!(ThreadForkResponse, snapshot))
+        let mut response = thread_response!(ThreadForkResponse, snapshot);
+        response.instruction_sources = instruction_sources(config, &response.cwd);
+        Ok(response)
     }
 
     /// `thread/list`: stored threads, filtered, in either direction by any timestamp key, with

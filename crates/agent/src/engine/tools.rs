@@ -69,17 +69,19 @@ pub struct ToolOutcome {
     pub output: String,
     /// Whether the call succeeded.
     pub success: bool,
+    /// Images (data URLs) the model should see after the output (`view_image`).
+    pub images: Vec<String>,
 }
 
 impl ToolOutcome {
     /// A successful outcome.
     pub fn success(output: impl Into<String>) -> Self {
-        Self { output: output.into(), success: true }
+        Self { output: output.into(), success: true, images: Vec::new() }
     }
 
     /// A failed outcome (the model still sees `output`).
     pub fn failure(output: impl Into<String>) -> Self {
-        Self { output: output.into(), success: false }
+        Self { output: output.into(), success: false, images: Vec::new() }
     }
 }
 

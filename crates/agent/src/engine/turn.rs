@@ -34,22 +34,33 @@ use codex_app_server_protocol::v2::TurnSteerParams;
 use codex_app_server_protocol::v2::TurnSteerResponse;
 use codex_app_server_protocol::v2::UserInput;
 use codex_app_server_protocol::ServerNotification;
+use codex_model_client::ContentPart;
 use codex_model_client::InputItem;
 use codex_model_client::ModelClient;
 use codex_model_client::ModelError;
 use codex_model_client::ModelEvent;
 use codex_model_client::ModelRequest;
 use codex_model_client::OutputItem;
-use codex_model_client::ReasoningOptions;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::context::context_update;
+use crate::context::resolve_base_instructions;
+use crate::context::truncate_for_model;
+use crate::context::EnvironmentContext;
+use crate::context::ProjectDocOptions;
+use crate::context::TurnContextInputs;
+use crate::context::BASE_INSTRUCTIONS;
 use crate::engine::items::TurnItems;
 use crate::engine::new_id;
 use crate::engine::notify::ThreadNotifier;
 use crate::engine::now_ms;
 use crate::engine::now_secs;
+use crate::engine::request::model_input;
+use crate::engine::request::reasoning_options;
+use crate::engine::request::verbosity;
+use crate::engine::request::TurnOrigin;
 use crate::engine::tools::ToolContext;
 use crate::engine::wire;
 use crate::engine::Engine;
@@ -99,10 +110,12 @@ impl Engine {
         host: &Arc<dyn AgentHost>,
         config: &Config,
         params: TurnStartParams,
+        origin: TurnOrigin,
     ) -> Result<TurnStartResponse, EngineError> {
         if params.input.is_empty() {
             return Err(EngineError::InvalidParams("turn/start needs at least one input".into()));
         }
+        let model_item = model_input(&params.input)?;
         let thread = self
             .loaded(&params.thread_id)
             .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
@@ -147,6 +160,10 @@ impl Engine {
             if let Some(effort) = &params.effort {
                 state.settings.reasoning_effort = Some(effort.clone());
             }
+            if let Some(summary) = &params.summary {
+                state.settings.reasoning_summary =
+                    serde_json::to_value(summary).ok().and_then(|v| v.as_str().map(str::to_owned));
+            }
             state.record.settings =
                 serde_json::to_value(&state.settings).unwrap_or(state.record.settings.clone());
             state.slot = TurnSlot::Running(RunningTurn {
@@ -181,11 +198,12 @@ impl Engine {
             started_ms: now_ms(),
             items,
             output_schema: params.output_schema,
+            origin,
             _running: RunningTurnGuard::new(Arc::clone(host)),
         };
         let input = params.input;
         let client_id = params.client_user_message_id;
-        tokio::spawn(task.run(input, client_id));
+        tokio::spawn(task.run(input, model_item, client_id));
         Ok(TurnStartResponse { turn })
     }
 
@@ -219,13 +237,14 @@ impl Engine {
         if params.input.is_empty() {
             return Err(EngineError::InvalidParams("turn/steer needs at least one input".into()));
         }
+        let model_item = model_input(&params.input)?;
         let thread = self
             .loaded(&params.thread_id)
             .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
         let mut state = thread.lock();
         match &mut state.slot {
             TurnSlot::Running(running) if running.turn_id == params.expected_turn_id => {
-                running.steered.push(params.input);
+                running.steered.push((params.input, model_item));
                 Ok(TurnSteerResponse { turn_id: running.turn_id.clone() })
             }
             TurnSlot::Running(running) => Err(EngineError::NoSuchRunningTurn(format!(
@@ -292,6 +311,8 @@ struct TurnTask {
     items: TurnItems,
     /// The turn's `outputSchema`: the final answer must be JSON matching it (this turn only).
     output_schema: Option<serde_json::Value>,
+    /// Who the model requests are made for (`originator`, `User-Agent`).
+    origin: TurnOrigin,
     _running: RunningTurnGuard,
 }
 
@@ -343,7 +364,12 @@ fn model_failure(err: &ModelError) -> TurnError {
 }
 
 impl TurnTask {
-    async fn run(mut self, input: Vec<UserInput>, client_id: Option<String>) {
+    async fn run(
+        mut self,
+        input: Vec<UserInput>,
+        model_item: InputItem,
+        client_id: Option<String>,
+    ) {
         let thread_id = self.thread.id.clone();
         let turn = self.current_turn();
         if !self.ephemeral {
@@ -364,7 +390,7 @@ impl TurnTask {
                 turn,
             }))
             .await;
-        let end = match self.drive(input, client_id).await {
+        let end = match self.drive(input, model_item, client_id).await {
             Ok(()) => TurnEnd::Completed,
             Err(end) => {
                 self.answer_unanswered_calls().await;
@@ -392,13 +418,15 @@ impl TurnTask {
     async fn drive(
         &mut self,
         input: Vec<UserInput>,
+        model_item: InputItem,
         client_id: Option<String>,
     ) -> Result<(), TurnEnd> {
-        self.record_user_message(input, client_id).await?;
+        self.record_context().await?;
+        self.record_user_message(input, model_item, client_id).await?;
         loop {
             let steered = self.take_steered();
-            for input in steered {
-                self.record_user_message(input, None).await?;
+            for (input, model_item) in steered {
+                self.record_user_message(input, model_item, None).await?;
             }
             if self.cancel.is_cancelled() {
                 return Err(TurnEnd::Interrupted);
@@ -411,6 +439,9 @@ impl TurnTask {
                 }
                 return Ok(());
             }
+            // Images the tools showed (view_image) follow all of the response's outputs, so every
+            // call is answered before anything else in the history.
+            let mut shown_images = Vec::new();
             for (call_id, name, arguments) in calls {
                 // Calls after an interrupt never start; `answer_unanswered_calls` answers them.
                 if self.cancel.is_cancelled() {
@@ -427,9 +458,9 @@ impl TurnTask {
                         // and complete its item before it is dropped.
                         let stopped = tokio::time::timeout(TOOL_STOP_GRACE, &mut call).await;
                         if let Ok(outcome) = stopped {
+                            let output = self.for_model(&outcome.output);
                             self.push_history(vec![InputItem::function_call_output(
-                                call_id,
-                                outcome.output,
+                                call_id, output,
                             )])
                             .await?;
                         }
@@ -437,8 +468,12 @@ impl TurnTask {
                     }
                     outcome = &mut call => outcome,
                 };
-                self.push_history(vec![InputItem::function_call_output(call_id, outcome.output)])
-                    .await?;
+                let output = self.for_model(&outcome.output);
+                self.push_history(vec![InputItem::function_call_output(call_id, output)]).await?;
+                shown_images.extend(outcome.images.into_iter().map(ContentPart::image));
+            }
+            if !shown_images.is_empty() {
+                self.push_history(vec![InputItem::user_parts(shown_images)]).await?;
             }
         }
     }
@@ -478,7 +513,7 @@ impl TurnTask {
         }
     }
 
-    fn take_steered(&self) -> Vec<Vec<UserInput>> {
+    fn take_steered(&self) -> Vec<(Vec<UserInput>, InputItem)> {
         match &mut self.thread.lock().slot {
             TurnSlot::Running(running) => std::mem::take(&mut running.steered),
             TurnSlot::Idle => Vec::new(),
@@ -506,21 +541,91 @@ impl TurnTask {
         }
     }
 
+    /// A tool's output cut to the thread's tool-output budget (head and tail kept).
+    fn for_model(&self, output: &str) -> String {
+        truncate_for_model(output, self.config.agent.tool_output_token_limit).into_owned()
+    }
+
+    /// Adds the context messages this turn needs before the user's input: everything on the
+    /// thread's first turn, later only what changed (permissions, AGENTS.md, environment).
+    async fn record_context(&mut self) -> Result<(), TurnEnd> {
+        let update = {
+            let state = self.thread.lock();
+            let cwd = std::path::PathBuf::from(&state.record.cwd);
+            let project_docs = ProjectDocOptions {
+                markers: self.config.agent.project_root_markers.clone(),
+                fallback_filenames: self.config.agent.project_doc_fallback_filenames.clone(),
+                max_bytes: self.config.agent.project_doc_max_bytes,
+            };
+            let inputs = TurnContextInputs {
+                cwd: &cwd,
+                codex_home: &self.config.codex_home,
+                sandbox: &state.settings.sandbox,
+                approval: &state.settings.approval_policy,
+                developer_instructions: state.settings.developer_instructions.as_deref(),
+                project_docs: &project_docs,
+                environment: EnvironmentContext::new(&cwd, &state.settings.sandbox),
+            };
+            context_update(&inputs, &state.settings.sent_context)
+        };
+        let update = update.map_err(|err| {
+            TurnEnd::Failed(TurnError {
+                additional_details: None,
+                codex_error_info: Some(CodexErrorInfo::Other),
+                message: format!("building the model's context failed: {err}"),
+            })
+        })?;
+        if update.agents_md_truncated {
+            tracing::warn!(
+                thread = %self.thread.id,
+                limit = self.config.agent.project_doc_max_bytes,
+                "AGENTS.md files exceed project_doc_max_bytes; the rest was not sent to the model"
+            );
+        }
+        {
+            let mut state = self.thread.lock();
+            state.settings.sent_context = update.sent;
+            state.record.settings =
+                serde_json::to_value(&state.settings).unwrap_or(state.record.settings.clone());
+        }
+        if !update.items.is_empty() {
+            self.push_history(update.items).await?;
+        }
+        Ok(())
+    }
+
     fn build_request(&self) -> ModelRequest {
         let state = self.thread.lock();
         let model = state.record.model.clone().unwrap_or_else(|| {
             crate::engine::provider::default_model(&state.record.model_provider).to_owned()
         });
-        let mut request = ModelRequest::new(model, state.settings.instructions());
+        let info = self.engine.model_info(&model);
+        let instructions = match &state.settings.base_instructions {
+            Some(text) => text.clone(),
+            None => resolve_base_instructions(
+                None,
+                self.config.agent.model_instructions_file.as_deref(),
+                self.config.agent.instructions.as_deref(),
+            )
+            .unwrap_or_else(|err| {
+                tracing::warn!("using the built-in base instructions: {err}");
+                BASE_INSTRUCTIONS.to_owned()
+            }),
+        };
+        let mut request = ModelRequest::new(model, instructions);
         request.input = state.history.iter().map(|entry| entry.item.clone()).collect();
         request.tools = self.engine.tools().tools();
-        request.parallel_tool_calls = false;
+        request.parallel_tool_calls = true;
         request.output_schema = self.output_schema.clone();
-        request.reasoning = state.settings.reasoning_effort.as_deref().and_then(|effort| {
-            serde_json::from_value(serde_json::json!(effort))
-                .ok()
-                .map(|effort| ReasoningOptions { effort: Some(effort), summary: None })
-        });
+        request.reasoning = reasoning_options(&info, &state.settings, &self.config.agent);
+        request.verbosity = verbosity(&info, &self.config.agent);
+        request.prompt_cache_key = Some(self.thread.id.clone());
+        request.headers = vec![
+            ("session-id".to_owned(), self.thread.id.clone()),
+            ("thread-id".to_owned(), self.thread.id.clone()),
+            ("originator".to_owned(), self.origin.originator.clone()),
+            ("user-agent".to_owned(), self.origin.user_agent.clone()),
+        ];
         request
     }
 
@@ -551,6 +656,7 @@ impl TurnTask {
     async fn record_user_message(
         &mut self,
         input: Vec<UserInput>,
+        model_item: InputItem,
         client_id: Option<String>,
     ) -> Result<(), TurnEnd> {
         let text = wire::user_input_text(&input);
@@ -575,7 +681,7 @@ impl TurnTask {
             let record = self.thread.lock().record.clone();
             self.engine.state().upsert_thread(&record).await.map_err(state_failure)?;
         }
-        self.push_history(vec![InputItem::user(text)]).await?;
+        self.push_history(vec![model_item]).await?;
         self.complete_item(item(Some(now_ms()))).await
     }
 

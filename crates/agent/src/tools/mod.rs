@@ -12,6 +12,7 @@ pub mod patch;
 pub mod rules;
 pub mod safety;
 pub mod shell;
+pub mod view_image;
 
 use std::path::Path;
 
@@ -91,7 +92,7 @@ fn apply_patch_tool() -> FunctionTool {
 
 impl ToolRouter for AgentTools {
     fn tools(&self) -> Vec<FunctionTool> {
-        vec![shell_tool(), apply_patch_tool()]
+        vec![shell_tool(), apply_patch_tool(), view_image::view_image_tool()]
     }
 
     fn call<'a>(
@@ -115,6 +116,7 @@ impl ToolRouter for AgentTools {
                     }
                     shell::run_shell_call(&self.approvals, &context, call).await
                 }
+                "view_image" => view_image::run_view_image(&context, arguments).await,
                 "apply_patch" => match patch::parse_arguments(arguments) {
                     Ok(text) => patch::run_patch(&self.approvals, &context, &text).await,
                     Err(message) => ToolOutcome::failure(message),

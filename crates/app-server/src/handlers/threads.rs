@@ -22,6 +22,7 @@ use crate::engine::provider::model_entry;
 use crate::engine::Engine;
 use crate::engine::EngineError;
 use crate::handlers::to_result;
+use crate::processor::turn_origin;
 use crate::processor::HandlerResult;
 use crate::processor::RequestContext;
 use crate::processor::ServerShared;
@@ -96,7 +97,10 @@ pub async fn handle(
         ClientRequest::ThreadUnsubscribe(params) => {
             to_result(id, &unsubscribe(engine, shared, connection, params).await)
         }
-        ClientRequest::TurnStart(params) => answer(id, engine.start_turn(&host, config, params)),
+        ClientRequest::TurnStart(params) => {
+            let origin = turn_origin(shared, connection);
+            answer(id, engine.start_turn(&host, config, params, origin))
+        }
         ClientRequest::TurnInterrupt(params) => answer(id, engine.interrupt_turn(params)),
         ClientRequest::TurnSteer(params) => answer(id, engine.steer_turn(params)),
         ClientRequest::ModelList(params) => {
