@@ -6,7 +6,9 @@
 //! frames so it runs over real sockets and over in-memory channels in tests.
 //! Requests carrying an `Origin` header are refused with 403 (browsers must
 //! not reach the server), authentication failures with 401, both before the
-//! upgrade.
+//! upgrade. A connection ends with a close frame whose code says why: 1000 when
+//! the client or the server closed it, 1007 for a text frame that is not UTF-8,
+//! 1009 for a message or frame over the size limit, 1002 for a protocol violation.
 
 use std::fmt::Display;
 use std::net::SocketAddr;
@@ -224,17 +226,43 @@ pub async fn serve_websocket_connection<S, E>(
 where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
     <S as Sink<Message>>::Error: Display,
-    E: Display,
+    E: std::error::Error + 'static,
 {
     let connection_id = ConnectionId::next();
     let (queue, outbound) =
         ConnectionWriter::channel(connection_id, config.outbound_queue_capacity);
     announce_open(&events, connection_id, transport, queue.clone(), cancel.clone()).await?;
     let (sink, stream) = socket.split();
-    let read = read_frames(stream, connection_id, queue, &events, &cancel);
-    let write = write_frames(sink, connection_id, outbound, &cancel);
+    let close = std::sync::Mutex::new(None);
+    let read = read_frames(stream, connection_id, queue, &events, &cancel, &close);
+    let write = write_frames(sink, connection_id, outbound, &cancel, &close);
     let ((), write_result) = tokio::join!(read, write);
     write_result
+}
+
+/// The close frame answering a read error: 1007 for a text frame that is not UTF-8, 1009 for a
+/// message or frame over the limit, 1002 for another protocol violation; `None` when the
+/// connection itself failed (nobody is left to tell).
+fn close_frame_for(err: &(dyn std::error::Error + 'static)) -> Option<CloseFrame> {
+    use axum::extract::ws::close_code;
+    use tokio_tungstenite::tungstenite::error::CapacityError;
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if let Some(ws) = err.downcast_ref::<WsError>() {
+            let (code, reason) = match ws {
+                WsError::Utf8(_) => (close_code::INVALID, "text frame is not valid UTF-8"),
+                WsError::Capacity(CapacityError::MessageTooLong { .. }) => {
+                    (close_code::SIZE, "message exceeds the size limit")
+                }
+                WsError::Protocol(_) => (close_code::PROTOCOL, "websocket protocol violation"),
+                _ => return None,
+            };
+            return Some(CloseFrame { code, reason: reason.into() });
+        }
+        cause = err.source();
+    }
+    None
 }
 
 async fn read_frames<S, E>(
@@ -243,9 +271,10 @@ async fn read_frames<S, E>(
     queue: ConnectionWriter,
     events: &mpsc::Sender<TransportEvent>,
     cancel: &CancellationToken,
+    close: &std::sync::Mutex<Option<CloseFrame>>,
 ) where
     S: Stream<Item = Result<Message, E>> + Unpin,
-    E: Display,
+    E: std::error::Error + 'static,
 {
     loop {
         let next = tokio::select! {
@@ -256,6 +285,9 @@ async fn read_frames<S, E>(
             None | Some(Ok(Message::Close(_))) => break,
             Some(Err(err)) => {
                 tracing::info!(%connection_id, "websocket read failed: {err}");
+                if let Ok(mut close) = close.lock() {
+                    *close = close_frame_for(&err);
+                }
                 break;
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -287,6 +319,7 @@ async fn write_frames<K>(
     connection_id: ConnectionId,
     mut outbound: mpsc::Receiver<OutboundMessage>,
     cancel: &CancellationToken,
+    close: &std::sync::Mutex<Option<CloseFrame>>,
 ) -> Result<(), TransportError>
 where
     K: Sink<Message> + Unpin,
@@ -302,7 +335,11 @@ where
         return Ok(());
     }
     // Best effort, bounded: the peer may already have closed or stopped reading.
-    let close = CloseFrame { code: axum::extract::ws::close_code::NORMAL, reason: "".into() };
+    let close = close
+        .lock()
+        .ok()
+        .and_then(|mut close| close.take())
+        .unwrap_or(CloseFrame { code: axum::extract::ws::close_code::NORMAL, reason: "".into() });
     let goodbye = async {
         if sink.flush().await.is_ok() {
             resolve_acks(&mut acks, connection_id, Ok(()));
