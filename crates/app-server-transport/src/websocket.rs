@@ -8,18 +8,26 @@
 //! not reach the server), authentication failures with 401, both before the
 //! upgrade. A connection ends with a close frame whose code says why: 1000 when
 //! the client or the server closed it, 1007 for a text frame that is not UTF-8,
-//! 1009 for a message or frame over the size limit, 1002 for a protocol violation.
+//! 1009 for a message or frame over the size limit, 1002 for a protocol violation,
+//! 1008 for a connection that sent no `initialize` request in time.
+//!
+//! Both listeners close connections that do not finish their HTTP upgrade within
+//! [`WebsocketOptions::handshake_timeout`] and keep at most
+//! [`WebsocketOptions::max_pending_handshakes`] in their handshake (see
+//! `handshake_guard`).
 
 use std::fmt::Display;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::CloseFrame;
 use axum::extract::ws::Message;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ConnectInfo;
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::header::ORIGIN;
@@ -33,6 +41,7 @@ use axum::routing::get;
 use axum::Router;
 use codex_app_server_protocol::error_codes;
 use codex_app_server_protocol::JsonRpcError;
+use codex_app_server_protocol::JsonRpcMessage;
 use futures::Sink;
 use futures::SinkExt;
 use futures::Stream;
@@ -52,6 +61,10 @@ use crate::connection::TransportEvent;
 use crate::connection::TransportKind;
 use crate::control_socket::BoundControlSocket;
 use crate::error::TransportError;
+use crate::handshake_guard::GuardedListener;
+use crate::handshake_guard::Handshake;
+use crate::handshake_guard::DEFAULT_HANDSHAKE_TIMEOUT;
+use crate::handshake_guard::DEFAULT_MAX_PENDING_HANDSHAKES;
 use crate::outbound_writer::write_outbound;
 use crate::outbound_writer::WriteEnd;
 use crate::stdio::classify_line;
@@ -81,7 +94,7 @@ impl ReadinessFlag {
 }
 
 /// Everything a websocket listener needs besides its socket and event channel.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct WebsocketOptions {
     /// Queue and size limits.
     pub config: TransportConfig,
@@ -89,6 +102,23 @@ pub struct WebsocketOptions {
     pub auth: WebsocketAuth,
     /// The readiness flag behind `/readyz`.
     pub readiness: ReadinessFlag,
+    /// Total time a connection has to complete its HTTP upgrade, however slowly it sends;
+    /// then it is closed (plain HTTP connections such as health checks too).
+    pub handshake_timeout: Duration,
+    /// Most connections in their handshake at once; each one beyond closes the oldest.
+    pub max_pending_handshakes: usize,
+}
+
+impl Default for WebsocketOptions {
+    fn default() -> Self {
+        Self {
+            config: TransportConfig::default(),
+            auth: WebsocketAuth::default(),
+            readiness: ReadinessFlag::default(),
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            max_pending_handshakes: DEFAULT_MAX_PENDING_HANDSHAKES,
+        }
+    }
 }
 
 /// The error response for a binary frame.
@@ -120,8 +150,14 @@ pub async fn serve_websocket(
     events: mpsc::Sender<TransportEvent>,
     shutdown: CancellationToken,
 ) -> Result<(), TransportError> {
+    let listener = GuardedListener::new(
+        listener,
+        options.handshake_timeout,
+        options.max_pending_handshakes,
+        shutdown.clone(),
+    );
     let router = router(options, events, shutdown.clone(), TransportKind::Websocket);
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<Handshake>())
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
         .map_err(|err| TransportError::io("serving the websocket listener", err))
@@ -135,8 +171,14 @@ pub async fn serve_control_socket(
     shutdown: CancellationToken,
 ) -> Result<(), TransportError> {
     let (listener, files) = bound.into_parts();
+    let listener = GuardedListener::new(
+        listener,
+        options.handshake_timeout,
+        options.max_pending_handshakes,
+        shutdown.clone(),
+    );
     let router = router(options, events, shutdown.clone(), TransportKind::UnixSocket);
-    let result = axum::serve(listener, router)
+    let result = axum::serve(listener, router.into_make_service_with_connect_info::<Handshake>())
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
         .map_err(|err| TransportError::io("serving the control socket", err));
@@ -186,6 +228,7 @@ async fn readyz(State(state): State<ListenerState>) -> StatusCode {
 
 async fn upgrade(
     State(state): State<ListenerState>,
+    ConnectInfo(handshake): ConnectInfo<Handshake>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -200,6 +243,7 @@ async fn upgrade(
     };
     let limit = state.options.config.max_websocket_message_bytes;
     upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| async move {
+        handshake.complete();
         let cancel = state.shutdown.child_token();
         let config = state.options.config.clone();
         if let Err(err) =
@@ -213,8 +257,9 @@ async fn upgrade(
 /// Serves one websocket connection over any stream/sink of frames.
 ///
 /// Emits `ConnectionOpened`, one `MessageReceived` per valid text frame and
-/// `ConnectionClosed` when the client closes, reading fails or `cancel`
-/// fires. Binary frames and invalid JSON-RPC are answered with an error
+/// `ConnectionClosed` when the client closes, reading fails, `cancel`
+/// fires or no `initialize` request came within
+/// [`TransportConfig::initialize_timeout`]. Binary frames and invalid JSON-RPC are answered with an error
 /// response; pings are answered by the websocket layer.
 pub async fn serve_websocket_connection<S, E>(
     socket: S,
@@ -234,7 +279,15 @@ where
     announce_open(&events, connection_id, transport, queue.clone(), cancel.clone()).await?;
     let (sink, stream) = socket.split();
     let close = std::sync::Mutex::new(None);
-    let read = read_frames(stream, connection_id, queue, &events, &cancel, &close);
+    let read = read_frames(
+        stream,
+        connection_id,
+        queue,
+        &events,
+        &cancel,
+        &close,
+        config.initialize_timeout,
+    );
     let write = write_frames(sink, connection_id, outbound, &cancel, &close);
     let ((), write_result) = tokio::join!(read, write);
     write_result
@@ -272,13 +325,27 @@ async fn read_frames<S, E>(
     events: &mpsc::Sender<TransportEvent>,
     cancel: &CancellationToken,
     close: &std::sync::Mutex<Option<CloseFrame>>,
+    initialize_timeout: Duration,
 ) where
     S: Stream<Item = Result<Message, E>> + Unpin,
     E: std::error::Error + 'static,
 {
+    let initialize_deadline = tokio::time::sleep(initialize_timeout);
+    tokio::pin!(initialize_deadline);
+    let mut initialized = false;
     loop {
         let next = tokio::select! {
             () = cancel.cancelled() => break,
+            () = &mut initialize_deadline, if !initialized => {
+                tracing::info!(%connection_id, "closing a websocket that sent no initialize request in time");
+                if let Ok(mut close) = close.lock() {
+                    *close = Some(CloseFrame {
+                        code: axum::extract::ws::close_code::POLICY,
+                        reason: "no initialize request in time".into(),
+                    });
+                }
+                break;
+            }
             next = stream.next() => next,
         };
         let reply = match next {
@@ -295,6 +362,10 @@ async fn read_frames<S, E>(
             Some(Ok(Message::Text(text))) => match classify_line(text.as_bytes()) {
                 None => continue,
                 Some(Ok(message)) => {
+                    initialized |= matches!(
+                        &message,
+                        JsonRpcMessage::Request(request) if request.method == "initialize"
+                    );
                     let event = TransportEvent::MessageReceived { connection_id, message };
                     if events.send(event).await.is_err() {
                         break;

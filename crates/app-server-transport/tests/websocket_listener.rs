@@ -278,3 +278,200 @@ async fn the_control_socket_closes_with_the_same_codes() {
     shutdown.cancel();
     task.await.unwrap().unwrap();
 }
+
+async fn start_with(options: WebsocketOptions) -> Running {
+    let listener =
+        bind_websocket("127.0.0.1:0".parse().unwrap(), &WebsocketAuth::None).await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let (events_tx, events) = mpsc::channel(256);
+    let shutdown = CancellationToken::new();
+    let task =
+        tokio::spawn(serve_websocket(listener, options.clone(), events_tx, shutdown.clone()));
+    Running { address, options, events, shutdown, task }
+}
+
+/// Reads until the server closes `stream` (EOF or reset); how long that took, or `None` when it
+/// stayed open for `within`.
+async fn closed_within(stream: &mut TcpStream, within: Duration) -> Option<Duration> {
+    let started = tokio::time::Instant::now();
+    tokio::time::timeout(within, async {
+        let mut buffer = [0u8; 1024];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return started.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+/// A TCP connection that sent the first line of an upgrade and stalls.
+async fn stalled(address: &str) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    stream.write_all(b"GET /rpc HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn stalled_and_trickling_handshakes_are_closed_by_the_total_deadline() {
+    let timeout = Duration::from_millis(400);
+    let options = WebsocketOptions { handshake_timeout: timeout, ..WebsocketOptions::default() };
+    let mut running = start_with(options).await;
+
+    // A partial upgrade that stalls.
+    let mut stall = stalled(&running.address).await;
+    // One header line every 100 ms: each line comes well within the deadline, the whole
+    // request never does.
+    let mut trickle = TcpStream::connect(&running.address).await.unwrap();
+    let trickler = tokio::spawn(async move {
+        let started = tokio::time::Instant::now();
+        trickle.write_all(b"GET /rpc HTTP/1.1\r\n").await.unwrap();
+        for line in 0..200 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let header = format!("X-Slow-{line}: {}\r\n", "a".repeat(10));
+            if trickle.write_all(header.as_bytes()).await.is_err() {
+                break;
+            }
+            // A closed socket may still take writes: look for the close too.
+            let mut byte = [0u8; 1];
+            let read = tokio::time::timeout(Duration::from_millis(1), trickle.read(&mut byte));
+            if let Ok(Ok(0) | Err(_)) = read.await {
+                break;
+            }
+        }
+        started.elapsed()
+    });
+    // A well-behaved client upgrades and stays connected past the deadline.
+    let url = format!("ws://{}/", running.address);
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+
+    let took = closed_within(&mut stall, WAIT).await.expect("the stalled handshake stayed open");
+    assert!(took >= timeout - Duration::from_millis(50), "closed after {took:?}");
+    let took = trickler.await.unwrap();
+    assert!(
+        took >= timeout && took < Duration::from_secs(5),
+        "the trickling handshake was closed after {took:?}"
+    );
+
+    tokio::time::sleep(timeout * 2).await;
+    ws.send(Message::Text(r#"{"method":"still/here"}"#.into())).await.unwrap();
+    loop {
+        match next_event(&mut running.events).await {
+            TransportEvent::MessageReceived { .. } => break,
+            TransportEvent::ConnectionClosed { .. } => panic!("the upgraded client was closed"),
+            TransportEvent::ConnectionOpened { .. } => {}
+        }
+    }
+    running.shutdown.cancel();
+    running.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn pending_handshakes_are_capped_and_a_good_client_still_connects() {
+    let options = WebsocketOptions {
+        max_pending_handshakes: 4,
+        handshake_timeout: Duration::from_secs(60),
+        ..WebsocketOptions::default()
+    };
+    let mut running = start_with(options).await;
+    let mut stallers = Vec::new();
+    for _ in 0..4 {
+        stallers.push(stalled(&running.address).await);
+        // Let the server accept it before the next one (accepts are in order anyway).
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Four pending: nobody is closed.
+    for staller in &mut stallers {
+        assert_eq!(closed_within(staller, Duration::from_millis(200)).await, None);
+    }
+    // A fifth closes the oldest at once (not after the 60 s deadline).
+    stallers.push(stalled(&running.address).await);
+    assert!(closed_within(&mut stallers[0], Duration::from_secs(5)).await.is_some());
+    for staller in &mut stallers[1..] {
+        assert_eq!(closed_within(staller, Duration::from_millis(100)).await, None);
+    }
+    // A well-behaved client connects while the cap is full of stalled sockets.
+    let url = format!("ws://{}/", running.address);
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    ws.send(Message::Text(r#"{"method":"hello"}"#.into())).await.unwrap();
+    loop {
+        if let TransportEvent::MessageReceived { .. } = next_event(&mut running.events).await {
+            break;
+        }
+    }
+    // It took the place of the next oldest staller; once upgraded it frees its slot, so
+    // the three newest stallers are still pending.
+    assert!(closed_within(&mut stallers[1], Duration::from_secs(5)).await.is_some());
+    for staller in &mut stallers[2..] {
+        assert_eq!(closed_within(staller, Duration::from_millis(100)).await, None);
+    }
+    let mut another = stalled(&running.address).await;
+    assert_eq!(closed_within(&mut another, Duration::from_millis(200)).await, None);
+    for staller in &mut stallers[2..] {
+        assert_eq!(closed_within(staller, Duration::from_millis(50)).await, None);
+    }
+    // Pending handshakes do not hold up a shutdown.
+    running.shutdown.cancel();
+    drop(ws);
+    tokio::time::timeout(Duration::from_secs(5), running.task)
+        .await
+        .expect("shutdown waited for the stalled handshakes")
+        .unwrap()
+        .unwrap();
+    assert!(closed_within(&mut another, Duration::from_secs(1)).await.is_some());
+}
+
+#[tokio::test]
+async fn upgraded_sockets_that_never_initialize_are_closed_after_the_idle_deadline() {
+    let timeout = Duration::from_millis(500);
+    let config = TransportConfig { initialize_timeout: timeout, ..TransportConfig::default() };
+    let mut running = start_with(WebsocketOptions { config, ..WebsocketOptions::default() }).await;
+    let url = format!("ws://{}/", running.address);
+
+    // Upgraded, then only notifications and pings: closed with 1008 after the deadline.
+    let (mut idle, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let started = tokio::time::Instant::now();
+    idle.send(Message::Text(r#"{"method":"initialized"}"#.into())).await.unwrap();
+    idle.send(Message::Ping(vec![1].into())).await.unwrap();
+    // A client that initializes stays.
+    let (mut good, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let initialize =
+        r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"t","version":"1"}}}"#;
+    good.send(Message::Text(initialize.into())).await.unwrap();
+
+    let code = tokio::time::timeout(WAIT, async {
+        loop {
+            match idle.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|frame| u16::from(frame.code)),
+                Some(Ok(_)) => {}
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(code, Some(1008));
+    assert!(started.elapsed() >= timeout - Duration::from_millis(50));
+
+    tokio::time::sleep(timeout).await;
+    good.send(Message::Text(r#"{"method":"still/here"}"#.into())).await.unwrap();
+    let mut seen = 0;
+    while seen < 2 {
+        if let TransportEvent::MessageReceived { message, .. } =
+            next_event(&mut running.events).await
+        {
+            let text = message.to_json_string();
+            if text.contains("initialize\"") || text.contains("still/here") {
+                seen += 1;
+            }
+        }
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), good.next()).await.is_err(),
+        "the initialized client was closed"
+    );
+    running.shutdown.cancel();
+    running.task.await.unwrap().unwrap();
+}
