@@ -21,6 +21,7 @@ use codex_app_server_transport::ListenAddress;
 use codex_app_server_transport::TransportConfig;
 use codex_app_server_transport::WebsocketAuth;
 use codex_app_server_transport::WebsocketOptions;
+use codex_app_server_transport::DEFAULT_MAX_PENDING_HANDSHAKES;
 use codex_app_server_transport::DEFAULT_OUTBOUND_QUEUE_CAPACITY;
 
 /// `codex app-server` flags.
@@ -79,6 +80,19 @@ pub struct AppServerArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_OUTBOUND_QUEUE_CAPACITY,
           value_parser = positive_count)]
     outbound_queue_capacity: usize,
+    /// Seconds a websocket or control-socket connection has to complete its HTTP upgrade,
+    /// however slowly it sends, before it is closed (health checks included).
+    #[arg(long, value_name = "SECONDS", default_value = "10", value_parser = positive_seconds)]
+    ws_handshake_timeout_seconds: Duration,
+    /// Most websocket or control-socket connections in their handshake at once; each one
+    /// beyond closes the oldest.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PENDING_HANDSHAKES,
+          value_parser = positive_count)]
+    ws_max_pending_handshakes: usize,
+    /// Seconds an upgraded websocket or control-socket connection has to send `initialize`
+    /// before it is closed (1008).
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = positive_seconds)]
+    ws_initialize_timeout_seconds: Duration,
 }
 
 /// `codex app-server` subcommands.
@@ -180,6 +194,15 @@ impl WsAuthArgs {
 }
 
 /// Parses a count of at least 1.
+/// A positive number of seconds, fractions allowed (`0.5`).
+fn positive_seconds(raw: &str) -> Result<Duration, String> {
+    let seconds = raw.parse::<f64>().map_err(|err| err.to_string())?;
+    if seconds.is_nan() || seconds <= 0.0 {
+        return Err("must be more than 0".to_owned());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|err| err.to_string())
+}
+
 fn positive_count(raw: &str) -> Result<usize, String> {
     match raw.parse::<usize>() {
         Ok(0) => Err("must be at least 1".to_owned()),
@@ -246,6 +269,9 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
     options.overrides = overrides(&args)?;
     let mut websocket = WebsocketOptions { auth, ..WebsocketOptions::default() };
     websocket.config.outbound_queue_capacity = args.outbound_queue_capacity;
+    websocket.config.initialize_timeout = args.ws_initialize_timeout_seconds;
+    websocket.handshake_timeout = args.ws_handshake_timeout_seconds;
+    websocket.max_pending_handshakes = args.ws_max_pending_handshakes;
     options.websocket = websocket;
     options.drain_timeout = Duration::from_secs(args.drain_timeout_seconds);
     options.inbound_queue_capacity = args.inbound_queue_capacity;

@@ -1,5 +1,10 @@
 //! `codex app-server daemon …`: flag parsing and JSON printing around
 //! [`codex_app_server_daemon::Daemon`], which does the work.
+//!
+//! Every command prints one JSON object on one line. `start`, `stop`, `restart` and `version`
+//! carry the reference's lifecycle fields: `status` (`started`, `alreadyRunning`, `restarted`,
+//! `running`, `stopped`, `notRunning`), `pid`, `socketPath`, `cliVersion` and
+//! `appServerVersion` (absent when no server answered), beside our own.
 
 use std::time::Duration;
 
@@ -24,7 +29,10 @@ use crate::app_server_command::codex_home;
     $CODEX_HOME/app-server-control/app-server-control.sock. Its output goes to \
     $CODEX_HOME/log/app-server.log (rotated at start above 10 MiB, 3 old files kept); its pid to \
     $CODEX_HOME/app-server-control/app-server.pid; the remote-control choice to \
-    $CODEX_HOME/app-server-control/daemon.json. Every command prints JSON on stdout.")]
+    $CODEX_HOME/app-server-control/daemon.json. Every command prints one JSON object on one \
+    line on stdout; start, stop, restart and version report `status` (started, alreadyRunning, \
+    restarted, running, stopped, notRunning), `pid`, `socketPath`, `cliVersion` and \
+    `appServerVersion`.")]
 pub enum DaemonCommand {
     /// Start the daemon in the background (a no-op when one is already running).
     Start(StartArgs),
@@ -77,8 +85,33 @@ impl StopArgs {
 }
 
 fn print(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    println!("{}", serde_json::to_string(value)?);
     Ok(())
+}
+
+/// Sets the reference's lifecycle fields on `value`: `status`, `socketPath`, `cliVersion`,
+/// and `pid` / `appServerVersion` when known (absent otherwise).
+fn lifecycle(
+    mut value: Value,
+    status: &str,
+    daemon: &Daemon,
+    pid: Option<u32>,
+    app_server_version: Option<&str>,
+) -> Value {
+    value["status"] = json!(status);
+    value["socketPath"] = json!(daemon.paths().socket);
+    value["cliVersion"] = json!(env!("CARGO_PKG_VERSION"));
+    if let Some(object) = value.as_object_mut() {
+        object.remove("pid");
+        object.remove("appServerVersion");
+    }
+    if let Some(pid) = pid {
+        value["pid"] = json!(pid);
+    }
+    if let Some(version) = app_server_version {
+        value["appServerVersion"] = json!(version);
+    }
+    value
 }
 
 fn status_value(status: &DaemonStatus) -> anyhow::Result<Value> {
@@ -88,8 +121,15 @@ fn status_value(status: &DaemonStatus) -> anyhow::Result<Value> {
 async fn start(daemon: &Daemon, args: &StartArgs) -> anyhow::Result<Value> {
     let daemon = daemon.clone().with_start_timeout(Duration::from_secs(args.start_timeout_seconds));
     let outcome = daemon.start().await?;
-    let mut value = status_value(outcome.status())?;
+    let status = outcome.status();
     let already = matches!(outcome, StartOutcome::AlreadyRunning(_));
+    let mut value = lifecycle(
+        status_value(status)?,
+        if already { "alreadyRunning" } else { "started" },
+        &daemon,
+        status.pid,
+        status.server_version.as_deref(),
+    );
     if already {
         eprintln!(
             "the app-server daemon is already running (pid {})",
@@ -102,11 +142,29 @@ async fn start(daemon: &Daemon, args: &StartArgs) -> anyhow::Result<Value> {
 
 async fn stop(daemon: &Daemon, args: &StopArgs) -> anyhow::Result<Value> {
     let value = match daemon.stop(args.options()).await? {
-        StopOutcome::Stopped { pid } => json!({"stopped": true, "pid": pid, "outcome": "stopped"}),
-        StopOutcome::Killed { pid } => json!({"stopped": true, "pid": pid, "outcome": "killed"}),
+        StopOutcome::Stopped { pid } => lifecycle(
+            json!({"stopped": true, "outcome": "stopped"}),
+            "stopped",
+            daemon,
+            Some(pid),
+            None,
+        ),
+        StopOutcome::Killed { pid } => lifecycle(
+            json!({"stopped": true, "outcome": "killed"}),
+            "stopped",
+            daemon,
+            Some(pid),
+            None,
+        ),
         StopOutcome::NotRunning => {
             eprintln!("the app-server daemon is not running");
-            json!({"stopped": false, "outcome": "notRunning"})
+            lifecycle(
+                json!({"stopped": false, "outcome": "notRunning"}),
+                "notRunning",
+                daemon,
+                None,
+                None,
+            )
         }
     };
     Ok(value)
@@ -121,18 +179,24 @@ pub async fn run(command: DaemonCommand) -> anyhow::Result<()> {
         DaemonCommand::Restart { stop: stop_args, start: start_args } => {
             let stopped = stop(&daemon, &stop_args).await?;
             let mut started = start(&daemon, &start_args).await?;
+            started["status"] = json!("restarted");
             started["previous"] = stopped;
             started
         }
         DaemonCommand::Status => status_value(&daemon.status().await?)?,
         DaemonCommand::Version => {
             let status = daemon.status().await?;
-            json!({
-                "cliVersion": env!("CARGO_PKG_VERSION"),
+            let value = json!({
                 "serverVersion": status.server_version,
                 "running": status.running,
                 "daemon": status_value(&status)?,
-            })
+            });
+            let (state, pid, version) = if status.running {
+                ("running", status.pid, status.server_version.as_deref())
+            } else {
+                ("notRunning", None, None)
+            };
+            lifecycle(value, state, &daemon, pid, version)
         }
         DaemonCommand::EnableRemoteControl => {
             status_value(&daemon.set_remote_control(true).await?)?

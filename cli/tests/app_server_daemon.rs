@@ -106,8 +106,13 @@ impl DaemonHome {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let value = if output.status.success() {
-            serde_json::from_str(&stdout)
-                .unwrap_or_else(|err| panic!("stdout is not JSON ({err}): {stdout}\n{stderr}"))
+            // One JSON object on one line, for programs reading it.
+            let line = stdout.strip_suffix('\n').unwrap_or(&stdout);
+            assert!(!line.contains('\n'), "stdout is not one line: {stdout}");
+            let value: Value = serde_json::from_str(line)
+                .unwrap_or_else(|err| panic!("stdout is not JSON ({err}): {stdout}\n{stderr}"));
+            assert!(value.is_object(), "{value}");
+            value
         } else {
             Value::Null
         };
@@ -630,4 +635,52 @@ async fn a_daemon_whose_socket_vanished_is_found_and_stopped_through_its_pid_fil
     assert_eq!(pid_of(&stop), pid);
     assert!(home.servers().is_empty());
     assert!(!home.pid_file().exists());
+}
+
+/// The fields the reference's lifecycle commands print, checked on `value`.
+fn assert_lifecycle(value: &Value, status: &str, home: &DaemonHome, server_version: bool) {
+    assert_eq!(value["status"], status, "{value}");
+    assert_eq!(value["socketPath"], home.socket().display().to_string(), "{value}");
+    assert_eq!(value["cliVersion"], env!("CARGO_PKG_VERSION"), "{value}");
+    if server_version {
+        assert_eq!(value["appServerVersion"], env!("CARGO_PKG_VERSION"), "{value}");
+    } else {
+        assert!(value.get("appServerVersion").is_none(), "{value}");
+    }
+}
+
+#[tokio::test]
+async fn lifecycle_commands_print_one_line_with_the_reference_fields() {
+    let home = DaemonHome::new();
+    let started = home.ok(&["start"]).await;
+    assert_lifecycle(&started, "started", &home, true);
+    let pid = pid_of(&started);
+    let again = home.ok(&["start"]).await;
+    assert_lifecycle(&again, "alreadyRunning", &home, true);
+    assert_eq!(pid_of(&again), pid);
+
+    let version = home.ok(&["version"]).await;
+    assert_lifecycle(&version, "running", &home, true);
+    assert_eq!(pid_of(&version), pid);
+
+    let restarted = home.ok(&["restart"]).await;
+    assert_lifecycle(&restarted, "restarted", &home, true);
+    let new_pid = pid_of(&restarted);
+    assert_ne!(new_pid, pid);
+    assert_eq!(restarted["previous"]["status"], "stopped", "{restarted}");
+    assert_eq!(pid_of(&restarted["previous"]), pid);
+
+    let stopped = home.ok(&["stop"]).await;
+    assert_lifecycle(&stopped, "stopped", &home, false);
+    assert_eq!(pid_of(&stopped), new_pid);
+    let not_running = home.ok(&["stop"]).await;
+    assert_lifecycle(&not_running, "notRunning", &home, false);
+    assert!(not_running.get("pid").is_none(), "{not_running}");
+    let version = home.ok(&["version"]).await;
+    assert_lifecycle(&version, "notRunning", &home, false);
+    // `restart` with nothing running starts one.
+    let restarted = home.ok(&["restart"]).await;
+    assert_lifecycle(&restarted, "restarted", &home, true);
+    assert_eq!(restarted["previous"]["status"], "notRunning", "{restarted}");
+    home.ok(&["stop"]).await;
 }

@@ -58,3 +58,50 @@ async fn bad_listen_address_lists_accepted_forms() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("ws://IP:PORT") && stderr.contains("unix://PATH"), "{stderr}");
 }
+
+#[tokio::test]
+async fn ids_are_read_from_negative_zero_and_despite_unreadable_params() {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = codex(home.path()).arg("app-server").spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut send_and_read = async |line: &str| -> Value {
+        stdin.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+        common::next_stdout_json(&mut stdout).await
+    };
+
+    // `-0` is the integer 0 (serde_json reads it as a float).
+    let reply = send_and_read(
+        r#"{"id":-0,"method":"initialize","params":{"clientInfo":{"name":"t","version":"1"}}}"#,
+    )
+    .await;
+    assert_eq!(reply["id"], 0, "{reply}");
+    assert_eq!(reply["result"]["platformFamily"], "unix", "{reply}");
+
+    // A number out of range in params: the request is answered with its own id.
+    let reply = send_and_read(r#"{"id":7,"method":"thread/list","params":{"limit":1e309}}"#).await;
+    assert_eq!(reply["id"], 7, "{reply}");
+    assert_eq!(reply["error"]["code"], -32602, "{reply}");
+    let reply =
+        send_and_read(r#"{"id":"s","method":"thread/list","params":{"limit":-1e999}}"#).await;
+    assert_eq!(reply["id"], "s", "{reply}");
+    assert_eq!(reply["error"]["code"], -32602, "{reply}");
+    // Out of range outside params: still that id, as an invalid request.
+    let reply = send_and_read(r#"{"id":8,"method":"thread/list","params":{},"x":1e400}"#).await;
+    assert_eq!(reply["id"], 8, "{reply}");
+    assert_eq!(reply["error"]["code"], -32600, "{reply}");
+    // An id that cannot be read, or broken JSON, still gets `id: null`.
+    let reply = send_and_read(r#"{"id":1e309,"method":"thread/list"}"#).await;
+    assert!(reply["id"].is_null(), "{reply}");
+    let reply = send_and_read(r#"{"id":9,"method":"thread/list","params":{"limit":1e309"#).await;
+    assert!(reply["id"].is_null(), "{reply}");
+    assert_eq!(reply["error"]["code"], -32700, "{reply}");
+
+    // The connection still works.
+    let reply = send_and_read(r#"{"id":10,"method":"thread/list","params":{"limit":1}}"#).await;
+    assert_eq!(reply["id"], 10, "{reply}");
+    assert!(reply["result"]["data"].is_array(), "{reply}");
+    drop(stdin);
+    let status = tokio::time::timeout(WAIT, child.wait()).await.unwrap().unwrap();
+    assert!(status.success(), "{status}");
+}

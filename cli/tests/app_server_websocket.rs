@@ -288,3 +288,114 @@ async fn short_shared_secret_is_refused_at_startup() {
     assert!(!success);
     assert!(stderr.contains("at least 32"), "{stderr}");
 }
+
+/// Reads until the server closes `stream`; how long that took (panics after `WAIT`).
+async fn time_to_close(stream: &mut TcpStream) -> std::time::Duration {
+    let started = tokio::time::Instant::now();
+    tokio::time::timeout(common::WAIT, async {
+        let mut buffer = [0u8; 1024];
+        while let Ok(read) = stream.read(&mut buffer).await {
+            if read == 0 {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the server kept the connection open");
+    started.elapsed()
+}
+
+#[tokio::test]
+async fn slow_handshakes_and_idle_uninitialized_sockets_are_closed_per_the_flags() {
+    use futures::SinkExt;
+    use futures::StreamExt;
+    use std::time::Duration;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let home = tempfile::tempdir().unwrap();
+    let mut server = Server::spawn(
+        home.path(),
+        &[
+            "--listen",
+            "ws://127.0.0.1:0",
+            "--ws-handshake-timeout-seconds",
+            "0.5",
+            "--ws-max-pending-handshakes",
+            "8",
+            "--ws-initialize-timeout-seconds",
+            "1.5",
+        ],
+    );
+    let url = server.listening_url().await;
+    let address = url.trim_start_matches("ws://").trim_end_matches('/').to_owned();
+
+    // A partial upgrade that stalls, and one that trickles a header line every 200 ms.
+    let mut stall = TcpStream::connect(&address).await.unwrap();
+    stall.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut trickle = TcpStream::connect(&address).await.unwrap();
+    trickle.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+    let trickling = tokio::spawn(async move {
+        for line in 0..100 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if trickle.write_all(format!("X-{line}: y\r\n").as_bytes()).await.is_err() {
+                return line;
+            }
+        }
+        100
+    });
+    // An upgraded client that never sends `initialize`, and one that does.
+    let (mut idle, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    let (mut good, _) = tokio_tungstenite::connect_async(url.as_str()).await.unwrap();
+    common::send_text(
+        &mut good,
+        r#"{"id":1,"method":"initialize","params":{"clientInfo":{"name":"t","version":"1"}}}"#,
+    )
+    .await;
+    assert_eq!(common::next_json(&mut good).await["id"], 1);
+
+    let took = time_to_close(&mut stall).await;
+    assert!(took < Duration::from_secs(5), "stalled handshake closed after {took:?}");
+    let lines = trickling.await.unwrap();
+    assert!(lines < 100, "the trickling handshake was never closed");
+    let close = tokio::time::timeout(common::WAIT, async {
+        loop {
+            match idle.next().await {
+                Some(Ok(Message::Close(frame))) => return frame,
+                Some(Ok(_)) => {}
+                other => panic!("expected a close frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(close.map(|frame| u16::from(frame.code)), Some(1008));
+
+    // The initialized client is still served after both deadlines.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    common::send_text(&mut good, r#"{"id":2,"method":"nope/unknown"}"#).await;
+    assert_eq!(common::next_json(&mut good).await["id"], 2);
+    good.send(Message::Close(None)).await.unwrap();
+
+    server.terminate().await;
+    let (ok, stderr) = server.exit().await;
+    assert!(ok, "{stderr}");
+}
+
+#[tokio::test]
+async fn handshake_flags_refuse_zero() {
+    let home = tempfile::tempdir().unwrap();
+    for flag in [
+        "--ws-handshake-timeout-seconds",
+        "--ws-initialize-timeout-seconds",
+        "--ws-max-pending-handshakes",
+    ] {
+        let output = common::codex(home.path())
+            .args(["app-server", "--listen", "ws://127.0.0.1:0", flag, "0"])
+            .output()
+            .await
+            .unwrap();
+        assert!(!output.status.success(), "{flag} 0 accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(flag), "{stderr}");
+    }
+}

@@ -4,8 +4,10 @@
 //! reference neither sends nor requires it); everything we serialise carries
 //! it. [`JsonRpcMessage::parse`] turns raw bytes into a message or into the
 //! error response the sender should get back (`-32700` for bytes that are not
-//! JSON, `-32600` for JSON that is not a JSON-RPC message), so every transport
-//! classifies input the same way.
+//! JSON, `-32600` for JSON that is not a JSON-RPC message, `-32602` for params
+//! holding a number out of range), so every transport classifies input the same
+//! way. Such an error carries the request's id whenever the id itself is
+//! readable; `-0` is the id 0.
 
 use std::fmt;
 
@@ -43,9 +45,7 @@ impl<'de> Deserialize<'de> for JsonRpcVersion {
 }
 
 /// A request id: a string or an integer, echoed back exactly as received.
-#[derive(
-    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, TS,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, JsonSchema, TS)]
 #[serde(untagged)]
 #[ts(export_to = "RequestId.ts")]
 pub enum RequestId {
@@ -53,6 +53,51 @@ pub enum RequestId {
     String(String),
     /// An integer id.
     Integer(i64),
+}
+
+/// Reads a string or an integer; `-0` (which serde_json reads as a float) is the integer 0.
+impl<'de> Deserialize<'de> for RequestId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RequestIdVisitor)
+    }
+}
+
+struct RequestIdVisitor;
+
+impl serde::de::Visitor<'_> for RequestIdVisitor {
+    type Value = RequestId;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a string or an integer")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<RequestId, E> {
+        Ok(RequestId::String(value.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, value: String) -> Result<RequestId, E> {
+        Ok(RequestId::String(value))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, value: i64) -> Result<RequestId, E> {
+        Ok(RequestId::Integer(value))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, value: u64) -> Result<RequestId, E> {
+        i64::try_from(value)
+            .map(RequestId::Integer)
+            .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(value), &self))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, value: f64) -> Result<RequestId, E> {
+        // serde_json reads `-0` as the float -0.0; it is the integer 0. Other floats, even
+        // integral ones, are not ids (as in the reference).
+        if value == 0.0 {
+            Ok(RequestId::Integer(0))
+        } else {
+            Err(E::invalid_value(serde::de::Unexpected::Float(value), &self))
+        }
+    }
 }
 
 impl fmt::Display for RequestId {
@@ -206,7 +251,8 @@ pub enum JsonRpcMessage {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct MessageParseError {
-    /// [`error_codes::PARSE_ERROR`] or [`error_codes::INVALID_REQUEST`].
+    /// [`error_codes::PARSE_ERROR`], [`error_codes::INVALID_REQUEST`] or
+    /// [`error_codes::INVALID_PARAMS`].
     pub code: i64,
     /// What was wrong, for the error response.
     pub message: String,
@@ -272,12 +318,10 @@ impl JsonRpcMessage {
 
     /// Parses one message from text, or says which error response the sender gets.
     pub fn parse_str(text: &str) -> Result<Self, MessageParseError> {
-        let value: Value = serde_json::from_str(text).map_err(|err| MessageParseError {
-            code: error_codes::PARSE_ERROR,
-            message: format!("Parse error: {err}"),
-            id: None,
-        })?;
-        Self::from_value(value)
+        match serde_json::from_str::<Value>(text) {
+            Ok(value) => Self::from_value(value),
+            Err(err) => Err(unreadable_json(text, &err)),
+        }
     }
 
     /// Classifies an already-parsed JSON value as a request, notification, response or error.
@@ -353,6 +397,49 @@ impl From<JsonRpcError> for JsonRpcMessage {
     }
 }
 
+/// The error for `text` that serde_json could not read as a [`Value`]. Broken JSON is a parse
+/// error with no id. Well-formed JSON that still cannot be held (a number out of range, such as
+/// `1e309`) keeps its readable id: `-32602` when the number is in `params`, else `-32600`.
+fn unreadable_json(text: &str, err: &serde_json::Error) -> MessageParseError {
+    use serde::de::IgnoredAny;
+
+    /// The members that can be read on their own; every other member is skipped unread.
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(default)]
+        id: Option<Value>,
+    }
+    #[derive(Deserialize)]
+    struct Params {
+        #[serde(default)]
+        #[allow(dead_code)]
+        params: Option<Value>,
+    }
+
+    // Skipping checks the syntax only, not whether numbers fit.
+    if serde_json::from_str::<IgnoredAny>(text).is_err() {
+        return MessageParseError {
+            code: error_codes::PARSE_ERROR,
+            message: format!("Parse error: {err}"),
+            id: None,
+        };
+    }
+    let id = serde_json::from_str::<Id>(text)
+        .ok()
+        .and_then(|probe| probe.id)
+        .and_then(|id| RequestId::deserialize(id).ok());
+    // (A top-level array would also fill the probes, from its first elements.)
+    let is_object = text.trim_start().starts_with('{');
+    let id = id.filter(|_| is_object);
+    let in_params = is_object && serde_json::from_str::<Params>(text).is_err();
+    let (code, kind) = if in_params {
+        (error_codes::INVALID_PARAMS, "Invalid params")
+    } else {
+        (error_codes::INVALID_REQUEST, "Invalid request")
+    };
+    MessageParseError { code, message: format!("{kind}: {err}"), id }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -412,6 +499,39 @@ mod tests {
         assert_eq!(out["jsonrpc"], "2.0");
         assert_eq!(out["id"], 4);
         assert_eq!(out["error"]["code"], error_codes::INVALID_REQUEST);
+    }
+
+    #[test]
+    fn negative_zero_is_the_id_zero_and_other_floats_are_not_ids() {
+        let message = JsonRpcMessage::parse(br#"{"id":-0,"method":"a"}"#).unwrap();
+        let JsonRpcMessage::Request(request) = message else { panic!("not a request") };
+        assert_eq!(request.id, RequestId::Integer(0));
+        for id in ["1.5", "3.0", "1e3", "null", "9223372036854775808", "true"] {
+            let text = format!(r#"{{"id":{id},"result":{{}}}}"#);
+            let err = JsonRpcMessage::parse(text.as_bytes()).unwrap_err();
+            assert_eq!((err.code, err.id), (error_codes::INVALID_REQUEST, None), "{id}");
+        }
+        assert_eq!(serde_json::to_string(&RequestId::Integer(0)).unwrap(), "0");
+    }
+
+    #[test]
+    fn numbers_out_of_range_keep_the_readable_id() {
+        let err = JsonRpcMessage::parse(br#"{"id":7,"method":"m","params":{"limit":1e309}}"#)
+            .unwrap_err();
+        assert_eq!((err.code, err.id), (error_codes::INVALID_PARAMS, Some(RequestId::Integer(7))));
+        assert!(err.message.contains("out of range"), "{}", err.message);
+        let err = JsonRpcMessage::parse(br#"{"x":[-1e400],"method":"m","id":"s"}"#).unwrap_err();
+        assert_eq!(
+            (err.code, err.id),
+            (error_codes::INVALID_REQUEST, Some(RequestId::String("s".into())))
+        );
+        let err = JsonRpcMessage::parse(br#"{"id":1e309,"method":"m"}"#).unwrap_err();
+        assert_eq!((err.code, err.id), (error_codes::INVALID_REQUEST, None));
+        let err = JsonRpcMessage::parse(br#"[7, 1e309]"#).unwrap_err();
+        assert_eq!((err.code, err.id), (error_codes::INVALID_REQUEST, None));
+        let err =
+            JsonRpcMessage::parse(br#"{"id":7,"method":"m","params":{"a":1e309"#).unwrap_err();
+        assert_eq!((err.code, err.id), (error_codes::PARSE_ERROR, None));
     }
 
     #[test]

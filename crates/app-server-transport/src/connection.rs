@@ -96,6 +96,9 @@ pub struct TransportConfig {
     pub max_line_bytes: usize,
     /// Largest accepted websocket message and frame, in bytes.
     pub max_websocket_message_bytes: usize,
+    /// A websocket (TCP or Unix socket) connection that sends no `initialize` request within
+    /// this long after its upgrade is closed (1008).
+    pub initialize_timeout: std::time::Duration,
 }
 
 /// Default capacity of a connection's outbound queue.
@@ -104,6 +107,8 @@ pub const DEFAULT_OUTBOUND_QUEUE_CAPACITY: usize = 1024;
 pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 /// Default largest websocket message: 64 MiB.
 pub const DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
+/// Default time a websocket connection has to send `initialize` after its upgrade.
+pub const DEFAULT_INITIALIZE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Default for TransportConfig {
     fn default() -> Self {
@@ -111,6 +116,7 @@ impl Default for TransportConfig {
             outbound_queue_capacity: DEFAULT_OUTBOUND_QUEUE_CAPACITY,
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_websocket_message_bytes: DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES,
+            initialize_timeout: DEFAULT_INITIALIZE_TIMEOUT,
         }
     }
 }

@@ -6,18 +6,28 @@
 //! frames so it runs over real sockets and over in-memory channels in tests.
 //! Requests carrying an `Origin` header are refused with 403 (browsers must
 //! not reach the server), authentication failures with 401, both before the
-//! upgrade.
+//! upgrade. A connection ends with a close frame whose code says why: 1000 when
+//! the client or the server closed it, 1007 for a text frame that is not UTF-8,
+//! 1009 for a message or frame over the size limit, 1002 for a protocol violation,
+//! 1008 for a connection that sent no `initialize` request in time.
+//!
+//! Both listeners close connections that do not finish their HTTP upgrade within
+//! [`WebsocketOptions::handshake_timeout`] and keep at most
+//! [`WebsocketOptions::max_pending_handshakes`] in their handshake (see
+//! `handshake_guard`).
 
 use std::fmt::Display;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::CloseFrame;
 use axum::extract::ws::Message;
 use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ConnectInfo;
 use axum::extract::Request;
 use axum::extract::State;
 use axum::http::header::ORIGIN;
@@ -31,6 +41,7 @@ use axum::routing::get;
 use axum::Router;
 use codex_app_server_protocol::error_codes;
 use codex_app_server_protocol::JsonRpcError;
+use codex_app_server_protocol::JsonRpcMessage;
 use futures::Sink;
 use futures::SinkExt;
 use futures::Stream;
@@ -50,6 +61,10 @@ use crate::connection::TransportEvent;
 use crate::connection::TransportKind;
 use crate::control_socket::BoundControlSocket;
 use crate::error::TransportError;
+use crate::handshake_guard::GuardedListener;
+use crate::handshake_guard::Handshake;
+use crate::handshake_guard::DEFAULT_HANDSHAKE_TIMEOUT;
+use crate::handshake_guard::DEFAULT_MAX_PENDING_HANDSHAKES;
 use crate::outbound_writer::write_outbound;
 use crate::outbound_writer::WriteEnd;
 use crate::stdio::classify_line;
@@ -79,7 +94,7 @@ impl ReadinessFlag {
 }
 
 /// Everything a websocket listener needs besides its socket and event channel.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct WebsocketOptions {
     /// Queue and size limits.
     pub config: TransportConfig,
@@ -87,6 +102,23 @@ pub struct WebsocketOptions {
     pub auth: WebsocketAuth,
     /// The readiness flag behind `/readyz`.
     pub readiness: ReadinessFlag,
+    /// Total time a connection has to complete its HTTP upgrade, however slowly it sends;
+    /// then it is closed (plain HTTP connections such as health checks too).
+    pub handshake_timeout: Duration,
+    /// Most connections in their handshake at once; each one beyond closes the oldest.
+    pub max_pending_handshakes: usize,
+}
+
+impl Default for WebsocketOptions {
+    fn default() -> Self {
+        Self {
+            config: TransportConfig::default(),
+            auth: WebsocketAuth::default(),
+            readiness: ReadinessFlag::default(),
+            handshake_timeout: DEFAULT_HANDSHAKE_TIMEOUT,
+            max_pending_handshakes: DEFAULT_MAX_PENDING_HANDSHAKES,
+        }
+    }
 }
 
 /// The error response for a binary frame.
@@ -118,8 +150,14 @@ pub async fn serve_websocket(
     events: mpsc::Sender<TransportEvent>,
     shutdown: CancellationToken,
 ) -> Result<(), TransportError> {
+    let listener = GuardedListener::new(
+        listener,
+        options.handshake_timeout,
+        options.max_pending_handshakes,
+        shutdown.clone(),
+    );
     let router = router(options, events, shutdown.clone(), TransportKind::Websocket);
-    axum::serve(listener, router)
+    axum::serve(listener, router.into_make_service_with_connect_info::<Handshake>())
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
         .map_err(|err| TransportError::io("serving the websocket listener", err))
@@ -133,8 +171,14 @@ pub async fn serve_control_socket(
     shutdown: CancellationToken,
 ) -> Result<(), TransportError> {
     let (listener, files) = bound.into_parts();
+    let listener = GuardedListener::new(
+        listener,
+        options.handshake_timeout,
+        options.max_pending_handshakes,
+        shutdown.clone(),
+    );
     let router = router(options, events, shutdown.clone(), TransportKind::UnixSocket);
-    let result = axum::serve(listener, router)
+    let result = axum::serve(listener, router.into_make_service_with_connect_info::<Handshake>())
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await
         .map_err(|err| TransportError::io("serving the control socket", err));
@@ -184,6 +228,7 @@ async fn readyz(State(state): State<ListenerState>) -> StatusCode {
 
 async fn upgrade(
     State(state): State<ListenerState>,
+    ConnectInfo(handshake): ConnectInfo<Handshake>,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -198,6 +243,7 @@ async fn upgrade(
     };
     let limit = state.options.config.max_websocket_message_bytes;
     upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| async move {
+        handshake.complete();
         let cancel = state.shutdown.child_token();
         let config = state.options.config.clone();
         if let Err(err) =
@@ -211,8 +257,9 @@ async fn upgrade(
 /// Serves one websocket connection over any stream/sink of frames.
 ///
 /// Emits `ConnectionOpened`, one `MessageReceived` per valid text frame and
-/// `ConnectionClosed` when the client closes, reading fails or `cancel`
-/// fires. Binary frames and invalid JSON-RPC are answered with an error
+/// `ConnectionClosed` when the client closes, reading fails, `cancel`
+/// fires or no `initialize` request came within
+/// [`TransportConfig::initialize_timeout`]. Binary frames and invalid JSON-RPC are answered with an error
 /// response; pings are answered by the websocket layer.
 pub async fn serve_websocket_connection<S, E>(
     socket: S,
@@ -224,17 +271,51 @@ pub async fn serve_websocket_connection<S, E>(
 where
     S: Stream<Item = Result<Message, E>> + Sink<Message> + Unpin,
     <S as Sink<Message>>::Error: Display,
-    E: Display,
+    E: std::error::Error + 'static,
 {
     let connection_id = ConnectionId::next();
     let (queue, outbound) =
         ConnectionWriter::channel(connection_id, config.outbound_queue_capacity);
     announce_open(&events, connection_id, transport, queue.clone(), cancel.clone()).await?;
     let (sink, stream) = socket.split();
-    let read = read_frames(stream, connection_id, queue, &events, &cancel);
-    let write = write_frames(sink, connection_id, outbound, &cancel);
+    let close = std::sync::Mutex::new(None);
+    let read = read_frames(
+        stream,
+        connection_id,
+        queue,
+        &events,
+        &cancel,
+        &close,
+        config.initialize_timeout,
+    );
+    let write = write_frames(sink, connection_id, outbound, &cancel, &close);
     let ((), write_result) = tokio::join!(read, write);
     write_result
+}
+
+/// The close frame answering a read error: 1007 for a text frame that is not UTF-8, 1009 for a
+/// message or frame over the limit, 1002 for another protocol violation; `None` when the
+/// connection itself failed (nobody is left to tell).
+fn close_frame_for(err: &(dyn std::error::Error + 'static)) -> Option<CloseFrame> {
+    use axum::extract::ws::close_code;
+    use tokio_tungstenite::tungstenite::error::CapacityError;
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if let Some(ws) = err.downcast_ref::<WsError>() {
+            let (code, reason) = match ws {
+                WsError::Utf8(_) => (close_code::INVALID, "text frame is not valid UTF-8"),
+                WsError::Capacity(CapacityError::MessageTooLong { .. }) => {
+                    (close_code::SIZE, "message exceeds the size limit")
+                }
+                WsError::Protocol(_) => (close_code::PROTOCOL, "websocket protocol violation"),
+                _ => return None,
+            };
+            return Some(CloseFrame { code, reason: reason.into() });
+        }
+        cause = err.source();
+    }
+    None
 }
 
 async fn read_frames<S, E>(
@@ -243,19 +324,37 @@ async fn read_frames<S, E>(
     queue: ConnectionWriter,
     events: &mpsc::Sender<TransportEvent>,
     cancel: &CancellationToken,
+    close: &std::sync::Mutex<Option<CloseFrame>>,
+    initialize_timeout: Duration,
 ) where
     S: Stream<Item = Result<Message, E>> + Unpin,
-    E: Display,
+    E: std::error::Error + 'static,
 {
+    let initialize_deadline = tokio::time::sleep(initialize_timeout);
+    tokio::pin!(initialize_deadline);
+    let mut initialized = false;
     loop {
         let next = tokio::select! {
             () = cancel.cancelled() => break,
+            () = &mut initialize_deadline, if !initialized => {
+                tracing::info!(%connection_id, "closing a websocket that sent no initialize request in time");
+                if let Ok(mut close) = close.lock() {
+                    *close = Some(CloseFrame {
+                        code: axum::extract::ws::close_code::POLICY,
+                        reason: "no initialize request in time".into(),
+                    });
+                }
+                break;
+            }
             next = stream.next() => next,
         };
         let reply = match next {
             None | Some(Ok(Message::Close(_))) => break,
             Some(Err(err)) => {
                 tracing::info!(%connection_id, "websocket read failed: {err}");
+                if let Ok(mut close) = close.lock() {
+                    *close = close_frame_for(&err);
+                }
                 break;
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
@@ -263,6 +362,10 @@ async fn read_frames<S, E>(
             Some(Ok(Message::Text(text))) => match classify_line(text.as_bytes()) {
                 None => continue,
                 Some(Ok(message)) => {
+                    initialized |= matches!(
+                        &message,
+                        JsonRpcMessage::Request(request) if request.method == "initialize"
+                    );
                     let event = TransportEvent::MessageReceived { connection_id, message };
                     if events.send(event).await.is_err() {
                         break;
@@ -287,6 +390,7 @@ async fn write_frames<K>(
     connection_id: ConnectionId,
     mut outbound: mpsc::Receiver<OutboundMessage>,
     cancel: &CancellationToken,
+    close: &std::sync::Mutex<Option<CloseFrame>>,
 ) -> Result<(), TransportError>
 where
     K: Sink<Message> + Unpin,
@@ -302,7 +406,11 @@ where
         return Ok(());
     }
     // Best effort, bounded: the peer may already have closed or stopped reading.
-    let close = CloseFrame { code: axum::extract::ws::close_code::NORMAL, reason: "".into() };
+    let close = close
+        .lock()
+        .ok()
+        .and_then(|mut close| close.take())
+        .unwrap_or(CloseFrame { code: axum::extract::ws::close_code::NORMAL, reason: "".into() });
     let goodbye = async {
         if sink.flush().await.is_ok() {
             resolve_acks(&mut acks, connection_id, Ok(()));

@@ -348,7 +348,7 @@ fn handle_server_frame(relay: &Relay, server_id: &str, text: &str) -> Vec<String
                     }
                 }
             }
-            ServerToRelay::Pong { client_id: Some(client_id), stream_id: Some(stream_id), status: PongStatus::Unknown } => {
+            ServerToRelay::Pong { client_id: Some(client_id), stream_id: Some(stream_id), status: PongStatus::Unknown, .. } => {
                 hub.clients.remove(&(client_id, stream_id));
                 Vec::new()
             }

@@ -194,6 +194,43 @@ async fn the_victims_clients_are_never_routed_to_an_attacker_replaying_its_insta
     assert!(matches!(leaked, Err(_) | Ok(Value::Null)), "attacker received {leaked:?}");
 }
 
+/// Whether `text` is an RFC 3339 UTC timestamp in whole seconds, `YYYY-MM-DDTHH:MM:SSZ`.
+fn is_rfc3339_utc(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    bytes.len() == 20
+        && digits.iter().all(|&i| bytes[i].is_ascii_digit())
+        && [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':'), (19, b'Z')]
+            .iter()
+            .all(|&(i, c)| bytes[i] == c)
+}
+
+#[tokio::test]
+async fn enroll_and_refresh_answers_carry_expires_at_as_rfc3339() {
+    use codex_app_server_transport::remote_control::unix_now;
+    use codex_app_server_transport::remote_control::Enrollment;
+    let relay = Relay::start(|options| options.token_ttl = Duration::from_secs(600)).await;
+    let enrollment = relay.enroll("rfc3339", None).await;
+    let refreshed: Value = relay
+        .http
+        .post(format!("http://{}/wham/remote/control/server/refresh", relay.address))
+        .bearer_auth(enrollment["remote_control_token"].as_str().unwrap())
+        .json(&json!({"server_id": enrollment["server_id"], "installation_id": "rfc3339"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for answer in [enrollment, refreshed] {
+        let text = answer["expires_at"].as_str().unwrap_or_else(|| panic!("{answer}"));
+        assert!(is_rfc3339_utc(text), "{text}");
+        let parsed: Enrollment = serde_json::from_value(answer.clone()).unwrap();
+        let left = parsed.expires_at - unix_now();
+        assert!((590..=602).contains(&left), "{text} is {left} s away");
+    }
+}
+
 #[tokio::test]
 async fn a_server_socket_whose_token_expires_unrefreshed_is_closed() {
     let relay = Relay::start(|options| {

@@ -111,8 +111,56 @@ pub struct Enrollment {
     pub environment_id: String,
     /// Bearer token for the server websocket and refresh.
     pub remote_control_token: String,
-    /// When the token expires, seconds since the Unix epoch.
+    /// When the token expires, seconds since the Unix epoch. On the wire an RFC 3339 timestamp
+    /// (`"2026-12-03T07:55:27Z"`, as the reference relay sends it); an integer of seconds is
+    /// accepted too.
+    #[serde(with = "expires_at")]
     pub expires_at: i64,
+}
+
+/// `expires_at` on the wire: written as an RFC 3339 timestamp in UTC, read from an RFC 3339
+/// timestamp (any offset, fractions of a second dropped) or from integer seconds since the epoch.
+mod expires_at {
+    use serde::Deserializer;
+    use serde::Serializer;
+
+    pub(super) fn serialize<S: Serializer>(
+        seconds: &i64,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let timestamp = jiff::Timestamp::from_second(*seconds)
+            .map_err(|err| serde::ser::Error::custom(format!("expires_at {seconds}: {err}")))?;
+        serializer.collect_str(&timestamp)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+        deserializer.deserialize_any(Visitor)
+    }
+
+    struct Visitor;
+
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = i64;
+
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("an RFC 3339 timestamp or seconds since the Unix epoch")
+        }
+
+        fn visit_i64<E: serde::de::Error>(self, seconds: i64) -> Result<i64, E> {
+            Ok(seconds)
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, seconds: u64) -> Result<i64, E> {
+            i64::try_from(seconds)
+                .map_err(|_| E::custom(format!("expires_at {seconds} is too large")))
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<i64, E> {
+            text.parse::<jiff::Timestamp>().map(|timestamp| timestamp.as_second()).map_err(|err| {
+                E::custom(format!("expires_at {text:?} is not an RFC 3339 timestamp: {err}"))
+            })
+        }
+    }
 }
 
 impl std::fmt::Debug for Enrollment {
@@ -330,6 +378,45 @@ mod tests {
                 matches!(&result, Err(HttpFailure::Other(why)) if why.contains("oversized")),
                 "{result:?}"
             );
+        }
+    }
+
+    #[test]
+    fn expires_at_is_rfc3339_on_the_wire_and_integers_are_still_read() {
+        let reference = r#"{"server_id":"srv_1","environment_id":"env_1","remote_control_token":"tok","expires_at":"2026-12-03T07:55:27Z"}"#;
+        let enrollment: Enrollment = serde_json::from_str(reference).unwrap();
+        assert_eq!(enrollment.expires_at, 1_796_284_527);
+        let written = serde_json::to_value(&enrollment).unwrap();
+        assert_eq!(written["expires_at"], "2026-12-03T07:55:27Z");
+        let legacy: Enrollment = serde_json::from_str(
+            r#"{"server_id":"s","environment_id":"e","remote_control_token":"t","expires_at":1796284527}"#,
+        )
+        .unwrap();
+        assert_eq!(legacy, enrollment_with("t", 1_796_284_527));
+        for (text, seconds) in [
+            ("2026-12-03T08:55:27.999+01:00", 1_796_284_527),
+            ("2026-12-03T07:55:27.123456Z", 1_796_284_527),
+        ] {
+            let body = format!(
+                r#"{{"server_id":"s","environment_id":"e","remote_control_token":"t","expires_at":"{text}"}}"#
+            );
+            let parsed: Enrollment = serde_json::from_str(&body).unwrap();
+            assert_eq!(parsed.expires_at, seconds, "{text}");
+        }
+        for bad in [r#""tomorrow""#, r#""2026-12-03 07:55:27""#, "1.5", "null", "-1e400"] {
+            let body = format!(
+                r#"{{"server_id":"s","environment_id":"e","remote_control_token":"t","expires_at":{bad}}}"#
+            );
+            assert!(serde_json::from_str::<Enrollment>(&body).is_err(), "{bad} accepted");
+        }
+    }
+
+    fn enrollment_with(token: &str, expires_at: i64) -> Enrollment {
+        Enrollment {
+            server_id: "s".into(),
+            environment_id: "e".into(),
+            remote_control_token: token.into(),
+            expires_at,
         }
     }
 

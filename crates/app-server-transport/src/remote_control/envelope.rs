@@ -111,7 +111,9 @@ pub enum ServerToRelay {
         /// This piece, base64.
         message_chunk_base64: String,
     },
-    /// Answer to a ping.
+    /// Answer to a ping: `{"type":"pong","client_id":"c1","stream_id":"s1","seq_id":4,
+    /// "status":"unknown"}`, numbered like every other server envelope (the next number; it is
+    /// written after every envelope numbered before it, and never re-sent).
     Pong {
         /// The remote client asked about, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +121,9 @@ pub enum ServerToRelay {
         /// The stream asked about, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         stream_id: Option<String>,
+        /// Sequence number (0 from a server that did not number its pongs).
+        #[serde(default)]
+        seq_id: u64,
         /// Whether it is known.
         status: PongStatus,
     },
@@ -132,8 +137,13 @@ impl ServerToRelay {
             ServerToRelay::ServerMessageChunk { seq_id, segment_id, .. } => {
                 Some((*seq_id, Some(*segment_id)))
             }
-            ServerToRelay::Pong { .. } => None,
+            ServerToRelay::Pong { seq_id, .. } => Some((*seq_id, None)),
         }
+    }
+
+    /// Whether this is a pong (written once, never kept for re-sending).
+    pub fn is_pong(&self) -> bool {
+        matches!(self, ServerToRelay::Pong { .. })
     }
 }
 
@@ -289,9 +299,26 @@ mod tests {
         let ack: RelayToServer =
             serde_json::from_str(r#"{"type":"ack","seq_id":7,"segment_id":2}"#).unwrap();
         assert_eq!(ack, RelayToServer::Ack { seq_id: 7, segment_id: Some(2) });
-        let pong =
-            ServerToRelay::Pong { client_id: None, stream_id: None, status: PongStatus::Active };
-        assert_eq!(serde_json::to_string(&pong).unwrap(), r#"{"type":"pong","status":"active"}"#);
+        let pong = ServerToRelay::Pong {
+            client_id: Some("c1".into()),
+            stream_id: Some("s1".into()),
+            seq_id: 4,
+            status: PongStatus::Unknown,
+        };
+        assert_eq!(
+            serde_json::to_string(&pong).unwrap(),
+            r#"{"type":"pong","client_id":"c1","stream_id":"s1","seq_id":4,"status":"unknown"}"#
+        );
+        let plain = ServerToRelay::Pong {
+            client_id: None,
+            stream_id: None,
+            seq_id: 9,
+            status: PongStatus::Active,
+        };
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"type":"pong","seq_id":9,"status":"active"}"#
+        );
         let message: RelayToServer = serde_json::from_str(
             r#"{"type":"client_message","client_id":"c","stream_id":"s","message":{"id":1}}"#,
         )

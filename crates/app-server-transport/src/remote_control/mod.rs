@@ -543,11 +543,17 @@ impl Link {
                     }
                     _ => PongStatus::Active,
                 };
-                self.shared.outbox.push_control(ServerToRelay::Pong {
+                let answered = self.shared.outbox.push_pong(|seq_id| ServerToRelay::Pong {
                     client_id,
                     stream_id,
+                    seq_id,
                     status,
                 });
+                if !answered {
+                    tracing::debug!(
+                        "remote control: the relay pings faster than it reads; ping not answered"
+                    );
+                }
                 Ok(())
             }
             RelayToServer::ClientClosed { client_id, stream_id } => {
