@@ -140,6 +140,8 @@ export type { ThreadArchiveParams } from "./v2/ThreadArchiveParams";
 export type { ThreadArchiveResponse } from "./v2/ThreadArchiveResponse";
 export type { ThreadArchivedNotification } from "./v2/ThreadArchivedNotification";
 export type { ThreadClosedNotification } from "./v2/ThreadClosedNotification";
+export type { ThreadCompactStartParams } from "./v2/ThreadCompactStartParams";
+export type { ThreadCompactStartResponse } from "./v2/ThreadCompactStartResponse";
 export type { ThreadForkParams } from "./v2/ThreadForkParams";
 export type { ThreadForkResponse } from "./v2/ThreadForkResponse";
 export type { ThreadHistoryMode } from "./v2/ThreadHistoryMode";

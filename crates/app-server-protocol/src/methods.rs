@@ -378,6 +378,7 @@ client_requests! {
     ThreadTurnsList => "thread/turns/list", Object(ThreadTurnsListParams), ThreadTurnsListResponse;
     ThreadArchive => "thread/archive", Object(ThreadArchiveParams), ThreadArchiveResponse;
     ThreadUnarchive => "thread/unarchive", Object(ThreadUnarchiveParams), ThreadUnarchiveResponse;
+    ThreadCompactStart => "thread/compact/start", Object(ThreadCompactStartParams), ThreadCompactStartResponse;
     ThreadUnsubscribe => "thread/unsubscribe", Object(ThreadUnsubscribeParams), ThreadUnsubscribeResponse;
     ThreadSetName => "thread/name/set", Object(ThreadSetNameParams), ThreadSetNameResponse;
     ThreadLoadedList => "thread/loaded/list", Object(ThreadLoadedListParams), ThreadLoadedListResponse;

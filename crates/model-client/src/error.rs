@@ -186,11 +186,30 @@ pub enum ModelError {
 }
 
 impl ModelError {
-    /// True when the provider said the input does not fit the model's context window.
+    /// True when the provider said the input does not fit the model's context window: a
+    /// Responses stream failing with `context_length_exceeded`, or an HTTP 400/413 whose body
+    /// says so (OpenAI's code, or the wording Chat Completions servers such as vLLM, llama.cpp
+    /// and Ollama use).
     pub fn is_context_window_exceeded(&self) -> bool {
-        matches!(self, ModelError::ResponseFailed { code: Some(code), .. } if code == "context_length_exceeded")
+        match self {
+            ModelError::ResponseFailed { code: Some(code), .. } => code == "context_length_exceeded",
+            ModelError::BadRequest { status: 400 | 413, body, .. } => {
+                let body = body.to_ascii_lowercase();
+                CONTEXT_OVERFLOW_MARKERS.iter().any(|marker| body.contains(marker))
+            }
+            _ => false,
+        }
     }
 }
+
+/// Phrases of provider error bodies that mean the prompt is longer than the context window.
+const CONTEXT_OVERFLOW_MARKERS: &[&str] = &[
+    "context_length_exceeded",
+    "maximum context length",
+    "context window",
+    "prompt is too long",
+    "exceeds the context",
+];
 
 fn code_suffix(code: &Option<String>) -> String {
     match code {

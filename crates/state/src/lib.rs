@@ -899,6 +899,33 @@ impl StateDb {
         Ok(())
     }
 
+    /// Replaces a thread's whole model history with `entries` (`(turn_id, entry)` pairs), in one
+    /// transaction: after a compaction the old history is gone and nothing half-written remains.
+    pub async fn replace_history(
+        &self,
+        thread_id: &str,
+        entries: &[(String, Value)],
+    ) -> Result<(), StateError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM model_history WHERE thread_id = ?")
+            .bind(thread_id)
+            .execute(&mut *tx)
+            .await?;
+        for (seq, (turn_id, entry)) in entries.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO model_history (thread_id, seq, turn_id, item) VALUES (?, ?, ?, ?)",
+            )
+            .bind(thread_id)
+            .bind(seq as i64)
+            .bind(turn_id)
+            .bind(serde_json::to_string(entry)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// A thread's model history, oldest first, as `(turn_id, entry)` pairs.
     pub async fn history(&self, thread_id: &str) -> Result<Vec<(String, Value)>, StateError> {
         let rows =

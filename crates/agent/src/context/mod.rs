@@ -14,6 +14,7 @@
 
 pub mod agents_md;
 pub mod catalog;
+pub mod compaction;
 pub mod environment;
 pub mod error;
 pub mod images;

@@ -30,6 +30,15 @@ const AGENTS_MD_REPLACED: &str = include_str!("../../prompts/agents_md_replaced.
 /// Sent when AGENTS.md instructions applied earlier in the thread no longer do.
 const AGENTS_MD_REMOVED: &str = include_str!("../../prompts/agents_md_removed.md");
 
+/// Whether `text` is one of the context parts this module writes (AGENTS.md, environment, or
+/// the notices about them), as opposed to something the user typed.
+pub fn is_context_text(text: &str) -> bool {
+    text.starts_with("# AGENTS.md instructions")
+        || text.starts_with(crate::context::environment::ENVIRONMENT_CONTEXT_OPEN_TAG)
+        || text.starts_with(AGENTS_MD_REPLACED.trim())
+        || text.starts_with(AGENTS_MD_REMOVED.trim())
+}
+
 /// The context pieces last sent to the model in a thread (their exact text).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -161,6 +161,9 @@ pub struct ThreadState {
     pub slot: TurnSlot,
     /// Tokens used by all turns of the thread (restored from the state database on load).
     pub usage_total: TokenUsageBreakdown,
+    /// The total tokens the provider reported for the last request, and how long the history
+    /// was then; `None` until a request reported usage (or after a compaction).
+    pub reported_context: Option<(u64, usize)>,
 }
 
 /// A thread in memory.

@@ -324,6 +324,7 @@ impl Engine {
             turns: Vec::new(),
             slot: TurnSlot::Idle,
             usage_total: wire::zero_usage(),
+            reported_context: None,
         })));
         subscribe(&thread.id);
         self.announce_started(host, &thread).await?;
@@ -395,6 +396,7 @@ impl Engine {
             turns,
             slot: TurnSlot::Idle,
             usage_total,
+            reported_context: None,
         }))))
     }
 
@@ -541,6 +543,7 @@ impl Engine {
             turns,
             slot: TurnSlot::Idle,
             usage_total: wire::zero_usage(),
+            reported_context: None,
         })));
         subscribe(&thread.id);
         self.announce_started(host, &thread).await?;

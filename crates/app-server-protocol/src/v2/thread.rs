@@ -863,6 +863,20 @@ pub struct ThreadTurnsListResponse {
     pub next_cursor: Option<String>,
 }
 
+/// The `ThreadCompactStartParams` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/ThreadCompactStartParams.ts")]
+pub struct ThreadCompactStartParams {
+    /// Thread id.
+    pub thread_id: String,
+}
+
+/// The `ThreadCompactStartResponse` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[ts(export_to = "v2/ThreadCompactStartResponse.ts")]
+pub struct ThreadCompactStartResponse {}
+
 /// The `ThreadUnarchiveParams` wire type.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]

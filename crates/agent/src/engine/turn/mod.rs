@@ -16,10 +16,13 @@ use codex_app_server_protocol::v2::CodexErrorInfo;
 use codex_app_server_protocol::v2::ErrorNotification;
 use codex_app_server_protocol::v2::ReasoningSummaryTextDeltaNotification;
 use codex_app_server_protocol::v2::ReasoningTextDeltaNotification;
+use codex_app_server_protocol::v2::ThreadCompactStartParams;
+use codex_app_server_protocol::v2::ThreadCompactStartResponse;
 use codex_app_server_protocol::v2::ThreadItem;
 use codex_app_server_protocol::v2::ThreadStatus;
 use codex_app_server_protocol::v2::ThreadStatusChangedNotification;
 use codex_app_server_protocol::v2::ThreadTokenUsage;
+use codex_app_server_protocol::v2::TokenUsageBreakdown;
 use codex_app_server_protocol::v2::ThreadTokenUsageUpdatedNotification;
 use codex_app_server_protocol::v2::Turn;
 use codex_app_server_protocol::v2::TurnCompletedNotification;
@@ -46,6 +49,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::context::context_update;
+use crate::context::ContextUpdate;
+use crate::context::SentContext;
 use crate::context::resolve_base_instructions;
 use crate::context::truncate_for_model;
 use crate::context::EnvironmentContext;
@@ -61,6 +66,7 @@ use crate::engine::request::model_input;
 use crate::engine::request::reasoning_options;
 use crate::engine::request::verbosity;
 use crate::engine::request::TurnOrigin;
+use crate::engine::turn::compact::CompactionReason;
 use crate::engine::tools::ToolContext;
 use crate::engine::wire;
 use crate::engine::Engine;
@@ -72,12 +78,37 @@ use crate::engine::TurnSlot;
 use crate::host::AgentHost;
 use codex_state::TokenUsageRecord;
 
+mod compact;
+
 /// How long an interrupted turn lets a running tool wind down (kill its process group, complete
 /// its item) before dropping it.
 const TOOL_STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The output the model reads for a call the turn ended before answering.
 const ABORTED_OUTPUT: &str = "aborted";
+
+/// What a turn does.
+#[derive(Debug)]
+enum TurnKind {
+    /// The user's input, then model requests and tool calls until the model answers.
+    User {
+        /// The input as sent.
+        input: Vec<UserInput>,
+        /// The input as the model reads it.
+        model_item: InputItem,
+        /// The client's id for the user message.
+        client_id: Option<String>,
+    },
+    /// Only a compaction of the thread's history (`thread/compact/start`).
+    Compact,
+}
+
+/// How a turn is started.
+struct Launch {
+    output_schema: Option<serde_json::Value>,
+    origin: TurnOrigin,
+    kind: TurnKind,
+}
 
 /// How a turn ended.
 #[derive(Debug, Clone)]
@@ -116,35 +147,16 @@ impl Engine {
             return Err(EngineError::InvalidParams("turn/start needs at least one input".into()));
         }
         let model_item = model_input(&params.input)?;
-        let thread = self
-            .loaded(&params.thread_id)
-            .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
         if let Some(cwd) = &params.cwd {
             crate::engine::thread::check_cwd(cwd)?;
         }
-        let provider_id = thread.lock().record.model_provider.clone();
-        crate::engine::provider::resolve_provider(config, &provider_id)?;
-        let turn_id = new_id();
-        let cancel = CancellationToken::new();
-        let turn = Turn {
-            completed_at: None,
-            duration_ms: None,
-            error: None,
-            id: turn_id.clone(),
-            items: Vec::new(),
-            items_view: None,
-            root_turn_id: None,
-            started_at: Some(now_secs()),
-            status: TurnStatus::InProgress,
+        let kind = TurnKind::User {
+            input: params.input.clone(),
+            model_item,
+            client_id: params.client_user_message_id.clone(),
         };
-        let (turn_seq, ephemeral) = {
-            let mut state = thread.lock();
-            if let TurnSlot::Running(running) = &state.slot {
-                return Err(EngineError::TurnAlreadyRunning {
-                    thread_id: params.thread_id.clone(),
-                    turn_id: running.turn_id.clone(),
-                });
-            }
+        let launch = Launch { output_schema: params.output_schema.clone(), origin, kind };
+        let turn = self.launch(host, config, &params.thread_id, launch, |state| {
             if let Some(model) = &params.model {
                 state.record.model = Some(model.clone());
             }
@@ -164,6 +176,67 @@ impl Engine {
                 state.settings.reasoning_summary =
                     serde_json::to_value(summary).ok().and_then(|v| v.as_str().map(str::to_owned));
             }
+        })?;
+        Ok(TurnStartResponse { turn })
+    }
+
+    /// `thread/compact/start`: runs a turn that only compacts the thread's history.
+    pub async fn start_compaction(
+        self: &Arc<Self>,
+        host: &Arc<dyn AgentHost>,
+        config: &Config,
+        params: ThreadCompactStartParams,
+        origin: TurnOrigin,
+    ) -> Result<ThreadCompactStartResponse, EngineError> {
+        if self.loaded(&params.thread_id).is_none() {
+            // A stored thread must be resumed first; an unknown id is not a thread at all.
+            return Err(match self.state().thread(&params.thread_id).await? {
+                Some(_) => EngineError::ThreadNotLoaded(params.thread_id),
+                None => EngineError::ThreadNotFound(params.thread_id),
+            });
+        }
+        let launch = Launch { output_schema: None, origin, kind: TurnKind::Compact };
+        self.launch(host, config, &params.thread_id, launch, |_| {})?;
+        Ok(ThreadCompactStartResponse {})
+    }
+
+    /// Claims the thread's turn slot (after `configure` applied the turn's overrides), then
+    /// runs the turn in a spawned task; returns the turn as started.
+    fn launch(
+        self: &Arc<Self>,
+        host: &Arc<dyn AgentHost>,
+        config: &Config,
+        thread_id: &str,
+        launch: Launch,
+        configure: impl FnOnce(&mut crate::engine::ThreadState),
+    ) -> Result<Turn, EngineError> {
+        let thread = self
+            .loaded(thread_id)
+            .ok_or_else(|| EngineError::ThreadNotLoaded(thread_id.to_owned()))?;
+        let provider_id = thread.lock().record.model_provider.clone();
+        crate::engine::provider::resolve_provider(config, &provider_id)?;
+        let turn_id = new_id();
+        let cancel = CancellationToken::new();
+        let turn = Turn {
+            completed_at: None,
+            duration_ms: None,
+            error: None,
+            id: turn_id.clone(),
+            items: Vec::new(),
+            items_view: None,
+            root_turn_id: None,
+            started_at: Some(now_secs()),
+            status: TurnStatus::InProgress,
+        };
+        let (turn_seq, ephemeral) = {
+            let mut state = thread.lock();
+            if let TurnSlot::Running(running) = &state.slot {
+                return Err(EngineError::TurnAlreadyRunning {
+                    thread_id: thread_id.to_owned(),
+                    turn_id: running.turn_id.clone(),
+                });
+            }
+            configure(&mut state);
             state.record.settings =
                 serde_json::to_value(&state.settings).unwrap_or(state.record.settings.clone());
             state.slot = TurnSlot::Running(RunningTurn {
@@ -197,14 +270,12 @@ impl Engine {
             ephemeral,
             started_ms: now_ms(),
             items,
-            output_schema: params.output_schema,
-            origin,
+            output_schema: launch.output_schema,
+            origin: launch.origin,
             _running: RunningTurnGuard::new(Arc::clone(host)),
         };
-        let input = params.input;
-        let client_id = params.client_user_message_id;
-        tokio::spawn(task.run(input, model_item, client_id));
-        Ok(TurnStartResponse { turn })
+        tokio::spawn(task.run(launch.kind));
+        Ok(turn)
     }
 
     /// `turn/interrupt`: cancels the running turn at once; it completes as `interrupted`.
@@ -324,6 +395,23 @@ fn state_failure(err: impl std::fmt::Display) -> TurnEnd {
     })
 }
 
+/// Whether a turn failed because its request did not fit the model's context window.
+fn is_window_exceeded(error: &TurnError) -> bool {
+    matches!(error.codex_error_info, Some(CodexErrorInfo::ContextWindowExceeded))
+}
+
+/// The failure when a request still does not fit after compacting.
+fn window_still_exceeded(error: &TurnError) -> TurnError {
+    TurnError {
+        additional_details: Some(error.message.clone()),
+        codex_error_info: Some(CodexErrorInfo::ContextWindowExceeded),
+        message: "The conversation does not fit the model's context window even after compacting \
+                  it. Start a new thread (or fork this one from an earlier turn), send a shorter \
+                  message, or choose a model with a larger context window."
+            .to_owned(),
+    }
+}
+
 /// The `TurnError` for a model failure: the client's message says what to fix.
 fn model_failure(err: &ModelError) -> TurnError {
     let info = match err {
@@ -337,6 +425,7 @@ fn model_failure(err: &ModelError) -> TurnError {
         ModelError::ServerError { status, .. } => {
             Some(CodexErrorInfo::ResponseTooManyFailedAttempts { http_status_code: Some(*status) })
         }
+        other if other.is_context_window_exceeded() => Some(CodexErrorInfo::ContextWindowExceeded),
         ModelError::BadRequest { .. } => Some(CodexErrorInfo::BadRequest),
         ModelError::Connect { .. } => {
             Some(CodexErrorInfo::ResponseStreamConnectionFailed { http_status_code: None })
@@ -346,7 +435,6 @@ fn model_failure(err: &ModelError) -> TurnError {
         | ModelError::Transport { .. } => {
             Some(CodexErrorInfo::ResponseStreamDisconnected { http_status_code: None })
         }
-        other if other.is_context_window_exceeded() => Some(CodexErrorInfo::ContextWindowExceeded),
         _ => Some(CodexErrorInfo::Other),
     };
     let message = match err {
@@ -364,12 +452,7 @@ fn model_failure(err: &ModelError) -> TurnError {
 }
 
 impl TurnTask {
-    async fn run(
-        mut self,
-        input: Vec<UserInput>,
-        model_item: InputItem,
-        client_id: Option<String>,
-    ) {
+    async fn run(mut self, kind: TurnKind) {
         let thread_id = self.thread.id.clone();
         let turn = self.current_turn();
         if !self.ephemeral {
@@ -390,7 +473,13 @@ impl TurnTask {
                 turn,
             }))
             .await;
-        let end = match self.drive(input, model_item, client_id).await {
+        let driven = match kind {
+            TurnKind::User { input, model_item, client_id } => {
+                self.drive(input, model_item, client_id).await
+            }
+            TurnKind::Compact => self.compact(CompactionReason::Requested).await,
+        };
+        let end = match driven {
             Ok(()) => TurnEnd::Completed,
             Err(end) => {
                 self.answer_unanswered_calls().await;
@@ -421,8 +510,12 @@ impl TurnTask {
         model_item: InputItem,
         client_id: Option<String>,
     ) -> Result<(), TurnEnd> {
+        if self.over_compaction_limit() {
+            self.compact(CompactionReason::BeforeTurn).await?;
+        }
         self.record_context().await?;
         self.record_user_message(input, model_item, client_id).await?;
+        let mut recovered = false;
         loop {
             let steered = self.take_steered();
             for (input, model_item) in steered {
@@ -432,7 +525,18 @@ impl TurnTask {
                 return Err(TurnEnd::Interrupted);
             }
             let request = self.build_request();
-            let calls = self.sample(&request).await?;
+            let calls = match self.sample(&request).await {
+                Err(TurnEnd::Failed(error)) if is_window_exceeded(&error) => {
+                    if recovered {
+                        return Err(TurnEnd::Failed(window_still_exceeded(&error)));
+                    }
+                    // Beyond the reference, which fails the turn: compact once and retry.
+                    recovered = true;
+                    self.compact(CompactionReason::WindowExceeded).await?;
+                    continue;
+                }
+                sampled => sampled?,
+            };
             if calls.is_empty() {
                 if self.has_steered() {
                     continue;
@@ -474,6 +578,9 @@ impl TurnTask {
             }
             if !shown_images.is_empty() {
                 self.push_history(vec![InputItem::user_parts(shown_images)]).await?;
+            }
+            if self.over_compaction_limit() {
+                self.compact(CompactionReason::MidTurn).await?;
             }
         }
     }
@@ -549,32 +656,7 @@ impl TurnTask {
     /// Adds the context messages this turn needs before the user's input: everything on the
     /// thread's first turn, later only what changed (permissions, AGENTS.md, environment).
     async fn record_context(&mut self) -> Result<(), TurnEnd> {
-        let update = {
-            let state = self.thread.lock();
-            let cwd = std::path::PathBuf::from(&state.record.cwd);
-            let project_docs = ProjectDocOptions {
-                markers: self.config.agent.project_root_markers.clone(),
-                fallback_filenames: self.config.agent.project_doc_fallback_filenames.clone(),
-                max_bytes: self.config.agent.project_doc_max_bytes,
-            };
-            let inputs = TurnContextInputs {
-                cwd: &cwd,
-                codex_home: &self.config.codex_home,
-                sandbox: &state.settings.sandbox,
-                approval: &state.settings.approval_policy,
-                developer_instructions: state.settings.developer_instructions.as_deref(),
-                project_docs: &project_docs,
-                environment: EnvironmentContext::new(&cwd, &state.settings.sandbox),
-            };
-            context_update(&inputs, &state.settings.sent_context)
-        };
-        let update = update.map_err(|err| {
-            TurnEnd::Failed(TurnError {
-                additional_details: None,
-                codex_error_info: Some(CodexErrorInfo::Other),
-                message: format!("building the model's context failed: {err}"),
-            })
-        })?;
+        let update = self.context_since(None)?;
         if update.agents_md_truncated {
             tracing::warn!(
                 thread = %self.thread.id,
@@ -594,13 +676,38 @@ impl TurnTask {
         Ok(())
     }
 
-    fn build_request(&self) -> ModelRequest {
+    /// The context items to send now, given what was sent before (`None`: what the thread
+    /// last sent; `Some(default)` for everything, as after a compaction).
+    fn context_since(&self, previous: Option<&SentContext>) -> Result<ContextUpdate, TurnEnd> {
         let state = self.thread.lock();
-        let model = state.record.model.clone().unwrap_or_else(|| {
-            crate::engine::provider::default_model(&state.record.model_provider).to_owned()
-        });
-        let info = self.engine.model_info(&model);
-        let instructions = match &state.settings.base_instructions {
+        let cwd = std::path::PathBuf::from(&state.record.cwd);
+        let project_docs = ProjectDocOptions {
+            markers: self.config.agent.project_root_markers.clone(),
+            fallback_filenames: self.config.agent.project_doc_fallback_filenames.clone(),
+            max_bytes: self.config.agent.project_doc_max_bytes,
+        };
+        let inputs = TurnContextInputs {
+            cwd: &cwd,
+            codex_home: &self.config.codex_home,
+            sandbox: &state.settings.sandbox,
+            approval: &state.settings.approval_policy,
+            developer_instructions: state.settings.developer_instructions.as_deref(),
+            project_docs: &project_docs,
+            environment: EnvironmentContext::new(&cwd, &state.settings.sandbox),
+        };
+        context_update(&inputs, previous.unwrap_or(&state.settings.sent_context)).map_err(|err| {
+            TurnEnd::Failed(TurnError {
+                additional_details: None,
+                codex_error_info: Some(CodexErrorInfo::Other),
+                message: format!("building the model's context failed: {err}"),
+            })
+        })
+    }
+
+    /// The base instructions of the thread's requests.
+    fn base_instructions(&self) -> String {
+        let state = self.thread.lock();
+        match &state.settings.base_instructions {
             Some(text) => text.clone(),
             None => resolve_base_instructions(
                 None,
@@ -611,7 +718,22 @@ impl TurnTask {
                 tracing::warn!("using the built-in base instructions: {err}");
                 BASE_INSTRUCTIONS.to_owned()
             }),
-        };
+        }
+    }
+
+    /// The thread's model slug.
+    fn model(&self) -> String {
+        let state = self.thread.lock();
+        state.record.model.clone().unwrap_or_else(|| {
+            crate::engine::provider::default_model(&state.record.model_provider).to_owned()
+        })
+    }
+
+    fn build_request(&self) -> ModelRequest {
+        let model = self.model();
+        let instructions = self.base_instructions();
+        let info = self.engine.model_info(&model);
+        let state = self.thread.lock();
         let mut request = ModelRequest::new(model, instructions);
         request.input = state.history.iter().map(|entry| entry.item.clone()).collect();
         request.tools = self.engine.tools().tools();
@@ -953,13 +1075,30 @@ impl TurnTask {
     }
 
     async fn report_usage(&self, usage: &codex_model_client::TokenUsage) {
-        let last = wire::usage_breakdown(usage);
+        {
+            let mut state = self.thread.lock();
+            let history_len = state.history.len();
+            state.reported_context = Some((usage.total_tokens, history_len));
+        }
+        self.publish_usage(wire::usage_breakdown(usage), true).await;
+    }
+
+    /// Adds `last` to the thread's totals when `counts` (a real request; an estimate after a
+    /// compaction does not count), stores the usage and sends `thread/tokenUsage/updated`.
+    async fn publish_usage(&self, last: TokenUsageBreakdown, counts: bool) {
         let total = {
             let mut state = self.thread.lock();
-            state.usage_total = wire::add_usage(&state.usage_total, &last);
+            if counts {
+                state.usage_total = wire::add_usage(&state.usage_total, &last);
+            }
             state.usage_total.clone()
         };
-        let token_usage = ThreadTokenUsage { last, model_context_window: None, total };
+        let window = crate::context::compaction::reported_window(self.context_window());
+        let token_usage = ThreadTokenUsage {
+            last,
+            model_context_window: window.and_then(|window| i64::try_from(window).ok()),
+            total,
+        };
         if !self.ephemeral {
             let stored = TokenUsageRecord {
                 turn_id: self.turn_id.clone(),
