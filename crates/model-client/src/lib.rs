@@ -28,3 +28,8 @@ pub use request::{
 };
 pub use retry::RetryPolicy;
 pub use stream::{ModelResponse, ModelStream};
+
+/// The JSON body a streaming Responses API request for `request` carries (what `stream` posts).
+pub fn responses_request_body(request: &ModelRequest) -> serde_json::Value {
+    responses_api::request_body(request)
+}
