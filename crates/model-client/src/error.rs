@@ -192,7 +192,9 @@ impl ModelError {
     /// and Ollama use).
     pub fn is_context_window_exceeded(&self) -> bool {
         match self {
-            ModelError::ResponseFailed { code: Some(code), .. } => code == "context_length_exceeded",
+            ModelError::ResponseFailed { code: Some(code), .. } => {
+                code == "context_length_exceeded"
+            }
             ModelError::BadRequest { status: 400 | 413, body, .. } => {
                 let body = body.to_ascii_lowercase();
                 CONTEXT_OVERFLOW_MARKERS.iter().any(|marker| body.contains(marker))
@@ -229,4 +231,36 @@ pub(crate) fn body_snippet(body: &str) -> String {
         snippet.push('…');
     }
     snippet
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bad_request(status: u16, body: &str) -> ModelError {
+        ModelError::BadRequest {
+            provider: "p".into(),
+            url: "http://x/v1/chat/completions".into(),
+            status,
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn context_overflow_is_recognised_in_every_form_providers_use() {
+        let failed = ModelError::ResponseFailed {
+            provider: "p".into(),
+            code: Some("context_length_exceeded".into()),
+            message: "too long".into(),
+        };
+        assert!(failed.is_context_window_exceeded());
+        let openai_chat = r#"{"error":{"message":"This model's maximum context length is 8192 tokens","code":"context_length_exceeded"}}"#;
+        assert!(bad_request(400, openai_chat).is_context_window_exceeded());
+        assert!(bad_request(400, "the prompt exceeds the context window of 4096")
+            .is_context_window_exceeded());
+        assert!(bad_request(413, "Prompt is too long").is_context_window_exceeded());
+        assert!(!bad_request(400, r#"{"error":{"message":"unknown parameter"}}"#)
+            .is_context_window_exceeded());
+        assert!(!bad_request(404, "maximum context length").is_context_window_exceeded());
+    }
 }
