@@ -38,6 +38,15 @@ pub fn auto_compact_limit(window: Option<u64>, configured: Option<u64>) -> Optio
     }
 }
 
+/// How many tokens of recent user messages a compaction keeps: [`KEPT_USER_TOKENS`], but never
+/// more than a quarter of the compaction `limit`, so a small window is not filled again by the
+/// user messages alone (the reference's fixed 20,000 would exceed a 20,000-token window).
+pub fn kept_user_budget(limit: Option<u64>) -> usize {
+    let quarter =
+        limit.map_or(KEPT_USER_TOKENS, |limit| usize::try_from(limit / 4).unwrap_or(usize::MAX));
+    KEPT_USER_TOKENS.min(quarter)
+}
+
 /// The window size reported to clients (95 % of the model's window).
 pub fn reported_window(window: Option<u64>) -> Option<u64> {
     window.map(|window| window * EFFECTIVE_WINDOW_PERCENT / 100)
@@ -133,6 +142,9 @@ mod tests {
         assert_eq!(auto_compact_limit(None, Some(2000)), Some(2000));
         assert_eq!(auto_compact_limit(None, None), None);
         assert_eq!(reported_window(Some(4000)), Some(3800));
+        assert_eq!(kept_user_budget(None), KEPT_USER_TOKENS);
+        assert_eq!(kept_user_budget(Some(244_800)), KEPT_USER_TOKENS);
+        assert_eq!(kept_user_budget(Some(18_000)), 4_500);
     }
 
     #[test]

@@ -25,9 +25,9 @@ use super::TurnEnd;
 use super::TurnTask;
 use crate::context::compaction::auto_compact_limit;
 use crate::context::compaction::item_tokens;
+use crate::context::compaction::kept_user_budget;
 use crate::context::compaction::kept_user_messages;
 use crate::context::compaction::summary_message;
-use crate::context::compaction::KEPT_USER_TOKENS;
 use crate::context::compaction::SUMMARY_REQUEST;
 use crate::context::effective_context_window;
 use crate::context::truncate::approx_tokens;
@@ -125,7 +125,11 @@ impl TurnTask {
         let summary = self.summary_of(&history).await?;
         let fresh = self.context_since(Some(&SentContext::default()))?;
         let mut replacement = fresh.items;
-        replacement.extend(kept_user_messages(&history, KEPT_USER_TOKENS));
+        let limit = auto_compact_limit(
+            self.context_window(),
+            self.config.agent.model_auto_compact_token_limit,
+        );
+        replacement.extend(kept_user_messages(&history, kept_user_budget(limit)));
         replacement.push(summary_message(&summary));
         let entries: Vec<HistoryEntry> = replacement
             .into_iter()
