@@ -52,6 +52,10 @@ pub struct AppServerArgs {
     /// Turn a feature off for this launch (sets `[features].NAME = false`).
     #[arg(long = "disable", value_name = "FEATURE")]
     disable: Vec<String>,
+    /// Layer the config profile NAME over config.toml: `[profiles.NAME]`, then
+    /// `$CODEX_HOME/NAME.config.toml`.
+    #[arg(long, short = 'p', value_name = "NAME")]
+    profile: Option<String>,
     /// Start remote control at launch: dial out to the relay of `[remote_control] url`.
     #[arg(long, hide = true)]
     remote_control: bool,
@@ -226,7 +230,13 @@ fn overrides(args: &AppServerArgs) -> anyhow::Result<ConfigOverrides> {
         .iter()
         .map(|raw| ConfigOverrides::parse_value_override(raw))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ConfigOverrides { values, enable: args.enable.clone(), disable: args.disable.clone() })
+    Ok(ConfigOverrides {
+        values,
+        enable: args.enable.clone(),
+        disable: args.disable.clone(),
+        profile: args.profile.clone(),
+        ..ConfigOverrides::default()
+    })
 }
 
 /// Runs `codex app-server` with `args`.

@@ -253,7 +253,11 @@ impl ServerCore {
             processor_options,
             AppHandler::new(config, options.overrides.clone(), state.clone())
                 .with_remote_control(Arc::clone(&remote_control))
-                .with_tool_router(Arc::new(AgentTools::load(&options.codex_home))),
+                .with_tool_router(Arc::new(if options.overrides.ignore_rules {
+                    AgentTools::without_rules(&options.codex_home)
+                } else {
+                    AgentTools::load(&options.codex_home)
+                })),
         ));
         remote_control.attach(events_tx, processor.shared().router.clone());
         if options.remote_control {
