@@ -56,6 +56,15 @@ pub struct AppServerArgs {
     /// `$CODEX_HOME/NAME.config.toml`.
     #[arg(long, short = 'p', value_name = "NAME")]
     profile: Option<String>,
+    /// Exit when config.toml cannot be loaded (by default the server starts with default
+    /// settings, sends each client a `configWarning`, and refuses thread/start, turn/start and
+    /// config writes until the file is fixed).
+    #[arg(long)]
+    strict_config: bool,
+    /// When state.sqlite is corrupt, move it aside (to `state.sqlite.corrupt-<timestamp>`, with
+    /// its -wal/-shm; never deleted) and start with empty state, instead of exiting.
+    #[arg(long)]
+    recover_state: bool,
     /// Start remote control at launch: dial out to the relay of `[remote_control] url`.
     #[arg(long, hide = true)]
     remote_control: bool,
@@ -286,6 +295,8 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
     options.drain_timeout = Duration::from_secs(args.drain_timeout_seconds);
     options.inbound_queue_capacity = args.inbound_queue_capacity;
     options.remote_control = args.remote_control;
+    options.strict_config = args.strict_config;
+    options.recover_state = args.recover_state;
     let pid_file = args.pid_file.clone();
     let record_path = pid_file.clone();
     options.on_listening = Some(std::sync::Arc::new(move |address: &str| {

@@ -384,3 +384,25 @@ async fn reference_flags_this_server_lacks_are_refused_by_name() {
     }
     assert_eq!(setup.mock.model_requests().len(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_config_fails_the_run_naming_file_and_line_with_or_without_strict_config() {
+    let setup = setup().await;
+    let file = setup.home.path().join("config.toml");
+    std::fs::write(&file, "model = \"m\"\nmodel_provider = = \"mock\"\n").unwrap();
+    let where_ = format!("{}:2:", file.display());
+    let output = setup.exec(&["--json", "hi"]).await;
+    assert_eq!(output.status.code(), Some(1));
+    let events = events(&output);
+    let error = events.last().unwrap();
+    assert_eq!(error["type"], "error", "{events:?}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("thread/start refused") && message.contains(&where_), "{message}");
+
+    let strict = setup.exec(&["--strict-config", "hi"]).await;
+    assert_eq!(strict.status.code(), Some(1));
+    let stderr = text(&strict.stderr);
+    assert!(stderr.contains(&file.display().to_string()) && stderr.contains("line 2"), "{stderr}");
+    assert!(!stderr.contains("thread/start"), "stopped before any thread: {stderr}");
+    assert_eq!(setup.mock.model_requests().len(), 0);
+}

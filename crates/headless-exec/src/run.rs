@@ -145,6 +145,7 @@ async fn run(options: &ExecOptions, output: &mut Output) -> Result<ExecOutcome, 
 
     let mut server_options = InProcessOptions::new(options.codex_home.clone());
     server_options.overrides = options.overrides.clone();
+    server_options.strict_config = options.strict_config;
     // The turn has ended by the time the server stops, unless the run failed around it; then a
     // short wait lets the turn store its end without holding the terminal for long.
     server_options.drain_timeout = SHUTDOWN_DRAIN_TIMEOUT;
