@@ -45,7 +45,7 @@ async fn exec_once(home: &Path, mock: &MockProvider) -> Duration {
     mock.push(Script::text("hi"));
     let started = Instant::now();
     let output = codex(home)
-        .args(["exec", "say hi"])
+        .args(["exec", "--skip-git-repo-check", "say hi"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

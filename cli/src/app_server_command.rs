@@ -52,6 +52,19 @@ pub struct AppServerArgs {
     /// Turn a feature off for this launch (sets `[features].NAME = false`).
     #[arg(long = "disable", value_name = "FEATURE")]
     disable: Vec<String>,
+    /// Layer the config profile NAME over config.toml: `[profiles.NAME]`, then
+    /// `$CODEX_HOME/NAME.config.toml`.
+    #[arg(long, short = 'p', value_name = "NAME")]
+    profile: Option<String>,
+    /// Exit when config.toml cannot be loaded (by default the server starts with default
+    /// settings, sends each client a `configWarning`, and refuses thread/start, turn/start and
+    /// config writes until the file is fixed).
+    #[arg(long)]
+    strict_config: bool,
+    /// When state.sqlite is corrupt, move it aside (to `state.sqlite.corrupt-<timestamp>`, with
+    /// its -wal/-shm; never deleted) and start with empty state, instead of exiting.
+    #[arg(long)]
+    recover_state: bool,
     /// Start remote control at launch: dial out to the relay of `[remote_control] url`.
     #[arg(long, hide = true)]
     remote_control: bool,
@@ -226,7 +239,13 @@ fn overrides(args: &AppServerArgs) -> anyhow::Result<ConfigOverrides> {
         .iter()
         .map(|raw| ConfigOverrides::parse_value_override(raw))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(ConfigOverrides { values, enable: args.enable.clone(), disable: args.disable.clone() })
+    Ok(ConfigOverrides {
+        values,
+        enable: args.enable.clone(),
+        disable: args.disable.clone(),
+        profile: args.profile.clone(),
+        ..ConfigOverrides::default()
+    })
 }
 
 /// Runs `codex app-server` with `args`.
@@ -276,6 +295,8 @@ pub async fn run(args: AppServerArgs) -> anyhow::Result<()> {
     options.drain_timeout = Duration::from_secs(args.drain_timeout_seconds);
     options.inbound_queue_capacity = args.inbound_queue_capacity;
     options.remote_control = args.remote_control;
+    options.strict_config = args.strict_config;
+    options.recover_state = args.recover_state;
     let pid_file = args.pid_file.clone();
     let record_path = pid_file.clone();
     options.on_listening = Some(std::sync::Arc::new(move |address: &str| {

@@ -5,15 +5,21 @@ use std::path::PathBuf;
 use clap::Args;
 use clap::Subcommand;
 use codex_app_server::config::ConfigOverrides;
+use codex_app_server::engine::provider::default_model;
 use codex_app_server_protocol::v2::AskForApproval;
 use codex_app_server_protocol::v2::SandboxMode;
 use codex_headless_exec::parse_approval_policy;
+use codex_headless_exec::parse_color_mode;
 use codex_headless_exec::parse_sandbox_mode;
 use codex_headless_exec::ApprovalDecider;
+use codex_headless_exec::ColorMode;
 use codex_headless_exec::ExecOptions;
 use codex_headless_exec::OutputMode;
 use codex_headless_exec::PromptSource;
 use codex_headless_exec::ThreadTarget;
+
+/// The built-in local provider `--oss` means without `--local-provider`.
+const OLLAMA_PROVIDER: &str = "ollama";
 
 /// `codex exec` arguments.
 #[derive(Debug, Args)]
@@ -40,12 +46,27 @@ enum ExecAction {
         /// Continue the most recently updated thread (then the first argument is the prompt).
         #[arg(long)]
         last: bool,
+        /// With --last: pick among the threads of every directory, not only this one.
+        #[arg(long, requires = "last")]
+        all: bool,
         /// The thread to continue.
         #[arg(value_name = "THREAD_ID")]
         thread_id: Option<String>,
         /// The prompt. Absent or `-`: read it from stdin.
         #[arg(value_name = "PROMPT")]
         prompt: Option<String>,
+    },
+    /// The reference's `exec fork`: not supported by this server.
+    #[command(hide = true)]
+    Fork {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
+    },
+    /// The reference's `exec review`: not supported by this server.
+    #[command(hide = true)]
+    Review {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+        rest: Vec<String>,
     },
 }
 
@@ -65,6 +86,56 @@ struct ExecFlags {
     #[arg(long, short = 'a', value_name = "POLICY", value_parser = parse_approval_policy,
           default_value = "never", global = true)]
     ask_for_approval: AskForApproval,
+    /// Shorthand for `--sandbox workspace-write --ask-for-approval on-request`. Nobody answers
+    /// approval requests under exec: escalations are declined unless --approve-all.
+    #[arg(long, global = true, conflicts_with_all = ["sandbox", "ask_for_approval", "yolo"])]
+    full_auto: bool,
+    /// No sandbox and no approvals (`--sandbox danger-full-access --ask-for-approval never`).
+    /// Only for environments that are sandboxed from outside.
+    #[arg(long = "dangerously-bypass-approvals-and-sandbox", alias = "yolo", global = true,
+          conflicts_with_all = ["sandbox", "ask_for_approval"])]
+    yolo: bool,
+    /// Run even when the working directory is not inside a git repository.
+    #[arg(long, global = true)]
+    skip_git_repo_check: bool,
+    /// Attach image files to the prompt (repeatable, or comma-separated).
+    #[arg(long, short = 'i', value_name = "FILE", value_delimiter = ',', global = true)]
+    image: Vec<PathBuf>,
+    /// Colour of the progress on stderr: always, never or auto (a terminal).
+    #[arg(long, value_name = "COLOR", value_parser = parse_color_mode, default_value = "auto",
+          global = true)]
+    color: ColorMode,
+    /// Layer the config profile NAME over config.toml: `[profiles.NAME]`, then
+    /// `$CODEX_HOME/NAME.config.toml`.
+    #[arg(long, short = 'p', value_name = "NAME", global = true)]
+    profile: Option<String>,
+    /// An extra writable directory for a workspace-write sandbox (repeatable).
+    #[arg(long, value_name = "DIR", global = true)]
+    add_dir: Vec<PathBuf>,
+    /// Turn a feature on for this run (sets `[features].NAME = true`).
+    #[arg(long = "enable", value_name = "FEATURE", global = true)]
+    enable: Vec<String>,
+    /// Turn a feature off for this run (sets `[features].NAME = false`).
+    #[arg(long = "disable", value_name = "FEATURE", global = true)]
+    disable: Vec<String>,
+    /// Do not read `$CODEX_HOME/config.toml` (state and rules still live under CODEX_HOME).
+    #[arg(long, global = true)]
+    ignore_user_config: bool,
+    /// Do not load the command prefix rules of `$CODEX_HOME/rules/*.rules`.
+    #[arg(long, global = true)]
+    ignore_rules: bool,
+    /// Stop at once when config.toml cannot be loaded (otherwise the run fails at thread start,
+    /// naming the file and line).
+    #[arg(long, global = true)]
+    strict_config: bool,
+    /// Use a local model provider: `--local-provider`'s, else the built-in `ollama`.
+    #[arg(long, global = true)]
+    oss: bool,
+    /// With --oss: the provider id (`ollama`, or a `[model_providers.NAME]` of config.toml).
+    #[arg(long, value_name = "NAME", requires = "oss", global = true)]
+    local_provider: Option<String>,
+    #[command(flatten)]
+    unsupported: UnsupportedFlags,
     /// Accept every approval request (by default they are declined: nobody can be asked).
     #[arg(long, global = true)]
     approve_all: bool,
@@ -85,19 +156,67 @@ struct ExecFlags {
     json: bool,
 }
 
+/// Flags of the reference's `codex exec` this server does not implement; each is refused with
+/// a message that says so (instead of the parser's generic "unexpected argument").
+#[derive(Debug, Args)]
+struct UnsupportedFlags {
+    #[arg(long, hide = true, global = true)]
+    approve_for_me: bool,
+    #[arg(long, hide = true, global = true)]
+    dangerously_bypass_hook_trust: bool,
+    #[arg(long, hide = true, global = true)]
+    worktree: bool,
+    #[arg(long, hide = true, global = true)]
+    trust: bool,
+    #[arg(long, hide = true, global = true, value_name = "SOURCE")]
+    thread_source: Option<String>,
+    #[arg(long, hide = true, global = true, value_name = "PROGRAM")]
+    cyber_access_program: Option<String>,
+}
+
+impl UnsupportedFlags {
+    /// The first unsupported flag given, by name.
+    fn first_given(&self) -> Option<&'static str> {
+        [
+            (self.approve_for_me, "--approve-for-me"),
+            (self.dangerously_bypass_hook_trust, "--dangerously-bypass-hook-trust"),
+            (self.worktree, "--worktree"),
+            (self.trust, "--trust"),
+            (self.thread_source.is_some(), "--thread-source"),
+            (self.cyber_access_program.is_some(), "--cyber-access-program"),
+        ]
+        .into_iter()
+        .find_map(|(given, name)| given.then_some(name))
+    }
+}
+
+/// The error for a reference feature this server does not have.
+fn not_supported(what: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{what} is not supported by this server (see \"codex exec\" in the README for what is)"
+    )
+}
+
 /// Turns the parsed arguments into a run description.
 fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
+    if let Some(flag) = args.flags.unsupported.first_given() {
+        return Err(not_supported(&format!("`{flag}`")));
+    }
     let (thread, prompt) = match args.action {
         None => (ThreadTarget::New, args.prompt),
-        Some(ExecAction::Resume { last: true, thread_id, prompt }) => {
+        Some(ExecAction::Fork { .. }) => return Err(not_supported("`codex exec fork`")),
+        Some(ExecAction::Review { .. }) => return Err(not_supported("`codex exec review`")),
+        Some(ExecAction::Resume { last: true, all, thread_id, prompt }) => {
             anyhow::ensure!(
                 prompt.is_none() && !thread_id.as_deref().is_some_and(looks_like_thread_id),
                 "`codex exec resume` takes a THREAD_ID or --last, not both (with --last the one \
                  argument is the prompt)"
             );
-            (ThreadTarget::ResumeLast, thread_id)
+            let target =
+                if all { ThreadTarget::ResumeLastAnywhere } else { ThreadTarget::ResumeLast };
+            (target, thread_id)
         }
-        Some(ExecAction::Resume { last: false, thread_id: Some(id), prompt }) => {
+        Some(ExecAction::Resume { last: false, thread_id: Some(id), prompt, .. }) => {
             (ThreadTarget::Resume(id), prompt)
         }
         Some(ExecAction::Resume { last: false, thread_id: None, .. }) => {
@@ -109,27 +228,55 @@ fn options(args: ExecArgs) -> anyhow::Result<ExecOptions> {
         !flags.ephemeral || matches!(thread, ThreadTarget::New),
         "`--ephemeral` applies to new threads; a resumed thread is already stored"
     );
-    let values = flags
+    let mut values = flags
         .config
         .iter()
         .map(|raw| ConfigOverrides::parse_value_override(raw))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut model = flags.model;
+    if flags.oss {
+        // After the user's `-c`: --oss decides the provider.
+        let provider = flags.local_provider.unwrap_or_else(|| OLLAMA_PROVIDER.to_owned());
+        if model.is_none() && provider == OLLAMA_PROVIDER {
+            // The configured model is most likely a hosted one; use the local default.
+            model = Some(default_model(&provider).to_owned());
+        }
+        let quoted = serde_json::to_string(&provider)?;
+        values.push(ConfigOverrides::parse_value_override(&format!("model_provider={quoted}"))?);
+    }
     let mut options = ExecOptions::new(
         crate::app_server_command::codex_home()?,
         PromptSource::from_argument(prompt),
     );
-    options.overrides = ConfigOverrides { values, ..ConfigOverrides::default() };
+    options.overrides = ConfigOverrides {
+        values,
+        enable: flags.enable,
+        disable: flags.disable,
+        profile: flags.profile,
+        ignore_user_config: flags.ignore_user_config,
+        ignore_rules: flags.ignore_rules,
+    };
     options.thread = thread;
-    options.model = flags.model;
+    options.model = model;
     options.cwd = flags.cd;
-    options.sandbox = flags.sandbox;
-    options.approval_policy = flags.ask_for_approval;
+    (options.sandbox, options.approval_policy) = if flags.full_auto {
+        (Some(SandboxMode::WorkspaceWrite), AskForApproval::OnRequest)
+    } else if flags.yolo {
+        (Some(SandboxMode::DangerFullAccess), AskForApproval::Never)
+    } else {
+        (flags.sandbox, flags.ask_for_approval)
+    };
     options.approvals =
         if flags.approve_all { ApprovalDecider::ApproveAll } else { ApprovalDecider::DeclineAll };
     options.ephemeral = flags.ephemeral;
     options.output_schema = flags.output_schema;
     options.output_last_message = flags.output_last_message;
     options.output = if flags.json { OutputMode::Json } else { OutputMode::Human };
+    options.color = flags.color;
+    options.images = flags.image;
+    options.add_dirs = flags.add_dir;
+    options.skip_git_repo_check = flags.skip_git_repo_check;
+    options.strict_config = flags.strict_config;
     Ok(options)
 }
 

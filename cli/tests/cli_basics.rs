@@ -93,7 +93,12 @@ fn bad_flags_get_a_clear_message_and_nonzero_exit() {
     );
 
     std::fs::write(home.path().join("config.toml"), "sandbox_mode = \"everything\"\n").unwrap();
-    let bad_config = codex().env("CODEX_HOME", home.path()).arg("app-server").output().unwrap();
+    // Without --strict-config the server would serve with defaults (app_server_config_recovery.rs).
+    let bad_config = codex()
+        .env("CODEX_HOME", home.path())
+        .args(["app-server", "--strict-config"])
+        .output()
+        .unwrap();
     assert!(!bad_config.status.success(), "a malformed config refuses to start");
     let stderr = String::from_utf8_lossy(&bad_config.stderr);
     assert!(

@@ -32,6 +32,8 @@ struct Setup {
 async fn setup() -> Setup {
     let home = tempfile::tempdir().unwrap();
     let work = tempfile::tempdir().unwrap();
+    // `codex exec` runs only inside a git repository (see exec_reference_flags.rs).
+    std::fs::create_dir(work.path().join(".git")).unwrap();
     let mock = MockProvider::start().await;
     let text = format!(
         "model = \"mock-model\"\nmodel_provider = \"mock\"\n\n{}",
@@ -367,7 +369,9 @@ async fn resume_last_picks_the_latest_exec_thread_of_this_directory() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let elsewhere = tempfile::tempdir().unwrap();
     setup.mock.push(Script::text("elsewhere"));
-    let other_dir = setup.exec(&["--cd", elsewhere.path().to_str().unwrap(), "x"], "").await;
+    let other_dir = setup
+        .exec(&["--skip-git-repo-check", "--cd", elsewhere.path().to_str().unwrap(), "x"], "")
+        .await;
     assert!(other_dir.status.success(), "{}", text(&other_dir.stderr));
     let foreign = start_foreign_thread(setup.home.path(), setup.work.path()).await;
     assert_ne!(foreign, exec_thread);

@@ -1,9 +1,12 @@
 //! Configuration: `$CODEX_HOME/config.toml`, per-launch overrides (`-c key=value`,
-//! `--enable/--disable FEATURE`), and atomic edits that keep comments and unknown keys.
+//! `--enable/--disable FEATURE`, `--profile NAME`, `--ignore-user-config`), and atomic edits that
+//! keep comments and unknown keys.
 //!
 //! Loading is strict about the keys we know and tolerant of the rest: a malformed known key is
-//! an error naming the file, line and key, and the server refuses to start rather than guess;
-//! unknown keys are kept and shown by `config/read`. Edits (`config/value/write`,
+//! an error naming the file, line and key ([`ConfigError::location`]); what the server does with
+//! it (refuse to start, or serve with defaults and warn) is the caller's choice. Unknown keys are
+//! kept and shown by `config/read`. A profile (`--profile NAME`) layers `[profiles.NAME]` of
+//! config.toml, then `$CODEX_HOME/NAME.config.toml`, over the top level; `-c` overrides come last. Edits (`config/value/write`,
 //! `config/batchWrite`) go through `toml_edit`, so comments, ordering and unknown keys survive,
 //! and are written to a temporary file in the same directory and renamed over the original.
 
@@ -34,12 +37,24 @@ pub enum ConfigError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// The config file is not valid TOML, or a known key has the wrong shape.
+    /// The config file is not valid TOML (or not UTF-8), or a known key has the wrong shape.
     #[error("invalid config in {path}: {detail}")]
     Invalid {
         /// The file.
         path: PathBuf,
         /// Line, column, key and what was expected.
+        detail: String,
+        /// Where in the file, when known.
+        location: Option<TextLocation>,
+        /// The error alone, without the file excerpt of `detail`.
+        message: String,
+    },
+    /// `--profile NAME` names no profile, or not a usable name.
+    #[error("config profile `{name}`: {detail}")]
+    Profile {
+        /// The profile name as given.
+        name: String,
+        /// What was wrong.
         detail: String,
     },
     /// A `-c key=value` override could not be applied.
@@ -80,6 +95,79 @@ pub enum ConfigError {
     },
 }
 
+/// A position in a config file: 1-based line and column (in characters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextLocation {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+impl TextLocation {
+    /// The position of byte `offset` in `text` (clamped to the text).
+    pub fn at_byte(text: &str, offset: usize) -> Self {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+        Self {
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    }
+}
+
+impl ConfigError {
+    /// Whether the error is about a file under `$CODEX_HOME` (unreadable, not TOML, a known key
+    /// malformed) rather than about the command line (`-c`, `--profile`).
+    pub fn is_file_problem(&self) -> bool {
+        matches!(self, ConfigError::Read { .. } | ConfigError::Invalid { .. })
+    }
+
+    /// The file the error is about, when it is about one.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            ConfigError::Read { path, .. }
+            | ConfigError::Invalid { path, .. }
+            | ConfigError::VersionConflict { path, .. }
+            | ConfigError::Write { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    /// Where in the file, when known.
+    pub fn location(&self) -> Option<TextLocation> {
+        match self {
+            ConfigError::Invalid { location, .. } => *location,
+            _ => None,
+        }
+    }
+
+    /// A one-line description: file, line and column when known, and the error alone.
+    pub fn summary(&self) -> String {
+        match self {
+            ConfigError::Invalid { path, location: Some(at), message, .. } => {
+                format!("{}:{}:{}: {message}", path.display(), at.line, at.column)
+            }
+            ConfigError::Invalid { path, message, .. } => format!("{}: {message}", path.display()),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The error of parsing `text` (the contents of `path`) as TOML, with its location.
+fn invalid_toml(path: &Path, text: &str, err: &toml::de::Error) -> ConfigError {
+    ConfigError::Invalid {
+        path: path.to_path_buf(),
+        detail: err.to_string(),
+        location: err.span().map(|span| TextLocation::at_byte(text, span.start)),
+        message: err.message().trim().to_owned(),
+    }
+}
+
 /// When the agent asks before running commands (the `approval_policy` key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -117,6 +205,13 @@ pub struct ConfigOverrides {
     pub enable: Vec<String>,
     /// `--disable FEATURE`.
     pub disable: Vec<String>,
+    /// `--profile NAME`: layer `[profiles.NAME]` (and `$CODEX_HOME/NAME.config.toml`) over the
+    /// top level.
+    pub profile: Option<String>,
+    /// `--ignore-user-config`: do not read `$CODEX_HOME/config.toml` (writes still go there).
+    pub ignore_user_config: bool,
+    /// `--ignore-rules`: do not load the prefix rules of `$CODEX_HOME/rules/*.rules`.
+    pub ignore_rules: bool,
 }
 
 impl ConfigOverrides {
@@ -269,19 +364,16 @@ pub struct Config {
 }
 
 impl Config {
-    /// Loads `$CODEX_HOME/config.toml` (absent means empty) and applies `overrides`.
+    /// Loads `$CODEX_HOME/config.toml` (absent means empty), layers the profile, and applies
+    /// `overrides`.
     pub fn load(codex_home: &Path, overrides: &ConfigOverrides) -> Result<Self, ConfigError> {
         let file = codex_home.join(CONFIG_FILE_NAME);
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(source) => return Err(ConfigError::Read { path: file, source }),
-        };
-        let invalid = |detail: String| ConfigError::Invalid { path: file.clone(), detail };
-        // First the file alone, so errors point at its lines and keys.
-        let mut table: toml::Table =
-            toml::from_str(&text).map_err(|err| invalid(err.to_string()))?;
-        let _: KnownKeys = toml::from_str(&text).map_err(|err| invalid(err.to_string()))?;
+        // Each file alone first, so errors point at its lines and keys.
+        let mut table =
+            if overrides.ignore_user_config { toml::Table::new() } else { read_layer(&file)? };
+        if let Some(name) = &overrides.profile {
+            apply_profile(&mut table, codex_home, &file, name)?;
+        }
         for (key, value) in &overrides.values {
             let raw = format!("{key}={value}");
             set_in_table(&mut table, key, value.clone())
@@ -340,6 +432,90 @@ impl Config {
     /// The effective configuration as JSON, for `config/read`.
     pub fn to_json(&self) -> JsonValue {
         serde_json::to_value(&self.table).unwrap_or(JsonValue::Null)
+    }
+}
+
+/// `[profiles.NAME]` tables: each checked like the top level.
+#[derive(Debug, Default, Deserialize)]
+struct ProfileTables {
+    // Only deserialised to check each profile's known keys (with their lines).
+    #[allow(dead_code)]
+    #[serde(default)]
+    profiles: BTreeMap<String, KnownKeys>,
+}
+
+/// Reads one config file (absent means empty) and checks its known keys, the known keys of its
+/// `[profiles.*]` included.
+fn read_layer(file: &Path) -> Result<toml::Table, ConfigError> {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(source) => return Err(ConfigError::Read { path: file.to_path_buf(), source }),
+    };
+    let text = String::from_utf8(bytes).map_err(|err| {
+        let valid = err.utf8_error().valid_up_to();
+        let bytes = err.as_bytes();
+        let text = String::from_utf8_lossy(&bytes[..valid]);
+        let location = TextLocation::at_byte(&text, valid);
+        let message = format!("not UTF-8 text (invalid byte 0x{:02x})", bytes[valid]);
+        ConfigError::Invalid {
+            path: file.to_path_buf(),
+            detail: format!("{message} at line {}, column {}", location.line, location.column),
+            location: Some(location),
+            message,
+        }
+    })?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|err| invalid_toml(file, &text, &err))?;
+    let _: KnownKeys = toml::from_str(&text).map_err(|err| invalid_toml(file, &text, &err))?;
+    let _: ProfileTables = toml::from_str(&text).map_err(|err| invalid_toml(file, &text, &err))?;
+    Ok(table)
+}
+
+/// Layers profile `name` over `table`: `[profiles.NAME]` of the user file, then
+/// `$CODEX_HOME/NAME.config.toml`. At least one must exist.
+fn apply_profile(
+    table: &mut toml::Table,
+    codex_home: &Path,
+    file: &Path,
+    name: &str,
+) -> Result<(), ConfigError> {
+    let error = |detail: String| ConfigError::Profile { name: name.to_owned(), detail };
+    let usable =
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+    if !usable {
+        return Err(error("not a usable profile name".to_owned()));
+    }
+    let in_file = match table.get("profiles").and_then(|profiles| profiles.get(name)) {
+        Some(toml::Value::Table(profile)) => Some(profile.clone()),
+        _ => None,
+    };
+    let profile_file = codex_home.join(format!("{name}.config.toml"));
+    let from_file = if profile_file.is_file() { Some(read_layer(&profile_file)?) } else { None };
+    if in_file.is_none() && from_file.is_none() {
+        return Err(error(format!(
+            "not found: no [profiles.{name}] in {} and no {}",
+            file.display(),
+            profile_file.display()
+        )));
+    }
+    for layer in in_file.into_iter().chain(from_file) {
+        merge_tables(table, layer);
+    }
+    Ok(())
+}
+
+/// Merges `layer` into `base`: tables key by key, anything else replaced.
+fn merge_tables(base: &mut toml::Table, layer: toml::Table) {
+    for (key, value) in layer {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(inner)), toml::Value::Table(layer_inner)) => {
+                merge_tables(inner, layer_inner);
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
     }
 }
 
@@ -435,15 +611,23 @@ pub fn apply_config_edits(
             });
         }
     }
-    let invalid = |detail: String| ConfigError::Invalid { path: path.to_path_buf(), detail };
     let mut document: toml_edit::DocumentMut =
-        text.parse().map_err(|err: toml_edit::TomlError| invalid(err.to_string()))?;
+        text.parse().map_err(|err: toml_edit::TomlError| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            detail: err.to_string(),
+            location: err.span().map(|span| TextLocation::at_byte(&text, span.start)),
+            message: err.message().trim().to_owned(),
+        })?;
     for edit in edits {
         apply_edit(document.as_table_mut(), edit)?;
     }
     let new_text = document.to_string();
-    let _: KnownKeys = toml::from_str(&new_text)
-        .map_err(|err| invalid(format!("the edit would make the config invalid: {err}")))?;
+    let _: KnownKeys = toml::from_str(&new_text).map_err(|err| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        detail: format!("the edit would make the config invalid: {err}"),
+        location: None,
+        message: format!("the edit would make the config invalid: {}", err.message().trim()),
+    })?;
     write_atomically(path, new_text.as_bytes())?;
     Ok(config_version(&new_text))
 }
@@ -609,6 +793,79 @@ mod tests {
     }
 
     #[test]
+    fn syntax_errors_and_bytes_that_are_not_utf8_have_a_location() {
+        let home = tempfile::tempdir().unwrap();
+        let file = home.path().join(CONFIG_FILE_NAME);
+        std::fs::write(&file, "model = \"m\"\n\n  broken = = 1\n").unwrap();
+        let err = Config::load(home.path(), &ConfigOverrides::default()).unwrap_err();
+        assert!(err.is_file_problem());
+        assert_eq!(err.location().map(|at| at.line), Some(3), "{err}");
+        assert!(err.summary().starts_with(&format!("{}:3:", file.display())), "{}", err.summary());
+        std::fs::write(&file, b"model = \"m\"\nx = \"\xff\xfe\"\n").unwrap();
+        let err = Config::load(home.path(), &ConfigOverrides::default()).unwrap_err();
+        assert_eq!(err.location(), Some(TextLocation { line: 2, column: 6 }), "{err}");
+        assert!(err.to_string().contains("not UTF-8"), "{err}");
+        // Command-line problems are not file problems.
+        let overrides = ConfigOverrides { profile: Some("nope".into()), ..Default::default() };
+        std::fs::write(&file, "").unwrap();
+        let err = Config::load(home.path(), &overrides).unwrap_err();
+        assert!(!err.is_file_problem(), "{err}");
+    }
+
+    #[test]
+    fn a_profile_layers_its_table_then_its_file_over_the_top_level() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(
+            home.path().join(CONFIG_FILE_NAME),
+            "model = \"top\"\nsandbox_mode = \"read-only\"\n[model_providers.p]\nbase_url = \"a\"\n\
+             [profiles.work]\nmodel = \"work\"\n[profiles.work.model_providers.p]\nwire_api = \"chat\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            home.path().join("work.config.toml"),
+            "sandbox_mode = \"workspace-write\"\n",
+        )
+        .unwrap();
+        let profile = |name: &str| ConfigOverrides {
+            profile: Some(name.to_owned()),
+            ..ConfigOverrides::default()
+        };
+        let config = Config::load(home.path(), &profile("work")).unwrap();
+        assert_eq!(config.model.as_deref(), Some("work"));
+        assert_eq!(config.sandbox_mode, SandboxModeSetting::WorkspaceWrite);
+        let provider = &config.model_providers["p"];
+        assert_eq!(provider["base_url"].as_str(), Some("a"), "tables merge key by key");
+        assert_eq!(provider["wire_api"].as_str(), Some("chat"));
+        // `-c` still wins over the profile.
+        let mut overrides = profile("work");
+        overrides.values.push(ConfigOverrides::parse_value_override("model=cli").unwrap());
+        assert_eq!(Config::load(home.path(), &overrides).unwrap().model.as_deref(), Some("cli"));
+        for bad in ["missing", "../work", ""] {
+            let err = Config::load(home.path(), &profile(bad)).unwrap_err();
+            assert!(matches!(err, ConfigError::Profile { .. }), "{bad}: {err}");
+        }
+        // A malformed known key inside a profile is found with its line.
+        std::fs::write(
+            home.path().join(CONFIG_FILE_NAME),
+            "[profiles.work]\napproval_policy = \"sometimes\"\n",
+        )
+        .unwrap();
+        let err = Config::load(home.path(), &ConfigOverrides::default()).unwrap_err();
+        assert_eq!(err.location().map(|at| at.line), Some(2), "{err}");
+    }
+
+    #[test]
+    fn ignore_user_config_reads_nothing_from_the_file() {
+        let home = tempfile::tempdir().unwrap();
+        std::fs::write(home.path().join(CONFIG_FILE_NAME), "model = \"file\"\nthis is not toml")
+            .unwrap();
+        let overrides = ConfigOverrides { ignore_user_config: true, ..ConfigOverrides::default() };
+        let config = Config::load(home.path(), &overrides).unwrap();
+        assert_eq!(config.model, None);
+        assert_eq!(config.file, home.path().join(CONFIG_FILE_NAME), "writes still go there");
+    }
+
+    #[test]
     fn overrides_and_features_apply_over_the_file() {
         let home = tempfile::tempdir().unwrap();
         std::fs::write(
@@ -620,6 +877,7 @@ mod tests {
             values: vec![ConfigOverrides::parse_value_override("model=from-cli").unwrap()],
             enable: vec!["beta".into()],
             disable: vec!["alpha".into()],
+            ..ConfigOverrides::default()
         };
         let config = Config::load(home.path(), &overrides).unwrap();
         assert_eq!(config.model.as_deref(), Some("from-cli"));

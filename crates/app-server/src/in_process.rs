@@ -45,10 +45,10 @@ use codex_app_server_transport::TransportEvent;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::config::Config;
 use crate::config::ConfigOverrides;
 use crate::processor::ServerShared;
 use crate::serve::absolute_codex_home;
+use crate::serve::load_config;
 use crate::serve::ServeError;
 use crate::serve::ServeOptions;
 use crate::serve::ServerCore;
@@ -121,6 +121,10 @@ pub struct InProcessOptions {
     pub drain_timeout: Duration,
     /// The source recorded on threads this server creates (`codex exec` sets `exec`).
     pub session_source: SessionSource,
+    /// A config file that cannot be loaded fails [`InProcessServer::start`] (otherwise the
+    /// server starts with defaults, warns, and refuses threads and turns; see
+    /// [`crate::config_problem`]).
+    pub strict_config: bool,
 }
 
 impl InProcessOptions {
@@ -133,6 +137,7 @@ impl InProcessOptions {
             transport: TransportConfig::default(),
             drain_timeout: defaults.drain_timeout,
             session_source: defaults.session_source,
+            strict_config: defaults.strict_config,
         }
     }
 }
@@ -163,8 +168,12 @@ impl InProcessServer {
         serve_options.overrides = options.overrides;
         serve_options.drain_timeout = options.drain_timeout;
         serve_options.session_source = options.session_source;
-        let config = Config::load(&serve_options.codex_home, &serve_options.overrides)
-            .map_err(ServeError::from)?;
+        serve_options.strict_config = options.strict_config;
+        let config = load_config(
+            &serve_options.codex_home,
+            &serve_options.overrides,
+            serve_options.strict_config,
+        )?;
         let state = StateDb::open_in(&serve_options.codex_home).await.map_err(ServeError::from)?;
         let (events, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
         let core =

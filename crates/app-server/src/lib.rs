@@ -8,6 +8,7 @@
 // would only add noise.
 
 pub mod agent_host;
+pub mod config_problem;
 pub mod handlers;
 pub mod in_process;
 pub mod outbound;

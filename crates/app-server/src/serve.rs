@@ -1,6 +1,10 @@
 //! Starting and stopping a whole server: config, state, the listener, the processor, and the
 //! graceful drain.
 //!
+//! A config.toml that cannot be loaded is served around with defaults (see
+//! [`crate::config_problem`]) unless `strict_config`; a corrupt state database stops the start
+//! unless `recover_state`, which moves it aside and starts with empty state.
+//!
 //! Startup order matters for the control socket: the startup lock is taken first and held across
 //! socket preparation and state initialisation, then released once the listener is bound, so
 //! twenty simultaneous launches leave exactly one server and an intact database. Shutdown: when
@@ -31,6 +35,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::config::ConfigError;
 use crate::config::ConfigOverrides;
+use crate::config_problem::ConfigProblem;
 use crate::handlers::AppHandler;
 use crate::processor::close_all_connections;
 use crate::processor::wait_for_idle;
@@ -87,6 +92,12 @@ pub struct ServeOptions {
     pub remote_control: bool,
     /// The source recorded on threads this server creates.
     pub session_source: SessionSource,
+    /// `--strict-config`: a config file that cannot be loaded stops the start (otherwise the
+    /// server serves with defaults and warns).
+    pub strict_config: bool,
+    /// `--recover-state`: a corrupt state database is moved aside and a fresh one created
+    /// (otherwise the start fails and the file is left untouched).
+    pub recover_state: bool,
 }
 
 impl std::fmt::Debug for ServeOptions {
@@ -99,6 +110,8 @@ impl std::fmt::Debug for ServeOptions {
             .field("drain_timeout", &self.drain_timeout)
             .field("inbound_queue_capacity", &self.inbound_queue_capacity)
             .field("remote_control", &self.remote_control)
+            .field("strict_config", &self.strict_config)
+            .field("recover_state", &self.recover_state)
             .finish_non_exhaustive()
     }
 }
@@ -116,8 +129,56 @@ impl ServeOptions {
             on_listening: None,
             remote_control: false,
             session_source: SessionSource::AppServer,
+            strict_config: false,
+            recover_state: false,
         }
     }
+}
+
+/// Loads the config for a start. A config file that cannot be loaded is fatal under `strict`;
+/// otherwise it is logged and the defaults (with the command-line overrides) are used, and the
+/// problem is returned for the server to report and act on.
+pub(crate) fn load_config(
+    codex_home: &std::path::Path,
+    overrides: &ConfigOverrides,
+    strict: bool,
+) -> Result<(Config, Option<ConfigProblem>), ServeError> {
+    match Config::load(codex_home, overrides) {
+        Ok(config) => Ok((config, None)),
+        Err(err) if !strict && err.is_file_problem() => {
+            let problem = ConfigProblem::from_error(&err);
+            tracing::error!(
+                "{}; serving with default settings (thread/start, turn/start and config writes \
+                 are refused until the file is fixed; --strict-config exits instead)",
+                problem.summary
+            );
+            let defaults =
+                ConfigOverrides { ignore_user_config: true, profile: None, ..overrides.clone() };
+            Ok((Config::load(codex_home, &defaults)?, Some(problem)))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Opens the state database under `codex_home`; with `recover`, a corrupt one is moved aside
+/// (never deleted) and a fresh one created.
+pub(crate) async fn open_state(
+    codex_home: &std::path::Path,
+    recover: bool,
+) -> Result<StateDb, ServeError> {
+    let path = codex_home.join(crate::state::STATE_DB_FILE_NAME);
+    if !recover {
+        return Ok(StateDb::open(&path).await?);
+    }
+    let (state, moved) = StateDb::open_recovering(&path).await?;
+    if let Some(moved) = moved {
+        tracing::warn!(
+            "--recover-state: the corrupt state database was moved aside to {}; starting with \
+             empty state",
+            moved.display()
+        );
+    }
+    Ok(state)
 }
 
 /// Runs a server until its listener ends (stdio EOF) or `shutdown` fires, then drains.
@@ -127,7 +188,8 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let codex_home = absolute_codex_home(&options.codex_home)?;
     options.codex_home = codex_home.as_path().to_path_buf();
-    let config = Config::load(&options.codex_home, &options.overrides)?;
+    let (config, config_problem) =
+        load_config(&options.codex_home, &options.overrides, options.strict_config)?;
     let (events_tx, events_rx) = mpsc::channel(EVENT_CHANNEL_CAPACITY);
     let stop_accepting = CancellationToken::new();
 
@@ -135,22 +197,29 @@ pub async fn serve(
     let (tcp, unix, state) = match &options.listen {
         ListenAddress::Websocket(address) => {
             let tcp = bind_websocket(*address, &options.websocket.auth.clone()).await?;
-            (Some(tcp), None, StateDb::open_in(&options.codex_home).await?)
+            (Some(tcp), None, open_state(&options.codex_home, options.recover_state).await?)
         }
         listen @ (ListenAddress::DefaultControlSocket | ListenAddress::UnixSocket(_)) => {
             let path = listen.control_socket_path(&options.codex_home).unwrap_or_default();
             let prepared =
                 prepare_control_socket(&path, &startup_lock_path(&options.codex_home)).await?;
-            let state = StateDb::open_in(&options.codex_home).await?;
+            let state = open_state(&options.codex_home, options.recover_state).await?;
             (None, Some(prepared.release_startup_lock()), state)
         }
         ListenAddress::Stdio | ListenAddress::Off => {
-            (None, None, StateDb::open_in(&options.codex_home).await?)
+            (None, None, open_state(&options.codex_home, options.recover_state).await?)
         }
     };
 
-    let core =
-        ServerCore::start(codex_home, config, state, &options, events_tx.clone(), events_rx).await;
+    let core = ServerCore::start(
+        codex_home,
+        (config, config_problem),
+        state,
+        &options,
+        events_tx.clone(),
+        events_rx,
+    )
+    .await;
 
     let listener_task = {
         let stop = stop_accepting.clone();
@@ -233,10 +302,11 @@ pub(crate) struct ServerCore {
 }
 
 impl ServerCore {
-    /// Builds the processor for `config` and `state` and starts it on `events_rx`.
+    /// Builds the processor for `config` (and the problem of the file it should have come
+    /// from) and `state`, and starts it on `events_rx`.
     pub(crate) async fn start(
         codex_home: AbsolutePath,
-        config: Config,
+        (config, config_problem): (Config, Option<ConfigProblem>),
         state: StateDb,
         options: &ServeOptions,
         events_tx: mpsc::Sender<TransportEvent>,
@@ -252,8 +322,13 @@ impl ServerCore {
         let processor = Arc::new(MessageProcessor::new(
             processor_options,
             AppHandler::new(config, options.overrides.clone(), state.clone())
+                .with_config_problem(config_problem)
                 .with_remote_control(Arc::clone(&remote_control))
-                .with_tool_router(Arc::new(AgentTools::load(&options.codex_home))),
+                .with_tool_router(Arc::new(if options.overrides.ignore_rules {
+                    AgentTools::without_rules(&options.codex_home)
+                } else {
+                    AgentTools::load(&options.codex_home)
+                })),
         ));
         remote_control.attach(events_tx, processor.shared().router.clone());
         if options.remote_control {

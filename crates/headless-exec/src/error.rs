@@ -29,6 +29,34 @@ pub enum ExecError {
         /// Why.
         reason: String,
     },
+    /// The working directory is not inside a git repository and `--skip-git-repo-check` was
+    /// not given.
+    #[error(
+        "Not inside a trusted directory and --skip-git-repo-check was not specified: {} is not in \
+         a git repository (no .git in it or any parent). Pass --skip-git-repo-check to run there \
+         anyway.",
+        dir.display()
+    )]
+    NotInGitRepository {
+        /// The working directory.
+        dir: PathBuf,
+    },
+    /// An `--image` file is missing or not a file.
+    #[error("--image {}: {reason}", path.display())]
+    Image {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// An `--add-dir` directory is missing or not a directory.
+    #[error("--add-dir {}: {reason}", path.display())]
+    AddDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The embedded app-server failed or refused a request.
     #[error(transparent)]
     Server(#[from] InProcessError),

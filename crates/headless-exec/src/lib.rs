@@ -19,8 +19,11 @@ mod run;
 
 pub use approvals::ApprovalDecider;
 pub use error::ExecError;
+pub use options::git_repository_root;
 pub use options::parse_approval_policy;
+pub use options::parse_color_mode;
 pub use options::parse_sandbox_mode;
+pub use options::ColorMode;
 pub use options::ExecOptions;
 pub use options::OutputMode;
 pub use options::PromptSource;

@@ -56,8 +56,12 @@ impl PromptSource {
 pub enum ThreadTarget {
     /// A new thread.
     New,
-    /// The most recently updated stored thread (`exec resume --last`).
+    /// The most recently updated stored `exec` thread of the working directory
+    /// (`exec resume --last`).
     ResumeLast,
+    /// The most recently updated stored `exec` thread of any directory
+    /// (`exec resume --last --all`).
+    ResumeLastAnywhere,
     /// A stored thread by id (`exec resume THREAD_ID`).
     Resume(String),
 }
@@ -101,6 +105,40 @@ pub struct ExecOptions {
     pub output_last_message: Option<PathBuf>,
     /// Human or JSON lines.
     pub output: OutputMode,
+    /// `--color`: colour on stderr progress in human mode.
+    pub color: ColorMode,
+    /// `-i/--image`: images attached to the prompt (`localImage` inputs, before the text).
+    pub images: Vec<PathBuf>,
+    /// `--add-dir`: extra writable roots when the sandbox is workspace-write.
+    pub add_dirs: Vec<PathBuf>,
+    /// `--skip-git-repo-check`: run even outside a git repository.
+    pub skip_git_repo_check: bool,
+    /// `--strict-config`: a config.toml that cannot be loaded stops the run at once (otherwise
+    /// the server starts with defaults and refuses the turn, naming the problem).
+    pub strict_config: bool,
+}
+
+/// When human output is coloured (`--color`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ColorMode {
+    /// Colour when stderr is a terminal.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+impl ColorMode {
+    /// Whether to colour, given whether stderr is a terminal.
+    pub fn enabled(self, stderr_is_terminal: bool) -> bool {
+        match self {
+            ColorMode::Auto => stderr_is_terminal,
+            ColorMode::Always => true,
+            ColorMode::Never => false,
+        }
+    }
 }
 
 impl ExecOptions {
@@ -120,8 +158,29 @@ impl ExecOptions {
             output_schema: None,
             output_last_message: None,
             output: OutputMode::Human,
+            color: ColorMode::Auto,
+            images: Vec::new(),
+            add_dirs: Vec::new(),
+            skip_git_repo_check: false,
+            strict_config: false,
         }
     }
+}
+
+/// Parses `--color`: `always`, `never` or `auto`.
+pub fn parse_color_mode(raw: &str) -> Result<ColorMode, String> {
+    match raw {
+        "auto" => Ok(ColorMode::Auto),
+        "always" => Ok(ColorMode::Always),
+        "never" => Ok(ColorMode::Never),
+        other => Err(format!("unknown color setting {other:?}: expected always, never or auto")),
+    }
+}
+
+/// The git repository `dir` is in: `dir` or the nearest ancestor holding `.git` (a directory,
+/// or the file of a worktree or submodule).
+pub fn git_repository_root(dir: &std::path::Path) -> Option<PathBuf> {
+    dir.ancestors().find(|candidate| candidate.join(".git").exists()).map(PathBuf::from)
 }
 
 /// Parses `--sandbox`: `read-only`, `workspace-write` or `danger-full-access`.
@@ -162,6 +221,28 @@ mod tests {
         assert_eq!(parse_approval_policy("never"), Ok(AskForApproval::Never));
         assert_eq!(parse_approval_policy("on-failure"), Ok(AskForApproval::OnRequest));
         assert!(parse_approval_policy("always").unwrap_err().contains("on-request"));
+    }
+
+    #[test]
+    fn colour_follows_the_flag_and_else_the_terminal() {
+        assert_eq!(parse_color_mode("always"), Ok(ColorMode::Always));
+        assert!(parse_color_mode("sometimes").unwrap_err().contains("auto"));
+        assert!(ColorMode::Always.enabled(false));
+        assert!(!ColorMode::Never.enabled(true));
+        assert!(ColorMode::Auto.enabled(true) && !ColorMode::Auto.enabled(false));
+    }
+
+    #[test]
+    fn a_repository_is_found_from_any_directory_below_its_git_entry() {
+        let root = std::env::temp_dir().join(format!("exec-git-{}", std::process::id()));
+        let deep = root.join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        // Nothing below the temp dir marks a repository (the temp dir itself is not one).
+        assert_eq!(git_repository_root(&deep), git_repository_root(&std::env::temp_dir()));
+        // A worktree's `.git` is a file.
+        std::fs::write(root.join(".git"), "gitdir: elsewhere\n").unwrap();
+        assert_eq!(git_repository_root(&deep), Some(root.clone()));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

@@ -11,6 +11,7 @@ use codex_app_server::in_process::InProcessOptions;
 use codex_app_server::in_process::InProcessServer;
 use codex_app_server::in_process::ServerEvent;
 use codex_app_server_protocol::methods::markers;
+use codex_app_server_protocol::v2::SandboxPolicy;
 use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::v2::ThreadItem;
 use codex_app_server_protocol::v2::ThreadListParams;
@@ -32,6 +33,7 @@ use crate::human::HumanOutput;
 use crate::json_events::ExecEvent;
 use crate::json_events::FailureBody;
 use crate::json_events::Usage;
+use crate::options::ColorMode;
 use crate::options::ExecOptions;
 use crate::options::OutputMode;
 use crate::options::ThreadTarget;
@@ -71,12 +73,12 @@ enum Output {
 }
 
 impl Output {
-    fn new(mode: OutputMode) -> Self {
+    fn new(mode: OutputMode, color: ColorMode) -> Self {
         match mode {
             OutputMode::Human => Output::Human(HumanOutput::new(
                 Box::new(std::io::stdout()),
                 Box::new(std::io::stderr()),
-                std::io::stderr().is_terminal(),
+                color.enabled(std::io::stderr().is_terminal()),
             )),
             OutputMode::Json => Output::Json(Box::new(std::io::stdout())),
         }
@@ -105,7 +107,7 @@ impl Output {
 /// Once the prompt is read, Ctrl-C is taken over: the first press interrupts the turn
 /// (`turn/interrupt`), a second one exits at once (see [`crate::interrupts`]).
 pub async fn run_and_report(options: ExecOptions) -> u8 {
-    let mut output = Output::new(options.output);
+    let mut output = Output::new(options.output, options.color);
     match run(&options, &mut output).await {
         Ok(outcome) => outcome.exit_code(),
         Err(err) => {
@@ -120,6 +122,7 @@ struct OpenedThread {
     id: String,
     model: String,
     resumed: bool,
+    sandbox: SandboxPolicy,
 }
 
 async fn run(options: &ExecOptions, output: &mut Output) -> Result<ExecOutcome, ExecError> {
@@ -128,9 +131,21 @@ async fn run(options: &ExecOptions, output: &mut Output) -> Result<ExecOutcome, 
     let mut interrupts = crate::interrupts::install_ctrl_c_handler();
     let output_schema = read_output_schema(options)?;
     let cwd = resolve_cwd(options)?;
+    if !options.skip_git_repo_check {
+        let dir = match &cwd {
+            Some(cwd) => cwd.clone(),
+            None => current_dir_of(options)?,
+        };
+        if crate::options::git_repository_root(dir.as_path()).is_none() {
+            return Err(ExecError::NotInGitRepository { dir: dir.as_path().to_path_buf() });
+        }
+    }
+    let images = resolve_images(options)?;
+    let add_dirs = resolve_add_dirs(options)?;
 
     let mut server_options = InProcessOptions::new(options.codex_home.clone());
     server_options.overrides = options.overrides.clone();
+    server_options.strict_config = options.strict_config;
     // The turn has ended by the time the server stops, unless the run failed around it; then a
     // short wait lets the turn store its end without holding the terminal for long.
     server_options.drain_timeout = SHUTDOWN_DRAIN_TIMEOUT;
@@ -145,8 +160,8 @@ async fn run(options: &ExecOptions, output: &mut Output) -> Result<ExecOutcome, 
             version: env!("CARGO_PKG_VERSION").to_owned(),
         };
         client.initialize(client_info, None).await?;
-        let result =
-            drive(options, output, &mut client, &mut interrupts, prompt, output_schema, cwd).await;
+        let turn = TurnInput { prompt, images, output_schema, add_dirs };
+        let result = drive(options, output, &mut client, &mut interrupts, turn, cwd).await;
         client.close().await;
         result
     }
@@ -155,13 +170,20 @@ async fn run(options: &ExecOptions, output: &mut Output) -> Result<ExecOutcome, 
     result
 }
 
+/// What the turn is sent with, checked before the server starts.
+struct TurnInput {
+    prompt: String,
+    images: Vec<AbsolutePath>,
+    output_schema: Option<Value>,
+    add_dirs: Vec<AbsolutePath>,
+}
+
 async fn drive(
     options: &ExecOptions,
     output: &mut Output,
     client: &mut InProcessClient,
     interrupts: &mut mpsc::Receiver<()>,
-    prompt: String,
-    output_schema: Option<Value>,
+    turn: TurnInput,
     cwd: Option<AbsolutePath>,
 ) -> Result<ExecOutcome, ExecError> {
     let thread = open_thread(options, client, cwd).await?;
@@ -173,8 +195,23 @@ async fn drive(
         }),
     }
 
-    let mut turn_params = turn_start_params(&thread.id, prompt)?;
-    turn_params.output_schema = output_schema;
+    let mut turn_params = turn_start_params(&thread.id, &turn.images, turn.prompt)?;
+    turn_params.output_schema = turn.output_schema;
+    if !turn.add_dirs.is_empty() {
+        match with_extra_writable_roots(&thread.sandbox, &turn.add_dirs) {
+            Some(policy) => turn_params.sandbox_policy = Some(policy),
+            None => {
+                let message = "--add-dir is ignored: the sandbox is not workspace-write (pass \
+                               --sandbox workspace-write or --full-auto)";
+                match output {
+                    Output::Human(human) => human.note(message),
+                    Output::Json(_) => {
+                        output.json(&ExecEvent::Warning { message: message.to_owned() })
+                    }
+                }
+            }
+        }
+    }
     let turn_id = client.request::<markers::TurnStart>(turn_params).await?.turn.id;
 
     let mut run = TurnWatch::new(thread.id.clone(), turn_id);
@@ -388,21 +425,26 @@ async fn open_thread(
                 id: started.thread.id,
                 model: started.model,
                 resumed: false,
+                sandbox: started.sandbox,
             });
         }
         ThreadTarget::Resume(id) => id.clone(),
-        ThreadTarget::ResumeLast => {
-            // Only threads `codex exec` started, in this directory (`--cd`, else the current one).
-            let here = match &cwd {
-                Some(cwd) => cwd.clone(),
-                None => current_dir_of(options)?,
-            };
-            let params: ThreadListParams = from_json(json!({
+        ThreadTarget::ResumeLast | ThreadTarget::ResumeLastAnywhere => {
+            // Only threads `codex exec` started; in this directory (`--cd`, else the current
+            // one) unless `--all`.
+            let mut filter = json!({
                 "limit": 1,
                 "sortKey": "updated_at",
                 "sourceKinds": ["exec"],
-                "cwd": here.to_string(),
-            }))?;
+            });
+            if options.thread == ThreadTarget::ResumeLast {
+                let here = match &cwd {
+                    Some(cwd) => cwd.clone(),
+                    None => current_dir_of(options)?,
+                };
+                filter["cwd"] = json!(here.to_string());
+            }
+            let params: ThreadListParams = from_json(filter)?;
             let listed = client.request::<markers::ThreadList>(params).await?;
             listed.data.into_iter().next().ok_or(ExecError::NoThreadToResume)?.id
         }
@@ -413,7 +455,12 @@ async fn open_thread(
     params.sandbox = options.sandbox.clone();
     params.approval_policy = Some(options.approval_policy.clone());
     let resumed = client.request::<markers::ThreadResume>(params).await?;
-    Ok(OpenedThread { id: resumed.thread.id, model: resumed.model, resumed: true })
+    Ok(OpenedThread {
+        id: resumed.thread.id,
+        model: resumed.model,
+        resumed: true,
+        sandbox: resumed.sandbox,
+    })
 }
 
 /// Params with only the required fields set; the protocol types have no `Default`.
@@ -425,11 +472,84 @@ fn thread_start_params() -> Result<ThreadStartParams, ExecError> {
     from_json(json!({}))
 }
 
-fn turn_start_params(thread_id: &str, prompt: String) -> Result<TurnStartParams, ExecError> {
-    from_json(json!({
-        "threadId": thread_id,
-        "input": [{"type": "text", "text": prompt}],
-    }))
+/// The turn's input: the images first (as the reference sends them), then the prompt.
+fn turn_start_params(
+    thread_id: &str,
+    images: &[AbsolutePath],
+    prompt: String,
+) -> Result<TurnStartParams, ExecError> {
+    let mut input: Vec<Value> =
+        images.iter().map(|path| json!({"type": "localImage", "path": path.to_string()})).collect();
+    input.push(json!({"type": "text", "text": prompt}));
+    from_json(json!({ "threadId": thread_id, "input": input }))
+}
+
+/// `policy` with `extra` added to its writable roots; `None` unless it is workspace-write.
+fn with_extra_writable_roots(
+    policy: &SandboxPolicy,
+    extra: &[AbsolutePath],
+) -> Option<SandboxPolicy> {
+    let SandboxPolicy::WorkspaceWrite {
+        writable_roots,
+        network_access,
+        exclude_tmpdir_env_var,
+        exclude_slash_tmp,
+    } = policy
+    else {
+        return None;
+    };
+    let mut roots = writable_roots.clone();
+    for dir in extra {
+        if !roots.contains(dir) {
+            roots.push(dir.clone());
+        }
+    }
+    Some(SandboxPolicy::WorkspaceWrite {
+        writable_roots: roots,
+        network_access: *network_access,
+        exclude_tmpdir_env_var: *exclude_tmpdir_env_var,
+        exclude_slash_tmp: *exclude_slash_tmp,
+    })
+}
+
+/// `path` made absolute against the current directory.
+fn absolute(path: &std::path::Path) -> Result<AbsolutePath, String> {
+    let absolute = std::path::absolute(path).map_err(|err| err.to_string())?;
+    AbsolutePath::new(absolute).map_err(|err| err.to_string())
+}
+
+/// `--image` files as absolute paths; each must be a readable file.
+fn resolve_images(options: &ExecOptions) -> Result<Vec<AbsolutePath>, ExecError> {
+    options
+        .images
+        .iter()
+        .map(|path| {
+            let fail = |reason: String| ExecError::Image { path: path.clone(), reason };
+            let absolute = absolute(path).map_err(fail)?;
+            match std::fs::metadata(absolute.as_path()) {
+                Ok(metadata) if metadata.is_file() => Ok(absolute),
+                Ok(_) => Err(fail("not a file".to_owned())),
+                Err(err) => Err(fail(err.to_string())),
+            }
+        })
+        .collect()
+}
+
+/// `--add-dir` directories as absolute paths; each must be a directory.
+fn resolve_add_dirs(options: &ExecOptions) -> Result<Vec<AbsolutePath>, ExecError> {
+    options
+        .add_dirs
+        .iter()
+        .map(|path| {
+            let fail = |reason: String| ExecError::AddDir { path: path.clone(), reason };
+            let absolute = absolute(path).map_err(fail)?;
+            if absolute.as_path().is_dir() {
+                Ok(absolute)
+            } else {
+                Err(fail("not a directory".to_owned()))
+            }
+        })
+        .collect()
 }
 
 fn read_output_schema(options: &ExecOptions) -> Result<Option<Value>, ExecError> {
@@ -456,7 +576,10 @@ fn resolve_cwd(options: &ExecOptions) -> Result<Option<AbsolutePath>, ExecError>
     let path = match (&options.cwd, &options.thread) {
         (Some(path), _) => path.clone(),
         // A resumed thread keeps its own directory unless --cd says otherwise.
-        (None, ThreadTarget::Resume(_) | ThreadTarget::ResumeLast) => return Ok(None),
+        (
+            None,
+            ThreadTarget::Resume(_) | ThreadTarget::ResumeLast | ThreadTarget::ResumeLastAnywhere,
+        ) => return Ok(None),
         (None, ThreadTarget::New) => std::path::PathBuf::from("."),
     };
     let fail = |reason: String| ExecError::WorkingDirectory { path: path.clone(), reason };

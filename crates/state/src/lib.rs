@@ -6,7 +6,8 @@
 //! returns, the item is on disk, so the engine can send `item/completed` after it. Schema changes
 //! are numbered migrations tracked in `PRAGMA user_version`. An existing file is never recreated:
 //! a corrupt or locked database is a startup error that names the file, and the file is left as it
-//! was. Queries are built at run time (no compile-time checked macros), items are stored as the JSON
+//! was; only [`StateDb::open_recovering`] (`--recover-state`) moves a corrupt one aside (renamed,
+//! never deleted) and starts fresh. Queries are built at run time (no compile-time checked macros), items are stored as the JSON
 //! of their wire type so the schema does not chase the protocol.
 
 use std::path::Path;
@@ -152,6 +153,16 @@ pub enum StateError {
     Protect {
         /// The file.
         path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A corrupt database could not be moved aside; nothing was deleted.
+    #[error("cannot move the corrupt state database {path} aside to {to}: {source}")]
+    MoveAside {
+        /// The file being moved.
+        path: PathBuf,
+        /// Where it was going.
+        to: PathBuf,
         /// The I/O error.
         source: std::io::Error,
     },
@@ -470,6 +481,80 @@ fn classify(path: &Path, err: sqlx::Error) -> StateError {
     }
 }
 
+/// Refuses a non-empty file that does not start with SQLite's header before SQLite opens it:
+/// SQLite would otherwise treat a `-wal` beside it as its own and delete it on close, so the
+/// damaged files would not be left as they were.
+fn check_header(path: &Path) -> Result<(), StateError> {
+    use std::io::Read as _;
+    const HEADER: &[u8; 16] = b"SQLite format 3\0";
+    let Ok(file) = std::fs::File::open(path) else { return Ok(()) };
+    let mut start = Vec::with_capacity(HEADER.len());
+    if file.take(16).read_to_end(&mut start).is_err() || start.is_empty() {
+        // Unreadable files are SQLite's to report; an empty one is a new database.
+        return Ok(());
+    }
+    if start.as_slice() == HEADER {
+        return Ok(());
+    }
+    Err(StateError::Corrupt {
+        path: path.to_path_buf(),
+        detail: "file is not a database: it does not start with the SQLite header".to_owned(),
+    })
+}
+
+/// Renames `path` and its `-wal`/`-shm` companions to `<path>.corrupt-<stamp>` (plus `-1`, `-2`…
+/// when taken), companions keeping their suffix so SQLite still pairs them. Returns the new path
+/// of the database file.
+fn move_aside(path: &Path, stamp: &str) -> Result<PathBuf, StateError> {
+    let with_suffix = |base: &Path, suffix: &str| {
+        let mut name = base.as_os_str().to_owned();
+        name.push(suffix);
+        PathBuf::from(name)
+    };
+    let mut target = with_suffix(path, &format!(".corrupt-{stamp}"));
+    let mut attempt = 0;
+    while ["", "-wal", "-shm"].iter().any(|suffix| with_suffix(&target, suffix).exists()) {
+        attempt += 1;
+        target = with_suffix(path, &format!(".corrupt-{stamp}-{attempt}"));
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let from = with_suffix(path, suffix);
+        if !from.exists() {
+            continue;
+        }
+        let to = with_suffix(&target, suffix);
+        std::fs::rename(&from, &to).map_err(|source| StateError::MoveAside {
+            path: from.clone(),
+            to,
+            source,
+        })?;
+    }
+    Ok(target)
+}
+
+/// `time` as `YYYYMMDDTHHMMSSZ` (UTC).
+fn utc_timestamp(time: std::time::SystemTime) -> String {
+    let seconds = time.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    let of_day = seconds % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        of_day / 3_600,
+        of_day % 3_600 / 60,
+        of_day % 60
+    )
+}
+
 /// Creates the database file with mode 0600 when absent and narrows an existing database and
 /// its `-wal`/`-shm` files to 0600: the file holds the relay token. SQLite creates the WAL and
 /// shared-memory files with the database file's mode.
@@ -517,6 +602,7 @@ impl StateDb {
             std::fs::create_dir_all(dir)
                 .map_err(|source| StateError::CreateDir { path: dir.to_path_buf(), source })?;
         }
+        check_header(path)?;
         protect_files(path)?;
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(StateError::Sqlite)?
@@ -532,9 +618,31 @@ impl StateDb {
             .await
             .map_err(|err| classify(path, err))?;
         let db = Self { pool, path: path.to_path_buf() };
-        db.check_integrity().await?;
-        db.migrate().await?;
+        let checked = match db.check_integrity().await {
+            Ok(()) => db.migrate().await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = checked {
+            // Closed before returning: a connection left open could, on its last close, delete
+            // the `-wal` file by name after the caller moved the database aside.
+            db.pool.close().await;
+            return Err(err);
+        }
         Ok(db)
+    }
+
+    /// Like [`StateDb::open`], but a corrupt database is moved aside with its `-wal` and `-shm`
+    /// files (to `state.sqlite.corrupt-<UTC timestamp>`, plus the same suffixes; never deleted)
+    /// and a fresh one is created. Returns the database and where the corrupt one went.
+    pub async fn open_recovering(path: &Path) -> Result<(Self, Option<PathBuf>), StateError> {
+        match Self::open(path).await {
+            Err(StateError::Corrupt { .. }) => {
+                let moved = move_aside(path, &utc_timestamp(std::time::SystemTime::now()))?;
+                let db = Self::open(path).await?;
+                Ok((db, Some(moved)))
+            }
+            other => other.map(|db| (db, None)),
+        }
     }
 
     /// The database file.
@@ -1032,5 +1140,41 @@ pub fn source_kind(source: &Value) -> &'static str {
             None => "unknown",
         },
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_utc_calendar_time() {
+        let at = |seconds| std::time::UNIX_EPOCH + Duration::from_secs(seconds);
+        assert_eq!(utc_timestamp(at(0)), "19700101T000000Z");
+        assert_eq!(utc_timestamp(at(951_825_600)), "20000229T120000Z");
+        assert_eq!(utc_timestamp(at(1_767_225_599)), "20251231T235959Z");
+    }
+
+    #[test]
+    fn moving_aside_keeps_every_file_and_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(STATE_DB_FILE_NAME);
+        let write_all = |tag: &str| {
+            std::fs::write(&path, format!("db {tag}")).unwrap();
+            std::fs::write(dir.path().join("state.sqlite-wal"), format!("wal {tag}")).unwrap();
+        };
+        write_all("one");
+        let first = move_aside(&path, "STAMP").unwrap();
+        assert_eq!(first, dir.path().join("state.sqlite.corrupt-STAMP"));
+        write_all("two");
+        let second = move_aside(&path, "STAMP").unwrap();
+        assert_eq!(second, dir.path().join("state.sqlite.corrupt-STAMP-1"));
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert_eq!(read("state.sqlite.corrupt-STAMP"), "db one");
+        assert_eq!(read("state.sqlite.corrupt-STAMP-wal"), "wal one");
+        assert_eq!(read("state.sqlite.corrupt-STAMP-1"), "db two");
+        assert_eq!(read("state.sqlite.corrupt-STAMP-1-wal"), "wal two");
+        assert!(!path.exists());
+        assert!(!dir.path().join("state.sqlite.corrupt-STAMP-shm").exists());
     }
 }

@@ -39,6 +39,11 @@ impl AgentTools {
         Self { approvals: Approvals::new(PrefixRules::load(codex_home)) }
     }
 
+    /// Tools that ignore the stored prefix rules (`--ignore-rules`).
+    pub fn without_rules(codex_home: &Path) -> Self {
+        Self { approvals: Approvals::new(PrefixRules::empty(codex_home)) }
+    }
+
     /// The approval state.
     pub fn approvals(&self) -> &Approvals {
         &self.approvals

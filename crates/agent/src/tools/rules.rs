@@ -79,6 +79,12 @@ impl PrefixRules {
         Self { directory, allowed: RwLock::new(allowed) }
     }
 
+    /// No rules loaded (`--ignore-rules`); amendments are still appended to `codex_home/rules`
+    /// and honoured from then on.
+    pub fn empty(codex_home: &Path) -> Self {
+        Self { directory: codex_home.join("rules"), allowed: RwLock::new(Vec::new()) }
+    }
+
     /// Whether `words` start with an allowed prefix.
     pub fn allows(&self, words: &[String]) -> bool {
         self.allowed

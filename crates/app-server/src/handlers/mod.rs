@@ -22,6 +22,8 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::config::ConfigOverrides;
+use crate::config_problem::ConfigProblem;
+use crate::config_problem::REFUSED_WITH_BROKEN_CONFIG;
 use crate::engine::tools::ToolRouter;
 use crate::engine::Engine;
 use crate::processes::ProcessTable;
@@ -48,6 +50,8 @@ pub fn to_result<T: Serialize>(id: &RequestId, response: &T) -> HandlerResult {
 #[derive(Debug)]
 pub struct AppHandler {
     config: RwLock<Arc<Config>>,
+    /// Why config.toml could not be loaded (then `config` holds the defaults).
+    config_problem: RwLock<Option<ConfigProblem>>,
     overrides: ConfigOverrides,
     state: StateDb,
     engine: Arc<Engine>,
@@ -63,12 +67,47 @@ impl AppHandler {
         let remote_control = Arc::new(RemoteControl::new(&config.codex_home, state.clone()));
         Self {
             config: RwLock::new(Arc::new(config)),
+            config_problem: RwLock::new(None),
             overrides,
             state,
             engine,
             processes: Arc::new(ProcessTable::default()),
             remote_control,
         }
+    }
+
+    /// Serves around `problem`: config.toml could not be loaded and `config` holds defaults.
+    pub fn with_config_problem(self, problem: Option<ConfigProblem>) -> Self {
+        if let Ok(mut slot) = self.config_problem.write() {
+            *slot = problem;
+        }
+        self
+    }
+
+    /// Why config.toml could not be loaded, if it could not.
+    pub fn config_problem(&self) -> Option<ConfigProblem> {
+        self.config_problem.read().map(|problem| problem.clone()).unwrap_or(None)
+    }
+
+    /// For a request that depends on config.toml while the file could not be loaded: loads it
+    /// again, and once it loads, serves with it from then on. Returns the problem that remains.
+    fn recheck_config_problem(&self) -> Option<ConfigProblem> {
+        self.config_problem()?;
+        let codex_home = self.config().codex_home.clone();
+        let (config, problem) = match Config::load(&codex_home, &self.overrides) {
+            Ok(config) => (Some(config), None),
+            Err(err) => (None, Some(ConfigProblem::from_error(&err))),
+        };
+        if let Some(config) = config {
+            tracing::info!("{} loads again; serving with it", config.file.display());
+            if let Ok(mut slot) = self.config.write() {
+                *slot = Arc::new(config);
+            }
+        }
+        if let Ok(mut slot) = self.config_problem.write() {
+            slot.clone_from(&problem);
+        }
+        problem
     }
 
     /// Uses `remote_control` (shared with `serve`, which attaches it to the processor).
@@ -138,6 +177,11 @@ impl RequestHandler for AppHandler {
         request: ClientRequest,
     ) -> HandlerResult {
         let id = context.id.clone();
+        if REFUSED_WITH_BROKEN_CONFIG.contains(&request.method()) {
+            if let Some(problem) = self.recheck_config_problem() {
+                return Err(problem.refusal(id, request.method()));
+            }
+        }
         let config = self.config();
         let request = match threads::handle(&self.engine, &shared, &config, &context, request).await
         {
@@ -210,10 +254,15 @@ impl RequestHandler for AppHandler {
     }
 
     async fn connection_initialized(&self, shared: Arc<ServerShared>, connection: ConnectionId) {
-        if let Some(warning) = command_exec::sandbox_warning() {
+        let warnings = self
+            .config_problem()
+            .map(|problem| problem.warning())
+            .into_iter()
+            .chain(command_exec::sandbox_warning());
+        for warning in warnings {
             let notification = ServerNotification::ConfigWarning(warning);
             if let Err(err) = shared.router.notify(connection, &notification).await {
-                tracing::debug!(%connection, "sandbox warning not delivered: {err}");
+                tracing::debug!(%connection, "config warning not delivered: {err}");
             }
         }
     }
