@@ -9,9 +9,11 @@
 pub mod approval;
 pub mod model_output;
 pub mod patch;
+pub mod request_user_input;
 pub mod rules;
 pub mod safety;
 pub mod shell;
+pub mod update_plan;
 pub mod view_image;
 
 use std::path::Path;
@@ -92,7 +94,28 @@ fn apply_patch_tool() -> FunctionTool {
 
 impl ToolRouter for AgentTools {
     fn tools(&self) -> Vec<FunctionTool> {
-        vec![shell_tool(), apply_patch_tool(), view_image::view_image_tool()]
+        vec![
+            shell_tool(),
+            apply_patch_tool(),
+            view_image::view_image_tool(),
+            update_plan::update_plan_tool(),
+            request_user_input::request_user_input_tool(),
+        ]
+    }
+
+    fn parallel_safe(&self, name: &str, arguments: &str) -> bool {
+        match name {
+            "view_image" => true,
+            "shell" | "exec_command" | "shell_command" | "container.exec" => {
+                let name = if name == "container.exec" { "shell" } else { name };
+                ShellCall::parse(name, arguments).is_ok_and(|call| {
+                    !call.escalated
+                        && codex_apply_patch::patch_from_command(&call.argv).is_none()
+                        && safety::is_known_safe(&call.argv)
+                })
+            }
+            _ => false,
+        }
     }
 
     fn call<'a>(
@@ -117,6 +140,10 @@ impl ToolRouter for AgentTools {
                     shell::run_shell_call(&self.approvals, &context, call).await
                 }
                 "view_image" => view_image::run_view_image(&context, arguments).await,
+                update_plan::UPDATE_PLAN => update_plan::run_update_plan(&context, arguments).await,
+                "request_user_input" => {
+                    request_user_input::run_request_user_input(&context, arguments).await
+                }
                 "apply_patch" => match patch::parse_arguments(arguments) {
                     Ok(text) => patch::run_patch(&self.approvals, &context, &text).await,
                     Err(message) => ToolOutcome::failure(message),
