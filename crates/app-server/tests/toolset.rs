@@ -276,3 +276,115 @@ async fn read_only_calls_of_one_response_run_together_and_are_answered_in_order(
     assert!(outputs[1]["output"].as_str().unwrap().contains("SECOND"));
     server.stop().await;
 }
+
+/// Waits for the `item/started` of an exec session and returns its `processId` (the session id
+/// the model would read from the call's output).
+async fn session_started(client: &mut TestClient, source: &str) -> u64 {
+    loop {
+        let message = client.next_message(Duration::from_secs(20)).await.unwrap();
+        let item = &message["params"]["item"];
+        if message["method"] == "item/started"
+            && item["type"] == "commandExecution"
+            && item["source"] == source
+        {
+            return item["processId"].as_str().unwrap().parse().unwrap();
+        }
+    }
+}
+
+fn write_stdin(call_id: &str, session: u64, chars: &str, yield_ms: u64) -> Script {
+    Script::function_call(
+        call_id,
+        "write_stdin",
+        json!({"session_id": session, "chars": chars, "yield_time_ms": yield_ms}),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_repl_is_driven_over_three_writes() {
+    let (_home, mock, server) = started(WireFormat::Responses, "").await;
+    let work = tempfile::tempdir().unwrap();
+    mock.push(Script::function_call(
+        "start",
+        "exec_command",
+        json!({"cmd": "python3 -q -i", "yield_time_ms": 1500}),
+    ));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    begin_turn(&mut client, &thread_id, "compute with python").await;
+    // The session id is in the item (and in the call's output the model reads); the scripted
+    // model uses it for its next calls, pushed while exec_command still waits.
+    let session = session_started(&mut client, "unifiedExecStartup").await;
+    assert!((1000..100_000).contains(&session));
+    mock.push(write_stdin("w1", session, "x = 21\n", 500));
+    mock.push(write_stdin("w2", session, "print(x * 2)\n", 1000));
+    mock.push(write_stdin("w3", session, "exit()\n", 3000));
+    mock.push(Script::text("42"));
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "completed");
+    let started_output = call_output(&mock, "start").unwrap();
+    assert!(
+        started_output.contains(&format!("Process running with session ID {session}")),
+        "{started_output}"
+    );
+    assert!(call_output(&mock, "w2").unwrap().contains("42"), "the REPL answered");
+    let last = call_output(&mock, "w3").unwrap();
+    assert!(last.contains("Process exited with code 0"), "{last}");
+    let interactions: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["method"] == "item/commandExecution/terminalInteraction")
+        .collect();
+    assert_eq!(interactions.len(), 3);
+    assert_eq!(interactions[1]["params"]["stdin"], "print(x * 2)\n");
+    assert_eq!(interactions[1]["params"]["processId"], session.to_string());
+    let items = completed_items(&messages, "commandExecution");
+    assert_eq!(items.len(), 4, "one item per call");
+    assert_eq!(items[3]["source"], "unifiedExecInteraction");
+    assert_eq!(items[3]["exitCode"], 0);
+    let tools = mock.model_requests()[0].body["tools"].clone();
+    let names: Vec<&str> = tools.as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    assert!(names.contains(&"exec_command") && names.contains(&"write_stdin"), "{names:?}");
+    assert!(!names.contains(&"shell"), "unified exec replaces shell by default");
+    server.stop().await;
+}
+
+fn alive(pid: i32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_running_command_is_polled_then_killed_by_an_interrupt() {
+    let (_home, mock, server) = started(WireFormat::Responses, "").await;
+    let work = tempfile::tempdir().unwrap();
+    let pid_file = work.path().join("pid");
+    mock.push(Script::function_call(
+        "start",
+        "exec_command",
+        json!({"cmd": format!("echo $$ > {}; echo READY; exec sleep 600", pid_file.display()),
+               "yield_time_ms": 1000}),
+    ));
+    let mut client = server.client().await;
+    let thread_id = start_thread(&mut client, work.path()).await;
+    begin_turn(&mut client, &thread_id, "start the server").await;
+    let session = session_started(&mut client, "unifiedExecStartup").await;
+    mock.push(write_stdin("poll", session, "", 30_000));
+    let polling = session_started(&mut client, "unifiedExecInteraction").await;
+    assert_eq!(polling, session);
+    let pid: i32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    assert!(alive(pid), "the command runs while the model polls it");
+    assert!(call_output(&mock, "start").unwrap().contains("READY"));
+    let turn_id = mock.model_requests().len(); // two requests so far
+    assert_eq!(turn_id, 2);
+    let running = client.call("thread/read", json!({"threadId": thread_id, "includeTurns": true})).await.unwrap();
+    let turn = running["thread"]["turns"].as_array().unwrap().last().unwrap()["id"].clone();
+    client.call("turn/interrupt", json!({"threadId": thread_id, "turnId": turn})).await.unwrap();
+    let messages = turn_messages(&mut client).await;
+    assert_eq!(completed_turn(&messages)["status"], "interrupted");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while alive(pid) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!alive(pid), "the interrupt killed the session's process group");
+    server.stop().await;
+}

@@ -104,6 +104,9 @@ pub trait ToolRouter: Send + Sync + 'static {
         false
     }
 
+    /// Called when a turn of `thread_id` was interrupted (for example to kill what it started).
+    fn turn_interrupted(&self, _thread_id: &str) {}
+
     /// Called when `thread_id` is unloaded or archived (for example to forget what was approved
     /// for its session).
     fn thread_unloaded(&self, _thread_id: &str) {}

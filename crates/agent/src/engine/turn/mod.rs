@@ -1170,6 +1170,9 @@ impl TurnTask {
 
     async fn finish(self, end: TurnEnd) {
         let thread_id = self.thread.id.clone();
+        if matches!(end, TurnEnd::Interrupted) {
+            self.engine.tools().turn_interrupted(&thread_id);
+        }
         let completed_at = now_secs();
         let duration_ms = now_ms().saturating_sub(self.started_ms);
         let (status, error) = match &end {
