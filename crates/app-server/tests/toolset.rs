@@ -307,7 +307,7 @@ async fn a_python_repl_is_driven_over_three_writes() {
     mock.push(Script::function_call(
         "start",
         "exec_command",
-        json!({"cmd": "python3 -q -i", "yield_time_ms": 1500}),
+        json!({"cmd": "python3 -q -i", "yield_time_ms": 3000}),
     ));
     let mut client = server.client().await;
     let thread_id = start_thread(&mut client, work.path()).await;
@@ -342,7 +342,8 @@ async fn a_python_repl_is_driven_over_three_writes() {
     assert_eq!(items[3]["source"], "unifiedExecInteraction");
     assert_eq!(items[3]["exitCode"], 0);
     let tools = mock.model_requests()[0].body["tools"].clone();
-    let names: Vec<&str> = tools.as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
+    let names: Vec<&str> =
+        tools.as_array().unwrap().iter().filter_map(|t| t["name"].as_str()).collect();
     assert!(names.contains(&"exec_command") && names.contains(&"write_stdin"), "{names:?}");
     assert!(!names.contains(&"shell"), "unified exec replaces shell by default");
     server.stop().await;
@@ -350,7 +351,9 @@ async fn a_python_repl_is_driven_over_three_writes() {
 
 fn alive(pid: i32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -362,7 +365,7 @@ async fn a_long_running_command_is_polled_then_killed_by_an_interrupt() {
         "start",
         "exec_command",
         json!({"cmd": format!("echo $$ > {}; echo READY; exec sleep 600", pid_file.display()),
-               "yield_time_ms": 1000}),
+               "yield_time_ms": 3000}),
     ));
     let mut client = server.client().await;
     let thread_id = start_thread(&mut client, work.path()).await;
@@ -376,7 +379,10 @@ async fn a_long_running_command_is_polled_then_killed_by_an_interrupt() {
     assert!(call_output(&mock, "start").unwrap().contains("READY"));
     let turn_id = mock.model_requests().len(); // two requests so far
     assert_eq!(turn_id, 2);
-    let running = client.call("thread/read", json!({"threadId": thread_id, "includeTurns": true})).await.unwrap();
+    let running = client
+        .call("thread/read", json!({"threadId": thread_id, "includeTurns": true}))
+        .await
+        .unwrap();
     let turn = running["thread"]["turns"].as_array().unwrap().last().unwrap()["id"].clone();
     client.call("turn/interrupt", json!({"threadId": thread_id, "turnId": turn})).await.unwrap();
     let messages = turn_messages(&mut client).await;
