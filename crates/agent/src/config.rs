@@ -256,6 +256,40 @@ struct KnownKeys {
     model_context_window: Option<u64>,
     model_auto_compact_token_limit: Option<u64>,
     tool_output_token_limit: Option<usize>,
+    web_search: Option<WebSearchSetting>,
+}
+
+/// Whether the model may search the web (the `web_search` key; Responses providers only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum WebSearchSetting {
+    /// No web search tool.
+    Disabled,
+    /// Search the provider's cached index only (no live web access).
+    #[default]
+    Cached,
+    /// Live web access, with indexed results preferred.
+    Indexed,
+    /// Live web access.
+    Live,
+}
+
+impl WebSearchSetting {
+    /// The hosted tool spec to offer, or `None` when disabled.
+    pub fn hosted_tool(self) -> Option<serde_json::Value> {
+        match self {
+            Self::Disabled => None,
+            Self::Cached => {
+                Some(serde_json::json!({"type": "web_search", "external_web_access": false}))
+            }
+            Self::Live => {
+                Some(serde_json::json!({"type": "web_search", "external_web_access": true}))
+            }
+            Self::Indexed => Some(serde_json::json!({
+                "type": "web_search", "external_web_access": true, "indexed_web_access": true
+            })),
+        }
+    }
 }
 
 /// What shapes the model's context and requests (the agent keys of `config.toml`).
@@ -287,6 +321,8 @@ pub struct AgentSettings {
     /// `tool_output_token_limit`: how much of one tool output the model reads (tokens, 4 bytes
     /// each; head and tail are kept).
     pub tool_output_token_limit: usize,
+    /// `web_search`: the hosted web search tool (default `cached`).
+    pub web_search: WebSearchSetting,
 }
 
 impl Default for AgentSettings {
@@ -304,6 +340,7 @@ impl Default for AgentSettings {
             model_context_window: None,
             model_auto_compact_token_limit: None,
             tool_output_token_limit: crate::context::DEFAULT_TOOL_OUTPUT_TOKENS,
+            web_search: WebSearchSetting::default(),
         }
     }
 }
@@ -334,6 +371,7 @@ impl AgentSettings {
             tool_output_token_limit: known
                 .tool_output_token_limit
                 .unwrap_or(defaults.tool_output_token_limit),
+            web_search: known.web_search.unwrap_or_default(),
         }
     }
 }

@@ -32,6 +32,15 @@ pub enum NoAnswer {
     Declined,
 }
 
+/// What answer a question expects.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expect {
+    /// A `decision` that is one of these values (approvals); the answer is that decision.
+    Decision(Vec<Value>),
+    /// Any result object (`request_user_input`); the answer is the whole result.
+    Result,
+}
+
 /// What the agent needs from its host.
 pub trait AgentHost: Send + Sync + 'static {
     /// Delivers `event` of `thread_id` to the thread's subscribers.
@@ -45,15 +54,19 @@ pub trait AgentHost: Send + Sync + 'static {
     /// Whether anyone is subscribed to `thread_id` now.
     fn has_subscribers(&self, thread_id: &str) -> bool;
 
-    /// Asks the thread's users `request` and waits for the `decision` value of the first answer
-    /// that is one of `offered`; `cancel` firing (or dropping the future) withdraws the question.
+    /// Asks the thread's users `request` and waits for the first acceptable answer (see
+    /// [`Expect`]); `cancel` firing (or dropping the future) withdraws the question.
     fn ask<'a>(
         &'a self,
         thread_id: &'a str,
         request: ServerRequest,
-        offered: Vec<Value>,
+        expect: Expect,
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<Value, NoAnswer>>;
+
+    /// Whether a person can answer questions on `thread_id` now: an interactive client is
+    /// subscribed (not a headless run such as `codex exec`).
+    fn can_ask(&self, thread_id: &str) -> bool;
 
     /// The `source` recorded on threads created through this host.
     fn session_source(&self) -> Value;

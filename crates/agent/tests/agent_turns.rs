@@ -16,6 +16,7 @@ use codex_agent::engine::request::TurnOrigin;
 use codex_agent::engine::Engine;
 use codex_agent::host::AgentHost;
 use codex_agent::host::Delivery;
+use codex_agent::host::Expect;
 use codex_agent::host::NoAnswer;
 use codex_agent::tools::AgentTools;
 use codex_app_server_protocol::v2::TurnStatus;
@@ -98,12 +99,16 @@ impl AgentHost for MemoryHost {
         &'a self,
         _thread_id: &'a str,
         request: ServerRequest,
-        _offered: Vec<Value>,
+        _expect: Expect,
         _cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<Value, NoAnswer>> {
         self.asked.lock().unwrap().push(request);
         let answer = self.answers.lock().unwrap().pop_front();
         Box::pin(async move { answer.ok_or(NoAnswer::Declined) })
+    }
+
+    fn can_ask(&self, _thread_id: &str) -> bool {
+        true
     }
 
     fn session_source(&self) -> Value {

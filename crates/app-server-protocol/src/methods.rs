@@ -565,6 +565,8 @@ server_notifications! {
     ReasoningSummaryTextDelta => "item/reasoning/summaryTextDelta", ReasoningSummaryTextDeltaNotification;
     ReasoningTextDelta => "item/reasoning/textDelta", ReasoningTextDeltaNotification;
     CommandExecutionOutputDelta => "item/commandExecution/outputDelta", CommandExecutionOutputDeltaNotification;
+    TerminalInteraction => "item/commandExecution/terminalInteraction", TerminalInteractionNotification;
+    TurnPlanUpdated => "turn/plan/updated", TurnPlanUpdatedNotification;
     ServerRequestResolved => "serverRequest/resolved", ServerRequestResolvedNotification;
     CommandExecOutputDelta => "command/exec/outputDelta", CommandExecOutputDeltaNotification;
     RemoteControlStatusChanged => "remoteControl/status/changed", RemoteControlStatusChangedNotification;
@@ -699,6 +701,7 @@ macro_rules! server_requests {
 server_requests! {
     CommandExecutionRequestApproval => "item/commandExecution/requestApproval", CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse;
     FileChangeRequestApproval => "item/fileChange/requestApproval", FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse;
+    ToolRequestUserInput => "item/tool/requestUserInput", ToolRequestUserInputParams, ToolRequestUserInputResponse;
 }
 
 #[cfg(test)]

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use codex_agent::host::AgentHost;
 use codex_agent::host::Delivery;
+use codex_agent::host::Expect;
 use codex_agent::host::NoAnswer;
+use codex_app_server_protocol::v2::SessionSource;
 use codex_app_server_protocol::AbsolutePath;
 use codex_app_server_protocol::JsonRpcMessage;
 use codex_app_server_protocol::ServerNotification;
@@ -82,10 +84,14 @@ impl AgentHost for ServerHost {
         &'a self,
         thread_id: &'a str,
         request: ServerRequest,
-        offered: Vec<Value>,
+        expect: Expect,
         cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<Value, NoAnswer>> {
-        Box::pin(self.0.questions.ask(&self.0, thread_id, request, offered, cancel))
+        Box::pin(self.0.questions.ask(&self.0, thread_id, request, expect, cancel))
+    }
+
+    fn can_ask(&self, thread_id: &str) -> bool {
+        self.0.options.session_source != SessionSource::Exec && self.has_subscribers(thread_id)
     }
 
     fn session_source(&self) -> Value {

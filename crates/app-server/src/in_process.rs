@@ -460,7 +460,7 @@ mod tests {
                 Some(json!({"itemId": "i", "threadId": "t", "turnId": "u", "startedAtMs": 1})),
             );
             writer.send(approval.into()).await.unwrap();
-            let unknown = JsonRpcRequest::new("s2", "item/tool/requestUserInput", Some(json!({})));
+            let unknown = JsonRpcRequest::new("s2", "item/tool/unknownRequest", Some(json!({})));
             writer.send(unknown.into()).await.unwrap();
             writer
                 .send(JsonRpcResponse::new(request.id, json!({"data": []})).into())

@@ -24,6 +24,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
+use codex_agent::host::Expect;
 use codex_agent::host::NoAnswer;
 
 use crate::agent_host::notify_connection;
@@ -107,13 +108,15 @@ impl Questions {
         shared: &Arc<ServerShared>,
         thread_id: &str,
         request: ServerRequest,
-        offered: Vec<Value>,
+        expect: Expect,
         cancel: CancellationToken,
     ) -> Result<Value, NoAnswer> {
         let recipients = shared.subscribers(thread_id);
-        let (id, answer) = shared
-            .server_requests
-            .register_checked(recipients.clone(), Some(offered_check(offered)));
+        let check = match &expect {
+            Expect::Decision(offered) => Some(offered_check(offered.clone())),
+            Expect::Result => None,
+        };
+        let (id, answer) = shared.server_requests.register_checked(recipients.clone(), check);
         self.waiting().insert(
             id.clone(),
             Waiting {
@@ -150,10 +153,13 @@ impl Questions {
         }
         match answer {
             None => Err(NoAnswer::Interrupted),
-            Some(answer) => match answer.result {
-                Ok(result) => result.get("decision").cloned().ok_or(NoAnswer::Declined),
+            Some(answer) => match (answer.result, expect) {
+                (Ok(result), Expect::Decision(_)) => {
+                    result.get("decision").cloned().ok_or(NoAnswer::Declined)
+                }
+                (Ok(result), Expect::Result) => Ok(result),
                 // A client that answers with an error declines.
-                Err(_) => Err(NoAnswer::Declined),
+                (Err(_), _) => Err(NoAnswer::Declined),
             },
         }
     }

@@ -319,16 +319,21 @@ impl ServerCore {
         processor_options.session_source = options.session_source.clone();
         let remote_control = Arc::new(RemoteControl::new(&options.codex_home, state.clone()));
         let launch_config = config.clone();
+        // `[features] unified_exec = false` offers the one-shot `shell` tool instead.
+        let unified_exec = config.features.get("unified_exec").copied().unwrap_or(true);
         let processor = Arc::new(MessageProcessor::new(
             processor_options,
             AppHandler::new(config, options.overrides.clone(), state.clone())
                 .with_config_problem(config_problem)
                 .with_remote_control(Arc::clone(&remote_control))
-                .with_tool_router(Arc::new(if options.overrides.ignore_rules {
-                    AgentTools::without_rules(&options.codex_home)
-                } else {
-                    AgentTools::load(&options.codex_home)
-                })),
+                .with_tool_router(Arc::new(
+                    if options.overrides.ignore_rules {
+                        AgentTools::without_rules(&options.codex_home)
+                    } else {
+                        AgentTools::load(&options.codex_home)
+                    }
+                    .with_unified_exec(unified_exec),
+                )),
         ));
         remote_control.attach(events_tx, processor.shared().router.clone());
         if options.remote_control {

@@ -84,9 +84,12 @@ async fn shell_calls_under_never_run_and_their_output_reaches_the_model() {
     // The outputs went back to the model in its next requests.
     let output = call_output(&mock, "call_a").expect("call_a output sent to the model");
     assert!(output.contains("Exit code: 0") && output.contains("hello-from-shell"), "{output}");
+    // `exec_command` is the interactive session tool: the command ended within its yield time.
     let output = call_output(&mock, "call_b").unwrap();
     assert!(
-        output.contains("Exit code: 3") && output.contains("one") && output.contains("two"),
+        output.contains("Process exited with code 3")
+            && output.contains("one")
+            && output.contains("two"),
         "{output}"
     );
     assert_eq!(mock.model_requests().len(), 4);

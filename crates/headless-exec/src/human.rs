@@ -5,8 +5,10 @@
 use std::collections::HashSet;
 use std::io::Write;
 
+use codex_app_server_protocol::v2::CommandExecutionStatus;
 use codex_app_server_protocol::v2::PatchChangeKind;
 use codex_app_server_protocol::v2::ThreadItem;
+use codex_app_server_protocol::v2::TurnPlanStepStatus;
 use codex_app_server_protocol::ServerNotification;
 
 use crate::approvals::ApprovalNote;
@@ -105,6 +107,28 @@ impl<O: Write, E: Write> HumanOutput<O, E> {
                     self.progress(Style::Dim, text);
                 }
             }
+            ServerNotification::TurnPlanUpdated(plan) => {
+                let mut text = String::from("plan:");
+                if let Some(explanation) = &plan.explanation {
+                    text.push_str(&format!(" {explanation}"));
+                }
+                for step in &plan.plan {
+                    let mark = match step.status {
+                        TurnPlanStepStatus::Completed => "[x]",
+                        TurnPlanStepStatus::InProgress => "[>]",
+                        TurnPlanStepStatus::Pending => "[ ]",
+                    };
+                    text.push_str(&format!("\n  {mark} {}", step.step));
+                }
+                self.progress(Style::Bold, &text);
+            }
+            ServerNotification::TerminalInteraction(interaction) => {
+                let stdin = interaction.stdin.trim_end_matches('\n');
+                self.progress(
+                    Style::Dim,
+                    &format!("  > {stdin}    (session {})", interaction.process_id),
+                );
+            }
             // A final error is reported once, by `turn_failed`; retries are worth a warning.
             ServerNotification::Error(error) if !error.will_retry => {}
             ServerNotification::Error(_)
@@ -136,6 +160,16 @@ impl<O: Write, E: Write> HumanOutput<O, E> {
             }
             ThreadItem::Reasoning { summary, .. } if !summary.is_empty() => {
                 self.progress(Style::Dim, &format!("thinking: {}", summary.join("\n")));
+            }
+            ThreadItem::CommandExecution {
+                status: CommandExecutionStatus::InProgress,
+                process_id: Some(session),
+                ..
+            } => {
+                self.progress(Style::Dim, &format!("  still running as session {session}"));
+            }
+            ThreadItem::WebSearch { query, .. } => {
+                self.progress(Style::Dim, &format!("searched the web: {query}"));
             }
             ThreadItem::CommandExecution { status, exit_code, duration_ms, .. } => {
                 let status = serde_json::to_value(status)

@@ -96,6 +96,14 @@ pub enum ItemDelta {
         /// The output appended.
         output: String,
     },
+    /// Characters the agent wrote to an interactive exec session.
+    #[serde(rename = "terminalInput")]
+    TerminalInput {
+        /// The session (`processId`).
+        process_id: String,
+        /// What was written.
+        stdin: String,
+    },
 }
 
 /// One line of `codex exec --json` output.
@@ -141,6 +149,17 @@ pub enum ExecEvent {
         turn_id: String,
         /// The item.
         item: ThreadItem,
+    },
+    /// The agent's plan changed (`update_plan`).
+    #[serde(rename = "plan.updated")]
+    PlanUpdated {
+        /// The turn.
+        turn_id: String,
+        /// Why it changed, if the agent said.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        explanation: Option<String>,
+        /// Every step with its status (`pending`, `inProgress`, `completed`).
+        plan: Vec<codex_app_server_protocol::v2::TurnPlanStep>,
     },
     /// An approval request was answered by policy.
     #[serde(rename = "approval.answered")]
@@ -228,6 +247,19 @@ impl ExecEvent {
                 turn_id: delta.turn_id.clone(),
                 item_id: delta.item_id.clone(),
                 delta: ItemDelta::CommandOutput { output: delta.delta.clone() },
+            },
+            ServerNotification::TerminalInteraction(interaction) => ExecEvent::ItemUpdated {
+                turn_id: interaction.turn_id.clone(),
+                item_id: interaction.item_id.clone(),
+                delta: ItemDelta::TerminalInput {
+                    process_id: interaction.process_id.clone(),
+                    stdin: interaction.stdin.clone(),
+                },
+            },
+            ServerNotification::TurnPlanUpdated(plan) => ExecEvent::PlanUpdated {
+                turn_id: plan.turn_id.clone(),
+                explanation: plan.explanation.clone(),
+                plan: plan.plan.clone(),
             },
             ServerNotification::Error(error) if error.will_retry => {
                 ExecEvent::Warning { message: format!("{} (retrying)", error.error.message) }

@@ -38,6 +38,10 @@ pub struct ModelRequest {
     /// defaults (e.g. `User-Agent`). Invalid names or values are skipped with a warning.
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// Tools the provider runs itself (Responses API only, e.g. `{"type":"web_search"}`), sent
+    /// as given after the function tools; Chat Completions requests leave them out.
+    #[serde(default)]
+    pub hosted_tools: Vec<serde_json::Value>,
 }
 
 impl ModelRequest {

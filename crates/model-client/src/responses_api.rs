@@ -29,6 +29,7 @@ pub(crate) fn request_body(request: &ModelRequest) -> Value {
                 "parameters": tool.parameters,
             })
         })
+        .chain(request.hosted_tools.iter().cloned())
         .collect();
     let mut body = json!({
         "model": request.model,

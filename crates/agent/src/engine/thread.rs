@@ -599,6 +599,14 @@ impl Engine {
         Ok(Some(notification))
     }
 
+    /// The thread's latest plan (`update_plan`) as the notification that shows it, for a client
+    /// that resumes the thread; `None` when it has none or is not loaded.
+    pub fn latest_plan(&self, thread_id: &str) -> Option<ServerNotification> {
+        let thread = self.loaded(thread_id)?;
+        let state = thread.lock();
+        crate::tools::update_plan::latest_plan(thread_id, &state.history)
+    }
+
     /// A thread and its turns, loaded or stored.
     async fn thread_with_turns(&self, id: &str) -> Result<(Thread, Vec<Turn>), EngineError> {
         if let Some(thread) = self.loaded(id) {

@@ -98,6 +98,15 @@ pub trait ToolRouter: Send + Sync + 'static {
         arguments: &'a str,
     ) -> BoxFuture<'a, ToolOutcome>;
 
+    /// Whether a call can run at the same time as the other parallel-safe calls of its response
+    /// (it only reads and never asks for approval).
+    fn parallel_safe(&self, _name: &str, _arguments: &str) -> bool {
+        false
+    }
+
+    /// Called when a turn of `thread_id` was interrupted (for example to kill what it started).
+    fn turn_interrupted(&self, _thread_id: &str) {}
+
     /// Called when `thread_id` is unloaded or archived (for example to forget what was approved
     /// for its session).
     fn thread_unloaded(&self, _thread_id: &str) {}

@@ -21,6 +21,7 @@ use codex_app_server_protocol::ServerRequest;
 use serde_json::Value;
 
 use crate::engine::tools::ToolContext;
+use crate::host::Expect;
 use crate::host::NoAnswer;
 use crate::tools::rules::PrefixRules;
 
@@ -136,7 +137,7 @@ impl Approvals {
     ) -> Result<Value, Decision> {
         context
             .host
-            .ask(&context.thread_id, request, offered, context.cancel.clone())
+            .ask(&context.thread_id, request, Expect::Decision(offered), context.cancel.clone())
             .await
             .map_err(|no_answer| match no_answer {
                 NoAnswer::Interrupted => Decision::Interrupted,

@@ -9,9 +9,12 @@
 pub mod approval;
 pub mod model_output;
 pub mod patch;
+pub mod request_user_input;
 pub mod rules;
 pub mod safety;
 pub mod shell;
+pub mod unified_exec;
+pub mod update_plan;
 pub mod view_image;
 
 use std::path::Path;
@@ -31,17 +34,41 @@ use crate::tools::shell::ShellCall;
 #[derive(Debug)]
 pub struct AgentTools {
     approvals: Approvals,
+    sessions: unified_exec::ExecSessions,
+    unified_exec: bool,
 }
 
 impl AgentTools {
-    /// Tools whose prefix rules live under `codex_home/rules` (loaded now).
+    /// Tools whose prefix rules live under `codex_home/rules` (loaded now), offering the
+    /// interactive `exec_command` + `write_stdin` pair.
     pub fn load(codex_home: &Path) -> Self {
-        Self { approvals: Approvals::new(PrefixRules::load(codex_home)) }
+        Self {
+            approvals: Approvals::new(PrefixRules::load(codex_home)),
+            sessions: unified_exec::ExecSessions::default(),
+            unified_exec: true,
+        }
+    }
+
+    /// Offers `exec_command` + `write_stdin` (`true`, the default) or the one-shot `shell`
+    /// (`false`; `[features] unified_exec = false`). Calls of either kind are served whatever
+    /// is offered.
+    pub fn with_unified_exec(mut self, enabled: bool) -> Self {
+        self.unified_exec = enabled;
+        self
+    }
+
+    /// The live exec sessions.
+    pub fn sessions(&self) -> &unified_exec::ExecSessions {
+        &self.sessions
     }
 
     /// Tools that ignore the stored prefix rules (`--ignore-rules`).
     pub fn without_rules(codex_home: &Path) -> Self {
-        Self { approvals: Approvals::new(PrefixRules::empty(codex_home)) }
+        Self {
+            approvals: Approvals::new(PrefixRules::empty(codex_home)),
+            sessions: unified_exec::ExecSessions::default(),
+            unified_exec: true,
+        }
     }
 
     /// The approval state.
@@ -97,7 +124,36 @@ fn apply_patch_tool() -> FunctionTool {
 
 impl ToolRouter for AgentTools {
     fn tools(&self) -> Vec<FunctionTool> {
-        vec![shell_tool(), apply_patch_tool(), view_image::view_image_tool()]
+        let shell_tools = if self.unified_exec {
+            vec![unified_exec::exec_command_tool(), unified_exec::write_stdin_tool()]
+        } else {
+            vec![shell_tool()]
+        };
+        shell_tools
+            .into_iter()
+            .chain([
+                apply_patch_tool(),
+                view_image::view_image_tool(),
+                update_plan::update_plan_tool(),
+                request_user_input::request_user_input_tool(),
+            ])
+            .collect()
+    }
+
+    fn parallel_safe(&self, name: &str, arguments: &str) -> bool {
+        match name {
+            "view_image" => true,
+            "exec_command" if self.unified_exec => false,
+            "shell" | "exec_command" | "shell_command" | "container.exec" => {
+                let name = if name == "container.exec" { "shell" } else { name };
+                ShellCall::parse(name, arguments).is_ok_and(|call| {
+                    !call.escalated
+                        && codex_apply_patch::patch_from_command(&call.argv).is_none()
+                        && safety::is_known_safe(&call.argv)
+                })
+            }
+            _ => false,
+        }
     }
 
     fn call<'a>(
@@ -108,6 +164,18 @@ impl ToolRouter for AgentTools {
     ) -> BoxFuture<'a, ToolOutcome> {
         Box::pin(async move {
             match name {
+                "exec_command" if self.unified_exec => {
+                    unified_exec::run_exec_command(
+                        &self.sessions,
+                        &self.approvals,
+                        &context,
+                        arguments,
+                    )
+                    .await
+                }
+                "write_stdin" => {
+                    unified_exec::run_write_stdin(&self.sessions, &context, arguments).await
+                }
                 "shell" | "exec_command" | "shell_command" | "container.exec" => {
                     let name = if name == "container.exec" { "shell" } else { name };
                     let call = match ShellCall::parse(name, arguments) {
@@ -122,6 +190,10 @@ impl ToolRouter for AgentTools {
                     shell::run_shell_call(&self.approvals, &context, call).await
                 }
                 "view_image" => view_image::run_view_image(&context, arguments).await,
+                update_plan::UPDATE_PLAN => update_plan::run_update_plan(&context, arguments).await,
+                "request_user_input" => {
+                    request_user_input::run_request_user_input(&context, arguments).await
+                }
                 "apply_patch" => match patch::parse_arguments(arguments) {
                     Ok(text) => patch::run_patch(&self.approvals, &context, &text).await,
                     Err(message) => ToolOutcome::failure(message),
@@ -136,11 +208,16 @@ impl ToolRouter for AgentTools {
 
     fn thread_unloaded(&self, thread_id: &str) {
         self.approvals.forget_session(thread_id);
+        self.sessions.kill_thread(thread_id);
+    }
+
+    fn turn_interrupted(&self, thread_id: &str) {
+        self.sessions.kill_thread(thread_id);
     }
 }
 
 /// The patch inside `apply_patch <<'EOF' … EOF` (a shell heredoc), or the text itself.
-fn heredoc_body(text: &str) -> String {
+pub(crate) fn heredoc_body(text: &str) -> String {
     match (text.find("*** Begin Patch"), text.rfind("*** End Patch")) {
         (Some(start), Some(end)) if end > start => {
             format!("{}\n", &text[start..end + "*** End Patch".len()])

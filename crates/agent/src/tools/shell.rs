@@ -239,33 +239,54 @@ fn session_key(call: &ShellCall, cwd: &Path) -> String {
     format!("cmd\u{0}{}\u{0}{}\u{0}{}", call.escalated, cwd.display(), call.argv.join("\u{0}"))
 }
 
+/// A shell call cleared to run: where, under which sandbox, and the id its item takes.
+#[derive(Debug)]
+pub struct Authorized {
+    /// The working directory.
+    pub cwd: PathBuf,
+    /// The sandbox it runs in (`DangerFullAccess` once an escalation was approved).
+    pub policy: SandboxPolicy,
+    /// The id of the approval prompt and of the item that runs.
+    pub item_id: String,
+}
+
 /// Runs one shell call end to end.
 pub async fn run_shell_call(
     approvals: &Approvals,
     context: &ToolContext,
     call: ShellCall,
 ) -> ToolOutcome {
-    let cwd = match resolve_workdir(context.cwd.as_path(), call.workdir.as_deref()) {
-        Ok(cwd) => cwd,
-        Err(message) => return ToolOutcome::failure(message),
-    };
-    let policy = match thread_policy(&context.sandbox) {
-        Ok(policy) => policy,
-        Err(message) => return ToolOutcome::failure(message),
-    };
+    match authorize(approvals, context, &call).await {
+        Ok(authorized) => {
+            execute(context, &call, &authorized.cwd, authorized.policy, authorized.item_id).await
+        }
+        Err(refused) => refused,
+    }
+}
+
+/// Resolves a call's working directory and sandbox and asks for approval when the policy says
+/// so; `Err` is the outcome to give the model (refused, declined or interrupted).
+pub async fn authorize(
+    approvals: &Approvals,
+    context: &ToolContext,
+    call: &ShellCall,
+) -> Result<Authorized, ToolOutcome> {
+    let cwd = resolve_workdir(context.cwd.as_path(), call.workdir.as_deref())
+        .map_err(ToolOutcome::failure)?;
+    let policy = thread_policy(&context.sandbox).map_err(ToolOutcome::failure)?;
     let unrestricted = !policy.restricts_filesystem() && !policy.restricts_network();
-    let key = session_key(&call, &cwd);
+    let key = session_key(call, &cwd);
     // A prefix rule pre-approves runs inside the sandbox only; running outside it needs an
     // approval of that escalated call (once, or for the session).
     let pre_approved = approvals.approved_for_session(&context.thread_id, &key)
         || (!call.escalated && approvals.rules().allows(&safety::rule_words(&call.argv)));
     // The approval prompt and the item that runs (or is declined) share this id.
     let item_id = new_id();
-    let escalate = match approval_for(&context.approval_policy, &call, pre_approved, unrestricted) {
-        Approval::Refuse(message) => return ToolOutcome::failure(message),
+    let escalate = match approval_for(&context.approval_policy, call, pre_approved, unrestricted) {
+        Approval::Refuse(message) => return Err(ToolOutcome::failure(message)),
         Approval::Run { escalated } => escalated,
         Approval::Ask { escalated } => {
-            let decision = ask(approvals, context, &call, &cwd, &item_id).await;
+            let decision = ask(approvals, context, call, &cwd, &item_id).await;
             match decision {
                 Decision::Accept => {}
                 Decision::AcceptForSession => {
@@ -277,28 +298,30 @@ pub async fn run_shell_call(
                     }
                 }
                 Decision::Decline | Decision::Cancel => {
-                    declined_item(context, &call, &cwd, item_id).await;
+                    declined_item(context, call, &cwd, item_id).await;
                     if decision == Decision::Cancel {
                         context.cancel.cancel();
                     }
-                    return ToolOutcome::failure(
+                    return Err(ToolOutcome::failure(
                         "The user declined to run this command; do not retry it. Continue \
                          without it or ask the user how to proceed.",
-                    );
+                    ));
                 }
                 Decision::Interrupted => {
-                    return ToolOutcome::failure("the turn was interrupted before approval")
+                    return Err(ToolOutcome::failure("the turn was interrupted before approval"))
                 }
             }
             // An interrupt that raced the answer wins: nothing runs after it.
             if context.cancel.is_cancelled() {
-                return ToolOutcome::failure("the turn was interrupted before the command ran");
+                return Err(ToolOutcome::failure(
+                    "the turn was interrupted before the command ran",
+                ));
             }
             escalated
         }
     };
     let policy = if escalate { SandboxPolicy::DangerFullAccess } else { policy };
-    execute(context, &call, &cwd, policy, item_id).await
+    Ok(Authorized { cwd, policy, item_id })
 }
 
 async fn ask(
@@ -350,7 +373,8 @@ async fn ask(
     approvals.ask_command(context, request, &offered).await
 }
 
-fn command_item(
+/// A `commandExecution` item for `call` (source `agent`).
+pub fn command_item(
     id: String,
     call: &ShellCall,
     cwd: &Path,
@@ -536,13 +560,16 @@ async fn execute(
 
 /// Decodes one output stream chunk by chunk without splitting a character: the bytes of an
 /// incomplete character at the end of a chunk wait for the next one. Invalid bytes become U+FFFD.
+/// Turns byte chunks into text without splitting a character between chunks.
 #[derive(Debug, Default)]
-struct Utf8Decoder {
+pub struct Utf8Decoder {
     tail: Vec<u8>,
 }
 
 impl Utf8Decoder {
-    fn decode(&mut self, bytes: &[u8]) -> String {
+    /// The text of `bytes` (with what an earlier chunk left unfinished), keeping back an
+    /// unfinished character for the next chunk.
+    pub fn decode(&mut self, bytes: &[u8]) -> String {
         let mut buffer = std::mem::take(&mut self.tail);
         buffer.extend_from_slice(bytes);
         let keep = incomplete_tail_len(&buffer);

@@ -499,3 +499,133 @@ pub struct ThreadTokenUsage {
     /// Total.
     pub total: TokenUsageBreakdown,
 }
+
+/// The `TurnPlanStepStatus` wire type.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema, TS)]
+#[ts(export_to = "v2/TurnPlanStepStatus.ts")]
+pub enum TurnPlanStepStatus {
+    /// `pending`.
+    #[serde(rename = "pending")]
+    Pending,
+    /// `inProgress`.
+    #[serde(rename = "inProgress")]
+    InProgress,
+    /// `completed`.
+    #[serde(rename = "completed")]
+    Completed,
+}
+
+/// The `TurnPlanStep` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/TurnPlanStep.ts")]
+pub struct TurnPlanStep {
+    /// Status.
+    pub status: TurnPlanStepStatus,
+    /// Step.
+    pub step: String,
+}
+
+/// The `TurnPlanUpdatedNotification` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/TurnPlanUpdatedNotification.ts")]
+pub struct TurnPlanUpdatedNotification {
+    /// Explanation.
+    #[serde(default)]
+    pub explanation: Option<String>,
+    /// Plan.
+    pub plan: Vec<TurnPlanStep>,
+    /// Thread id.
+    pub thread_id: String,
+    /// Turn id.
+    pub turn_id: String,
+}
+
+/// The `TerminalInteractionNotification` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/TerminalInteractionNotification.ts")]
+pub struct TerminalInteractionNotification {
+    /// Item id.
+    pub item_id: String,
+    /// Process id.
+    pub process_id: String,
+    /// Stdin.
+    pub stdin: String,
+    /// Thread id.
+    pub thread_id: String,
+    /// Turn id.
+    pub turn_id: String,
+}
+
+/// The `ToolRequestUserInputOption` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/ToolRequestUserInputOption.ts")]
+pub struct ToolRequestUserInputOption {
+    /// Description.
+    pub description: String,
+    /// Label.
+    pub label: String,
+}
+
+/// The `ToolRequestUserInputQuestion` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/ToolRequestUserInputQuestion.ts")]
+pub struct ToolRequestUserInputQuestion {
+    /// Header.
+    pub header: String,
+    /// Id.
+    pub id: String,
+    /// Whether the client adds a free-text "Other" answer.
+    #[serde(default)]
+    pub is_other: bool,
+    /// Whether the answer is secret.
+    #[serde(default)]
+    pub is_secret: bool,
+    /// Options.
+    #[serde(default)]
+    pub options: Option<Vec<ToolRequestUserInputOption>>,
+    /// Question.
+    pub question: String,
+}
+
+/// The `ToolRequestUserInputParams` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/ToolRequestUserInputParams.ts")]
+pub struct ToolRequestUserInputParams {
+    /// Deprecated: use `isBlocking`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_resolution_ms: Option<u64>,
+    /// Whether the turn waits for the answer.
+    pub is_blocking: bool,
+    /// Item id.
+    pub item_id: String,
+    /// Questions.
+    pub questions: Vec<ToolRequestUserInputQuestion>,
+    /// Thread id.
+    pub thread_id: String,
+    /// Turn id.
+    pub turn_id: String,
+}
+
+/// The `ToolRequestUserInputAnswer` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/ToolRequestUserInputAnswer.ts")]
+pub struct ToolRequestUserInputAnswer {
+    /// Answers.
+    pub answers: Vec<String>,
+}
+
+/// The `ToolRequestUserInputResponse` wire type.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export_to = "v2/ToolRequestUserInputResponse.ts")]
+pub struct ToolRequestUserInputResponse {
+    /// Answers by question id.
+    pub answers: std::collections::BTreeMap<String, ToolRequestUserInputAnswer>,
+}

@@ -62,6 +62,9 @@ pub async fn handle(
                         tracing::warn!(thread = %thread_id, "stored token usage not replayed: {err}")
                     }
                 }
+                if let Some(plan) = engine.latest_plan(&thread_id) {
+                    notify_connection(shared, connection, &plan).await;
+                }
                 // Approval requests still waiting in the thread go to the new subscriber too.
                 let shared = Arc::clone(shared);
                 tokio::spawn(async move {

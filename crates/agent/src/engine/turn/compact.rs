@@ -203,6 +203,7 @@ impl TurnTask {
         request.input = input.to_vec();
         request.input.push(InputItem::user(SUMMARY_REQUEST.trim()));
         request.tools = Vec::new();
+        request.hosted_tools = Vec::new();
         request.parallel_tool_calls = false;
         request.output_schema = None;
         request

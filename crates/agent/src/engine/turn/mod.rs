@@ -79,6 +79,7 @@ use crate::host::AgentHost;
 use codex_state::TokenUsageRecord;
 
 mod compact;
+mod web_search;
 
 /// How long an interrupted turn lets a running tool wind down (kill its process group, complete
 /// its item) before dropping it.
@@ -546,35 +547,46 @@ impl TurnTask {
             // Images the tools showed (view_image) follow all of the response's outputs, so every
             // call is answered before anything else in the history.
             let mut shown_images = Vec::new();
-            for (call_id, name, arguments) in calls {
+            for group in self.parallel_groups(calls) {
                 // Calls after an interrupt never start; `answer_unanswered_calls` answers them.
                 if self.cancel.is_cancelled() {
                     return Err(TurnEnd::Interrupted);
                 }
-                let context = self.tool_context(&call_id);
                 let tools = self.engine.tools();
-                let call = tools.call(context, &name, &arguments);
-                tokio::pin!(call);
-                let outcome = tokio::select! {
+                let running = futures::future::join_all(group.clone().into_iter().map(
+                    |(call_id, name, arguments)| {
+                        let (tools, context) = (Arc::clone(&tools), self.tool_context(&call_id));
+                        async move { tools.call(context, &name, &arguments).await }
+                    },
+                ));
+                tokio::pin!(running);
+                let outcomes = tokio::select! {
                     biased;
                     () = self.cancel.cancelled() => {
-                        // The tool sees the same token: give it a moment to stop its process
-                        // and complete its item before it is dropped.
-                        let stopped = tokio::time::timeout(TOOL_STOP_GRACE, &mut call).await;
-                        if let Ok(outcome) = stopped {
-                            let output = self.for_model(&outcome.output);
-                            self.push_history(vec![InputItem::function_call_output(
-                                call_id, output,
-                            )])
-                            .await?;
+                        // The tools see the same token: give them a moment to stop their
+                        // processes and complete their items before they are dropped.
+                        let stopped = tokio::time::timeout(TOOL_STOP_GRACE, &mut running).await;
+                        if let Ok(outcomes) = stopped {
+                            let outputs = group
+                                .into_iter()
+                                .zip(outcomes)
+                                .map(|((call_id, _, _), outcome)| {
+                                    InputItem::function_call_output(call_id, self.for_model(&outcome.output))
+                                })
+                                .collect();
+                            self.push_history(outputs).await?;
                         }
                         return Err(TurnEnd::Interrupted);
                     }
-                    outcome = &mut call => outcome,
+                    outcomes = &mut running => outcomes,
                 };
-                let output = self.for_model(&outcome.output);
-                self.push_history(vec![InputItem::function_call_output(call_id, output)]).await?;
-                shown_images.extend(outcome.images.into_iter().map(ContentPart::image));
+                // Outputs go back in call order, whatever order the calls finished in.
+                for ((call_id, _, _), outcome) in group.into_iter().zip(outcomes) {
+                    let output = self.for_model(&outcome.output);
+                    self.push_history(vec![InputItem::function_call_output(call_id, output)])
+                        .await?;
+                    shown_images.extend(outcome.images.into_iter().map(ContentPart::image));
+                }
             }
             if !shown_images.is_empty() {
                 self.push_history(vec![InputItem::user_parts(shown_images)]).await?;
@@ -583,6 +595,27 @@ impl TurnTask {
                 self.compact(CompactionReason::MidTurn).await?;
             }
         }
+    }
+
+    /// Splits a response's calls into groups run one after the other: consecutive calls that are
+    /// all parallel-safe (read-only, never asking) share a group and run at the same time; any
+    /// other call is a group of its own.
+    fn parallel_groups(
+        &self,
+        calls: Vec<(String, String, String)>,
+    ) -> Vec<Vec<(String, String, String)>> {
+        let tools = self.engine.tools();
+        let mut groups: Vec<Vec<(String, String, String)>> = Vec::new();
+        let mut last_parallel = false;
+        for call in calls {
+            let parallel = tools.parallel_safe(&call.1, &call.2);
+            match groups.last_mut() {
+                Some(group) if parallel && last_parallel => group.push(call),
+                _ => groups.push(vec![call]),
+            }
+            last_parallel = parallel;
+        }
+        groups
     }
 
     /// Gives every function call of this turn that has no output an [`ABORTED_OUTPUT`], so the
@@ -741,6 +774,7 @@ impl TurnTask {
         request.output_schema = self.output_schema.clone();
         request.reasoning = reasoning_options(&info, &state.settings, &self.config.agent);
         request.verbosity = verbosity(&info, &self.config.agent);
+        request.hosted_tools = self.config.agent.web_search.hosted_tool().into_iter().collect();
         request.prompt_cache_key = Some(self.thread.id.clone());
         request.headers = vec![
             ("session-id".to_owned(), self.thread.id.clone()),
@@ -854,6 +888,7 @@ impl TurnTask {
             Err(err) => return Err(TurnEnd::Failed(model_failure(&err))),
         };
         let mut open = OpenItems::default();
+        let mut searches = web_search::OpenSearches::default();
         let mut calls = Vec::new();
         loop {
             let event = tokio::select! {
@@ -864,14 +899,17 @@ impl TurnTask {
             let event = match event {
                 Some(Ok(event)) => event,
                 Some(Err(ModelError::Cancelled)) => {
+                    self.close_open_searches(&mut searches).await?;
                     self.close_open_items(&mut open).await?;
                     return Err(TurnEnd::Interrupted);
                 }
                 Some(Err(err)) => {
+                    self.close_open_searches(&mut searches).await?;
                     self.close_open_items(&mut open).await?;
                     return Err(TurnEnd::Failed(model_failure(&err)));
                 }
                 None => {
+                    self.close_open_searches(&mut searches).await?;
                     self.close_open_items(&mut open).await?;
                     let err = ModelError::Disconnected { provider: client.provider().name.clone() };
                     return Err(TurnEnd::Failed(model_failure(&err)));
@@ -884,6 +922,11 @@ impl TurnTask {
                 }
                 ModelEvent::OutputItemAdded(OutputItem::Reasoning { id, .. }) => {
                     self.open_reasoning(&mut open, &id).await;
+                }
+                ModelEvent::OutputItemAdded(OutputItem::Other(raw)) => {
+                    if let Some(search) = web_search::WebSearchCall::from_raw(&raw) {
+                        self.open_web_search(&mut searches, search).await;
+                    }
                 }
                 ModelEvent::OutputItemAdded(_) => {}
                 ModelEvent::OutputTextDelta { item_id, delta } => {
@@ -1001,8 +1044,13 @@ impl TurnTask {
                     .await?;
                     calls.push((call_id, name, arguments));
                 }
-                ModelEvent::OutputItemDone(OutputItem::Other(_)) => {}
+                ModelEvent::OutputItemDone(OutputItem::Other(raw)) => {
+                    if let Some(search) = web_search::WebSearchCall::from_raw(&raw) {
+                        self.close_web_search(&mut searches, search).await?;
+                    }
+                }
                 ModelEvent::Completed { usage, .. } => {
+                    self.close_open_searches(&mut searches).await?;
                     self.close_open_items(&mut open).await?;
                     if let Some(usage) = usage {
                         self.report_usage(&usage).await;
@@ -1122,6 +1170,9 @@ impl TurnTask {
 
     async fn finish(self, end: TurnEnd) {
         let thread_id = self.thread.id.clone();
+        if matches!(end, TurnEnd::Interrupted) {
+            self.engine.tools().turn_interrupted(&thread_id);
+        }
         let completed_at = now_secs();
         let duration_ms = now_ms().saturating_sub(self.started_ms);
         let (status, error) = match &end {
