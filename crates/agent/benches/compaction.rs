@@ -227,10 +227,14 @@ impl AgentHost for BenchHost {
         &'a self,
         _thread_id: &'a str,
         _request: ServerRequest,
-        _offered: Vec<Value>,
+        _expect: codex_agent::host::Expect,
         _cancel: CancellationToken,
     ) -> BoxFuture<'a, Result<Value, NoAnswer>> {
         Box::pin(async { Err(NoAnswer::Declined) })
+    }
+
+    fn can_ask(&self, _thread_id: &str) -> bool {
+        false
     }
 
     fn session_source(&self) -> Value {
