@@ -551,12 +551,14 @@ async fn stale_pid_files_and_sockets_are_ignored_and_replaced() {
 #[tokio::test]
 async fn a_server_that_cannot_start_gives_an_error_pointing_at_the_log() {
     let home = DaemonHome::new();
-    home.write_config("model = [unclosed");
+    // A broken config.toml no longer stops a server (it serves with defaults and warns), but a
+    // corrupt state database does.
+    std::fs::write(home.path().join("state.sqlite"), "this is not a database").unwrap();
     let (success, _, stderr) = home.daemon(&["start"]).await;
     assert!(!success, "a failed start must exit non-zero");
     assert!(stderr.contains("exited"), "{stderr}");
     assert!(stderr.contains(&home.log_file().display().to_string()), "{stderr}");
-    assert!(stderr.contains("config.toml"), "the log's last lines explain why: {stderr}");
+    assert!(stderr.contains("state.sqlite"), "the log's last lines explain why: {stderr}");
     assert!(home.servers().is_empty());
 }
 
