@@ -74,6 +74,12 @@ pub trait AgentHost: Send + Sync + 'static {
     /// `$CODEX_HOME`: where rules, global AGENTS.md and state live.
     fn codex_home(&self) -> AbsolutePath;
 
+    /// W3C trace headers (`traceparent`, `tracestate`) for the current tracing span, sent with
+    /// model requests so a trace continues at the provider; none when tracing is off.
+    fn trace_headers(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// A turn started (`+1`) or ended (`-1`); a draining host waits for zero.
     fn running_turns_changed(&self, delta: i64);
 }

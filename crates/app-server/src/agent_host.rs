@@ -103,6 +103,10 @@ impl AgentHost for ServerHost {
         self.0.options.codex_home.clone()
     }
 
+    fn trace_headers(&self) -> Vec<(String, String)> {
+        crate::telemetry::current_trace_headers()
+    }
+
     fn running_turns_changed(&self, delta: i64) {
         self.0.running_turns.send_modify(|count| {
             *count = if delta >= 0 {

@@ -242,7 +242,15 @@ pub fn tracer_provider(
     Ok(Some(
         SdkTracerProvider::builder()
             .with_batch_exporter(exporter)
-            .with_resource(Resource::builder().with_service_name(SERVICE_NAME).build())
+            .with_resource(
+                Resource::builder()
+                    .with_service_name(SERVICE_NAME)
+                    .with_attribute(opentelemetry::KeyValue::new(
+                        "service.version",
+                        env!("CARGO_PKG_VERSION"),
+                    ))
+                    .build(),
+            )
             .build(),
     ))
 }
@@ -289,6 +297,16 @@ pub fn init(codex_home: &Path) -> TelemetryGuard {
         eprintln!("warning: {err}");
     }
     TelemetryGuard { provider }
+}
+
+/// The W3C trace headers of the current span (empty when it is not exported).
+pub fn current_trace_headers() -> Vec<(String, String)> {
+    let context = tracing::Span::current().context();
+    let mut headers: HashMap<String, String> = HashMap::new();
+    TraceContextPropagator::new().inject_context(&context, &mut headers);
+    let mut headers: Vec<(String, String)> = headers.into_iter().collect();
+    headers.sort();
+    headers
 }
 
 /// Makes `trace` (or, without it, the `TRACEPARENT` environment variable) the parent of `span`.

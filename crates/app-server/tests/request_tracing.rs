@@ -12,7 +12,10 @@ use codex_app_server::serve::serve;
 use codex_app_server::serve::ServeOptions;
 use codex_app_server::telemetry;
 use codex_app_server_transport::ListenAddress;
+use codex_test_support::MockProvider;
+use codex_test_support::Script;
 use codex_test_support::TestClient;
+use codex_test_support::WireFormat;
 use opentelemetry::trace::SpanId;
 use opentelemetry::trace::TraceId;
 use opentelemetry::Value as OtelValue;
@@ -24,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "00f067aa0ba902b7";
+const TURN_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
 
 fn attribute(span: &SpanData, key: &str) -> Option<String> {
     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| match &kv.value {
@@ -53,6 +57,13 @@ async fn a_request_span_is_named_after_its_method_and_parented_to_its_traceparen
         .unwrap();
 
     let home = tempfile::tempdir().unwrap();
+    let mock = MockProvider::start().await;
+    let config = format!(
+        "model = \"mock-model\"\nmodel_provider = \"mock\"\napproval_policy = \"never\"\n\
+         sandbox_mode = \"danger-full-access\"\n\n{}",
+        mock.provider_toml("mock", WireFormat::Responses)
+    );
+    std::fs::write(home.path().join("config.toml"), config).unwrap();
     let mut options = ServeOptions::new(
         ListenAddress::Websocket("127.0.0.1:0".parse().unwrap()),
         home.path().to_path_buf(),
@@ -103,6 +114,45 @@ async fn a_request_span_is_named_after_its_method_and_parented_to_its_traceparen
     // `initialize` has its own span too, named with the client it introduced.
     let init = finished_span(&exporter, |s| s.name == "initialize").await;
     assert_eq!(attribute(&init, "client.name").as_deref(), Some("tracing-test"));
+
+    // A traced turn: the turn, its model requests and its tool call are spans of the caller's
+    // trace, and the provider is sent a `traceparent` of that trace.
+    let work = tempfile::tempdir().unwrap();
+    mock.push(Script::function_call("call-1", "shell", json!({"command": ["echo", "traced"]})));
+    mock.push(Script::text("done"));
+    let started = client.call("thread/start", json!({"cwd": work.path()})).await.unwrap();
+    let thread_id = started["thread"]["id"].as_str().unwrap().to_owned();
+    let trace = json!({"traceparent": format!("00-{TURN_TRACE_ID}-{PARENT_SPAN_ID}-01")});
+    client
+        .send_request_with_trace(
+            json!("turn-1"),
+            "turn/start",
+            json!({"threadId": thread_id, "input": [{"type": "text", "text": "go"}]}),
+            trace,
+        )
+        .await
+        .unwrap();
+    client.response(&json!("turn-1")).await.unwrap().unwrap();
+    let turn_trace = TraceId::from_hex(TURN_TRACE_ID).unwrap();
+    let turn = finished_span(&exporter, |s| s.name == "turn").await;
+    assert_eq!(turn.span_context.trace_id(), turn_trace);
+    assert_eq!(attribute(&turn, "codex.thread.id").as_deref(), Some(thread_id.as_str()));
+    let request = finished_span(&exporter, |s| s.name == "turn/start").await;
+    assert_eq!(turn.parent_span_id, request.span_context.span_id(), "turn under its request");
+    let model = finished_span(&exporter, |s| s.name == "model.request").await;
+    assert_eq!(model.span_context.trace_id(), turn_trace);
+    assert_eq!(model.parent_span_id, turn.span_context.span_id());
+    assert_eq!(attribute(&model, "model.name").as_deref(), Some("mock-model"));
+    let tool = finished_span(&exporter, |s| s.name == "tool.call").await;
+    assert_eq!(tool.parent_span_id, turn.span_context.span_id());
+    assert_eq!(attribute(&tool, "tool.name").as_deref(), Some("shell"));
+    assert_eq!(attribute(&tool, "tool.success").as_deref(), Some("true"));
+    let requests = mock.model_requests();
+    assert_eq!(requests.len(), 2);
+    for sent in &requests {
+        let traceparent = sent.header("traceparent").expect("traceparent sent to the provider");
+        assert!(traceparent.contains(TURN_TRACE_ID), "{traceparent}");
+    }
 
     shutdown.cancel();
     server.await.unwrap().unwrap();

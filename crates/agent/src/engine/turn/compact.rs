@@ -93,7 +93,7 @@ impl TurnTask {
     pub(super) async fn compact(&mut self, reason: CompactionReason) -> Result<(), TurnEnd> {
         let span = tracing::info_span!(
             "compaction",
-            thread.id = %self.thread.id,
+            codex.thread.id = %self.thread.id,
             turn.id = %self.turn_id,
             reason = ?reason,
         );
@@ -204,6 +204,8 @@ impl TurnTask {
         request.input.push(InputItem::user(SUMMARY_REQUEST.trim()));
         request.tools = Vec::new();
         request.hosted_tools = Vec::new();
+        // The summary request continues the compaction span's trace at the provider.
+        request.headers.extend(self.host.trace_headers());
         request.parallel_tool_calls = false;
         request.output_schema = None;
         request

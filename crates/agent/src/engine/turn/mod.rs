@@ -46,6 +46,7 @@ use codex_model_client::ModelRequest;
 use codex_model_client::OutputItem;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::config::Config;
 use crate::context::context_update;
@@ -275,7 +276,14 @@ impl Engine {
             origin: launch.origin,
             _running: RunningTurnGuard::new(Arc::clone(host)),
         };
-        tokio::spawn(task.run(launch.kind));
+        // The turn's span is a child of the request that started it and outlives its response.
+        let span = tracing::info_span!(
+            "turn",
+            // `thread.id` is the OS thread in exported spans; ours carries the conversation.
+            codex.thread.id = %thread_id,
+            turn.id = %turn.id,
+        );
+        tokio::spawn(task.run(launch.kind).instrument(span));
         Ok(turn)
     }
 
@@ -394,6 +402,23 @@ fn state_failure(err: impl std::fmt::Display) -> TurnEnd {
         codex_error_info: Some(CodexErrorInfo::Other),
         message: format!("saving the turn to the state database failed: {err}"),
     })
+}
+
+/// The span of one model request (`kind`: `turn` or `compaction`); its status and token usage
+/// are recorded when the response completes.
+pub(super) fn model_request_span(provider: &str, model: &str, kind: &str) -> tracing::Span {
+    tracing::info_span!(
+        "model.request",
+        otel.kind = "client",
+        model.provider = %provider,
+        model.name = %model,
+        model.request_kind = kind,
+        http.status = tracing::field::Empty,
+        usage.input_tokens = tracing::field::Empty,
+        usage.output_tokens = tracing::field::Empty,
+        usage.total_tokens = tracing::field::Empty,
+        error = tracing::field::Empty,
+    )
 }
 
 /// Whether a turn failed because its request did not fit the model's context window.
@@ -526,7 +551,7 @@ impl TurnTask {
                 return Err(TurnEnd::Interrupted);
             }
             let request = self.build_request();
-            let calls = match self.sample(&request).await {
+            let calls = match self.sample(request).await {
                 Err(TurnEnd::Failed(error)) if is_window_exceeded(&error) => {
                     if recovered {
                         return Err(TurnEnd::Failed(window_still_exceeded(&error)));
@@ -556,7 +581,18 @@ impl TurnTask {
                 let running = futures::future::join_all(group.clone().into_iter().map(
                     |(call_id, name, arguments)| {
                         let (tools, context) = (Arc::clone(&tools), self.tool_context(&call_id));
-                        async move { tools.call(context, &name, &arguments).await }
+                        let span = tracing::info_span!(
+                            "tool.call",
+                            tool.name = %name,
+                            tool.call_id = %call_id,
+                            tool.success = tracing::field::Empty,
+                        );
+                        async move {
+                            let outcome = tools.call(context, &name, &arguments).await;
+                            tracing::Span::current().record("tool.success", outcome.success);
+                            outcome
+                        }
+                        .instrument(span)
                     },
                 ));
                 tokio::pin!(running);
@@ -874,6 +910,16 @@ impl TurnTask {
     /// One model request: streams its output into items; returns the function calls it made.
     async fn sample(
         &mut self,
+        mut request: ModelRequest,
+    ) -> Result<Vec<(String, String, String)>, TurnEnd> {
+        let span = model_request_span(&self.provider_id, &request.model, "turn");
+        // The provider sees this request's span as its parent (W3C `traceparent`).
+        request.headers.extend(span.in_scope(|| self.host.trace_headers()));
+        self.sample_request(&request).instrument(span).await
+    }
+
+    async fn sample_request(
+        &mut self,
         request: &ModelRequest,
     ) -> Result<Vec<(String, String, String)>, TurnEnd> {
         let client = self.model_client().await?;
@@ -885,7 +931,10 @@ impl TurnTask {
         let mut stream = match stream {
             Ok(stream) => stream,
             Err(ModelError::Cancelled) => return Err(TurnEnd::Interrupted),
-            Err(err) => return Err(TurnEnd::Failed(model_failure(&err))),
+            Err(err) => {
+                tracing::Span::current().record("error", err.to_string());
+                return Err(TurnEnd::Failed(model_failure(&err)));
+            }
         };
         let mut open = OpenItems::default();
         let mut searches = web_search::OpenSearches::default();
@@ -904,6 +953,7 @@ impl TurnTask {
                     return Err(TurnEnd::Interrupted);
                 }
                 Some(Err(err)) => {
+                    tracing::Span::current().record("error", err.to_string());
                     self.close_open_searches(&mut searches).await?;
                     self.close_open_items(&mut open).await?;
                     return Err(TurnEnd::Failed(model_failure(&err)));
@@ -1053,6 +1103,10 @@ impl TurnTask {
                     self.close_open_searches(&mut searches).await?;
                     self.close_open_items(&mut open).await?;
                     if let Some(usage) = usage {
+                        let span = tracing::Span::current();
+                        span.record("usage.input_tokens", usage.input_tokens);
+                        span.record("usage.output_tokens", usage.output_tokens);
+                        span.record("usage.total_tokens", usage.total_tokens);
                         self.report_usage(&usage).await;
                     }
                     return Ok(calls);
