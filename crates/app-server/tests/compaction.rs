@@ -40,7 +40,12 @@ async fn started(wire: WireFormat) -> (tempfile::TempDir, MockProvider, Server) 
 
 /// Usage whose total is `total` tokens.
 fn usage(total: u64) -> MockUsage {
-    MockUsage { input_tokens: total - 10, cached_input_tokens: 0, output_tokens: 10, reasoning_tokens: 0 }
+    MockUsage {
+        input_tokens: total - 10,
+        cached_input_tokens: 0,
+        output_tokens: 10,
+        reasoning_tokens: 0,
+    }
 }
 
 fn text_input(thread_id: &str, text: &str) -> Value {
@@ -114,7 +119,9 @@ async fn compacts_before_the_turn_that_crosses_the_limit(wire: WireFormat) {
     assert!(items.contains(&"contextCompaction".to_owned()), "{items:?}");
     let started: Vec<&Value> = third
         .iter()
-        .filter(|m| m["method"] == "item/started" && m["params"]["item"]["type"] == "contextCompaction")
+        .filter(|m| {
+            m["method"] == "item/started" && m["params"]["item"]["type"] == "contextCompaction"
+        })
         .collect();
     assert_eq!(started.len(), 1, "started once, completed once");
 

@@ -192,7 +192,9 @@ impl ModelError {
     /// and Ollama use).
     pub fn is_context_window_exceeded(&self) -> bool {
         match self {
-            ModelError::ResponseFailed { code: Some(code), .. } => code == "context_length_exceeded",
+            ModelError::ResponseFailed { code: Some(code), .. } => {
+                code == "context_length_exceeded"
+            }
             ModelError::BadRequest { status: 400 | 413, body, .. } => {
                 let body = body.to_ascii_lowercase();
                 CONTEXT_OVERFLOW_MARKERS.iter().any(|marker| body.contains(marker))

@@ -64,8 +64,12 @@ impl TurnTask {
         let state = self.thread.lock();
         match state.reported_context {
             Some((reported, history_len)) => {
-                let added: u64 =
-                    state.history.iter().skip(history_len).map(|entry| item_tokens(&entry.item)).sum();
+                let added: u64 = state
+                    .history
+                    .iter()
+                    .skip(history_len)
+                    .map(|entry| item_tokens(&entry.item))
+                    .sum();
                 reported + added
             }
             None => {
@@ -78,8 +82,10 @@ impl TurnTask {
 
     /// Whether the thread crossed its automatic compaction limit.
     pub(super) fn over_compaction_limit(&self) -> bool {
-        let limit =
-            auto_compact_limit(self.context_window(), self.config.agent.model_auto_compact_token_limit);
+        let limit = auto_compact_limit(
+            self.context_window(),
+            self.config.agent.model_auto_compact_token_limit,
+        );
         limit.is_some_and(|limit| self.context_tokens() >= limit)
     }
 
@@ -172,7 +178,8 @@ impl TurnTask {
                 Err(ModelError::Cancelled) => return Err(TurnEnd::Interrupted),
                 Err(err) => {
                     let mut error = model_failure(&err);
-                    error.message = format!("compacting the conversation failed: {}", error.message);
+                    error.message =
+                        format!("compacting the conversation failed: {}", error.message);
                     return Err(TurnEnd::Failed(error));
                 }
                 Ok(summary) => return Ok(summary),
@@ -221,7 +228,9 @@ impl TurnTask {
             };
             match event {
                 None => {
-                    return Err(ModelError::Disconnected { provider: client.provider().name.clone() })
+                    return Err(ModelError::Disconnected {
+                        provider: client.provider().name.clone(),
+                    })
                 }
                 Some(Err(err)) => return Err(err),
                 Some(Ok(ModelEvent::OutputTextDelta { delta, .. })) => streamed.push_str(&delta),
