@@ -8,6 +8,7 @@
 // would only add noise.
 
 pub mod agent_host;
+pub mod file_search;
 pub mod handlers;
 pub mod in_process;
 pub mod outbound;
