@@ -9,7 +9,9 @@
 
 pub mod agent_host;
 pub mod file_search;
+pub mod fs_watch;
 pub mod handlers;
+pub mod host_fs;
 pub mod in_process;
 pub mod outbound;
 pub mod processes;
