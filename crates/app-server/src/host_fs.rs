@@ -271,6 +271,16 @@ fn copy_file(source: &Path, destination: &Path) -> Result<(), FsError> {
     if !metadata.is_file() {
         return Err(FsError::Refused(format!("{} is not a regular file", source.display())));
     }
+    if let Ok(existing) = fs::metadata(destination) {
+        use std::os::unix::fs::MetadataExt;
+        if existing.dev() == metadata.dev() && existing.ino() == metadata.ino() {
+            return Err(FsError::Refused(format!(
+                "cannot copy {} onto itself ({})",
+                source.display(),
+                destination.display()
+            )));
+        }
+    }
     let mut output = fs::OpenOptions::new()
         .write(true)
         .create(true)

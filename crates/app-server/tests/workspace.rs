@@ -344,6 +344,13 @@ async fn fs_methods_round_trip_real_files() {
         .unwrap()
         .unwrap_err();
     assert!(into_itself["message"].as_str().unwrap().contains("into itself"), "{into_itself}");
+    let onto_itself = client
+        .request("fs/copy", json!({"sourcePath": file, "destinationPath": base.join("./a.bin")}))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(onto_itself["message"].as_str().unwrap().contains("onto itself"), "{onto_itself}");
+    assert_eq!(std::fs::read(&file).unwrap(), b"new");
 
     // Removes: non-recursive on a full directory fails; force ignores a missing path.
     let error = client
