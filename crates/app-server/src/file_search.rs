@@ -407,14 +407,11 @@ mod tests {
             .unwrap();
         session.update("guide".into());
         let mut saw_update = false;
-        loop {
-            match receiver.recv_timeout(Duration::from_secs(10)).unwrap() {
-                SessionEvent::Updated { query, files } => {
-                    assert_eq!(query, "guide");
-                    saw_update = !files.is_empty() || saw_update;
-                }
-                SessionEvent::Completed => break,
-            }
+        while let SessionEvent::Updated { query, files } =
+            receiver.recv_timeout(Duration::from_secs(10)).unwrap()
+        {
+            assert_eq!(query, "guide");
+            saw_update = !files.is_empty() || saw_update;
         }
         assert!(saw_update);
     }
