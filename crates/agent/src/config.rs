@@ -257,6 +257,18 @@ struct KnownKeys {
     model_auto_compact_token_limit: Option<u64>,
     tool_output_token_limit: Option<usize>,
     web_search: Option<WebSearchSetting>,
+    #[serde(default)]
+    workspace: WorkspaceSettings,
+}
+
+/// `[workspace]`: who may reach the host filesystem through `fs/*` and `fuzzyFileSearch`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct WorkspaceSettings {
+    /// `remote_fs_roots_only`: confine `fs/*` and `fuzzyFileSearch` requests of remote-control
+    /// connections to the cwd and writable roots of the loaded threads (default `false`: remote
+    /// clients reach the whole filesystem with the server's rights, as local ones always do).
+    #[serde(default)]
+    pub remote_fs_roots_only: bool,
 }
 
 /// Whether the model may search the web (the `web_search` key; Responses providers only).
@@ -397,6 +409,8 @@ pub struct Config {
     pub features: BTreeMap<String, bool>,
     /// The agent keys: instructions, AGENTS.md, reasoning, context window, tool output.
     pub agent: AgentSettings,
+    /// `[workspace]`: filesystem access of remote clients.
+    pub workspace: WorkspaceSettings,
     /// The whole effective table, unknown keys included, for `config/read`.
     pub table: toml::Table,
 }
@@ -446,6 +460,7 @@ impl Config {
             approval_policy: known.approval_policy.unwrap_or_default(),
             sandbox_mode: known.sandbox_mode.unwrap_or_default(),
             agent,
+            workspace: known.workspace,
             features: known.features,
             table,
         })
@@ -901,6 +916,27 @@ mod tests {
         let config = Config::load(home.path(), &overrides).unwrap();
         assert_eq!(config.model, None);
         assert_eq!(config.file, home.path().join(CONFIG_FILE_NAME), "writes still go there");
+    }
+
+    #[test]
+    fn workspace_switch_is_read_and_checked() {
+        let home = tempfile::tempdir().unwrap();
+        let config = Config::load(home.path(), &ConfigOverrides::default()).unwrap();
+        assert!(!config.workspace.remote_fs_roots_only);
+        std::fs::write(
+            home.path().join(CONFIG_FILE_NAME),
+            "[workspace]\nremote_fs_roots_only = true\n",
+        )
+        .unwrap();
+        let config = Config::load(home.path(), &ConfigOverrides::default()).unwrap();
+        assert!(config.workspace.remote_fs_roots_only);
+        std::fs::write(
+            home.path().join(CONFIG_FILE_NAME),
+            "[workspace]\nremote_fs_roots_only = \"yes\"\n",
+        )
+        .unwrap();
+        let err = Config::load(home.path(), &ConfigOverrides::default()).unwrap_err().to_string();
+        assert!(err.contains("remote_fs_roots_only"), "{err}");
     }
 
     #[test]

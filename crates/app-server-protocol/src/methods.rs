@@ -133,8 +133,14 @@ pub struct MethodInfo {
 }
 
 /// Client methods that require `experimentalApi`.
-pub const EXPERIMENTAL_CLIENT_METHODS: &[&str] =
-    &["remoteControl/enable", "remoteControl/disable", "remoteControl/status/read"];
+pub const EXPERIMENTAL_CLIENT_METHODS: &[&str] = &[
+    "remoteControl/enable",
+    "remoteControl/disable",
+    "remoteControl/status/read",
+    "fuzzyFileSearch/sessionStart",
+    "fuzzyFileSearch/sessionUpdate",
+    "fuzzyFileSearch/sessionStop",
+];
 
 /// Server notifications only sent to connections with `experimentalApi`.
 pub const EXPERIMENTAL_SERVER_NOTIFICATIONS: &[&str] = &["remoteControl/status/changed"];
@@ -395,6 +401,19 @@ client_requests! {
     RemoteControlEnable => "remoteControl/enable", NullableObject(RemoteControlEnableParams), RemoteControlEnableResponse;
     RemoteControlDisable => "remoteControl/disable", NullableObject(RemoteControlDisableParams), RemoteControlDisableResponse;
     RemoteControlStatusRead => "remoteControl/status/read", None(()), RemoteControlStatusReadResponse;
+    FuzzyFileSearch => "fuzzyFileSearch", Object(FuzzyFileSearchParams), FuzzyFileSearchResponse;
+    FuzzyFileSearchSessionStart => "fuzzyFileSearch/sessionStart", Object(FuzzyFileSearchSessionStartParams), FuzzyFileSearchSessionStartResponse;
+    FuzzyFileSearchSessionUpdate => "fuzzyFileSearch/sessionUpdate", Object(FuzzyFileSearchSessionUpdateParams), FuzzyFileSearchSessionUpdateResponse;
+    FuzzyFileSearchSessionStop => "fuzzyFileSearch/sessionStop", Object(FuzzyFileSearchSessionStopParams), FuzzyFileSearchSessionStopResponse;
+    FsReadFile => "fs/readFile", Object(FsReadFileParams), FsReadFileResponse;
+    FsWriteFile => "fs/writeFile", Object(FsWriteFileParams), FsWriteFileResponse;
+    FsCreateDirectory => "fs/createDirectory", Object(FsCreateDirectoryParams), FsCreateDirectoryResponse;
+    FsGetMetadata => "fs/getMetadata", Object(FsGetMetadataParams), FsGetMetadataResponse;
+    FsReadDirectory => "fs/readDirectory", Object(FsReadDirectoryParams), FsReadDirectoryResponse;
+    FsRemove => "fs/remove", Object(FsRemoveParams), FsRemoveResponse;
+    FsCopy => "fs/copy", Object(FsCopyParams), FsCopyResponse;
+    FsWatch => "fs/watch", Object(FsWatchParams), FsWatchResponse;
+    FsUnwatch => "fs/unwatch", Object(FsUnwatchParams), FsUnwatchResponse;
 }
 
 fn is_set<T: Serialize>(value: &Option<T>) -> bool {
@@ -572,6 +591,9 @@ server_notifications! {
     RemoteControlStatusChanged => "remoteControl/status/changed", RemoteControlStatusChangedNotification;
     ConfigWarning => "configWarning", ConfigWarningNotification;
     Warning => "warning", WarningNotification;
+    FuzzyFileSearchSessionUpdated => "fuzzyFileSearch/sessionUpdated", FuzzyFileSearchSessionUpdatedNotification;
+    FuzzyFileSearchSessionCompleted => "fuzzyFileSearch/sessionCompleted", FuzzyFileSearchSessionCompletedNotification;
+    FsChanged => "fs/changed", FsChangedNotification;
 }
 
 impl ServerNotification {
@@ -803,10 +825,16 @@ mod tests {
 
     #[test]
     fn experimental_methods_are_detected() {
+        let params = json!({"sessionId": "s", "roots": [], "query": "q"});
         for method in EXPERIMENTAL_CLIENT_METHODS {
-            let request = ClientRequest::parse(method, None).unwrap();
+            let request = ClientRequest::parse(method, None)
+                .or_else(|_| ClientRequest::parse(method, Some(params.clone())))
+                .unwrap();
             assert_eq!(request.experimental_reason(), Some(*method));
         }
+        let search = json!({"query": "q", "roots": []});
+        let stable = ClientRequest::parse("fuzzyFileSearch", Some(search)).unwrap();
+        assert_eq!(stable.experimental_reason(), None);
         let stable = ClientRequest::parse("thread/start", Some(json!({"model": "m"}))).unwrap();
         assert_eq!(stable.experimental_reason(), None);
         let notification = ServerNotification::parse(

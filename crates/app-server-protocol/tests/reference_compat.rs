@@ -57,6 +57,10 @@ fn reference_definitions() -> &'static Map<String, Value> {
             "ServerRequest.json",
             "CommandExecutionRequestApprovalResponse.json",
             "FileChangeRequestApprovalResponse.json",
+            "FuzzyFileSearchResponse.json",
+            "FuzzyFileSearchSessionStartResponse.json",
+            "FuzzyFileSearchSessionUpdateResponse.json",
+            "FuzzyFileSearchSessionStopResponse.json",
             "v1/InitializeParams.json",
             "v1/InitializeResponse.json",
         ] {
@@ -67,7 +71,7 @@ fn reference_definitions() -> &'static Map<String, Value> {
                 }
             }
             if let Some(title) = value["title"].as_str() {
-                if value.get("properties").is_some() {
+                if value.get("properties").is_some() || value["type"] == "object" {
                     let mut root = value.as_object().unwrap().clone();
                     root.remove("definitions");
                     all.entry(title.to_owned()).or_insert(Value::Object(root));
@@ -398,6 +402,58 @@ fn client_requests_match_reference() {
         Value::Null,
         json!({"installationId": "inst", "serverName": "box", "status": "connected", "environmentId": "env"}),
     );
+    let file_match = json!({"root": "/work/p", "path": "src/main.rs", "match_type": "file",
+                            "file_name": "main.rs", "score": 120, "indices": [4, 5, 6]});
+    check_client_method::<markers::FuzzyFileSearch>(
+        json!({"query": "main", "roots": ["/work/p"], "cancellationToken": "t"}),
+        json!({"files": [file_match.clone(),
+                         {"root": "/work/p", "path": "src", "match_type": "directory", "file_name": "src", "score": 3}]}),
+    );
+    check_client_method::<markers::FuzzyFileSearchSessionStart>(
+        json!({"sessionId": "s", "roots": ["/work/p"]}),
+        json!({}),
+    );
+    check_client_method::<markers::FuzzyFileSearchSessionUpdate>(
+        json!({"sessionId": "s", "query": "ma"}),
+        json!({}),
+    );
+    check_client_method::<markers::FuzzyFileSearchSessionStop>(
+        json!({"sessionId": "s"}),
+        json!({}),
+    );
+    check_client_method::<markers::FsReadFile>(
+        json!({"path": "/a/b"}),
+        json!({"dataBase64": "YQ=="}),
+    );
+    check_client_method::<markers::FsWriteFile>(
+        json!({"path": "/a/b", "dataBase64": "YQ=="}),
+        json!({}),
+    );
+    check_client_method::<markers::FsCreateDirectory>(
+        json!({"path": "/a/b", "recursive": false}),
+        json!({}),
+    );
+    check_client_method::<markers::FsGetMetadata>(
+        json!({"path": "/a/b"}),
+        json!({"isDirectory": false, "isFile": true, "isSymlink": false, "createdAtMs": 0, "modifiedAtMs": 1_700_000_000_000_i64}),
+    );
+    check_client_method::<markers::FsReadDirectory>(
+        json!({"path": "/a"}),
+        json!({"entries": [{"fileName": "b", "isDirectory": false, "isFile": true}]}),
+    );
+    check_client_method::<markers::FsRemove>(
+        json!({"path": "/a/b", "recursive": true, "force": false}),
+        json!({}),
+    );
+    check_client_method::<markers::FsCopy>(
+        json!({"sourcePath": "/a/b", "destinationPath": "/a/c", "recursive": true}),
+        json!({}),
+    );
+    check_client_method::<markers::FsWatch>(
+        json!({"path": "/a", "watchId": "w1"}),
+        json!({"path": "/a"}),
+    );
+    check_client_method::<markers::FsUnwatch>(json!({"watchId": "w1"}), json!({}));
 }
 
 fn notification_samples() -> Vec<(&'static str, Value)> {
@@ -480,6 +536,13 @@ fn notification_samples() -> Vec<(&'static str, Value)> {
                                  "range": {"start": {"line": 1, "column": 1}, "end": {"line": 1, "column": 4}}}),
         ),
         ("warning", json!({"message": "careful", "threadId": "t1"})),
+        (
+            "fuzzyFileSearch/sessionUpdated",
+            json!({"sessionId": "s", "query": "ma", "files": [{"root": "/p", "path": "a/main.rs",
+                   "match_type": "file", "file_name": "main.rs", "score": 9, "indices": [2, 3]}]}),
+        ),
+        ("fuzzyFileSearch/sessionCompleted", json!({"sessionId": "s"})),
+        ("fs/changed", json!({"watchId": "w1", "changedPaths": ["/a/b", "/a/c"]})),
     ]
 }
 

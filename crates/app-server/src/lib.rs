@@ -9,7 +9,10 @@
 
 pub mod agent_host;
 pub mod config_problem;
+pub mod file_search;
+pub mod fs_watch;
 pub mod handlers;
+pub mod host_fs;
 pub mod in_process;
 pub mod outbound;
 pub mod processes;

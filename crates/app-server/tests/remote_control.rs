@@ -721,3 +721,75 @@ async fn enable_and_disable_are_runtime_only_whatever_ephemeral_says() {
     assert_eq!(status["status"], "disabled", "a plain launch started remote control");
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_fs_roots_only_confines_remote_clients_to_the_loaded_threads_roots() {
+    let relay = Relay::start(1024 * 1024).await;
+    let home = tempfile::tempdir().unwrap();
+    write_config(home.path(), &relay.url(), "[workspace]\nremote_fs_roots_only = true\n");
+    let server = Server::start(home.path(), true).await;
+    let server_id = relay.server_id().await;
+    relay.wait_connections(&server_id, 1).await;
+
+    let workspace = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(workspace.path().join("inside.txt"), "in").unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "out").unwrap();
+    std::os::unix::fs::symlink(outside.path(), workspace.path().join("escape")).unwrap();
+
+    let mut remote =
+        connect_client(relay.address, &server_id, &relay.issue(&server_id)).await.unwrap();
+    remote.initialize("remote").await;
+    // No thread loaded yet: a confined remote client reaches nothing.
+    let inside = workspace.path().join("inside.txt");
+    let refused = remote.call(1, "fs/readFile", json!({"path": inside})).await;
+    assert_eq!(refused["error"]["code"], -32600, "{refused}");
+
+    // A local client loads a thread whose cwd is the workspace.
+    let mut local = TestClient::connect_ws(&server.address).await.unwrap();
+    local.initialize("local", false).await.unwrap();
+    local.call("thread/start", json!({"cwd": workspace.path()})).await.unwrap();
+
+    let read = remote.call(2, "fs/readFile", json!({"path": inside})).await;
+    assert_eq!(read["result"]["dataBase64"], "aW4=", "{read}");
+    let written = remote
+        .call(
+            3,
+            "fs/writeFile",
+            json!({"path": workspace.path().join("new.txt"), "dataBase64": "eA=="}),
+        )
+        .await;
+    assert!(written.get("result").is_some(), "{written}");
+    let secret = outside.path().join("secret.txt");
+    let via_link = workspace.path().join("escape/secret.txt");
+    let dotdot =
+        workspace.path().join("../").join(outside.path().file_name().unwrap()).join("secret.txt");
+    for (id, path) in [(4, &secret), (5, &via_link), (6, &dotdot)] {
+        let refused = remote.call(id, "fs/readFile", json!({"path": path})).await;
+        assert_eq!(refused["error"]["code"], -32600, "{path:?}: {refused}");
+        let message = refused["error"]["message"].as_str().unwrap();
+        assert!(message.contains("remote_fs_roots_only") && message.contains("path"), "{message}");
+    }
+    let copy = remote
+        .call(
+            7,
+            "fs/copy",
+            json!({"sourcePath": inside, "destinationPath": outside.path().join("x")}),
+        )
+        .await;
+    assert!(copy["error"]["message"].as_str().unwrap().contains("destinationPath"), "{copy}");
+    let search = remote
+        .call(8, "fuzzyFileSearch", json!({"query": "secret", "roots": [outside.path()]}))
+        .await;
+    assert!(search["error"]["message"].as_str().unwrap().contains("roots[0]"), "{search}");
+    // Inside the workspace the search does not follow the symlink out of it.
+    let search = remote
+        .call(9, "fuzzyFileSearch", json!({"query": "secret", "roots": [workspace.path()]}))
+        .await;
+    assert_eq!(search["result"]["files"], json!([]), "{search}");
+
+    // Local clients are not confined.
+    let local_read = local.call("fs/readFile", json!({"path": secret})).await.unwrap();
+    assert_eq!(local_read["dataBase64"], "b3V0");
+    server.stop().await;
+}

@@ -85,6 +85,10 @@ impl ReferenceSchema {
             load(dir, "CommandExecutionRequestApprovalResponse.json")?,
             load(dir, "FileChangeRequestApprovalResponse.json")?,
             load(dir, "v1/InitializeResponse.json")?,
+            load(dir, "FuzzyFileSearchResponse.json")?,
+            load(dir, "FuzzyFileSearchSessionStartResponse.json")?,
+            load(dir, "FuzzyFileSearchSessionUpdateResponse.json")?,
+            load(dir, "FuzzyFileSearchSessionStopResponse.json")?,
         ] {
             if let Some(extra_definitions) = extra["definitions"].as_object() {
                 for (name, schema) in extra_definitions {
@@ -92,7 +96,7 @@ impl ReferenceSchema {
                 }
             }
             if let (Some(title), Some(object)) = (extra["title"].as_str(), extra.as_object()) {
-                if extra.get("properties").is_some() {
+                if extra.get("properties").is_some() || extra["type"] == "object" {
                     let mut root = object.clone();
                     root.remove("definitions");
                     definitions.entry(title.to_owned()).or_insert(Value::Object(root));

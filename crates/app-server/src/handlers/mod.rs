@@ -7,6 +7,7 @@
 pub mod bootstrap;
 pub mod command_exec;
 pub mod threads;
+pub mod workspace;
 
 use std::sync::Arc;
 use std::sync::RwLock;
@@ -57,6 +58,7 @@ pub struct AppHandler {
     engine: Arc<Engine>,
     processes: Arc<ProcessTable>,
     remote_control: Arc<RemoteControl>,
+    workspace: workspace::Workspace,
 }
 
 impl AppHandler {
@@ -73,6 +75,7 @@ impl AppHandler {
             engine,
             processes: Arc::new(ProcessTable::default()),
             remote_control,
+            workspace: workspace::Workspace::default(),
         }
     }
 
@@ -188,6 +191,11 @@ impl RequestHandler for AppHandler {
             Ok(result) => return result,
             Err(request) => request,
         };
+        let request =
+            match self.workspace.handle(&shared, &context, &config, &self.engine, request).await {
+                Ok(result) => return result,
+                Err(request) => request,
+            };
         match request {
             ClientRequest::GetAccount(_) => to_result(&id, &bootstrap::account_read(&config)),
             ClientRequest::ConfigRequirementsRead(()) => {
@@ -247,6 +255,7 @@ impl RequestHandler for AppHandler {
     ) {
         self.engine
             .connection_closed(&crate::agent_host::ServerHost(Arc::clone(&shared)), &emptied);
+        self.workspace.connection_closed(connection);
         let killed = self.processes.remove_connection(connection);
         if killed > 0 {
             tracing::debug!(%connection, killed, "killed the closed connection's commands");
