@@ -8,7 +8,9 @@
 //! head/tail buffer (1 MiB). A thread has at most [`MAX_SESSIONS`] sessions; starting one more
 //! closes the least recently used, preferring exited ones and never one of the
 //! [`PROTECTED_RECENT`] most recently used. Sessions are killed with their process group when
-//! their turn is interrupted, when the thread unloads and when the server stops. Every call is
+//! their turn is interrupted, when the thread unloads and when the server stops. After a write,
+//! a call returns as soon as the output has been quiet for 50 ms (or the yield time passed), so
+//! a REPL answers in milliseconds; polls and `exec_command` wait their whole yield time. Every call is
 //! a `commandExecution` item (source `unifiedExecStartup` or `unifiedExecInteraction`) with
 //! streamed output; writes are reported as `item/commandExecution/terminalInteraction`.
 
@@ -66,6 +68,8 @@ const MAX_YIELD_MS: u64 = 30_000;
 const MIN_POLL_MS: u64 = 5_000;
 const MAX_POLL_MS: u64 = 300_000;
 const DEFAULT_MAX_OUTPUT_TOKENS: usize = 10_000;
+/// After a write, how long output must stay quiet before the call returns early.
+const WRITE_SETTLE: Duration = Duration::from_millis(50);
 
 /// Description of `exec_command` for the model.
 const EXEC_DESCRIPTION: &str = include_str!("../../prompts/tools/exec_command.md");
@@ -381,6 +385,7 @@ async fn wait_on(
     context: &ToolContext,
     item_id: &str,
     yield_ms: u64,
+    settle: Option<Duration>,
 ) -> Collected {
     let started = Instant::now();
     {
@@ -395,14 +400,21 @@ async fn wait_on(
         });
     }
     let deadline = tokio::time::Instant::now() + Duration::from_millis(yield_ms);
+    // With `settle`, the wait also ends once output arrived and then stayed quiet that long.
+    let mut quiet_until: Option<tokio::time::Instant> = None;
     loop {
         let changed = session.shared.changed.notified();
         if session.exited() || context.cancel.is_cancelled() {
             break;
         }
+        let wake = quiet_until.map_or(deadline, |quiet| quiet.min(deadline));
         tokio::select! {
-            () = changed => {}
-            () = tokio::time::sleep_until(deadline) => break,
+            () = changed => {
+                if let Some(settle) = settle {
+                    quiet_until = Some(tokio::time::Instant::now() + settle);
+                }
+            }
+            () = tokio::time::sleep_until(wake) => break,
             () = context.cancel.cancelled() => break,
         }
     }
@@ -599,7 +611,7 @@ pub async fn run_exec_command(
         )
         .await;
     let yield_ms = clamp_yield(args.yield_time_ms, DEFAULT_YIELD_MS, MIN_YIELD_MS, MAX_YIELD_MS);
-    let collected = wait_on(&session, context, &authorized.item_id, yield_ms).await;
+    let collected = wait_on(&session, context, &authorized.item_id, yield_ms, None).await;
     complete_item(context, &session, &authorized.item_id, source, started_ms, &collected).await;
     finish(sessions, context, &session, &collected);
     let text = model_text(
@@ -665,7 +677,10 @@ pub async fn run_write_stdin(
             .await;
         clamp_yield(args.yield_time_ms, WRITE_YIELD_MS, MIN_YIELD_MS, MAX_YIELD_MS)
     };
-    let collected = wait_on(&session, context, &item_id, yield_ms).await;
+    // After a write the answer usually comes at once (a REPL's echo and result): return when the
+    // output has settled instead of always waiting the whole yield time.
+    let settle = (!args.chars.is_empty()).then_some(WRITE_SETTLE);
+    let collected = wait_on(&session, context, &item_id, yield_ms, settle).await;
     complete_item(context, &session, &item_id, source, started_ms, &collected).await;
     finish(sessions, context, &session, &collected);
     let text = model_text(
