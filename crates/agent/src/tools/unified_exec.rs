@@ -8,7 +8,9 @@
 //! head/tail buffer (1 MiB). A thread has at most [`MAX_SESSIONS`] sessions; starting one more
 //! closes the least recently used, preferring exited ones and never one of the
 //! [`PROTECTED_RECENT`] most recently used. Sessions are killed with their process group when
-//! their turn is interrupted, when the thread unloads and when the server stops. Every call is
+//! their turn is interrupted, when the thread unloads and when the server stops. After a write,
+//! a call returns as soon as the output has been quiet for 50 ms (or the yield time passed), so
+//! a REPL answers in milliseconds; polls and `exec_command` wait their whole yield time. Every call is
 //! a `commandExecution` item (source `unifiedExecStartup` or `unifiedExecInteraction`) with
 //! streamed output; writes are reported as `item/commandExecution/terminalInteraction`.
 
@@ -66,6 +68,8 @@ const MAX_YIELD_MS: u64 = 30_000;
 const MIN_POLL_MS: u64 = 5_000;
 const MAX_POLL_MS: u64 = 300_000;
 const DEFAULT_MAX_OUTPUT_TOKENS: usize = 10_000;
+/// After a write, how long output must stay quiet before the call returns early.
+const WRITE_SETTLE: Duration = Duration::from_millis(50);
 
 /// Description of `exec_command` for the model.
 const EXEC_DESCRIPTION: &str = include_str!("../../prompts/tools/exec_command.md");
@@ -376,33 +380,51 @@ struct Collected {
 
 /// Streams the session's output into `item_id` and waits `yield_ms` or until it exits (or the
 /// turn is interrupted), then takes the unread output.
+/// Streams the session's output into `item_id` from now on (called before a write, so an
+/// immediate echo is not missed).
+fn attach(session: &Session, context: &ToolContext, item_id: &str) {
+    let mut state = session.shared.lock();
+    if state.sink.as_ref().is_some_and(|sink| sink.item_id == item_id) {
+        return;
+    }
+    state.seen.clear();
+    state.sink = Some(Sink {
+        notifier: context.notifier.clone(),
+        thread_id: context.thread_id.clone(),
+        turn_id: context.turn_id.clone(),
+        item_id: item_id.to_owned(),
+        decoder: Utf8Decoder::default(),
+    });
+}
+
 async fn wait_on(
     session: &Session,
     context: &ToolContext,
     item_id: &str,
     yield_ms: u64,
+    settle: Option<Duration>,
 ) -> Collected {
     let started = Instant::now();
-    {
-        let mut state = session.shared.lock();
-        state.seen.clear();
-        state.sink = Some(Sink {
-            notifier: context.notifier.clone(),
-            thread_id: context.thread_id.clone(),
-            turn_id: context.turn_id.clone(),
-            item_id: item_id.to_owned(),
-            decoder: Utf8Decoder::default(),
-        });
-    }
+    attach(session, context, item_id);
     let deadline = tokio::time::Instant::now() + Duration::from_millis(yield_ms);
+    // With `settle`, the wait also ends once output arrived and then stayed quiet that long;
+    // output that came before the wait began (a fast echo) counts as arrived.
+    let mut quiet_until: Option<tokio::time::Instant> = settle
+        .filter(|_| !session.shared.lock().seen.is_empty())
+        .map(|settle| tokio::time::Instant::now() + settle);
     loop {
         let changed = session.shared.changed.notified();
         if session.exited() || context.cancel.is_cancelled() {
             break;
         }
+        let wake = quiet_until.map_or(deadline, |quiet| quiet.min(deadline));
         tokio::select! {
-            () = changed => {}
-            () = tokio::time::sleep_until(deadline) => break,
+            () = changed => {
+                if let Some(settle) = settle {
+                    quiet_until = Some(tokio::time::Instant::now() + settle);
+                }
+            }
+            () = tokio::time::sleep_until(wake) => break,
             () = context.cancel.cancelled() => break,
         }
     }
@@ -599,7 +621,7 @@ pub async fn run_exec_command(
         )
         .await;
     let yield_ms = clamp_yield(args.yield_time_ms, DEFAULT_YIELD_MS, MIN_YIELD_MS, MAX_YIELD_MS);
-    let collected = wait_on(&session, context, &authorized.item_id, yield_ms).await;
+    let collected = wait_on(&session, context, &authorized.item_id, yield_ms, None).await;
     complete_item(context, &session, &authorized.item_id, source, started_ms, &collected).await;
     finish(sessions, context, &session, &collected);
     let text = model_text(
@@ -651,6 +673,7 @@ pub async fn run_write_stdin(
     let yield_ms = if args.chars.is_empty() {
         clamp_yield(args.yield_time_ms, MIN_POLL_MS, MIN_POLL_MS, MAX_POLL_MS)
     } else {
+        attach(&session, context, &item_id);
         if let Err(err) = session.process.write_stdin(args.chars.as_bytes()).await {
             tracing::debug!(session = session.id, "write to exec session failed: {err}");
         }
@@ -665,7 +688,10 @@ pub async fn run_write_stdin(
             .await;
         clamp_yield(args.yield_time_ms, WRITE_YIELD_MS, MIN_YIELD_MS, MAX_YIELD_MS)
     };
-    let collected = wait_on(&session, context, &item_id, yield_ms).await;
+    // After a write the answer usually comes at once (a REPL's echo and result): return when the
+    // output has settled instead of always waiting the whole yield time.
+    let settle = (!args.chars.is_empty()).then_some(WRITE_SETTLE);
+    let collected = wait_on(&session, context, &item_id, yield_ms, settle).await;
     complete_item(context, &session, &item_id, source, started_ms, &collected).await;
     finish(sessions, context, &session, &collected);
     let text = model_text(
