@@ -116,8 +116,8 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 pub const DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 /// Default time a websocket connection has to send `initialize` after its upgrade.
 pub const DEFAULT_INITIALIZE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-/// Default websocket read buffer (tungstenite's default).
-pub const DEFAULT_WEBSOCKET_READ_BUFFER_BYTES: usize = 128 * 1024;
+/// Default websocket read buffer.
+pub const DEFAULT_WEBSOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
 /// Default websocket write buffer (tungstenite's default).
 pub const DEFAULT_WEBSOCKET_WRITE_BUFFER_BYTES: usize = 128 * 1024;
 
