@@ -99,6 +99,13 @@ pub struct TransportConfig {
     /// A websocket (TCP or Unix socket) connection that sends no `initialize` request within
     /// this long after its upgrade is closed (1008).
     pub initialize_timeout: std::time::Duration,
+    /// Size of each websocket connection's read buffer, in bytes: the most read from the socket
+    /// at once. It is allocated (and touched) per connection, so it dominates an idle
+    /// connection's memory; a larger incoming frame still gets its full size reserved.
+    pub websocket_read_buffer_bytes: usize,
+    /// Bytes of websocket frames gathered before they are written to the socket (a flush writes
+    /// them sooner). Grows only as frames are queued, so an idle connection does not pay for it.
+    pub websocket_write_buffer_bytes: usize,
 }
 
 /// Default capacity of a connection's outbound queue.
@@ -109,6 +116,10 @@ pub const DEFAULT_MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
 pub const DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 /// Default time a websocket connection has to send `initialize` after its upgrade.
 pub const DEFAULT_INITIALIZE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Default websocket read buffer.
+pub const DEFAULT_WEBSOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Default websocket write buffer (tungstenite's default).
+pub const DEFAULT_WEBSOCKET_WRITE_BUFFER_BYTES: usize = 128 * 1024;
 
 impl Default for TransportConfig {
     fn default() -> Self {
@@ -117,6 +128,8 @@ impl Default for TransportConfig {
             max_line_bytes: DEFAULT_MAX_LINE_BYTES,
             max_websocket_message_bytes: DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES,
             initialize_timeout: DEFAULT_INITIALIZE_TIMEOUT,
+            websocket_read_buffer_bytes: DEFAULT_WEBSOCKET_READ_BUFFER_BYTES,
+            websocket_write_buffer_bytes: DEFAULT_WEBSOCKET_WRITE_BUFFER_BYTES,
         }
     }
 }

@@ -94,6 +94,8 @@ pub use connection::DEFAULT_INITIALIZE_TIMEOUT;
 pub use connection::DEFAULT_MAX_LINE_BYTES;
 pub use connection::DEFAULT_MAX_WEBSOCKET_MESSAGE_BYTES;
 pub use connection::DEFAULT_OUTBOUND_QUEUE_CAPACITY;
+pub use connection::DEFAULT_WEBSOCKET_READ_BUFFER_BYTES;
+pub use connection::DEFAULT_WEBSOCKET_WRITE_BUFFER_BYTES;
 pub use control_socket::connect_control_socket;
 pub use control_socket::connect_control_socket_websocket;
 pub use control_socket::prepare_control_socket;

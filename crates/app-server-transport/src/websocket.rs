@@ -241,8 +241,14 @@ async fn upgrade(
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
-    let limit = state.options.config.max_websocket_message_bytes;
-    upgrade.max_message_size(limit).max_frame_size(limit).on_upgrade(move |socket| async move {
+    let config = &state.options.config;
+    let limit = config.max_websocket_message_bytes;
+    let upgrade = upgrade
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .read_buffer_size(config.websocket_read_buffer_bytes)
+        .write_buffer_size(config.websocket_write_buffer_bytes);
+    upgrade.on_upgrade(move |socket| async move {
         handshake.complete();
         let cancel = state.shutdown.child_token();
         let config = state.options.config.clone();

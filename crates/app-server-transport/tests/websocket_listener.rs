@@ -107,6 +107,38 @@ async fn oversized_frame_closes_only_that_connection() {
 }
 
 #[tokio::test]
+async fn messages_many_times_the_read_buffer_arrive_whole() {
+    // The default read buffer is small (idle connections are cheap); a frame larger than it
+    // is still read whole, and so is a burst of frames sent back to back.
+    let config = TransportConfig::default();
+    let read_buffer = config.websocket_read_buffer_bytes;
+    let mut running = start(config).await;
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/", running.address)).await.unwrap();
+    assert!(matches!(
+        next_event(&mut running.events).await,
+        TransportEvent::ConnectionOpened { .. }
+    ));
+    let pad = "a".repeat(read_buffer * 40 + 17);
+    for id in 0..3 {
+        let text = json!({"id": id, "method": "big", "params": {"pad": pad}}).to_string();
+        ws.feed(Message::Text(text.into())).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    for id in 0..3 {
+        let TransportEvent::MessageReceived { message, .. } = next_event(&mut running.events).await
+        else {
+            panic!("expected MessageReceived")
+        };
+        let value = serde_json::to_value(&message).unwrap();
+        assert_eq!(value["id"], id);
+        assert_eq!(value["params"]["pad"].as_str().unwrap().len(), pad.len());
+    }
+    running.shutdown.cancel();
+    running.task.await.unwrap().unwrap();
+}
+
+#[tokio::test]
 async fn full_queue_of_a_client_that_does_not_read_is_reported() {
     let config = TransportConfig { outbound_queue_capacity: 4, ..TransportConfig::default() };
     let mut running = start(config).await;

@@ -5,6 +5,11 @@
 //! duplex), each decoded by the client, next to `cat` of the same bytes through a pipe measured
 //! in the same run.
 //!
+//! The websocket server runs in a child process (this binary re-run) so its CPU time (user +
+//! system, from `/proc/PID/stat`, all threads) can be measured apart from the client's decoding;
+//! it is reported per round next to the CPU time of `head | cat` (the baseline, from
+//! `getrusage(RUSAGE_CHILDREN)`) measured in the same run.
+//!
 //! Run with `cargo bench -p codex-app-server --bench command_exec_throughput`.
 
 use std::sync::Arc;
@@ -84,31 +89,76 @@ async fn websocket_round(address: &str) -> Duration {
     elapsed
 }
 
-fn websocket_rounds() -> Vec<Duration> {
-    let home = tempfile::tempdir().unwrap();
+const CHILD_ROLE: &str = "COMMAND_EXEC_BENCH_SERVER";
+
+/// Child role: the real server on a websocket; prints its address and serves until killed.
+fn child_server() {
+    let home = std::env::var_os("CODEX_HOME").unwrap();
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     let tx = Mutex::new(tx);
     let mut options = ServeOptions::new(
         ListenAddress::Websocket("127.0.0.1:0".parse().unwrap()),
-        home.path().to_path_buf(),
+        std::path::PathBuf::from(home),
     );
     options.on_listening = Some(Arc::new(move |address: &str| {
         let _ = tx.lock().unwrap().send(address.to_owned());
     }));
-    let shutdown = CancellationToken::new();
-    let server = {
-        let shutdown = shutdown.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().unwrap();
-            runtime.block_on(serve(options, shutdown)).unwrap();
-        })
-    };
-    let url = rx.recv().unwrap();
-    let address = url.trim_start_matches("ws://").to_owned();
+    std::thread::spawn(move || {
+        let url = rx.recv().unwrap();
+        println!("{url}");
+    });
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let rounds = (0..ROUNDS).map(|_| runtime.block_on(websocket_round(&address))).collect();
-    shutdown.cancel();
-    server.join().unwrap();
+    runtime.block_on(serve(options, CancellationToken::new())).unwrap();
+}
+
+/// CPU time (user + system, every thread) of process `pid` so far.
+fn process_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which is in parentheses): state is field 3, utime 14, stime 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf only reads a configuration value.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Duration::from_secs_f64(ticks as f64 / per_second)
+}
+
+/// CPU time (user + system) of this process's waited-for children so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage writes only the struct passed.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let seconds = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Wall time and server CPU time of each websocket round.
+fn websocket_rounds() -> Vec<(Duration, Duration)> {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(CHILD_ROLE, "1")
+        .env("CODEX_HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut url = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut url).unwrap();
+    let address = url.trim().trim_start_matches("ws://").to_owned();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rounds = (0..ROUNDS)
+        .map(|_| {
+            let cpu = process_cpu(child.id());
+            let wall = runtime.block_on(websocket_round(&address));
+            // The exec response is sent after the last delta; the server is idle again.
+            (wall, process_cpu(child.id()) - cpu)
+        })
+        .collect();
+    let _ = child.kill();
+    let _ = child.wait();
     rounds
 }
 
@@ -195,13 +245,22 @@ fn best(rounds: &[Duration]) -> Duration {
 
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing and expects a quick run.
+    if std::env::var_os(CHILD_ROLE).is_some() {
+        child_server();
+        return;
+    }
     if !std::env::args().any(|arg| arg == "--bench") {
         println!("command_exec_throughput: run with `cargo bench` to measure");
         return;
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
+    let cat_cpu_before = children_cpu();
     let cat: Vec<Duration> = (0..ROUNDS).map(|_| runtime.block_on(cat_pipe_round())).collect();
-    let websocket = websocket_rounds();
+    let cat_cpu = (children_cpu() - cat_cpu_before) / ROUNDS as u32;
+    let websocket_rounds = websocket_rounds();
+    let websocket: Vec<Duration> = websocket_rounds.iter().map(|(wall, _)| *wall).collect();
+    let mut server_cpu: Vec<Duration> = websocket_rounds.iter().map(|(_, cpu)| *cpu).collect();
+    server_cpu.sort();
     let stdio: Vec<Duration> = (0..ROUNDS)
         .map(|_| {
             let home = tempfile::tempdir().unwrap();
@@ -215,4 +274,12 @@ fn main() {
         let rate = mb_per_s(best(rounds));
         println!("  {name:<25} {rate:8.1} MB/s  ({:.2} of cat)", rate / cat_rate);
     }
+    let median = server_cpu[server_cpu.len() / 2];
+    println!(
+        "  websocket server CPU:      {:8.3} s per round (median; rounds {:?}), {:.1}x the CPU of head | cat ({:.3} s)",
+        median.as_secs_f64(),
+        server_cpu.iter().map(|cpu| format!("{:.3}", cpu.as_secs_f64())).collect::<Vec<_>>(),
+        median.as_secs_f64() / cat_cpu.as_secs_f64(),
+        cat_cpu.as_secs_f64()
+    );
 }

@@ -8,8 +8,18 @@
 //!    1, 10 and 100 initialized websocket connections over real sockets, in windows (the next
 //!    window is sent once every client received the previous one, so nobody is disconnected for
 //!    falling behind); reported as deliveries per second.
+//! 3. Idle connection memory: the real server (`serve`, websocket on 127.0.0.1:0) runs in a child
+//!    process (this binary re-run) so the clients' memory is not counted; this process opens N
+//!    websocket connections to it and initializes each; the server's VmRSS growth divided by N is
+//!    the cost of one idle, initialized connection.
 //!
-//! Environment: `BENCH_ROUND_TRIPS` (default 3000) round trips per transport.
+//! Rows 1 (tcp websocket), 2 and 3 are measured twice in the same run: with the default
+//! [`TransportConfig`] and with the websocket buffer sizes of the baseline (tungstenite's
+//! defaults, 128 KiB read / 128 KiB write) passed explicitly, so a memory saving that cost
+//! throughput would show.
+//!
+//! Environment: `BENCH_ROUND_TRIPS` (default 3000) round trips per transport;
+//! `BENCH_IDLE_CONNECTIONS` (default 2000) connections for the memory rows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -35,6 +45,7 @@ use codex_app_server_protocol::ClientRequest;
 use codex_app_server_protocol::ServerNotification;
 use codex_app_server_transport::ConnectionId;
 use codex_app_server_transport::ListenAddress;
+use codex_app_server_transport::TransportConfig;
 use codex_app_server_transport::WebsocketOptions;
 use futures::SinkExt;
 use futures::StreamExt;
@@ -44,6 +55,7 @@ use tokio::io::AsyncRead;
 use tokio::io::AsyncWrite;
 use tokio::io::AsyncWriteExt;
 use tokio::io::BufReader;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
@@ -55,6 +67,7 @@ fn main() {
     match std::env::var(CHILD_ROLE).as_deref() {
         Ok("stdio-server") => runtime.block_on(child_stdio_server()),
         Ok("stdio-echo") => runtime.block_on(child_stdio_echo()),
+        Ok("idle-ws-server") => runtime.block_on(child_idle_ws_server()),
         _ => runtime.block_on(bench()),
     }
 }
@@ -85,12 +98,15 @@ async fn bench() {
     let echo = stats(ws_round_trips(unix_ws(echo_path.to_str().unwrap()).await, round_trips).await);
     report("unix socket (websocket)", &server, &echo);
 
-    let (address, shutdown) =
-        start_server(ListenAddress::Websocket("127.0.0.1:0".parse().unwrap()), home.path()).await;
-    let url = format!("{address}/");
-    let (socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
-    let server = stats(ws_round_trips(socket, round_trips).await);
-    shutdown.cancel();
+    let mut tcp_rows = Vec::new();
+    for (label, config) in configs() {
+        let listen = ListenAddress::Websocket("127.0.0.1:0".parse().unwrap());
+        let (address, shutdown) = start_server_with(listen, home.path(), config).await;
+        let url = format!("{address}/");
+        let (socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+        tcp_rows.push((label, stats(ws_round_trips(socket, round_trips).await)));
+        shutdown.cancel();
+    }
     let echo_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let echo_url = format!("ws://{}/", echo_listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -101,17 +117,49 @@ async fn bench() {
     });
     let (socket, _) = tokio_tungstenite::connect_async(&echo_url).await.unwrap();
     let echo = stats(ws_round_trips(socket, round_trips).await);
-    report("tcp websocket", &server, &echo);
+    for (label, server) in &tcp_rows {
+        report(&format!("tcp websocket [{label}]"), server, &echo);
+    }
 
     println!();
     println!("fan-out: processor broadcast of configWarning to N websocket clients");
     println!(
-        "{:<14} {:>14} {:>18} {:>14}",
-        "connections", "notifications", "deliveries/s", "elapsed ms"
+        "{:<10} {:<14} {:>14} {:>18} {:>14}",
+        "config", "connections", "notifications", "deliveries/s", "elapsed ms"
     );
     for (connections, notifications) in [(1, 20_000), (10, 10_000), (100, 2_000)] {
-        fan_out(connections, notifications).await;
+        let mut rates = Vec::new();
+        for (label, config) in configs() {
+            rates.push(fan_out(label, config, connections, notifications).await);
+        }
+        println!("{:<10} {:<14} {:>14} {:>18.2}", "ratio", connections, "", rates[0] / rates[1]);
     }
+
+    println!();
+    let connections: usize =
+        std::env::var("BENCH_IDLE_CONNECTIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(2000);
+    println!(
+        "idle memory: server VmRSS growth for {connections} initialized idle websocket connections"
+    );
+    println!("{:<10} {:>14} {:>18}", "config", "growth KiB", "per connection B");
+    let mut per_connection = Vec::new();
+    for (label, config) in configs() {
+        let bytes = idle_memory(&config, connections).await;
+        println!("{:<10} {:>14.0} {:>18.0}", label, bytes * connections as f64 / 1024.0, bytes);
+        per_connection.push(bytes);
+    }
+    println!("{:<10} {:>14} {:>18.3}", "ratio", "", per_connection[0] / per_connection[1]);
+}
+
+/// The configurations compared in the same run: today's defaults and the baseline's websocket
+/// buffer sizes (tungstenite's defaults) passed explicitly.
+fn configs() -> [(&'static str, TransportConfig); 2] {
+    let baseline = TransportConfig {
+        websocket_read_buffer_bytes: 128 * 1024,
+        websocket_write_buffer_bytes: 128 * 1024,
+        ..TransportConfig::default()
+    };
+    [("default", TransportConfig::default()), ("128k-bufs", baseline)]
 }
 
 // ----- latency -----
@@ -234,7 +282,16 @@ async fn ws_echo<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
 }
 
 async fn start_server(listen: ListenAddress, home: &Path) -> (String, CancellationToken) {
+    start_server_with(listen, home, TransportConfig::default()).await
+}
+
+async fn start_server_with(
+    listen: ListenAddress,
+    home: &Path,
+    config: TransportConfig,
+) -> (String, CancellationToken) {
     let mut options = ServeOptions::new(listen, home.to_path_buf());
+    options.websocket.config = config;
     let (tx, rx) = tokio::sync::oneshot::channel::<String>();
     let tx = Arc::new(Mutex::new(Some(tx)));
     options.on_listening = Some(Arc::new(move |address: &str| {
@@ -290,7 +347,13 @@ impl RequestHandler for EmptyHandler {
     }
 }
 
-async fn fan_out(connections: usize, notifications: usize) {
+/// Deliveries per second.
+async fn fan_out(
+    label: &str,
+    config: TransportConfig,
+    connections: usize,
+    notifications: usize,
+) -> f64 {
     const WINDOW: usize = 256;
     let home = tempfile::tempdir().unwrap();
     let codex_home = AbsolutePath::new(home.path().to_path_buf()).unwrap();
@@ -302,7 +365,7 @@ async fn fan_out(connections: usize, notifications: usize) {
     let stop = CancellationToken::new();
     tokio::spawn(codex_app_server_transport::serve_websocket(
         listener,
-        WebsocketOptions::default(),
+        WebsocketOptions { config, ..WebsocketOptions::default() },
         events_tx,
         stop.clone(),
     ));
@@ -351,15 +414,120 @@ async fn fan_out(connections: usize, notifications: usize) {
     let elapsed = start.elapsed();
     assert_eq!(shared.router.len(), connections, "a client was disconnected during the run");
     let deliveries = (notifications * connections) as f64;
+    let rate = deliveries / elapsed.as_secs_f64();
     println!(
-        "{:<14} {:>14} {:>18.0} {:>14.1}",
+        "{:<10} {:<14} {:>14} {:>18.0} {:>14.1}",
+        label,
         connections,
         notifications,
-        deliveries / elapsed.as_secs_f64(),
+        rate,
         elapsed.as_secs_f64() * 1e3
     );
     stop.cancel();
     codex_app_server::processor::close_all_connections(&shared);
+    rate
+}
+
+// ----- idle memory -----
+
+fn vm_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Raises this process's soft limit of open files to its hard limit (N sockets each side).
+fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct passed.
+    unsafe {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// Server VmRSS growth per connection, in bytes, for `connections` idle initialized websocket
+/// connections to a child server running with `config`.
+async fn idle_memory(config: &TransportConfig, connections: usize) -> f64 {
+    raise_fd_limit();
+    let home = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .env(CHILD_ROLE, "idle-ws-server")
+        .env("CODEX_HOME", home.path())
+        .env("BENCH_WS_READ_BUFFER", config.websocket_read_buffer_bytes.to_string())
+        .env("BENCH_WS_WRITE_BUFFER", config.websocket_write_buffer_bytes.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = format!("{}/", lines.next_line().await.unwrap().unwrap());
+    let mut rss = async || {
+        stdin.write_all(b"rss\n").await.unwrap();
+        lines.next_line().await.unwrap().unwrap().parse::<u64>().unwrap()
+    };
+    // Small client buffers: the clients live in this process and are not measured.
+    let client_config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
+    let connect = || async {
+        let (mut socket, _) =
+            tokio_tungstenite::connect_async_with_config(&url, Some(client_config), false)
+                .await
+                .unwrap();
+        socket.send(Message::text(INITIALIZE)).await.unwrap();
+        socket.next().await.unwrap().unwrap();
+        socket
+    };
+    // Warm up: the first connections allocate the server's shared structures.
+    let mut sockets = Vec::with_capacity(connections + 20);
+    for _ in 0..20 {
+        sockets.push(connect().await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let before = rss().await;
+    for chunk in 0..connections.div_ceil(100) {
+        let batch = 100.min(connections - chunk * 100);
+        let opened = futures::future::join_all((0..batch).map(|_| connect())).await;
+        sockets.extend(opened);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss().await;
+    drop(sockets);
+    drop(stdin);
+    let _ = child.kill().await;
+    after.saturating_sub(before) as f64 * 1024.0 / connections as f64
+}
+
+/// Child role: the real server on a websocket, printing its address, then its VmRSS (KiB) for
+/// every line read from stdin.
+async fn child_idle_ws_server() {
+    raise_fd_limit();
+    let home = std::env::var_os("CODEX_HOME").unwrap();
+    let read: usize = std::env::var("BENCH_WS_READ_BUFFER").unwrap().parse().unwrap();
+    let write: usize = std::env::var("BENCH_WS_WRITE_BUFFER").unwrap().parse().unwrap();
+    let config = TransportConfig {
+        websocket_read_buffer_bytes: read,
+        websocket_write_buffer_bytes: write,
+        ..TransportConfig::default()
+    };
+    let listen = ListenAddress::Websocket("127.0.0.1:0".parse().unwrap());
+    let (address, _shutdown) = start_server_with(listen, Path::new(&home), config).await;
+    let mut stdout = tokio::io::stdout();
+    stdout.write_all(format!("{address}\n").as_bytes()).await.unwrap();
+    stdout.flush().await.unwrap();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(_)) = lines.next_line().await {
+        stdout.write_all(format!("{}\n", vm_rss_kib()).as_bytes()).await.unwrap();
+        stdout.flush().await.unwrap();
+    }
 }
 
 // Figures from one run on the 2-core development machine (release, shared with other builds):

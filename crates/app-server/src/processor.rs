@@ -457,43 +457,54 @@ async fn connection_task<H: RequestHandler>(
             () = handle.cancel.cancelled() => None,
         };
         let Some(work) = work else { break };
-        match work {
-            InboundWork::Request(request) => {
-                let span = request_span(&handle, connection, &request);
-                let deferral = Deferral::new(handle.clone());
-                let is_initialize = request.method == "initialize";
-                let outcome = handle_request(
-                    &shared,
-                    handler.as_ref(),
-                    connection,
-                    &handle,
-                    request.clone(),
-                    deferral.clone(),
-                )
-                .instrument(span)
-                .await;
-                if deferral.is_deferred() {
-                    // The handler answers through its `DeferredResponse`.
-                    continue;
-                }
-                let initialized = is_initialize && outcome.is_ok();
-                let message = response_message(request.id, outcome);
-                if let Err(err) =
-                    OutboundRouter::send_with_policy(connection, &handle, message).await
-                {
-                    tracing::debug!(%connection, "response not delivered: {err}");
-                }
-                if initialized {
-                    handler.connection_initialized(Arc::clone(&shared), connection).await;
-                }
+        // Boxed: a handler's future is large (about 11 kB for the real handler) and would
+        // otherwise sit inline in every connection's task, idle or not.
+        Box::pin(handle_work(&shared, handler.as_ref(), connection, &handle, work)).await;
+    }
+}
+
+/// Handles one request or notification of a connection, in its arrival order.
+async fn handle_work<H: RequestHandler>(
+    shared: &Arc<ServerShared>,
+    handler: &H,
+    connection: ConnectionId,
+    handle: &ConnectionHandle,
+    work: InboundWork,
+) {
+    match work {
+        InboundWork::Request(request) => {
+            let span = request_span(handle, connection, &request);
+            let deferral = Deferral::new(handle.clone());
+            let is_initialize = request.method == "initialize";
+            let outcome = handle_request(
+                shared,
+                handler,
+                connection,
+                handle,
+                request.clone(),
+                deferral.clone(),
+            )
+            .instrument(span)
+            .await;
+            if deferral.is_deferred() {
+                // The handler answers through its `DeferredResponse`.
+                return;
             }
-            InboundWork::Notification(notification) => {
-                match ClientNotification::parse(&notification.method, notification.params) {
-                    Ok(parsed) => {
-                        tracing::debug!(%connection, method = parsed.method(), "client notification")
-                    }
-                    Err(err) => tracing::debug!(%connection, "ignoring client notification: {err}"),
+            let initialized = is_initialize && outcome.is_ok();
+            let message = response_message(request.id, outcome);
+            if let Err(err) = OutboundRouter::send_with_policy(connection, handle, message).await {
+                tracing::debug!(%connection, "response not delivered: {err}");
+            }
+            if initialized {
+                handler.connection_initialized(Arc::clone(shared), connection).await;
+            }
+        }
+        InboundWork::Notification(notification) => {
+            match ClientNotification::parse(&notification.method, notification.params) {
+                Ok(parsed) => {
+                    tracing::debug!(%connection, method = parsed.method(), "client notification")
                 }
+                Err(err) => tracing::debug!(%connection, "ignoring client notification: {err}"),
             }
         }
     }
