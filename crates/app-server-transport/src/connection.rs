@@ -137,11 +137,47 @@ impl Default for TransportConfig {
 /// Outcome of writing one message, reported to whoever asked for an acknowledgement.
 pub(crate) type WriteResult = Result<(), TransportError>;
 
+/// What is queued: a message, or one already serialised by the server.
+#[derive(Debug)]
+pub(crate) enum OutboundPayload {
+    /// A message the transport serialises.
+    Message(JsonRpcMessage),
+    /// One JSON-RPC message as compact JSON text (no newline), written as it is: lets a large
+    /// message (streamed command output) be built straight into its final buffer.
+    Serialized(String),
+}
+
+impl OutboundPayload {
+    /// The JSON text to write.
+    pub(crate) fn into_json_string(self) -> String {
+        match self {
+            Self::Message(message) => message.to_json_string(),
+            Self::Serialized(text) => text,
+        }
+    }
+
+    /// The message itself, for transports that hand over values (in-process clients).
+    pub(crate) fn into_message(self) -> Result<JsonRpcMessage, String> {
+        match self {
+            Self::Message(message) => Ok(message),
+            Self::Serialized(text) => {
+                JsonRpcMessage::parse(text.as_bytes()).map_err(|err| err.message)
+            }
+        }
+    }
+}
+
+impl From<JsonRpcMessage> for OutboundPayload {
+    fn from(message: JsonRpcMessage) -> Self {
+        Self::Message(message)
+    }
+}
+
 /// One queued outbound message, with an optional acknowledgement channel.
 #[derive(Debug)]
 pub(crate) struct OutboundMessage {
     /// The message to write.
-    pub(crate) message: JsonRpcMessage,
+    pub(crate) message: OutboundPayload,
     /// Resolved once the bytes were written and flushed (or writing failed).
     pub(crate) ack: Option<oneshot::Sender<WriteResult>>,
 }
@@ -203,13 +239,13 @@ impl ConnectionWriter {
 
     /// Queues a message without waiting; fails with `OutboundQueueFull` when the client is not reading.
     pub fn try_send(&self, message: JsonRpcMessage) -> Result<(), TransportError> {
-        self.try_enqueue(OutboundMessage { message, ack: None })
+        self.try_enqueue(OutboundMessage { message: message.into(), ack: None })
     }
 
     /// Queues a message, waiting for room (never drops; for stdio).
     pub async fn send(&self, message: JsonRpcMessage) -> Result<(), TransportError> {
         self.queue
-            .send(OutboundMessage { message, ack: None })
+            .send(OutboundMessage { message: message.into(), ack: None })
             .await
             .map_err(|_| TransportError::ConnectionClosed { connection_id: self.connection_id })
     }
@@ -218,7 +254,20 @@ impl ConnectionWriter {
     pub async fn send_and_wait(&self, message: JsonRpcMessage) -> Result<(), TransportError> {
         let (ack, receiver) = oneshot::channel();
         self.queue
-            .send(OutboundMessage { message, ack: Some(ack) })
+            .send(OutboundMessage { message: message.into(), ack: Some(ack) })
+            .await
+            .map_err(|_| TransportError::ConnectionClosed { connection_id: self.connection_id })?;
+        WriteAck { connection_id: self.connection_id, receiver }.await
+    }
+
+    /// Like [`ConnectionWriter::send_and_wait`] for a message the caller already serialised:
+    /// `json` must be one JSON-RPC message as compact JSON text, without a newline. Written as
+    /// it is (no copy, no re-serialisation); an in-process client gets it parsed.
+    pub async fn send_serialized_and_wait(&self, json: String) -> Result<(), TransportError> {
+        debug_assert!(!json.contains('\n'), "a serialised message must not contain a newline");
+        let (ack, receiver) = oneshot::channel();
+        self.queue
+            .send(OutboundMessage { message: OutboundPayload::Serialized(json), ack: Some(ack) })
             .await
             .map_err(|_| TransportError::ConnectionClosed { connection_id: self.connection_id })?;
         WriteAck { connection_id: self.connection_id, receiver }.await
@@ -227,7 +276,7 @@ impl ConnectionWriter {
     /// Queues a message without waiting and returns a future resolving once it was written.
     pub fn try_send_with_ack(&self, message: JsonRpcMessage) -> Result<WriteAck, TransportError> {
         let (ack, receiver) = oneshot::channel();
-        self.try_enqueue(OutboundMessage { message, ack: Some(ack) })?;
+        self.try_enqueue(OutboundMessage { message: message.into(), ack: Some(ack) })?;
         Ok(WriteAck { connection_id: self.connection_id, receiver })
     }
 

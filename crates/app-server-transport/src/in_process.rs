@@ -81,16 +81,27 @@ impl InProcessConnection {
     /// The next message from the server; `None` once the server disconnected this client or
     /// went away and everything it queued was read.
     pub async fn recv(&mut self) -> Option<JsonRpcMessage> {
-        let next = tokio::select! {
-            biased;
-            next = self.outbound.recv() => next,
-            () = self.cancel.cancelled() => None,
-        };
-        let OutboundMessage { message, ack } = next?;
-        // Handing the message to the client is this transport's "written".
-        let mut acks: Vec<_> = ack.into_iter().collect();
-        resolve_acks(&mut acks, self.connection_id, Ok(()));
-        Some(message)
+        loop {
+            let next = tokio::select! {
+                biased;
+                next = self.outbound.recv() => next,
+                () = self.cancel.cancelled() => None,
+            };
+            let OutboundMessage { message, ack } = next?;
+            let mut acks: Vec<_> = ack.into_iter().collect();
+            match message.into_message() {
+                Ok(message) => {
+                    // Handing the message to the client is this transport's "written".
+                    resolve_acks(&mut acks, self.connection_id, Ok(()));
+                    return Some(message);
+                }
+                Err(err) => {
+                    let reason = format!("a serialised message is not JSON-RPC: {err}");
+                    tracing::warn!(connection_id = %self.connection_id, "{reason}");
+                    resolve_acks(&mut acks, self.connection_id, Err(&reason));
+                }
+            }
+        }
     }
 
     /// Whether the server disconnected this client (shutdown, or a disconnect decision).

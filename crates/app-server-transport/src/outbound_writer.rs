@@ -5,7 +5,6 @@
 
 use std::fmt::Display;
 
-use codex_app_server_protocol::JsonRpcMessage;
 use futures::Sink;
 use futures::SinkExt;
 use tokio::sync::mpsc;
@@ -15,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use crate::connection::resolve_acks;
 use crate::connection::ConnectionId;
 use crate::connection::OutboundMessage;
+use crate::connection::OutboundPayload;
 use crate::connection::WriteResult;
 use crate::error::TransportError;
 
@@ -37,7 +37,7 @@ pub(crate) async fn write_outbound<K, T>(
     outbound: &mut mpsc::Receiver<OutboundMessage>,
     acks: &mut Vec<oneshot::Sender<WriteResult>>,
     cancel: &CancellationToken,
-    encode: impl Fn(&JsonRpcMessage) -> T,
+    encode: impl Fn(OutboundPayload) -> T,
 ) -> Result<WriteEnd, TransportError>
 where
     K: Sink<T> + Unpin,
@@ -50,7 +50,7 @@ where
         };
         let Some(OutboundMessage { message, ack }) = next else { return Ok(WriteEnd::Drained) };
         acks.extend(ack);
-        let item = encode(&message);
+        let item = encode(message);
         let write = async {
             sink.feed(item).await?;
             if outbound.is_empty() {

@@ -206,7 +206,7 @@ async fn write_lines<W: AsyncWrite + Unpin>(
     let mut acks = Vec::new();
     let end =
         write_outbound(&mut lines, connection_id, &mut outbound, &mut acks, cancel, |message| {
-            message.to_json_string()
+            message.into_json_string()
         })
         .await?;
     if end == WriteEnd::Abandoned {

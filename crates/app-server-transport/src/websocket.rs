@@ -405,7 +405,7 @@ where
     let mut acks = Vec::new();
     let end =
         write_outbound(&mut sink, connection_id, &mut outbound, &mut acks, cancel, |message| {
-            Message::Text(message.to_json_string().into())
+            Message::Text(message.into_json_string().into())
         })
         .await?;
     if end == WriteEnd::Abandoned {

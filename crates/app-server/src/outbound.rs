@@ -187,6 +187,21 @@ impl OutboundRouter {
         handle.writer.send_and_wait(message).await.map_err(|err| write_failed(connection, err))
     }
 
+    /// Like [`OutboundRouter::send_and_wait`] for a message already serialised as compact JSON
+    /// text (see `ConnectionWriter::send_serialized_and_wait`).
+    pub async fn send_serialized_and_wait(
+        &self,
+        connection: ConnectionId,
+        json: String,
+    ) -> Result<(), SendError> {
+        let handle = self.handle(connection).ok_or(SendError::ConnectionGone(connection))?;
+        handle
+            .writer
+            .send_serialized_and_wait(json)
+            .await
+            .map_err(|err| write_failed(connection, err))
+    }
+
     /// Sends a notification to one connection and resolves once it was written to its socket.
     pub async fn send_notification_to_connection_and_wait(
         &self,

@@ -155,27 +155,38 @@ impl OutputQueue {
     /// Queues `bytes` of `stream` (flagged `cap_reached` when the cap cut off what follows),
     /// merging with its pending chunk while that stays within [`COALESCE_LIMIT`]; waits while the
     /// stream's slot is full.
+    #[cfg(test)]
     pub(crate) async fn push(&self, stream: ExecStream, bytes: &[u8], cap_reached: bool) {
+        self.push_buffer(stream, bytes.to_vec(), cap_reached).await;
+    }
+
+    /// Like `push`, taking the reader's buffer: it is moved into an empty slot as it is (no
+    /// copy); merged into a pending chunk, it is handed back for the next read.
+    pub(crate) async fn push_buffer(
+        &self,
+        stream: ExecStream,
+        bytes: Vec<u8>,
+        cap_reached: bool,
+    ) -> Option<Vec<u8>> {
         let index = stream.index();
         loop {
             {
                 let mut state = lock(&self.shared);
                 if matches!(state.delivery, Delivery::ConsumerGone) {
-                    return;
+                    return Some(bytes);
                 }
                 match &mut state.pending[index] {
                     None => {
-                        state.pending[index] =
-                            Some(PendingChunk { bytes: bytes.to_vec(), cap_reached });
+                        state.pending[index] = Some(PendingChunk { bytes, cap_reached });
                         state.order.push_back(stream);
                         drop(state);
                         self.shared.consumer_wakeup.notify_one();
-                        return;
+                        return None;
                     }
                     Some(pending) if pending.bytes.len() + bytes.len() <= COALESCE_LIMIT => {
-                        pending.bytes.extend_from_slice(bytes);
+                        pending.bytes.extend_from_slice(&bytes);
                         pending.cap_reached |= cap_reached;
-                        return;
+                        return Some(bytes);
                     }
                     Some(_) => {}
                 }

@@ -324,13 +324,15 @@ async fn pump_output(
     output_cap: Option<usize>,
     mut leader_exited: watch::Receiver<bool>,
 ) -> bool {
-    let mut buffer = vec![0u8; COALESCE_LIMIT];
+    // Read into spare capacity (no zeroing); a full buffer moves into the queue as it is.
+    let mut buffer = Vec::with_capacity(COALESCE_LIMIT);
     let mut delivered = 0usize;
     let mut capped = false;
     let mut exited = *leader_exited.borrow();
     loop {
         let read = if exited {
-            match tokio::time::timeout(DRAIN_GRACE, reader.read(&mut buffer)).await {
+            buffer.clear();
+            match tokio::time::timeout(DRAIN_GRACE, reader.read_buf(&mut buffer)).await {
                 Ok(read) => read,
                 Err(_) => {
                     tracing::debug!(
@@ -341,8 +343,9 @@ async fn pump_output(
                 }
             }
         } else {
+            buffer.clear();
             tokio::select! {
-                read = reader.read(&mut buffer) => read,
+                read = reader.read_buf(&mut buffer) => read,
                 changed = leader_exited.changed() => {
                     exited = changed.is_err() || *leader_exited.borrow();
                     continue;
@@ -371,7 +374,12 @@ async fn pump_output(
         capped = allowed < count;
         delivered += allowed;
         // The chunk that hits the cap carries the flag (possibly with no bytes of its own).
-        queue.push(stream, &buffer[..allowed], capped).await;
+        buffer.truncate(allowed);
+        let queued = std::mem::take(&mut buffer);
+        buffer = queue
+            .push_buffer(stream, queued, capped)
+            .await
+            .unwrap_or_else(|| Vec::with_capacity(COALESCE_LIMIT));
     }
     capped
 }

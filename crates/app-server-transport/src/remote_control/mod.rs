@@ -61,6 +61,7 @@ use crate::connection::resolve_acks;
 use crate::connection::ConnectionId;
 use crate::connection::ConnectionWriter;
 use crate::connection::OutboundMessage;
+use crate::connection::OutboundPayload;
 use crate::connection::TransportConfig;
 use crate::connection::TransportEvent;
 use crate::connection::TransportKind;
@@ -669,19 +670,25 @@ async fn forward_stream(
             },
         };
         let mut acks: Vec<_> = outbound.ack.into_iter().collect();
-        let text = match serde_json::to_string(&outbound.message) {
-            Ok(text) => text,
-            Err(err) => {
-                resolve_acks(&mut acks, connection_id, Err(&err.to_string()));
-                continue;
-            }
+        let (text, message) = match outbound.message {
+            OutboundPayload::Message(message) => match serde_json::to_string(&message) {
+                Ok(text) => (text, Some(message)),
+                Err(err) => {
+                    resolve_acks(&mut acks, connection_id, Err(&err.to_string()));
+                    continue;
+                }
+            },
+            OutboundPayload::Serialized(text) => (text, None),
         };
         let max_frame = shared.max_frame_bytes.load(Ordering::Relaxed);
         let (client_id, stream_id) = key.clone();
         // A whole envelope is the message plus ids and field names.
         let envelope_size = text.len() + client_id.len() + stream_id.len() + 128;
         if envelope_size <= max_frame {
-            let message = serde_json::to_value(&outbound.message).unwrap_or_default();
+            let message = match &message {
+                Some(message) => serde_json::to_value(message).unwrap_or_default(),
+                None => serde_json::from_str(&text).unwrap_or_default(),
+            };
             shared
                 .outbox
                 .push_message(|seq_id| {

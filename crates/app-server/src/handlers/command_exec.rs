@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use codex_app_server_protocol::error_codes;
-use codex_app_server_protocol::v2::CommandExecOutputDeltaNotification;
 use codex_app_server_protocol::v2::CommandExecOutputStream;
 use codex_app_server_protocol::v2::CommandExecParams;
 use codex_app_server_protocol::v2::CommandExecResizeParams;
@@ -27,7 +26,6 @@ use codex_app_server_protocol::v2::CommandExecWriteResponse;
 use codex_app_server_protocol::v2::ConfigWarningNotification;
 use codex_app_server_protocol::JsonRpcError;
 use codex_app_server_protocol::RequestId;
-use codex_app_server_protocol::ServerNotification;
 use codex_app_server_transport::ConnectionId;
 use codex_exec::ExecError;
 use codex_exec::ExecEvent;
@@ -325,22 +323,44 @@ impl ProcessTask {
         let ProcessKey::Client(process_id) = &self.key else {
             return Ok(());
         };
-        let notification =
-            ServerNotification::CommandExecOutputDelta(CommandExecOutputDeltaNotification {
-                cap_reached,
-                delta_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
-                process_id: process_id.clone(),
-                stream: match stream {
-                    ExecStream::Stdout | ExecStream::Pty => CommandExecOutputStream::Stdout,
-                    ExecStream::Stderr => CommandExecOutputStream::Stderr,
-                },
-            });
+        let stream = match stream {
+            ExecStream::Stdout | ExecStream::Pty => CommandExecOutputStream::Stdout,
+            ExecStream::Stderr => CommandExecOutputStream::Stderr,
+        };
+        let json = output_delta_json(process_id, stream, bytes, cap_reached);
         self.shared
             .router
-            .send_notification_to_connection_and_wait(self.connection, &notification)
+            .send_serialized_and_wait(self.connection, json)
             .await
             .map_err(|_| Abandoned::ClientGone)
     }
+}
+
+/// The `command/exec/outputDelta` notification as JSON text, the base64 written straight into
+/// it: the same message as serialising a `CommandExecOutputDeltaNotification`, without the
+/// intermediate base64 string, JSON value and escaping pass over the base64 (which needs none).
+fn output_delta_json(
+    process_id: &str,
+    stream: CommandExecOutputStream,
+    bytes: &[u8],
+    cap_reached: bool,
+) -> String {
+    // Strings serialise without failing; the fallbacks are never used.
+    let process_id = serde_json::to_string(process_id).unwrap_or_else(|_| "\"\"".to_owned());
+    let stream = serde_json::to_string(&stream).unwrap_or_else(|_| "\"stdout\"".to_owned());
+    let mut json = String::with_capacity(bytes.len().div_ceil(3) * 4 + process_id.len() + 160);
+    json.push_str(
+        r#"{"jsonrpc":"2.0","method":"command/exec/outputDelta","params":{"capReached":"#,
+    );
+    json.push_str(if cap_reached { "true" } else { "false" });
+    json.push_str(r#","deltaBase64":""#);
+    base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut json);
+    json.push_str(r#"","processId":"#);
+    json.push_str(&process_id);
+    json.push_str(r#","stream":"#);
+    json.push_str(&stream);
+    json.push_str("}}");
+    json
 }
 
 fn unknown_process(id: &RequestId, process_id: &str) -> JsonRpcError {
@@ -457,7 +477,39 @@ pub fn log_sandbox_support() {
 
 #[cfg(test)]
 mod tests {
+    use codex_app_server_protocol::v2::CommandExecOutputDeltaNotification;
+    use codex_app_server_protocol::JsonRpcMessage;
+    use codex_app_server_protocol::ServerNotification;
+
     use super::*;
+
+    #[test]
+    fn the_hand_built_output_delta_is_the_serialised_notification() {
+        let cases: [(&str, CommandExecOutputStream, &[u8], bool); 4] = [
+            ("bench", CommandExecOutputStream::Stdout, b"hello\n\x00\xff", false),
+            ("quote\"back\\slash\nnewline", CommandExecOutputStream::Stderr, b"", true),
+            ("p", CommandExecOutputStream::Stdout, &[7u8; 65536], false),
+            ("\u{1f600}", CommandExecOutputStream::Stderr, b"ab", true),
+        ];
+        for (process_id, stream, bytes, cap_reached) in cases {
+            let json = output_delta_json(process_id, stream.clone(), bytes, cap_reached);
+            assert!(!json.contains('\n'));
+            let typed =
+                ServerNotification::CommandExecOutputDelta(CommandExecOutputDeltaNotification {
+                    cap_reached,
+                    delta_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+                    process_id: process_id.to_owned(),
+                    stream,
+                });
+            let expected = JsonRpcMessage::Notification(typed.to_notification()).to_json_string();
+            let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(parsed, serde_json::from_str::<serde_json::Value>(&expected).unwrap());
+            // It reads back as the typed notification, too.
+            let message = JsonRpcMessage::parse(json.as_bytes()).unwrap();
+            let JsonRpcMessage::Notification(notification) = message else { panic!("{json}") };
+            assert_eq!(notification.method, "command/exec/outputDelta");
+        }
+    }
 
     #[test]
     fn an_unsupported_kernel_refuses_sandboxed_commands_with_the_sandbox_explanation() {
