@@ -358,6 +358,15 @@ impl Default for AgentSettings {
 }
 
 impl AgentSettings {
+    /// How AGENTS.md files are found and budgeted under these settings.
+    pub fn project_doc_options(&self) -> crate::context::ProjectDocOptions {
+        crate::context::ProjectDocOptions {
+            markers: self.project_root_markers.clone(),
+            fallback_filenames: self.project_doc_fallback_filenames.clone(),
+            max_bytes: self.project_doc_max_bytes,
+        }
+    }
+
     fn from_known(known: &KnownKeys, codex_home: &Path) -> Self {
         let defaults = Self::default();
         Self {

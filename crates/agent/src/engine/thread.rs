@@ -49,7 +49,6 @@ use codex_model_client::InputItem;
 use crate::config::Config;
 use crate::context::resolve_base_instructions;
 use crate::context::turn_context::load_agents_md;
-use crate::context::ProjectDocOptions;
 use crate::context::SentContext;
 use crate::engine::new_id;
 use crate::engine::notify::ThreadNotifier;
@@ -205,11 +204,7 @@ fn settings_from_config(
 /// The instruction files that apply in `cwd` (global AGENTS.md, then the project's, root
 /// first), for the `instructionSources` of thread responses.
 fn instruction_sources(config: &Config, cwd: &AbsolutePath) -> Vec<String> {
-    let options = ProjectDocOptions {
-        markers: config.agent.project_root_markers.clone(),
-        fallback_filenames: config.agent.project_doc_fallback_filenames.clone(),
-        max_bytes: config.agent.project_doc_max_bytes,
-    };
+    let options = config.agent.project_doc_options();
     match load_agents_md(cwd.as_path(), &config.codex_home, &options) {
         Ok(docs) => docs.sources.iter().map(|path| path.display().to_string()).collect(),
         Err(err) => {

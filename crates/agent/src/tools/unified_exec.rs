@@ -622,14 +622,8 @@ pub async fn run_exec_command(
         .await;
     let yield_ms = clamp_yield(args.yield_time_ms, DEFAULT_YIELD_MS, MIN_YIELD_MS, MAX_YIELD_MS);
     let collected = wait_on(&session, context, &authorized.item_id, yield_ms, None).await;
-    complete_item(context, &session, &authorized.item_id, source, started_ms, &collected).await;
-    finish(sessions, context, &session, &collected);
-    let text = model_text(
-        &collected,
-        session.id,
-        args.max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS),
-    );
-    outcome(&collected, text)
+    let call = Call { item_id: &authorized.item_id, source, started_ms };
+    conclude(sessions, context, &session, call, &collected, args.max_output_tokens).await
 }
 
 /// Runs one `write_stdin` call.
@@ -692,14 +686,31 @@ pub async fn run_write_stdin(
     // output has settled instead of always waiting the whole yield time.
     let settle = (!args.chars.is_empty()).then_some(WRITE_SETTLE);
     let collected = wait_on(&session, context, &item_id, yield_ms, settle).await;
-    complete_item(context, &session, &item_id, source, started_ms, &collected).await;
-    finish(sessions, context, &session, &collected);
-    let text = model_text(
-        &collected,
-        session.id,
-        args.max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS),
-    );
-    outcome(&collected, text)
+    let call = Call { item_id: &item_id, source, started_ms };
+    conclude(sessions, context, &session, call, &collected, args.max_output_tokens).await
+}
+
+/// One call's item: its id, source and start time.
+struct Call<'a> {
+    item_id: &'a str,
+    source: CommandExecutionSource,
+    started_ms: i64,
+}
+
+/// Ends a call: completes its item, forgets an exited session, and gives the model its text.
+async fn conclude(
+    sessions: &ExecSessions,
+    context: &ToolContext,
+    session: &Session,
+    call: Call<'_>,
+    collected: &Collected,
+    max_output_tokens: Option<usize>,
+) -> ToolOutcome {
+    complete_item(context, session, call.item_id, call.source, call.started_ms, collected).await;
+    finish(sessions, context, session, collected);
+    let text =
+        model_text(collected, session.id, max_output_tokens.unwrap_or(DEFAULT_MAX_OUTPUT_TOKENS));
+    outcome(collected, text)
 }
 
 /// Forgets a session that exited; kills the thread's sessions when the turn was interrupted.

@@ -54,7 +54,6 @@ use crate::context::resolve_base_instructions;
 use crate::context::truncate_for_model;
 use crate::context::ContextUpdate;
 use crate::context::EnvironmentContext;
-use crate::context::ProjectDocOptions;
 use crate::context::SentContext;
 use crate::context::TurnContextInputs;
 use crate::context::BASE_INSTRUCTIONS;
@@ -750,11 +749,7 @@ impl TurnTask {
     fn context_since(&self, previous: Option<&SentContext>) -> Result<ContextUpdate, TurnEnd> {
         let state = self.thread.lock();
         let cwd = std::path::PathBuf::from(&state.record.cwd);
-        let project_docs = ProjectDocOptions {
-            markers: self.config.agent.project_root_markers.clone(),
-            fallback_filenames: self.config.agent.project_doc_fallback_filenames.clone(),
-            max_bytes: self.config.agent.project_doc_max_bytes,
-        };
+        let project_docs = self.config.agent.project_doc_options();
         let inputs = TurnContextInputs {
             cwd: &cwd,
             codex_home: &self.config.codex_home,
