@@ -10,6 +10,10 @@
 //! it is reported per round next to the CPU time of `head | cat` (the baseline, from
 //! `getrusage(RUSAGE_CHILDREN)`) measured in the same run.
 //!
+//! With `CODEX_REFERENCE_BIN=/path/to/codex` (the reference's binary, e.g. from the npm package
+//! `@openai/codex`), the same websocket rounds run against `$CODEX_REFERENCE_BIN app-server
+//! --listen ws://127.0.0.1:0` in the same run, and the ratio of the two servers' CPU is printed.
+//!
 //! Run with `cargo bench -p codex-app-server --bench command_exec_throughput`.
 
 use std::sync::Arc;
@@ -135,7 +139,7 @@ fn children_cpu() -> Duration {
     seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
-/// Wall time and server CPU time of each websocket round.
+/// Wall time and server CPU time of each websocket round against our server (a child process).
 fn websocket_rounds() -> Vec<(Duration, Duration)> {
     let home = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
@@ -148,11 +152,42 @@ fn websocket_rounds() -> Vec<(Duration, Duration)> {
     let mut url = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut url).unwrap();
     let address = url.trim().trim_start_matches("ws://").to_owned();
+    measure_rounds(child, &address)
+}
+
+/// The same rounds against the reference's server (`binary app-server --listen ws://…`), which
+/// prints its address on stderr.
+fn reference_rounds(binary: &std::path::Path) -> Vec<(Duration, Duration)> {
+    // The reference refuses to put helper binaries under /tmp; a home elsewhere avoids its warning.
+    let home = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
+    let mut child = std::process::Command::new(binary)
+        .args(["app-server", "--listen", "ws://127.0.0.1:0"])
+        .env("CODEX_HOME", home.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keep draining stderr so the reference never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(stderr) {
+            let Ok(line) = line else { break };
+            if let Some(at) = line.find("ws://") {
+                let _ = tx.send(line[at + "ws://".len()..].trim().to_owned());
+            }
+        }
+    });
+    let address = rx.recv_timeout(Duration::from_secs(30)).expect("reference server address");
+    measure_rounds(child, &address)
+}
+
+/// Runs the rounds against a server child process, measuring its CPU per round, then kills it.
+fn measure_rounds(mut child: std::process::Child, address: &str) -> Vec<(Duration, Duration)> {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let rounds = (0..ROUNDS)
         .map(|_| {
             let cpu = process_cpu(child.id());
-            let wall = runtime.block_on(websocket_round(&address));
+            let wall = runtime.block_on(websocket_round(address));
             // The exec response is sent after the last delta; the server is idle again.
             (wall, process_cpu(child.id()) - cpu)
         })
@@ -160,6 +195,12 @@ fn websocket_rounds() -> Vec<(Duration, Duration)> {
     let _ = child.kill();
     let _ = child.wait();
     rounds
+}
+
+fn median_cpu(rounds: &[(Duration, Duration)]) -> Duration {
+    let mut cpu: Vec<Duration> = rounds.iter().map(|(_, cpu)| *cpu).collect();
+    cpu.sort();
+    cpu[cpu.len() / 2]
 }
 
 async fn stdio_round(home: &std::path::Path) -> Duration {
@@ -282,4 +323,22 @@ fn main() {
         median.as_secs_f64() / cat_cpu.as_secs_f64(),
         cat_cpu.as_secs_f64()
     );
+    if let Some(binary) = std::env::var_os("CODEX_REFERENCE_BIN") {
+        let reference = reference_rounds(std::path::Path::new(&binary));
+        let wall: Vec<Duration> = reference.iter().map(|(wall, _)| *wall).collect();
+        let reference_cpu = median_cpu(&reference);
+        println!(
+            "  reference server:          {:8.1} MB/s, CPU {:.3} s per round (median; rounds {:?})",
+            mb_per_s(best(&wall)),
+            reference_cpu.as_secs_f64(),
+            reference
+                .iter()
+                .map(|(_, cpu)| format!("{:.3}", cpu.as_secs_f64()))
+                .collect::<Vec<_>>(),
+        );
+        println!(
+            "  our server CPU / reference server CPU: {:.2}",
+            median.as_secs_f64() / reference_cpu.as_secs_f64()
+        );
+    }
 }
