@@ -18,6 +18,9 @@
 //! defaults, 128 KiB read / 128 KiB write) passed explicitly, so a memory saving that cost
 //! throughput would show.
 //!
+//! With `CODEX_REFERENCE_BIN=/path/to/codex` (the reference's binary), row 3 is also measured
+//! against `$CODEX_REFERENCE_BIN app-server --listen ws://127.0.0.1:0` in the same run.
+//!
 //! Environment: `BENCH_ROUND_TRIPS` (default 3000) round trips per transport;
 //! `BENCH_IDLE_CONNECTIONS` (default 2000) connections for the memory rows.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -149,6 +152,16 @@ async fn bench() {
         per_connection.push(bytes);
     }
     println!("{:<10} {:>14} {:>18.3}", "ratio", "", per_connection[0] / per_connection[1]);
+    if let Some(binary) = std::env::var_os("CODEX_REFERENCE_BIN") {
+        let bytes = reference_idle_memory(Path::new(&binary), connections).await;
+        println!(
+            "{:<10} {:>14.0} {:>18.0}",
+            "reference",
+            bytes * connections as f64 / 1024.0,
+            bytes
+        );
+        println!("{:<10} {:>14} {:>18.3}", "ours/ref", "", per_connection[0] / bytes);
+    }
 }
 
 /// The configurations compared in the same run: today's defaults and the baseline's websocket
@@ -471,15 +484,63 @@ async fn idle_memory(config: &TransportConfig, connections: usize) -> f64 {
     let mut stdin = child.stdin.take().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let url = format!("{}/", lines.next_line().await.unwrap().unwrap());
-    let mut rss = async || {
+    let rss = async || {
         stdin.write_all(b"rss\n").await.unwrap();
         lines.next_line().await.unwrap().unwrap().parse::<u64>().unwrap()
     };
+    let bytes = growth_per_connection(&url, rss, connections).await;
+    let _ = child.kill().await;
+    bytes
+}
+
+/// The same measurement against the reference's server (`binary app-server --listen ws://…`,
+/// address read from its stderr, VmRSS from `/proc/PID/status`).
+async fn reference_idle_memory(binary: &Path, connections: usize) -> f64 {
+    raise_fd_limit();
+    // The reference refuses to put helper binaries under /tmp; a home elsewhere avoids its warning.
+    let home = tempfile::tempdir_in(std::env::current_dir().unwrap()).unwrap();
+    let mut child = tokio::process::Command::new(binary)
+        .args(["app-server", "--listen", "ws://127.0.0.1:0"])
+        .env("CODEX_HOME", home.path())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = stderr.next_line().await.unwrap().expect("reference server address");
+        if let Some(at) = line.find("ws://") {
+            break format!("{}/", line[at..].trim());
+        }
+    };
+    // Keep draining stderr so the reference never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = stderr.next_line().await {} });
+    let pid = child.id().unwrap();
+    let rss = async || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    };
+    let bytes = growth_per_connection(&url, rss, connections).await;
+    let _ = child.kill().await;
+    bytes
+}
+
+/// Opens `connections` initialized idle websocket connections to `url` (after 20 warm-up ones)
+/// and returns the server's RSS growth per connection in bytes, `rss` giving its VmRSS in KiB.
+async fn growth_per_connection(
+    url: &str,
+    mut rss: impl AsyncFnMut() -> u64,
+    connections: usize,
+) -> f64 {
     // Small client buffers: the clients live in this process and are not measured.
     let client_config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
     let connect = || async {
         let (mut socket, _) =
-            tokio_tungstenite::connect_async_with_config(&url, Some(client_config), false)
+            tokio_tungstenite::connect_async_with_config(url, Some(client_config), false)
                 .await
                 .unwrap();
         socket.send(Message::text(INITIALIZE)).await.unwrap();
@@ -501,8 +562,6 @@ async fn idle_memory(config: &TransportConfig, connections: usize) -> f64 {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = rss().await;
     drop(sockets);
-    drop(stdin);
-    let _ = child.kill().await;
     after.saturating_sub(before) as f64 * 1024.0 / connections as f64
 }
 
