@@ -44,6 +44,7 @@ fn main() -> std::process::ExitCode {
             let _ = codex_app_server::telemetry::install_subscriber(
                 codex_app_server::telemetry::log_filter(),
                 None,
+                None,
             );
             codex_app_server::telemetry::TelemetryGuard::default()
         }

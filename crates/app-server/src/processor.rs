@@ -521,21 +521,32 @@ fn request_span(
     let client = handle.session.lock().ok().and_then(|session| {
         session.negotiated().map(|s| (s.client.name.clone(), s.client.version.clone()))
     });
+    // Attribute names and values as the reference's `app_server.request` span has them, so
+    // dashboards built for it work; `turn.id` is recorded by `turn/start` once the turn exists.
+    let transport = match handle.transport {
+        TransportKind::Stdio => "stdio",
+        TransportKind::UnixSocket => "unix_socket",
+        TransportKind::Websocket => "websocket",
+        TransportKind::RemoteControl => "remote_control",
+        TransportKind::InProcess => "in-process",
+    };
     let span = tracing::info_span!(
-        "request",
+        "app_server.request",
         otel.name = %request.method,
         otel.kind = "server",
         rpc.system = "jsonrpc",
         rpc.method = %request.method,
-        transport = ?handle.transport,
-        request_id = %request.id,
-        connection_id = %connection,
-        client.name = tracing::field::Empty,
-        client.version = tracing::field::Empty,
+        rpc.transport = transport,
+        rpc.request_id = %request.id,
+        app_server.connection_id = %connection,
+        app_server.api_version = "v2",
+        app_server.client_name = tracing::field::Empty,
+        app_server.client_version = tracing::field::Empty,
+        turn.id = tracing::field::Empty,
     );
     if let Some((name, version)) = client {
-        span.record("client.name", name.as_str());
-        span.record("client.version", version.as_str());
+        span.record("app_server.client_name", name.as_str());
+        span.record("app_server.client_version", version.as_str());
     }
     telemetry::set_remote_parent(&span, request.trace.as_ref());
     span
@@ -630,8 +641,8 @@ fn initialize(shared: &ServerShared, handle: &ConnectionHandle, params: Initiali
         (negotiated.client.name.clone(), negotiated.client.version.clone());
     // The request span was opened before the client was known; name it now.
     let span = tracing::Span::current();
-    span.record("client.name", negotiated.client.name.as_str());
-    span.record("client.version", negotiated.client.version.as_str());
+    span.record("app_server.client_name", negotiated.client.name.as_str());
+    span.record("app_server.client_version", negotiated.client.version.as_str());
     if let Ok(mut state) = handle.session.lock() {
         *state = SessionState::Initialized(negotiated);
     }

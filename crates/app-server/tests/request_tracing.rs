@@ -53,8 +53,12 @@ async fn finished_span(
 async fn a_request_span_is_named_after_its_method_and_parented_to_its_traceparent() {
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
-    telemetry::install_subscriber(tracing_subscriber::EnvFilter::new("warn"), Some(&provider))
-        .unwrap();
+    telemetry::install_subscriber(
+        tracing_subscriber::EnvFilter::new("warn"),
+        Some(&provider),
+        None,
+    )
+    .unwrap();
 
     let home = tempfile::tempdir().unwrap();
     let mock = MockProvider::start().await;
@@ -94,17 +98,21 @@ async fn a_request_span_is_named_after_its_method_and_parented_to_its_traceparen
 
     let span = finished_span(&exporter, |s| {
         s.name == "account/read"
-            && attribute(s, "request_id").is_some_and(|id| id.contains("traced-1"))
+            && attribute(s, "rpc.request_id").is_some_and(|id| id.contains("traced-1"))
     })
     .await;
     assert_eq!(span.span_context.trace_id(), TraceId::from_hex(TRACE_ID).unwrap());
     assert_eq!(span.parent_span_id, SpanId::from_hex(PARENT_SPAN_ID).unwrap());
     assert!(span.parent_span_is_remote);
     assert_eq!(span.span_context.trace_state().get("vendor"), Some("value"));
-    assert_eq!(attribute(&span, "client.name").as_deref(), Some("tracing-test"));
-    assert_eq!(attribute(&span, "client.version").as_deref(), Some("1.0"));
-    assert!(attribute(&span, "transport").unwrap().contains("Websocket"));
-    assert!(attribute(&span, "connection_id").is_some());
+    // The reference's attribute names and values.
+    assert_eq!(attribute(&span, "app_server.client_name").as_deref(), Some("tracing-test"));
+    assert_eq!(attribute(&span, "app_server.client_version").as_deref(), Some("1.0"));
+    assert_eq!(attribute(&span, "rpc.transport").as_deref(), Some("websocket"));
+    assert_eq!(attribute(&span, "rpc.system").as_deref(), Some("jsonrpc"));
+    assert_eq!(attribute(&span, "rpc.method").as_deref(), Some("account/read"));
+    assert_eq!(attribute(&span, "app_server.api_version").as_deref(), Some("v2"));
+    assert!(attribute(&span, "app_server.connection_id").is_some());
 
     // Without `trace` (and without TRACEPARENT in this process) a request starts its own trace.
     let untraced = finished_span(&exporter, |s| s.name == "config/read").await;
@@ -113,7 +121,7 @@ async fn a_request_span_is_named_after_its_method_and_parented_to_its_traceparen
 
     // `initialize` has its own span too, named with the client it introduced.
     let init = finished_span(&exporter, |s| s.name == "initialize").await;
-    assert_eq!(attribute(&init, "client.name").as_deref(), Some("tracing-test"));
+    assert_eq!(attribute(&init, "app_server.client_name").as_deref(), Some("tracing-test"));
 
     // A traced turn: the turn, its model requests and its tool call are spans of the caller's
     // trace, and the provider is sent a `traceparent` of that trace.
@@ -139,6 +147,8 @@ async fn a_request_span_is_named_after_its_method_and_parented_to_its_traceparen
     assert_eq!(attribute(&turn, "codex.thread.id").as_deref(), Some(thread_id.as_str()));
     let request = finished_span(&exporter, |s| s.name == "turn/start").await;
     assert_eq!(turn.parent_span_id, request.span_context.span_id(), "turn under its request");
+    let turn_id = attribute(&turn, "turn.id").expect("turn.id on the turn span");
+    assert_eq!(attribute(&request, "turn.id"), Some(turn_id), "turn/start names its turn");
     let model = finished_span(&exporter, |s| s.name == "model.request").await;
     assert_eq!(model.span_context.trace_id(), turn_trace);
     assert_eq!(model.parent_span_id, turn.span_context.span_id());
@@ -153,6 +163,37 @@ async fn a_request_span_is_named_after_its_method_and_parented_to_its_traceparen
         let traceparent = sent.header("traceparent").expect("traceparent sent to the provider");
         assert!(traceparent.contains(TURN_TRACE_ID), "{traceparent}");
     }
+
+    // Waiting for an approval is a span of the tool call that asked, with the user's decision.
+    mock.push(Script::function_call("call-2", "shell", json!({"command": ["touch", "made"]})));
+    mock.push(Script::text("declined"));
+    let started = client
+        .call("thread/start", json!({"cwd": work.path(), "approvalPolicy": "untrusted"}))
+        .await
+        .unwrap();
+    let thread_id = started["thread"]["id"].as_str().unwrap().to_owned();
+    client
+        .call(
+            "turn/start",
+            json!({"threadId": thread_id, "input": [{"type": "text", "text": "touch"}]}),
+        )
+        .await
+        .unwrap();
+    let asked =
+        client.wait_for_server_request("item/commandExecution/requestApproval").await.unwrap();
+    client.respond(&asked["id"], json!({"decision": "decline"})).await.unwrap();
+    let wait = finished_span(&exporter, |s| s.name == "approval.wait").await;
+    assert_eq!(
+        attribute(&wait, "approval.method").as_deref(),
+        Some("item/commandExecution/requestApproval")
+    );
+    assert_eq!(attribute(&wait, "approval.decision").as_deref(), Some("decline"));
+    let asking_tool = finished_span(&exporter, |s| {
+        s.name == "tool.call" && attribute(s, "tool.call_id").as_deref() == Some("call-2")
+    })
+    .await;
+    assert_eq!(wait.parent_span_id, asking_tool.span_context.span_id(), "wait under its tool call");
+    assert_eq!(attribute(&asking_tool, "tool.success").as_deref(), Some("false"));
 
     shutdown.cancel();
     server.await.unwrap().unwrap();

@@ -19,6 +19,7 @@ use codex_app_server_protocol::v2::CommandExecutionApprovalDecision;
 use codex_app_server_protocol::v2::FileChangeApprovalDecision;
 use codex_app_server_protocol::ServerRequest;
 use serde_json::Value;
+use tracing::Instrument as _;
 
 use crate::engine::tools::ToolContext;
 use crate::host::Expect;
@@ -135,13 +136,28 @@ impl Approvals {
         request: ServerRequest,
         offered: Vec<Value>,
     ) -> Result<Value, Decision> {
-        context
+        // The wait is a span of the tool call: how long the user took, and what they chose.
+        let span = tracing::info_span!(
+            "approval.wait",
+            approval.method = request.method(),
+            approval.decision = tracing::field::Empty,
+        );
+        let answer = context
             .host
             .ask(&context.thread_id, request, Expect::Decision(offered), context.cancel.clone())
-            .await
-            .map_err(|no_answer| match no_answer {
-                NoAnswer::Interrupted => Decision::Interrupted,
-                NoAnswer::Declined => Decision::Decline,
-            })
+            .instrument(span.clone())
+            .await;
+        let decision = match &answer {
+            Ok(Value::String(decision)) => decision.as_str(),
+            Ok(Value::Object(decision)) => decision.keys().next().map_or("unknown", String::as_str),
+            Ok(_) => "unknown",
+            Err(NoAnswer::Interrupted) => "interrupted",
+            Err(NoAnswer::Declined) => "noAnswer",
+        };
+        span.record("approval.decision", decision);
+        answer.map_err(|no_answer| match no_answer {
+            NoAnswer::Interrupted => Decision::Interrupted,
+            NoAnswer::Declined => Decision::Decline,
+        })
     }
 }

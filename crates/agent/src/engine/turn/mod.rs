@@ -275,6 +275,8 @@ impl Engine {
             origin: launch.origin,
             _running: RunningTurnGuard::new(Arc::clone(host)),
         };
+        // The request that started the turn names it (the reference's `turn.id` on its span).
+        tracing::Span::current().record("turn.id", turn.id.as_str());
         // The turn's span is a child of the request that started it and outlives its response.
         let span = tracing::info_span!(
             "turn",
