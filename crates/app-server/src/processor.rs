@@ -122,7 +122,8 @@ pub enum ServerLifecycle {
 }
 
 /// Methods refused while the server drains: they would start work the drain does not wait for.
-const REFUSED_WHILE_DRAINING: &[&str] = &["thread/start", "turn/start", "thread/compact/start"];
+const REFUSED_WHILE_DRAINING: &[&str] =
+    &["thread/start", "turn/start", "thread/compact/start", "thread/shellCommand", "review/start"];
 
 /// The context of one request being handled.
 #[derive(Debug, Clone)]

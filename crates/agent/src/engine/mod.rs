@@ -142,6 +142,11 @@ pub struct RunningTurn {
     /// Input added with `turn/steer` (as sent, and as the model reads it), taken before the
     /// turn's next model request.
     pub steered: Vec<(Vec<UserInput>, InputItem)>,
+    /// History records made beside the turn (a user's shell command), added to the history
+    /// before the turn's next model request, or when it ends.
+    pub pending_history: Vec<InputItem>,
+    /// Starts and completes the turn's items (shared with work running beside it).
+    pub items: crate::engine::items::TurnItems,
 }
 
 /// The mutable state of a loaded thread.

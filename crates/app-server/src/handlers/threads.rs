@@ -108,6 +108,10 @@ pub async fn handle(
             let origin = turn_origin(shared, connection);
             answer(id, engine.start_compaction(&host, config, params, origin).await)
         }
+        ClientRequest::ThreadShellCommand(params) => {
+            let origin = turn_origin(shared, connection);
+            answer(id, engine.shell_command(&host, config, params, origin))
+        }
         ClientRequest::TurnInterrupt(params) => answer(id, engine.interrupt_turn(params)),
         ClientRequest::TurnSteer(params) => answer(id, engine.steer_turn(params)),
         ClientRequest::ModelList(params) => {

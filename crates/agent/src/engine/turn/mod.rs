@@ -79,6 +79,7 @@ use crate::host::AgentHost;
 use codex_state::TokenUsageRecord;
 
 mod compact;
+pub mod user_shell;
 mod web_search;
 
 /// How long an interrupted turn lets a running tool wind down (kill its process group, complete
@@ -90,7 +91,7 @@ const ABORTED_OUTPUT: &str = "aborted";
 
 /// What a turn does.
 #[derive(Debug)]
-enum TurnKind {
+pub(crate) enum TurnKind {
     /// The user's input, then model requests and tool calls until the model answers.
     User {
         /// The input as sent.
@@ -102,13 +103,22 @@ enum TurnKind {
     },
     /// Only a compaction of the thread's history (`thread/compact/start`).
     Compact,
+    /// Only a command the user typed (`thread/shellCommand`).
+    UserShell(user_shell::UserShellCommand),
+}
+
+impl TurnKind {
+    /// Whether the turn asks the model anything (and so needs a usable provider).
+    fn uses_model(&self) -> bool {
+        !matches!(self, TurnKind::UserShell(_))
+    }
 }
 
 /// How a turn is started.
-struct Launch {
-    output_schema: Option<serde_json::Value>,
-    origin: TurnOrigin,
-    kind: TurnKind,
+pub(crate) struct Launch {
+    pub(crate) output_schema: Option<serde_json::Value>,
+    pub(crate) origin: TurnOrigin,
+    pub(crate) kind: TurnKind,
 }
 
 /// How a turn ended.
@@ -203,7 +213,7 @@ impl Engine {
 
     /// Claims the thread's turn slot (after `configure` applied the turn's overrides), then
     /// runs the turn in a spawned task; returns the turn as started.
-    fn launch(
+    pub(crate) fn launch(
         self: &Arc<Self>,
         host: &Arc<dyn AgentHost>,
         config: &Config,
@@ -215,7 +225,9 @@ impl Engine {
             .loaded(thread_id)
             .ok_or_else(|| EngineError::ThreadNotLoaded(thread_id.to_owned()))?;
         let provider_id = thread.lock().record.model_provider.clone();
-        crate::engine::provider::resolve_provider(config, &provider_id)?;
+        if launch.kind.uses_model() {
+            crate::engine::provider::resolve_provider(config, &provider_id)?;
+        }
         let turn_id = new_id();
         let cancel = CancellationToken::new();
         let turn = Turn {
@@ -229,7 +241,8 @@ impl Engine {
             started_at: Some(now_secs()),
             status: TurnStatus::InProgress,
         };
-        let (turn_seq, ephemeral) = {
+        let notifier = ThreadNotifier::new(Arc::clone(host), thread.id.clone());
+        let (turn_seq, ephemeral, items) = {
             let mut state = thread.lock();
             if let TurnSlot::Running(running) = &state.slot {
                 return Err(EngineError::TurnAlreadyRunning {
@@ -240,23 +253,25 @@ impl Engine {
             configure(&mut state);
             state.record.settings =
                 serde_json::to_value(&state.settings).unwrap_or(state.record.settings.clone());
+            let turn_seq = state.turns.len();
+            let items = TurnItems::new(
+                Arc::clone(self),
+                Arc::clone(&thread),
+                notifier.clone(),
+                turn_id.clone(),
+                turn_seq,
+                state.ephemeral,
+            );
             state.slot = TurnSlot::Running(RunningTurn {
                 turn_id: turn_id.clone(),
                 cancel: cancel.clone(),
                 steered: Vec::new(),
+                pending_history: Vec::new(),
+                items: items.clone(),
             });
             state.turns.push(turn.clone());
-            ((state.turns.len() - 1) as i64, state.ephemeral)
+            (turn_seq as i64, state.ephemeral, items)
         };
-        let notifier = ThreadNotifier::new(Arc::clone(host), thread.id.clone());
-        let items = TurnItems::new(
-            Arc::clone(self),
-            Arc::clone(&thread),
-            notifier.clone(),
-            turn_id.clone(),
-            turn_seq as usize,
-            ephemeral,
-        );
         let task = TurnTask {
             engine: Arc::clone(self),
             notifier,
@@ -503,6 +518,7 @@ impl TurnTask {
                 self.drive(input, model_item, client_id).await
             }
             TurnKind::Compact => self.compact(CompactionReason::Requested).await,
+            TurnKind::UserShell(run) => self.user_shell(run).await,
         };
         let end = match driven {
             Ok(()) => TurnEnd::Completed,
@@ -546,6 +562,7 @@ impl TurnTask {
             for (input, model_item) in steered {
                 self.record_user_message(input, model_item, None).await?;
             }
+            self.flush_pending_history().await?;
             if self.cancel.is_cancelled() {
                 return Err(TurnEnd::Interrupted);
             }
@@ -686,6 +703,29 @@ impl TurnTask {
         if self.push_history(outputs).await.is_err() {
             tracing::warn!(thread = %self.thread.id, "storing aborted tool outputs failed");
         }
+    }
+
+    /// Runs a user's shell command as this turn's only work.
+    async fn user_shell(&mut self, run: user_shell::UserShellCommand) -> Result<(), TurnEnd> {
+        let (record, interrupted) =
+            user_shell::run_user_shell(&self.items, &run, &self.cancel).await;
+        self.push_history(vec![record]).await?;
+        if interrupted {
+            return Err(TurnEnd::Interrupted);
+        }
+        Ok(())
+    }
+
+    /// Adds the history records made beside the turn (user shell commands) so far.
+    async fn flush_pending_history(&mut self) -> Result<(), TurnEnd> {
+        let pending = match &mut self.thread.lock().slot {
+            TurnSlot::Running(running) => std::mem::take(&mut running.pending_history),
+            TurnSlot::Idle => Vec::new(),
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        self.push_history(pending).await
     }
 
     fn take_steered(&self) -> Vec<(Vec<UserInput>, InputItem)> {
@@ -1229,9 +1269,20 @@ impl TurnTask {
             TurnEnd::Interrupted => (TurnStatus::Interrupted, None),
             TurnEnd::Failed(error) => (TurnStatus::Failed, Some(error.clone())),
         };
-        let (turn, record) = {
+        let (turn, record, pending) = {
             let mut state = self.thread.lock();
-            state.slot = TurnSlot::Idle;
+            // Records made beside the turn that it did not take yet join the history now,
+            // under the same lock that ends the turn (a new turn cannot slip in between).
+            let pending = match std::mem::replace(&mut state.slot, TurnSlot::Idle) {
+                TurnSlot::Running(running) => running.pending_history,
+                TurnSlot::Idle => Vec::new(),
+            };
+            let pending_seq = state.history.len() as i64;
+            for item in &pending {
+                state
+                    .history
+                    .push(HistoryEntry { turn_id: self.turn_id.clone(), item: item.clone() });
+            }
             state.record.updated_at = completed_at;
             let record = state.record.clone();
             let turn = state.turns.get_mut(self.turn_seq as usize).map(|turn| {
@@ -1241,8 +1292,17 @@ impl TurnTask {
                 turn.duration_ms = Some(duration_ms);
                 turn.clone()
             });
-            (turn.unwrap_or_else(|| self.current_turn_fallback()), record)
+            (turn.unwrap_or_else(|| self.current_turn_fallback()), record, (pending_seq, pending))
         };
+        if !self.ephemeral && !pending.1.is_empty() {
+            let values: Vec<serde_json::Value> =
+                pending.1.iter().filter_map(|item| serde_json::to_value(item).ok()).collect();
+            let stored =
+                self.engine.state().append_history(&thread_id, &self.turn_id, pending.0, &values);
+            if let Err(err) = stored.await {
+                tracing::warn!(thread = %thread_id, "storing user shell records failed: {err}");
+            }
+        }
         if !self.ephemeral {
             let turn_record = wire::turn_to_record(&thread_id, self.turn_seq, &turn);
             if let Err(err) = self.engine.state().upsert_turn(&turn_record).await {
