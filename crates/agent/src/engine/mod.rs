@@ -132,11 +132,38 @@ pub enum TurnSlot {
     Running(RunningTurn),
 }
 
+/// What a running turn does; only a regular turn takes steered input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnActivity {
+    /// The user's input, model requests and tool calls.
+    Regular,
+    /// Only a compaction of the history.
+    Compaction,
+    /// A code review.
+    Review,
+    /// Only a command the user typed.
+    UserShell,
+}
+
+impl TurnActivity {
+    /// The word for this kind of turn in messages (`cannot steer a review turn`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TurnActivity::Regular => "regular",
+            TurnActivity::Compaction => "compact",
+            TurnActivity::Review => "review",
+            TurnActivity::UserShell => "user shell",
+        }
+    }
+}
+
 /// The handle on a running turn.
 #[derive(Debug)]
 pub struct RunningTurn {
     /// The turn's id.
     pub turn_id: String,
+    /// What the turn does.
+    pub activity: TurnActivity,
     /// Cancelling it interrupts the turn.
     pub cancel: CancellationToken,
     /// Input added with `turn/steer` (as sent, and as the model reads it), taken before the

@@ -328,6 +328,55 @@ impl Engine {
         Ok(response)
     }
 
+    /// A new thread for a detached review of `parent`: same cwd, model and settings, its own
+    /// (empty) history; the requester is subscribed and `thread/started` announced.
+    pub(crate) async fn start_review_thread(
+        &self,
+        host: &Arc<dyn AgentHost>,
+        parent: &LoadedThread,
+        name: String,
+        subscribe: impl FnOnce(&str),
+    ) -> Result<Arc<LoadedThread>, EngineError> {
+        let (parent_record, mut settings, ephemeral) = {
+            let state = parent.lock();
+            (state.record.clone(), state.settings.clone(), state.ephemeral)
+        };
+        // The review thread's model sees everything afresh.
+        settings.sent_context = SentContext::default();
+        let now = now_secs();
+        let record = ThreadRecord {
+            id: new_id(),
+            created_at: now,
+            updated_at: now,
+            name: Some(name),
+            preview: String::new(),
+            forked_from_id: None,
+            archived: false,
+            cli_version: env!("CARGO_PKG_VERSION").to_owned(),
+            settings: serde_json::to_value(&settings).unwrap_or_default(),
+            source: host.session_source(),
+            parent_thread_id: None,
+            attached_to_thread_id: None,
+            ..parent_record
+        };
+        if !ephemeral {
+            self.state().upsert_thread(&record).await?;
+        }
+        let thread = self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
+            record,
+            ephemeral,
+            settings,
+            history: Vec::new(),
+            turns: Vec::new(),
+            slot: TurnSlot::Idle,
+            usage_total: wire::zero_usage(),
+            reported_context: None,
+        })));
+        subscribe(&thread.id);
+        self.announce_started(host, &thread).await?;
+        Ok(thread)
+    }
+
     /// Sends `thread/started` for a new thread to its subscribers.
     async fn announce_started(
         &self,

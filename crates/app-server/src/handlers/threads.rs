@@ -112,6 +112,10 @@ pub async fn handle(
             let origin = turn_origin(shared, connection);
             answer(id, engine.shell_command(&host, config, params, origin))
         }
+        ClientRequest::ReviewStart(params) => {
+            let origin = turn_origin(shared, connection);
+            answer(id, engine.start_review(&host, config, subscribe, params, origin).await)
+        }
         ClientRequest::TurnInterrupt(params) => answer(id, engine.interrupt_turn(params)),
         ClientRequest::TurnSteer(params) => answer(id, engine.steer_turn(params)),
         ClientRequest::ModelList(params) => {

@@ -74,11 +74,13 @@ use crate::engine::EngineError;
 use crate::engine::HistoryEntry;
 use crate::engine::LoadedThread;
 use crate::engine::RunningTurn;
+use crate::engine::TurnActivity;
 use crate::engine::TurnSlot;
 use crate::host::AgentHost;
 use codex_state::TokenUsageRecord;
 
 mod compact;
+pub mod review;
 pub mod user_shell;
 mod web_search;
 
@@ -105,12 +107,23 @@ pub(crate) enum TurnKind {
     Compact,
     /// Only a command the user typed (`thread/shellCommand`).
     UserShell(user_shell::UserShellCommand),
+    /// A code review (`review/start`).
+    Review(review::ReviewRequest),
 }
 
 impl TurnKind {
     /// Whether the turn asks the model anything (and so needs a usable provider).
     fn uses_model(&self) -> bool {
         !matches!(self, TurnKind::UserShell(_))
+    }
+
+    fn activity(&self) -> TurnActivity {
+        match self {
+            TurnKind::User { .. } => TurnActivity::Regular,
+            TurnKind::Compact => TurnActivity::Compaction,
+            TurnKind::UserShell(_) => TurnActivity::UserShell,
+            TurnKind::Review(_) => TurnActivity::Review,
+        }
     }
 }
 
@@ -264,6 +277,7 @@ impl Engine {
             );
             state.slot = TurnSlot::Running(RunningTurn {
                 turn_id: turn_id.clone(),
+                activity: launch.kind.activity(),
                 cancel: cancel.clone(),
                 steered: Vec::new(),
                 pending_history: Vec::new(),
@@ -288,6 +302,7 @@ impl Engine {
             items,
             output_schema: launch.output_schema,
             origin: launch.origin,
+            review: None,
             _running: RunningTurnGuard::new(Arc::clone(host)),
         };
         // The turn's span is a child of the request that started it and outlives its response.
@@ -337,6 +352,15 @@ impl Engine {
             .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
         let mut state = thread.lock();
         match &mut state.slot {
+            TurnSlot::Running(running)
+                if running.turn_id == params.expected_turn_id
+                    && running.activity != TurnActivity::Regular =>
+            {
+                Err(EngineError::NoSuchRunningTurn(format!(
+                    "cannot steer a {} turn; wait for it to finish or interrupt it",
+                    running.activity.name()
+                )))
+            }
             TurnSlot::Running(running) if running.turn_id == params.expected_turn_id => {
                 running.steered.push((params.input, model_item));
                 Ok(TurnSteerResponse { turn_id: running.turn_id.clone() })
@@ -407,6 +431,8 @@ struct TurnTask {
     output_schema: Option<serde_json::Value>,
     /// Who the model requests are made for (`originator`, `User-Agent`).
     origin: TurnOrigin,
+    /// Set while the turn runs a review: its own conversation, apart from the thread's history.
+    review: Option<review::ReviewConversation>,
     _running: RunningTurnGuard,
 }
 
@@ -519,6 +545,7 @@ impl TurnTask {
             }
             TurnKind::Compact => self.compact(CompactionReason::Requested).await,
             TurnKind::UserShell(run) => self.user_shell(run).await,
+            TurnKind::Review(request) => self.review(request).await,
         };
         let end = match driven {
             Ok(()) => TurnEnd::Completed,
@@ -585,68 +612,74 @@ impl TurnTask {
                 }
                 return Ok(());
             }
-            // Images the tools showed (view_image) follow all of the response's outputs, so every
-            // call is answered before anything else in the history.
-            let mut shown_images = Vec::new();
-            for group in self.parallel_groups(calls) {
-                // Calls after an interrupt never start; `answer_unanswered_calls` answers them.
-                if self.cancel.is_cancelled() {
-                    return Err(TurnEnd::Interrupted);
-                }
-                let tools = self.engine.tools();
-                let running = futures::future::join_all(group.clone().into_iter().map(
-                    |(call_id, name, arguments)| {
-                        let (tools, context) = (Arc::clone(&tools), self.tool_context(&call_id));
-                        let span = tracing::info_span!(
-                            "tool.call",
-                            tool.name = %name,
-                            tool.call_id = %call_id,
-                            tool.success = tracing::field::Empty,
-                        );
-                        async move {
-                            let outcome = tools.call(context, &name, &arguments).await;
-                            tracing::Span::current().record("tool.success", outcome.success);
-                            outcome
-                        }
-                        .instrument(span)
-                    },
-                ));
-                tokio::pin!(running);
-                let outcomes = tokio::select! {
-                    biased;
-                    () = self.cancel.cancelled() => {
-                        // The tools see the same token: give them a moment to stop their
-                        // processes and complete their items before they are dropped.
-                        let stopped = tokio::time::timeout(TOOL_STOP_GRACE, &mut running).await;
-                        if let Ok(outcomes) = stopped {
-                            let outputs = group
-                                .into_iter()
-                                .zip(outcomes)
-                                .map(|((call_id, _, _), outcome)| {
-                                    InputItem::function_call_output(call_id, self.for_model(&outcome.output))
-                                })
-                                .collect();
-                            self.push_history(outputs).await?;
-                        }
-                        return Err(TurnEnd::Interrupted);
-                    }
-                    outcomes = &mut running => outcomes,
-                };
-                // Outputs go back in call order, whatever order the calls finished in.
-                for ((call_id, _, _), outcome) in group.into_iter().zip(outcomes) {
-                    let output = self.for_model(&outcome.output);
-                    self.push_history(vec![InputItem::function_call_output(call_id, output)])
-                        .await?;
-                    shown_images.extend(outcome.images.into_iter().map(ContentPart::image));
-                }
-            }
-            if !shown_images.is_empty() {
-                self.push_history(vec![InputItem::user_parts(shown_images)]).await?;
-            }
+            self.run_calls(calls).await?;
             if self.over_compaction_limit() {
                 self.compact(CompactionReason::MidTurn).await?;
             }
         }
+    }
+
+    /// Runs a response's function calls (parallel-safe groups at once) and appends their
+    /// outputs, in call order, then the images the tools showed.
+    async fn run_calls(&mut self, calls: Vec<(String, String, String)>) -> Result<(), TurnEnd> {
+        // Images the tools showed (view_image) follow all of the response's outputs, so every
+        // call is answered before anything else in the history.
+        let mut shown_images = Vec::new();
+        for group in self.parallel_groups(calls) {
+            // Calls after an interrupt never start; `answer_unanswered_calls` answers them.
+            if self.cancel.is_cancelled() {
+                return Err(TurnEnd::Interrupted);
+            }
+            let tools = self.engine.tools();
+            let running = futures::future::join_all(group.clone().into_iter().map(
+                |(call_id, name, arguments)| {
+                    let (tools, context) = (Arc::clone(&tools), self.tool_context(&call_id));
+                    let span = tracing::info_span!(
+                        "tool.call",
+                        tool.name = %name,
+                        tool.call_id = %call_id,
+                        tool.success = tracing::field::Empty,
+                    );
+                    async move {
+                        let outcome = tools.call(context, &name, &arguments).await;
+                        tracing::Span::current().record("tool.success", outcome.success);
+                        outcome
+                    }
+                    .instrument(span)
+                },
+            ));
+            tokio::pin!(running);
+            let outcomes = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => {
+                    // The tools see the same token: give them a moment to stop their
+                    // processes and complete their items before they are dropped.
+                    let stopped = tokio::time::timeout(TOOL_STOP_GRACE, &mut running).await;
+                    if let Ok(outcomes) = stopped {
+                        let outputs = group
+                            .into_iter()
+                            .zip(outcomes)
+                            .map(|((call_id, _, _), outcome)| {
+                                InputItem::function_call_output(call_id, self.for_model(&outcome.output))
+                            })
+                            .collect();
+                        self.push_history(outputs).await?;
+                    }
+                    return Err(TurnEnd::Interrupted);
+                }
+                outcomes = &mut running => outcomes,
+            };
+            // Outputs go back in call order, whatever order the calls finished in.
+            for ((call_id, _, _), outcome) in group.into_iter().zip(outcomes) {
+                let output = self.for_model(&outcome.output);
+                self.push_history(vec![InputItem::function_call_output(call_id, output)]).await?;
+                shown_images.extend(outcome.images.into_iter().map(ContentPart::image));
+            }
+        }
+        if !shown_images.is_empty() {
+            self.push_history(vec![InputItem::user_parts(shown_images)]).await?;
+        }
+        Ok(())
     }
 
     /// Splits a response's calls into groups run one after the other: consecutive calls that are
@@ -835,29 +868,45 @@ impl TurnTask {
 
     fn build_request(&self) -> ModelRequest {
         let model = self.model();
-        let instructions = self.base_instructions();
+        let instructions = match &self.review {
+            Some(_) => review::REVIEWER_INSTRUCTIONS.to_owned(),
+            None => self.base_instructions(),
+        };
         let info = self.engine.model_info(&model);
         let state = self.thread.lock();
         let mut request = ModelRequest::new(model, instructions);
-        request.input = state.history.iter().map(|entry| entry.item.clone()).collect();
+        request.input = match &self.review {
+            Some(review) => review.input.clone(),
+            None => state.history.iter().map(|entry| entry.item.clone()).collect(),
+        };
         request.tools = self.engine.tools().tools();
         request.parallel_tool_calls = true;
-        request.output_schema = self.output_schema.clone();
         request.reasoning = reasoning_options(&info, &state.settings, &self.config.agent);
         request.verbosity = verbosity(&info, &self.config.agent);
-        request.hosted_tools = self.config.agent.web_search.hosted_tool().into_iter().collect();
-        request.prompt_cache_key = Some(self.thread.id.clone());
         request.headers = vec![
             ("session-id".to_owned(), self.thread.id.clone()),
             ("thread-id".to_owned(), self.thread.id.clone()),
             ("originator".to_owned(), self.origin.originator.clone()),
             ("user-agent".to_owned(), self.origin.user_agent.clone()),
         ];
+        if self.review.is_some() {
+            // The reviewer works from the diff and the repository, not the web.
+            request.headers.push(("x-openai-subagent".to_owned(), "review".to_owned()));
+        } else {
+            request.output_schema = self.output_schema.clone();
+            request.hosted_tools = self.config.agent.web_search.hosted_tool().into_iter().collect();
+            request.prompt_cache_key = Some(self.thread.id.clone());
+        }
         request
     }
 
-    /// Appends to the model history (in memory, and on disk for stored threads).
+    /// Appends to the model history (in memory, and on disk for stored threads); while a
+    /// review runs, to the review's own conversation instead.
     async fn push_history(&mut self, items: Vec<InputItem>) -> Result<(), TurnEnd> {
+        if let Some(review) = &mut self.review {
+            review.input.extend(items);
+            return Ok(());
+        }
         let (first_seq, entries) = {
             let mut state = self.thread.lock();
             let first_seq = state.history.len() as i64;
@@ -1002,6 +1051,21 @@ impl TurnTask {
             };
             match event {
                 ModelEvent::Created { .. } => {}
+                // A reviewer's messages are its findings (JSON): the client sees them rendered
+                // in `exitedReviewMode`, not as agent messages.
+                ModelEvent::OutputItemAdded(OutputItem::Message { .. })
+                    if self.review.is_some() => {}
+                ModelEvent::OutputTextDelta { .. } if self.review.is_some() => {}
+                ModelEvent::OutputItemDone(OutputItem::Message { text, .. })
+                    if self.review.is_some() =>
+                {
+                    if !text.is_empty() {
+                        if let Some(review) = &mut self.review {
+                            review.last_message = Some(text.clone());
+                        }
+                        self.push_history(vec![InputItem::assistant(text)]).await?;
+                    }
+                }
                 ModelEvent::OutputItemAdded(OutputItem::Message { id, .. }) => {
                     self.open_message(&mut open, &id).await;
                 }
