@@ -12,6 +12,7 @@ pub mod items;
 pub mod notify;
 pub mod provider;
 pub mod request;
+pub mod settings;
 pub mod thread;
 pub mod tools;
 pub mod turn;
@@ -23,7 +24,9 @@ use std::sync::Mutex;
 use std::sync::MutexGuard;
 
 use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::v2::ApprovalsReviewer;
 use codex_app_server_protocol::v2::AskForApproval;
+use codex_app_server_protocol::v2::CollaborationMode;
 use codex_app_server_protocol::v2::SandboxPolicy;
 use codex_app_server_protocol::v2::TokenUsageBreakdown;
 use codex_app_server_protocol::v2::Turn;
@@ -112,6 +115,15 @@ pub struct ThreadSettings {
     /// The context pieces last sent to the model, so later turns send only what changed.
     #[serde(default, skip_serializing_if = "SentContext::is_empty")]
     pub sent_context: SentContext,
+    /// Where approval requests go (`user` when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    /// The permission profile the sandbox was chosen by (`thread/settings/update` `permissions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_profile: Option<String>,
+    /// The collaboration mode chosen with `thread/settings/update`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collaboration_mode: Option<CollaborationMode>,
 }
 
 /// One entry of a thread's model history, tagged with the turn that produced it.

@@ -120,7 +120,11 @@ macro_rules! thread_response {
         let snapshot: Snapshot = $snapshot;
         $response {
             approval_policy: snapshot.settings.approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
+            approvals_reviewer: snapshot
+                .settings
+                .approvals_reviewer
+                .clone()
+                .unwrap_or(ApprovalsReviewer::User),
             cwd: snapshot.thread.cwd.clone(),
             disabled_plugin_ids: Vec::new(),
             instruction_sources: Vec::new(),
@@ -223,6 +227,9 @@ fn settings_of(record: &ThreadRecord, config: &Config) -> ThreadSettings {
         reasoning_effort: None,
         reasoning_summary: None,
         sent_context: SentContext::default(),
+        approvals_reviewer: None,
+        permission_profile: None,
+        collaboration_mode: None,
     })
 }
 

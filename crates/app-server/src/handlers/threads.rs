@@ -116,6 +116,14 @@ pub async fn handle(
             let origin = turn_origin(shared, connection);
             answer(id, engine.start_review(&host, config, subscribe, params, origin).await)
         }
+        ClientRequest::PermissionProfileList(params) => {
+            answer(id, engine.permission_profiles(params))
+        }
+        ClientRequest::ThreadSettingsUpdate(params) => {
+            let thread_id = params.thread_id.clone();
+            let updated = engine.update_thread_settings(params).await;
+            answer(id, tell(shared, &thread_id, connection, updated).await)
+        }
         ClientRequest::TurnInterrupt(params) => answer(id, engine.interrupt_turn(params)),
         ClientRequest::TurnSteer(params) => answer(id, engine.steer_turn(params)),
         ClientRequest::ModelList(params) => {

@@ -134,6 +134,14 @@ pub(crate) struct Launch {
     pub(crate) kind: TurnKind,
 }
 
+/// What a turn runs with, fixed when it starts.
+#[derive(Debug, Clone)]
+struct FrozenSettings {
+    settings: crate::engine::ThreadSettings,
+    model: String,
+    cwd: String,
+}
+
 /// How a turn ended.
 #[derive(Debug, Clone)]
 enum TurnEnd {
@@ -255,7 +263,7 @@ impl Engine {
             status: TurnStatus::InProgress,
         };
         let notifier = ThreadNotifier::new(Arc::clone(host), thread.id.clone());
-        let (turn_seq, ephemeral, items) = {
+        let (turn_seq, ephemeral, items, frozen) = {
             let mut state = thread.lock();
             if let TurnSlot::Running(running) = &state.slot {
                 return Err(EngineError::TurnAlreadyRunning {
@@ -284,7 +292,14 @@ impl Engine {
                 items: items.clone(),
             });
             state.turns.push(turn.clone());
-            (turn_seq as i64, state.ephemeral, items)
+            let frozen = FrozenSettings {
+                settings: state.settings.clone(),
+                model: state.record.model.clone().unwrap_or_else(|| {
+                    crate::engine::provider::default_model(&state.record.model_provider).to_owned()
+                }),
+                cwd: state.record.cwd.clone(),
+            };
+            (turn_seq as i64, state.ephemeral, items, frozen)
         };
         let task = TurnTask {
             engine: Arc::clone(self),
@@ -303,6 +318,7 @@ impl Engine {
             output_schema: launch.output_schema,
             origin: launch.origin,
             review: None,
+            frozen,
             _running: RunningTurnGuard::new(Arc::clone(host)),
         };
         // The turn's span is a child of the request that started it and outlives its response.
@@ -433,6 +449,9 @@ struct TurnTask {
     origin: TurnOrigin,
     /// Set while the turn runs a review: its own conversation, apart from the thread's history.
     review: Option<review::ReviewConversation>,
+    /// The thread's settings as the turn started: a `thread/settings/update` while it runs
+    /// applies from the next turn on.
+    frozen: FrozenSettings,
     _running: RunningTurnGuard,
 }
 
@@ -773,15 +792,15 @@ impl TurnTask {
     }
 
     fn tool_context(&self, call_id: &str) -> ToolContext {
-        let state = self.thread.lock();
+        let frozen = &self.frozen;
         ToolContext {
             thread_id: self.thread.id.clone(),
             turn_id: self.turn_id.clone(),
             call_id: call_id.to_owned(),
-            cwd: codex_app_server_protocol::AbsolutePath::new(&state.record.cwd)
+            cwd: codex_app_server_protocol::AbsolutePath::new(&frozen.cwd)
                 .unwrap_or_else(|_| self.host.codex_home()),
-            approval_policy: state.settings.approval_policy.clone(),
-            sandbox: state.settings.sandbox.clone(),
+            approval_policy: frozen.settings.approval_policy.clone(),
+            sandbox: frozen.settings.sandbox.clone(),
             cancel: self.cancel.clone(),
             host: Arc::clone(&self.host),
             notifier: self.notifier.clone(),
@@ -821,16 +840,17 @@ impl TurnTask {
     /// last sent; `Some(default)` for everything, as after a compaction).
     fn context_since(&self, previous: Option<&SentContext>) -> Result<ContextUpdate, TurnEnd> {
         let state = self.thread.lock();
-        let cwd = std::path::PathBuf::from(&state.record.cwd);
+        let frozen = &self.frozen.settings;
+        let cwd = std::path::PathBuf::from(&self.frozen.cwd);
         let project_docs = self.config.agent.project_doc_options();
         let inputs = TurnContextInputs {
             cwd: &cwd,
             codex_home: &self.config.codex_home,
-            sandbox: &state.settings.sandbox,
-            approval: &state.settings.approval_policy,
-            developer_instructions: state.settings.developer_instructions.as_deref(),
+            sandbox: &frozen.sandbox,
+            approval: &frozen.approval_policy,
+            developer_instructions: frozen.developer_instructions.as_deref(),
             project_docs: &project_docs,
-            environment: EnvironmentContext::new(&cwd, &state.settings.sandbox),
+            environment: EnvironmentContext::new(&cwd, &frozen.sandbox),
         };
         context_update(&inputs, previous.unwrap_or(&state.settings.sent_context)).map_err(|err| {
             TurnEnd::Failed(TurnError {
@@ -858,12 +878,9 @@ impl TurnTask {
         }
     }
 
-    /// The thread's model slug.
+    /// The turn's model slug.
     fn model(&self) -> String {
-        let state = self.thread.lock();
-        state.record.model.clone().unwrap_or_else(|| {
-            crate::engine::provider::default_model(&state.record.model_provider).to_owned()
-        })
+        self.frozen.model.clone()
     }
 
     fn build_request(&self) -> ModelRequest {
@@ -881,7 +898,7 @@ impl TurnTask {
         };
         request.tools = self.engine.tools().tools();
         request.parallel_tool_calls = true;
-        request.reasoning = reasoning_options(&info, &state.settings, &self.config.agent);
+        request.reasoning = reasoning_options(&info, &self.frozen.settings, &self.config.agent);
         request.verbosity = verbosity(&info, &self.config.agent);
         request.headers = vec![
             ("session-id".to_owned(), self.thread.id.clone()),
