@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use codex_app_server_protocol::v2::AccountRateLimitsUpdatedNotification;
 use codex_app_server_protocol::v2::AgentMessageDeltaNotification;
 use codex_app_server_protocol::v2::CodexErrorInfo;
 use codex_app_server_protocol::v2::ErrorNotification;
@@ -1024,6 +1025,7 @@ impl TurnTask {
         request: &ModelRequest,
     ) -> Result<Vec<(String, String, String)>, TurnEnd> {
         let client = self.model_client().await?;
+        let asked_at = std::time::SystemTime::now();
         let stream = tokio::select! {
             biased;
             () = self.cancel.cancelled() => return Err(TurnEnd::Interrupted),
@@ -1037,6 +1039,7 @@ impl TurnTask {
                 return Err(TurnEnd::Failed(model_failure(&err)));
             }
         };
+        self.report_rate_limits(&client, asked_at).await;
         let mut open = OpenItems::default();
         let mut searches = web_search::OpenSearches::default();
         let mut calls = Vec::new();
@@ -1290,6 +1293,24 @@ impl TurnTask {
             }
         }
         Ok(())
+    }
+
+    /// Sends `account/rateLimits/updated` when the response that just arrived (after
+    /// `asked_at`) stated rate limits.
+    async fn report_rate_limits(&self, client: &ModelClient, asked_at: std::time::SystemTime) {
+        let Some(limits) = client.rate_limits().filter(|limits| limits.received_at >= asked_at)
+        else {
+            return;
+        };
+        if let Some(snapshot) =
+            crate::engine::provider::rate_limit_snapshot(&limits, &self.provider_id)
+        {
+            self.notifier
+                .notify(&ServerNotification::AccountRateLimitsUpdated(
+                    AccountRateLimitsUpdatedNotification { rate_limits: snapshot },
+                ))
+                .await;
+        }
     }
 
     async fn report_usage(&self, usage: &codex_model_client::TokenUsage) {
