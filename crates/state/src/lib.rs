@@ -95,6 +95,11 @@ CREATE TABLE thread_token_usage (
     usage      TEXT NOT NULL
 );
 "#,
+    // Threads of the app-server were recorded as `appServer`; the reference records them as
+    // `vscode`, which is what the Codex TUI's resume picker asks for.
+    r#"
+UPDATE threads SET source = '"vscode"', source_kind = 'vscode' WHERE source = '"appServer"';
+"#,
 ];
 
 /// The columns a [`ThreadRecord`] is read from. Named, never `*`: a pooled connection whose
