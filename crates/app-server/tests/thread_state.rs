@@ -148,7 +148,6 @@ async fn thread_list_filters_sorts_and_pages_both_ways() {
         json!({"originators": ["codex_vscode"]}),
         json!({"excludedThreadIds": ["not-a-thread-id"]}),
         json!({"excludedThreadIds": vec![ids[0].clone(); 101]}),
-        json!({"sortKey": "section_position"}),
         json!({"sortDirection": "sideways"}),
     ] {
         let error = list_error(&mut client, bad.clone()).await;

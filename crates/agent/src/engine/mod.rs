@@ -8,6 +8,7 @@
 //! completed item is on disk before `item/completed` is sent. Thread events go only to the
 //! thread's subscribers ([`notify::ThreadNotifier`]).
 
+pub mod goals;
 pub mod items;
 pub mod notify;
 pub mod provider;

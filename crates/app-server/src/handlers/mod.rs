@@ -248,6 +248,14 @@ impl RequestHandler for AppHandler {
             | ClientRequest::RemoteControlStatusRead(()) => {
                 crate::remote_control::handle(&self.remote_control, &config, id, request).await
             }
+            // This server has no plugin marketplaces.
+            ClientRequest::PluginInstalled(_) => to_result(
+                &id,
+                &codex_app_server_protocol::v2::PluginInstalledResponse {
+                    marketplace_load_errors: None,
+                    marketplaces: Vec::new(),
+                },
+            ),
             other => Err(method_not_implemented(id, other.method())),
         }
     }

@@ -20,6 +20,8 @@ use codex_app_server_protocol::v2::ReasoningTextDeltaNotification;
 use codex_app_server_protocol::v2::ThreadCompactStartParams;
 use codex_app_server_protocol::v2::ThreadCompactStartResponse;
 use codex_app_server_protocol::v2::ThreadItem;
+use codex_app_server_protocol::v2::ThreadReadState;
+use codex_app_server_protocol::v2::ThreadReadStateChangedNotification;
 use codex_app_server_protocol::v2::ThreadStatus;
 use codex_app_server_protocol::v2::ThreadStatusChangedNotification;
 use codex_app_server_protocol::v2::ThreadTokenUsage;
@@ -1314,7 +1316,9 @@ impl TurnTask {
     }
 
     async fn report_usage(&self, usage: &codex_model_client::TokenUsage) {
-        {
+        // A reviewer's request is its own conversation: it says nothing of how long the
+        // thread's history is.
+        if self.review.is_none() {
             let mut state = self.thread.lock();
             let history_len = state.history.len();
             state.reported_context = Some((usage.total_tokens, history_len));
@@ -1425,6 +1429,19 @@ impl TurnTask {
                 }))
                 .await;
         }
+        // As the reference does after every turn: the subscribers saw it, so nothing is unread;
+        // the turn's id is the revision a later read-state change would start from.
+        self.notifier
+            .notify(&ServerNotification::ThreadReadStateChanged(
+                ThreadReadStateChangedNotification {
+                    read_state: ThreadReadState {
+                        first_unread: None,
+                        revision: self.turn_id.clone(),
+                    },
+                    thread_id: thread_id.clone(),
+                },
+            ))
+            .await;
         self.notifier
             .notify_and_wait(&ServerNotification::TurnCompleted(TurnCompletedNotification {
                 thread_id: thread_id.clone(),
