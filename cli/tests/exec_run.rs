@@ -80,8 +80,14 @@ fn types(events: &[Value]) -> Vec<&str> {
     events.iter().map(|event| event["type"].as_str().unwrap()).collect()
 }
 
-/// Stored threads of `codex exec` (source `exec`) and of other clients (`appServer`).
+/// Stored threads of `codex exec` (source `exec`) and of other clients (`vscode`, or
+/// `appServer` for custom servers).
 async fn stored_thread_count(home: &Path) -> usize {
+    stored_threads_of(home, json!(["exec", "vscode", "appServer"])).await
+}
+
+/// Stored threads whose source is one of `kinds`.
+async fn stored_threads_of(home: &Path, kinds: serde_json::Value) -> usize {
     let server = InProcessServer::start(InProcessOptions::new(home.to_path_buf())).await.unwrap();
     let mut client = server.connect().await.unwrap();
     client
@@ -90,7 +96,7 @@ async fn stored_thread_count(home: &Path) -> usize {
         .unwrap();
     let listed = client
         .request::<markers::ThreadList>(
-            serde_json::from_value(json!({"sourceKinds": ["exec", "appServer"]})).unwrap(),
+            serde_json::from_value(json!({"sourceKinds": kinds})).unwrap(),
         )
         .await
         .unwrap();
@@ -234,6 +240,9 @@ async fn resume_last_continues_the_previous_thread_with_its_history() {
     assert!(text(&third.stderr).contains(&format!("resumed thread {first_thread}")));
     assert!(setup.mock.model_requests()[2].raw_body.contains("the second answer"));
     assert_eq!(stored_thread_count(setup.home.path()).await, 1);
+    // Recorded as `exec`, like the reference: the TUI's resume picker (cli, vscode) skips it.
+    assert_eq!(stored_threads_of(setup.home.path(), json!(["exec"])).await, 1);
+    assert_eq!(stored_threads_of(setup.home.path(), json!(["cli", "vscode"])).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -198,6 +198,9 @@ fn fixture() -> Fixture {
         developer_instructions: None,
         reasoning_effort: None,
         reasoning_summary: None,
+        approvals_reviewer: None,
+        permission_profile: None,
+        collaboration_mode: None,
         sent_context: SentContext::default(),
     };
     let config =

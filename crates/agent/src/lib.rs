@@ -6,6 +6,7 @@
 //! through one seam, [`host::AgentHost`], which the app-server implements (events become
 //! notifications for the thread's subscribers; questions become server requests).
 
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod engine;

@@ -414,6 +414,23 @@ client_requests! {
     FsCopy => "fs/copy", Object(FsCopyParams), FsCopyResponse;
     FsWatch => "fs/watch", Object(FsWatchParams), FsWatchResponse;
     FsUnwatch => "fs/unwatch", Object(FsUnwatchParams), FsUnwatchResponse;
+    ThreadShellCommand => "thread/shellCommand", Object(ThreadShellCommandParams), ThreadShellCommandResponse;
+    ReviewStart => "review/start", Object(ReviewStartParams), ReviewStartResponse;
+    PermissionProfileList => "permissionProfile/list", Object(PermissionProfileListParams), PermissionProfileListResponse;
+    ThreadSettingsUpdate => "thread/settings/update", Object(ThreadSettingsUpdateParams), ThreadSettingsUpdateResponse;
+    LoginAccount => "account/login/start", Object(LoginAccountParams), LoginAccountResponse;
+    LogoutAccount => "account/logout", None(()), LogoutAccountResponse;
+    GetAccountRateLimits => "account/rateLimits/read", NullableObject(GetAccountRateLimitsParams), GetAccountRateLimitsResponse;
+    BedrockCheckGovCloudRequirements => "account/bedrock/checkGovCloudRequirements", Object(BedrockCheckGovCloudRequirementsParams), BedrockCheckGovCloudRequirementsResponse;
+    ThreadSearch => "thread/search", Object(ThreadSearchParams), ThreadSearchResponse;
+    ThreadItemsList => "thread/items/list", Object(ThreadItemsListParams), ThreadItemsListResponse;
+    ThreadGoalGet => "thread/goal/get", Object(ThreadGoalGetParams), ThreadGoalGetResponse;
+    ThreadGoalSet => "thread/goal/set", Object(ThreadGoalSetParams), ThreadGoalSetResponse;
+    ThreadGoalClear => "thread/goal/clear", Object(ThreadGoalClearParams), ThreadGoalClearResponse;
+    ThreadBackgroundTerminalsList => "thread/backgroundTerminals/list", Object(ThreadBackgroundTerminalsListParams), ThreadBackgroundTerminalsListResponse;
+    ThreadBackgroundTerminalsClean => "thread/backgroundTerminals/clean", Object(ThreadBackgroundTerminalsCleanParams), ThreadBackgroundTerminalsCleanResponse;
+    ThreadBackgroundTerminalsTerminate => "thread/backgroundTerminals/terminate", Object(ThreadBackgroundTerminalsTerminateParams), ThreadBackgroundTerminalsTerminateResponse;
+    PluginInstalled => "plugin/installed", Object(PluginInstalledParams), PluginInstalledResponse;
 }
 
 fn is_set<T: Serialize>(value: &Option<T>) -> bool {
@@ -594,6 +611,13 @@ server_notifications! {
     FuzzyFileSearchSessionUpdated => "fuzzyFileSearch/sessionUpdated", FuzzyFileSearchSessionUpdatedNotification;
     FuzzyFileSearchSessionCompleted => "fuzzyFileSearch/sessionCompleted", FuzzyFileSearchSessionCompletedNotification;
     FsChanged => "fs/changed", FsChangedNotification;
+    ThreadSettingsUpdated => "thread/settings/updated", ThreadSettingsUpdatedNotification;
+    AccountLoginCompleted => "account/login/completed", AccountLoginCompletedNotification;
+    AccountUpdated => "account/updated", AccountUpdatedNotification;
+    AccountRateLimitsUpdated => "account/rateLimits/updated", AccountRateLimitsUpdatedNotification;
+    ThreadGoalUpdated => "thread/goal/updated", ThreadGoalUpdatedNotification;
+    ThreadGoalCleared => "thread/goal/cleared", ThreadGoalClearedNotification;
+    ThreadReadStateChanged => "thread/readState/changed", ThreadReadStateChangedNotification;
 }
 
 impl ServerNotification {

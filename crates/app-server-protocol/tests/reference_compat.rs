@@ -543,7 +543,144 @@ fn notification_samples() -> Vec<(&'static str, Value)> {
         ),
         ("fuzzyFileSearch/sessionCompleted", json!({"sessionId": "s"})),
         ("fs/changed", json!({"watchId": "w1", "changedPaths": ["/a/b", "/a/c"]})),
+        (
+            "thread/settings/updated",
+            json!({"threadId": "t1", "threadSettings": thread_settings_sample()}),
+        ),
+        ("account/login/completed", json!({"loginId": null, "success": true, "error": null})),
+        ("account/updated", json!({"authMode": "apikey"})),
+        ("account/rateLimits/updated", json!({"rateLimits": rate_limits_sample()})),
+        ("thread/goal/updated", json!({"threadId": "t1", "goal": goal_sample(), "turnId": null})),
+        ("thread/goal/cleared", json!({"threadId": "t1"})),
+        (
+            "thread/readState/changed",
+            json!({"threadId": "t1", "readState": {"revision": "r2",
+                   "firstUnread": {"type": "turn", "turnId": "turn-1"}}}),
+        ),
     ]
+}
+
+fn thread_settings_sample() -> Value {
+    json!({
+        "approvalPolicy": "on-request",
+        "approvalsReviewer": "user",
+        "collaborationMode": {"mode": "default", "settings": {"model": "gpt-5", "reasoning_effort": "high"}},
+        "cwd": "/work/project",
+        "model": "gpt-5",
+        "modelProvider": "openai",
+        "sandboxPolicy": {"type": "readOnly", "networkAccess": false},
+        "activePermissionProfile": {"id": ":read-only"},
+        "effort": "high",
+        "summary": "concise",
+    })
+}
+
+fn rate_limits_sample() -> Value {
+    json!({"limitId": "requests", "limitName": "Requests",
+           "primary": {"usedPercent": 25, "resetsAt": 1_700_000_060, "windowDurationMins": 1},
+           "secondary": {"usedPercent": 3}})
+}
+
+fn goal_sample() -> Value {
+    json!({"threadId": "t1", "objective": "ship it", "status": "active", "createdAt": 1_700_000_000,
+           "updatedAt": 1_700_000_001, "timeUsedSeconds": 0, "tokensUsed": 0, "tokenBudget": 5000})
+}
+
+#[test]
+fn tui_methods_match_reference() {
+    check_client_method::<markers::ThreadShellCommand>(
+        json!({"threadId": "t1", "command": "ls | wc -l", "timeoutMs": 1000}),
+        json!({}),
+    );
+    check_client_method::<markers::ReviewStart>(
+        json!({"threadId": "t1", "target": {"type": "uncommittedChanges"}, "delivery": "inline"}),
+        json!({"turn": {"id": "turn-2", "items": [], "status": "inProgress"}, "reviewThreadId": "t1"}),
+    );
+    for target in [
+        json!({"type": "baseBranch", "branch": "main"}),
+        json!({"type": "commit", "sha": "abc1234", "title": "Fix it"}),
+        json!({"type": "custom", "instructions": "look at the parser"}),
+    ] {
+        check_client_method::<markers::ReviewStart>(
+            json!({"threadId": "t1", "target": target}),
+            json!({"turn": {"id": "turn-2", "items": [], "status": "inProgress"}, "reviewThreadId": "t1"}),
+        );
+    }
+    check_client_method::<markers::PermissionProfileList>(
+        json!({"cwd": "/work/project"}),
+        json!({"data": [{"id": ":read-only", "allowed": true, "description": "Read files"},
+                        {"id": ":workspace", "allowed": true}], "nextCursor": null}),
+    );
+    check_client_method::<markers::ThreadSettingsUpdate>(
+        json!({"threadId": "t1", "model": "gpt-5", "effort": "low", "summary": "none",
+               "approvalPolicy": "never", "approvalsReviewer": "user", "permissions": ":workspace",
+               "collaborationMode": {"mode": "plan", "settings": {"model": "gpt-5", "developer_instructions": null}}}),
+        json!({}),
+    );
+    check_client_method::<markers::ThreadSettingsUpdate>(
+        json!({"threadId": "t1", "sandboxPolicy": {"type": "workspaceWrite", "writableRoots": ["/tmp/x"]}}),
+        json!({}),
+    );
+    check_client_method::<markers::LoginAccount>(
+        json!({"type": "apiKey", "apiKey": "sk-test"}),
+        json!({"type": "apiKey"}),
+    );
+    check_client_method::<markers::LoginAccount>(
+        json!({"type": "chatgpt"}),
+        json!({"type": "chatgpt", "loginId": "l1", "authUrl": "https://auth.example/x"}),
+    );
+    check_client_method::<markers::LogoutAccount>(Value::Null, json!({}));
+    check_client_method::<markers::GetAccountRateLimits>(
+        Value::Null,
+        json!({"rateLimits": rate_limits_sample(), "rateLimitsByLimitId": {"requests": rate_limits_sample()}}),
+    );
+    check_client_method::<markers::BedrockCheckGovCloudRequirements>(
+        json!({}),
+        json!({"isGovCloud": false, "shouldWarn": false}),
+    );
+    check_client_method::<markers::ThreadSearch>(
+        json!({"searchTerm": "parser", "limit": 20, "sortKey": "updated_at", "sourceKinds": ["cli", "vscode"]}),
+        json!({"data": [{"snippet": "…the parser fails…", "thread": thread_sample()}], "nextCursor": null}),
+    );
+    check_client_method::<markers::ThreadItemsList>(
+        json!({"threadId": "t1", "turnId": "turn-1", "cursor": {"type": "item", "itemId": "i2"}, "limit": 2}),
+        json!({"data": [{"turnId": "turn-1", "item": items_sample()[1].clone(),
+                         "startedAtMs": 1_700_000_000_000_i64}], "nextCursor": "3"}),
+    );
+    check_client_method::<markers::ThreadItemsList>(
+        json!({"threadId": "t1", "cursor": "4", "sortDirection": "desc"}),
+        json!({"data": [], "backwardsCursor": "4"}),
+    );
+    check_client_method::<markers::ThreadGoalGet>(
+        json!({"threadId": "t1"}),
+        json!({"goal": goal_sample()}),
+    );
+    check_client_method::<markers::ThreadGoalGet>(json!({"threadId": "t1"}), json!({"goal": null}));
+    check_client_method::<markers::ThreadGoalSet>(
+        json!({"threadId": "t1", "objective": "ship it", "status": "paused", "origin": "user", "tokenBudget": 10}),
+        json!({"goal": goal_sample()}),
+    );
+    check_client_method::<markers::ThreadGoalClear>(
+        json!({"threadId": "t1", "origin": "user"}),
+        json!({"cleared": true}),
+    );
+    check_client_method::<markers::ThreadBackgroundTerminalsList>(
+        json!({"threadId": "t1", "limit": 10}),
+        json!({"data": [{"processId": "1234", "itemId": "i4", "command": "npm run dev",
+                         "cwd": "/work/project", "osPid": 4321}], "nextCursor": null}),
+    );
+    check_client_method::<markers::ThreadBackgroundTerminalsClean>(
+        json!({"threadId": "t1"}),
+        json!({}),
+    );
+    check_client_method::<markers::ThreadBackgroundTerminalsTerminate>(
+        json!({"threadId": "t1", "processId": "1234"}),
+        json!({"terminated": true}),
+    );
+    check_client_method::<markers::PluginInstalled>(
+        json!({"cwds": ["/work/project"]}),
+        json!({"marketplaces": []}),
+    );
 }
 
 #[test]

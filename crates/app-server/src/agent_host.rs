@@ -96,7 +96,7 @@ impl AgentHost for ServerHost {
 
     fn session_source(&self) -> Value {
         serde_json::to_value(&self.0.options.session_source)
-            .unwrap_or_else(|_| Value::String("appServer".to_owned()))
+            .unwrap_or_else(|_| Value::String("vscode".to_owned()))
     }
 
     fn codex_home(&self) -> AbsolutePath {

@@ -66,7 +66,8 @@ pub struct ProcessorOptions {
     pub drain_timeout: Duration,
     /// Whether the process was launched with `--remote-control` (remote control starts at launch).
     pub remote_control: bool,
-    /// The source recorded on threads this server creates (`appServer`; `exec` for `codex exec`).
+    /// The source recorded on threads this server creates (`vscode`, as the reference's
+    /// app-server records them; `exec` for `codex exec`).
     pub session_source: SessionSource,
 }
 
@@ -78,7 +79,7 @@ impl ProcessorOptions {
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             drain_timeout: DEFAULT_DRAIN_TIMEOUT,
             remote_control: false,
-            session_source: SessionSource::AppServer,
+            session_source: SessionSource::Vscode,
         }
     }
 }
@@ -122,7 +123,8 @@ pub enum ServerLifecycle {
 }
 
 /// Methods refused while the server drains: they would start work the drain does not wait for.
-const REFUSED_WHILE_DRAINING: &[&str] = &["thread/start", "turn/start", "thread/compact/start"];
+const REFUSED_WHILE_DRAINING: &[&str] =
+    &["thread/start", "turn/start", "thread/compact/start", "thread/shellCommand", "review/start"];
 
 /// The context of one request being handled.
 #[derive(Debug, Clone)]

@@ -128,7 +128,7 @@ impl ServeOptions {
             inbound_queue_capacity: DEFAULT_INBOUND_QUEUE_CAPACITY,
             on_listening: None,
             remote_control: false,
-            session_source: SessionSource::AppServer,
+            session_source: SessionSource::Vscode,
             strict_config: false,
             recover_state: false,
         }

@@ -150,6 +150,7 @@ async fn a_turn_streams_persists_and_resumes_after_a_restart() {
     expected.extend([
         "item/completed",
         "thread/tokenUsage/updated",
+        "thread/readState/changed",
         "turn/completed",
         "thread/status/changed",
     ]);

@@ -148,6 +148,7 @@ async fn a_turn_streams_typed_notifications_in_order() {
             "item/agentMessage/delta",
             "item/completed",
             "thread/tokenUsage/updated",
+            "thread/readState/changed",
             "turn/completed",
         ]
     );

@@ -519,14 +519,15 @@ async fn a_database_of_the_previous_schema_is_migrated_in_place() {
 
     let db = StateDb::open(&path).await.unwrap();
     let stored = db.thread("old").await.unwrap().unwrap();
-    assert_eq!(stored.source, json!("appServer"));
+    // Schema 4 records app-server threads as `vscode`, like the reference.
+    assert_eq!(stored.source, json!("vscode"));
     assert_eq!(
         (stored.parent_thread_id, stored.attached_to_thread_id, stored.project_id),
         (None, None, None)
     );
     let listed = db
         .list_threads(&ThreadQuery {
-            source_kinds: vec!["appServer".into()],
+            source_kinds: vec!["vscode".into()],
             project: ProjectFilter::Unassigned,
             limit: 5,
             ..Default::default()

@@ -102,7 +102,21 @@ async fn thread_list_filters_sorts_and_pages_both_ways() {
     assert_eq!(set(list_all(&mut client, json!({"modelProviders": ["nope"]})).await), expect(&[]));
     assert_eq!(set(list_all(&mut client, json!({"modelProviders": []})).await).len(), 7);
     assert_eq!(set(list_all(&mut client, json!({"sourceKinds": ["exec"]})).await), expect(&[]));
-    assert_eq!(set(list_all(&mut client, json!({"sourceKinds": ["appServer"]})).await).len(), 7);
+    // Recorded as `vscode` like the reference's app-server, so the TUI's resume picker (which
+    // asks for cli and vscode) finds them.
+    assert_eq!(
+        set(list_all(&mut client, json!({"sourceKinds": ["cli", "vscode"]})).await).len(),
+        7
+    );
+    assert_eq!(
+        set(list_all(&mut client, json!({"sourceKinds": ["appServer"]})).await),
+        expect(&[])
+    );
+    let picker = client
+        .call("thread/list", json!({"sourceKinds": ["cli", "vscode"], "limit": 1}))
+        .await
+        .unwrap();
+    assert_eq!(picker["data"][0]["source"], "vscode");
     assert_eq!(set(list_all(&mut client, json!({"projectId": "p1"})).await), expect(&[6]));
     assert_eq!(
         set(list_all(&mut client, json!({"projectId": null})).await),
@@ -134,7 +148,6 @@ async fn thread_list_filters_sorts_and_pages_both_ways() {
         json!({"originators": ["codex_vscode"]}),
         json!({"excludedThreadIds": ["not-a-thread-id"]}),
         json!({"excludedThreadIds": vec![ids[0].clone(); 101]}),
-        json!({"sortKey": "section_position"}),
         json!({"sortDirection": "sideways"}),
     ] {
         let error = list_error(&mut client, bad.clone()).await;

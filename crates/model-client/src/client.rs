@@ -16,6 +16,7 @@ use crate::chat_api::{self, ChatDecoder};
 use crate::error::{body_snippet, ModelError};
 use crate::event::ModelInfo;
 use crate::provider::{ProviderConfig, WireApi};
+use crate::rate_limits::RateLimitHeaders;
 use crate::request::ModelRequest;
 use crate::responses_api::{self, ResponsesDecoder};
 use crate::retry::{self, RetryPolicy};
@@ -34,6 +35,8 @@ pub struct ModelClient {
     provider: ProviderConfig,
     retry: RetryPolicy,
     env_lookup: EnvLookup,
+    /// The rate-limit headers of the last successful response (shared by clones).
+    rate_limits: Arc<std::sync::Mutex<Option<RateLimitHeaders>>>,
 }
 
 impl std::fmt::Debug for ModelClient {
@@ -77,6 +80,7 @@ impl ModelClient {
             provider,
             retry: RetryPolicy::default(),
             env_lookup: Arc::new(|name| std::env::var(name).ok()),
+            rate_limits: Arc::default(),
         })
     }
 
@@ -98,6 +102,11 @@ impl ModelClient {
     /// The provider this client talks to.
     pub fn provider(&self) -> &ProviderConfig {
         &self.provider
+    }
+
+    /// The `x-ratelimit-*` headers of the last successful response that had any.
+    pub fn rate_limits(&self) -> Option<RateLimitHeaders> {
+        self.rate_limits.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// Starts a streamed response. Resolves once the provider answered 200 (after any retries);
@@ -233,7 +242,15 @@ impl ModelClient {
                 outcome = tokio::time::timeout(wait_limit, builder.send()) => outcome,
             };
             let (failure, retry_after) = match outcome {
-                Ok(Ok(response)) if response.status().is_success() => return Ok(response),
+                Ok(Ok(response)) if response.status().is_success() => {
+                    if let Some(limits) = RateLimitHeaders::from_headers(response.headers()) {
+                        *self
+                            .rate_limits
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(limits);
+                    }
+                    return Ok(response);
+                }
                 Ok(Ok(response)) => {
                     let status = response.status();
                     let retry_after = retry::retry_after(response.headers());

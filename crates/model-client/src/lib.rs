@@ -10,6 +10,7 @@ mod client;
 mod error;
 mod event;
 mod provider;
+mod rate_limits;
 mod request;
 mod responses_api;
 mod retry;
@@ -22,6 +23,7 @@ pub use provider::{
     built_in_providers, merge_providers, ProviderConfig, WireApi, DEFAULT_REQUEST_MAX_RETRIES,
     DEFAULT_STREAM_IDLE_TIMEOUT_MS, OLLAMA_PROVIDER_ID, OPENAI_PROVIDER_ID,
 };
+pub use rate_limits::{parse_reset, RateLimitHeaders, RateLimitReading};
 pub use request::{
     ContentPart, FunctionTool, InputItem, MessageRole, ModelRequest, ParseOptionError,
     ReasoningEffort, ReasoningOptions, ReasoningSummary, Verbosity,

@@ -95,6 +95,11 @@ CREATE TABLE thread_token_usage (
     usage      TEXT NOT NULL
 );
 "#,
+    // Threads of the app-server were recorded as `appServer`; the reference records them as
+    // `vscode`, which is what the Codex TUI's resume picker asks for.
+    r#"
+UPDATE threads SET source = '"vscode"', source_kind = 'vscode' WHERE source = '"appServer"';
+"#,
 ];
 
 /// The columns a [`ThreadRecord`] is read from. Named, never `*`: a pooled connection whose
@@ -358,6 +363,8 @@ pub struct ThreadQuery {
     pub source_kinds: Vec<String>,
     /// Only threads whose title (name, else preview) contains this text, ignoring ASCII case.
     pub search_term: Option<String>,
+    /// With a search term, also match threads whose messages contain it (`thread/search`).
+    pub search_contents: bool,
     /// Lineage filter.
     pub lineage: ThreadLineage,
     /// With a search term, also list threads attached to another thread.
@@ -806,11 +813,19 @@ impl StateDb {
         if !query.source_kinds.is_empty() {
             filter.and_in("source_kind", &query.source_kinds);
         }
-        if let Some(term) = &query.search_term {
-            filter.and(
+        match &query.search_term {
+            Some(term) if query.search_contents => filter.and(
+                &format!(
+                    "instr(lower(COALESCE(NULLIF(name, ''), preview)), lower(?)) > 0 OR EXISTS ({})",
+                    content_match("1", "threads.id")
+                ),
+                [Bind::Text(term.clone()), Bind::Text(term.clone())],
+            ),
+            Some(term) => filter.and(
                 "instr(lower(COALESCE(NULLIF(name, ''), preview)), lower(?)) > 0",
                 [Bind::Text(term.clone())],
-            );
+            ),
+            None => {}
         }
         match &query.lineage {
             ThreadLineage::Unattached => {
@@ -1049,6 +1064,28 @@ impl StateDb {
             .collect()
     }
 
+    /// The first message text of a thread (its items in order) that contains `term`, ignoring
+    /// ASCII case.
+    pub async fn first_content_match(
+        &self,
+        thread_id: &str,
+        term: &str,
+    ) -> Result<Option<String>, StateError> {
+        let sql = format!("{} LIMIT 1", content_match("text.value", "?"));
+        let found: Option<String> =
+            sqlx::query_scalar(&sql).bind(thread_id).bind(term).fetch_optional(&self.pool).await?;
+        Ok(found)
+    }
+
+    /// Removes `key` from the key/value table; true when it was there.
+    pub async fn delete_value(&self, key: &str) -> Result<bool, StateError> {
+        let done = sqlx::query("DELETE FROM key_values WHERE key = ?")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// The stored value for `key` in the key/value table.
     pub async fn get_value(&self, key: &str) -> Result<Option<Value>, StateError> {
         let text: Option<String> = sqlx::query_scalar("SELECT value FROM key_values WHERE key = ?")
@@ -1118,6 +1155,17 @@ fn item_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ItemRecord, StateError
 fn json_column(row: &sqlx::sqlite::SqliteRow, column: &str) -> Result<Value, StateError> {
     let text: String = row.try_get(column)?;
     Ok(serde_json::from_str(&text)?)
+}
+
+/// A query selecting `columns` for each message text of thread `thread` (an SQL expression)
+/// that contains the next bound `?`, ignoring ASCII case, items in order. Message texts are the
+/// `text` strings of the stored items (user message parts, agent messages, plans).
+fn content_match(columns: &str, thread: &str) -> String {
+    format!(
+        "SELECT {columns} FROM items AS item, json_tree(item.item) AS text \
+         WHERE item.thread_id = {thread} AND text.key = 'text' AND text.type = 'text' \
+         AND instr(lower(text.value), lower(?)) > 0 ORDER BY item.rowid, text.id"
+    )
 }
 
 /// The `ThreadSourceKind` wire name of a stored `SessionSource`, for filtering listings.

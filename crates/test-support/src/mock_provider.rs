@@ -298,7 +298,7 @@ async fn handle(
     let response_id = script.response_id.clone().unwrap_or_else(|| format!("resp_{index}"));
     match script.reply {
         Reply::Status { status, body, headers } => plain(status, body, &headers),
-        Reply::RawSse(body) => sse_response(Body::from(body)),
+        Reply::RawSse(body) => sse_response(Body::from(body), &script.stream_headers),
         Reply::Stream { steps, ending } => {
             let frames = match wire {
                 WireFormat::Responses => {
@@ -316,7 +316,8 @@ async fn handle(
                 sent_any: false,
                 progress: Progress { state: state.clone(), index, body_ended: false },
             };
-            sse_response(Body::from_stream(futures::stream::unfold(player, Player::next_chunk)))
+            let body = Body::from_stream(futures::stream::unfold(player, Player::next_chunk));
+            sse_response(body, &script.stream_headers)
         }
     }
 }
@@ -385,11 +386,18 @@ impl Player {
     }
 }
 
-fn sse_response(body: Body) -> Response {
+fn sse_response(body: Body, extra_headers: &[(String, String)]) -> Response {
     let mut response = Response::new(body);
     let headers = response.headers_mut();
     headers.insert("content-type", HeaderValue::from_static("text/event-stream"));
     headers.insert("cache-control", HeaderValue::from_static("no-cache"));
+    for (name, value) in extra_headers {
+        if let (Ok(name), Ok(value)) =
+            (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+        {
+            headers.insert(name, value);
+        }
+    }
     response
 }
 

@@ -102,6 +102,8 @@ pub struct Script {
     pub(crate) event_delay: Duration,
     pub(crate) usage: MockUsage,
     pub(crate) response_id: Option<String>,
+    /// Extra headers of a streamed answer (status replies keep theirs in the reply).
+    pub(crate) stream_headers: Vec<(String, String)>,
 }
 
 fn strings(items: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
@@ -110,7 +112,13 @@ fn strings(items: impl IntoIterator<Item = impl AsRef<str>>) -> Vec<String> {
 
 impl Script {
     fn from_reply(reply: Reply) -> Self {
-        Self { reply, event_delay: Duration::ZERO, usage: MockUsage::default(), response_id: None }
+        Self {
+            reply,
+            event_delay: Duration::ZERO,
+            usage: MockUsage::default(),
+            response_id: None,
+            stream_headers: Vec::new(),
+        }
     }
 
     fn from_step(step: Step) -> Self {
@@ -271,10 +279,12 @@ impl Script {
         self
     }
 
-    /// Add a response header (status replies only; e.g. `retry-after`).
+    /// Add a response header (e.g. `retry-after` on a status reply, `x-ratelimit-*` on a
+    /// streamed answer).
     pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        if let Reply::Status { headers, .. } = &mut self.reply {
-            headers.push((name.into(), value.into()));
+        match &mut self.reply {
+            Reply::Status { headers, .. } => headers.push((name.into(), value.into())),
+            _ => self.stream_headers.push((name.into(), value.into())),
         }
         self
     }

@@ -8,10 +8,12 @@
 //! completed item is on disk before `item/completed` is sent. Thread events go only to the
 //! thread's subscribers ([`notify::ThreadNotifier`]).
 
+pub mod goals;
 pub mod items;
 pub mod notify;
 pub mod provider;
 pub mod request;
+pub mod settings;
 pub mod thread;
 pub mod tools;
 pub mod turn;
@@ -23,7 +25,9 @@ use std::sync::Mutex;
 use std::sync::MutexGuard;
 
 use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::v2::ApprovalsReviewer;
 use codex_app_server_protocol::v2::AskForApproval;
+use codex_app_server_protocol::v2::CollaborationMode;
 use codex_app_server_protocol::v2::SandboxPolicy;
 use codex_app_server_protocol::v2::TokenUsageBreakdown;
 use codex_app_server_protocol::v2::Turn;
@@ -112,6 +116,15 @@ pub struct ThreadSettings {
     /// The context pieces last sent to the model, so later turns send only what changed.
     #[serde(default, skip_serializing_if = "SentContext::is_empty")]
     pub sent_context: SentContext,
+    /// Where approval requests go (`user` when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approvals_reviewer: Option<ApprovalsReviewer>,
+    /// The permission profile the sandbox was chosen by (`thread/settings/update` `permissions`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_profile: Option<String>,
+    /// The collaboration mode chosen with `thread/settings/update`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collaboration_mode: Option<CollaborationMode>,
 }
 
 /// One entry of a thread's model history, tagged with the turn that produced it.
@@ -132,16 +145,48 @@ pub enum TurnSlot {
     Running(RunningTurn),
 }
 
+/// What a running turn does; only a regular turn takes steered input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnActivity {
+    /// The user's input, model requests and tool calls.
+    Regular,
+    /// Only a compaction of the history.
+    Compaction,
+    /// A code review.
+    Review,
+    /// Only a command the user typed.
+    UserShell,
+}
+
+impl TurnActivity {
+    /// The word for this kind of turn in messages (`cannot steer a review turn`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TurnActivity::Regular => "regular",
+            TurnActivity::Compaction => "compact",
+            TurnActivity::Review => "review",
+            TurnActivity::UserShell => "user shell",
+        }
+    }
+}
+
 /// The handle on a running turn.
 #[derive(Debug)]
 pub struct RunningTurn {
     /// The turn's id.
     pub turn_id: String,
+    /// What the turn does.
+    pub activity: TurnActivity,
     /// Cancelling it interrupts the turn.
     pub cancel: CancellationToken,
     /// Input added with `turn/steer` (as sent, and as the model reads it), taken before the
     /// turn's next model request.
     pub steered: Vec<(Vec<UserInput>, InputItem)>,
+    /// History records made beside the turn (a user's shell command), added to the history
+    /// before the turn's next model request, or when it ends.
+    pub pending_history: Vec<InputItem>,
+    /// Starts and completes the turn's items (shared with work running beside it).
+    pub items: crate::engine::items::TurnItems,
 }
 
 /// The mutable state of a loaded thread.

@@ -11,10 +11,13 @@ use std::time::Instant;
 
 use codex_app_server_protocol::v2::InputModality;
 use codex_app_server_protocol::v2::Model;
+use codex_app_server_protocol::v2::RateLimitSnapshot;
+use codex_app_server_protocol::v2::RateLimitWindow;
 use codex_app_server_protocol::v2::ReasoningEffortOption;
 use codex_model_client::merge_providers;
 use codex_model_client::ModelClient;
 use codex_model_client::ProviderConfig;
+use codex_model_client::RateLimitHeaders;
 use codex_model_client::OLLAMA_PROVIDER_ID;
 
 use crate::config::Config;
@@ -112,9 +115,16 @@ impl ProviderCache {
             }
         }
         let client = ModelClient::new(provider.clone())
-            .map_err(|err| EngineError::Provider(err.to_string()))?;
+            .map_err(|err| EngineError::Provider(err.to_string()))?
+            .with_env_lookup(crate::auth::key_lookup(config.codex_home.clone()));
         clients.insert(id.to_owned(), (provider, client.clone()));
         Ok(client)
+    }
+
+    /// The rate-limit headers provider `id` sent with its last successful response, if any.
+    pub fn rate_limits(&self, id: &str) -> Option<RateLimitHeaders> {
+        let clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        clients.get(id).and_then(|(_, client)| client.rate_limits())
     }
 
     /// The model slugs of provider `id`: `GET {base_url}/models`, cached; empty when it fails.
@@ -162,6 +172,37 @@ impl ProviderCache {
             }
         }
     }
+}
+
+/// Rate-limit headers as a wire snapshot: the requests window as `primary`, the tokens window
+/// as `secondary` (each with the share used and when it resets); `None` when the headers state
+/// neither.
+pub fn rate_limit_snapshot(
+    headers: &RateLimitHeaders,
+    provider: &str,
+) -> Option<RateLimitSnapshot> {
+    let received = headers.received_at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let window = |kind: &str| {
+        headers.reading(kind).map(|reading| RateLimitWindow {
+            resets_at: reading
+                .reset
+                .map(|reset| i64::try_from((received + reset).as_secs()).unwrap_or(i64::MAX)),
+            used_percent: i32::try_from(reading.used_percent()).unwrap_or(100),
+            window_duration_mins: None,
+        })
+    };
+    let primary = window("requests");
+    let secondary = window("tokens");
+    if primary.is_none() && secondary.is_none() {
+        return None;
+    }
+    Some(RateLimitSnapshot {
+        limit_id: Some(provider.to_owned()),
+        limit_name: Some(format!("{provider} API rate limits (requests, tokens)")),
+        primary,
+        secondary,
+        plan_type: None,
+    })
 }
 
 /// The wire `Model` for slug `id`.

@@ -15,6 +15,11 @@ use codex_app_server_protocol::v2::ThreadArchiveResponse;
 use codex_app_server_protocol::v2::ThreadArchivedNotification;
 use codex_app_server_protocol::v2::ThreadForkParams;
 use codex_app_server_protocol::v2::ThreadForkResponse;
+use codex_app_server_protocol::v2::ThreadItemEntry;
+use codex_app_server_protocol::v2::ThreadItemsListAnchor;
+use codex_app_server_protocol::v2::ThreadItemsListCursor;
+use codex_app_server_protocol::v2::ThreadItemsListParams;
+use codex_app_server_protocol::v2::ThreadItemsListResponse;
 use codex_app_server_protocol::v2::ThreadListCwdFilter;
 use codex_app_server_protocol::v2::ThreadListParams;
 use codex_app_server_protocol::v2::ThreadListResponse;
@@ -25,6 +30,10 @@ use codex_app_server_protocol::v2::ThreadReadParams;
 use codex_app_server_protocol::v2::ThreadReadResponse;
 use codex_app_server_protocol::v2::ThreadResumeParams;
 use codex_app_server_protocol::v2::ThreadResumeResponse;
+use codex_app_server_protocol::v2::ThreadSearchParams;
+use codex_app_server_protocol::v2::ThreadSearchResponse;
+use codex_app_server_protocol::v2::ThreadSearchResult;
+use codex_app_server_protocol::v2::ThreadSearchSortKey;
 use codex_app_server_protocol::v2::ThreadSetNameParams;
 use codex_app_server_protocol::v2::ThreadSetNameResponse;
 use codex_app_server_protocol::v2::ThreadSortKey;
@@ -120,7 +129,11 @@ macro_rules! thread_response {
         let snapshot: Snapshot = $snapshot;
         $response {
             approval_policy: snapshot.settings.approval_policy,
-            approvals_reviewer: ApprovalsReviewer::User,
+            approvals_reviewer: snapshot
+                .settings
+                .approvals_reviewer
+                .clone()
+                .unwrap_or(ApprovalsReviewer::User),
             cwd: snapshot.thread.cwd.clone(),
             disabled_plugin_ids: Vec::new(),
             instruction_sources: Vec::new(),
@@ -223,6 +236,9 @@ fn settings_of(record: &ThreadRecord, config: &Config) -> ThreadSettings {
         reasoning_effort: None,
         reasoning_summary: None,
         sent_context: SentContext::default(),
+        approvals_reviewer: None,
+        permission_profile: None,
+        collaboration_mode: None,
     })
 }
 
@@ -326,6 +342,55 @@ impl Engine {
         let mut response = thread_response!(ThreadStartResponse, self.snapshot(&thread, false)?);
         response.instruction_sources = instruction_sources(config, &response.cwd);
         Ok(response)
+    }
+
+    /// A new thread for a detached review of `parent`: same cwd, model and settings, its own
+    /// (empty) history; the requester is subscribed and `thread/started` announced.
+    pub(crate) async fn start_review_thread(
+        &self,
+        host: &Arc<dyn AgentHost>,
+        parent: &LoadedThread,
+        name: String,
+        subscribe: impl FnOnce(&str),
+    ) -> Result<Arc<LoadedThread>, EngineError> {
+        let (parent_record, mut settings, ephemeral) = {
+            let state = parent.lock();
+            (state.record.clone(), state.settings.clone(), state.ephemeral)
+        };
+        // The review thread's model sees everything afresh.
+        settings.sent_context = SentContext::default();
+        let now = now_secs();
+        let record = ThreadRecord {
+            id: new_id(),
+            created_at: now,
+            updated_at: now,
+            name: Some(name),
+            preview: String::new(),
+            forked_from_id: None,
+            archived: false,
+            cli_version: env!("CARGO_PKG_VERSION").to_owned(),
+            settings: serde_json::to_value(&settings).unwrap_or_default(),
+            source: host.session_source(),
+            parent_thread_id: None,
+            attached_to_thread_id: None,
+            ..parent_record
+        };
+        if !ephemeral {
+            self.state().upsert_thread(&record).await?;
+        }
+        let thread = self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
+            record,
+            ephemeral,
+            settings,
+            history: Vec::new(),
+            turns: Vec::new(),
+            slot: TurnSlot::Idle,
+            usage_total: wire::zero_usage(),
+            reported_context: None,
+        })));
+        subscribe(&thread.id);
+        self.announce_started(host, &thread).await?;
+        Ok(thread)
     }
 
     /// Sends `thread/started` for a new thread to its subscribers.
@@ -576,6 +641,130 @@ impl Engine {
         })
     }
 
+    /// `thread/search`: stored threads whose title or messages contain the search term, in the
+    /// order and pages of `thread/list`, each with a snippet around its first match.
+    pub async fn search_threads(
+        &self,
+        params: ThreadSearchParams,
+    ) -> Result<ThreadSearchResponse, EngineError> {
+        let term = params.search_term.trim().to_owned();
+        if term.is_empty() {
+            return Err(EngineError::InvalidParams("searchTerm must not be empty".into()));
+        }
+        let list = ThreadListParams {
+            archived: params.archived,
+            cursor: params.cursor,
+            include_attached_threads: params.include_attached_threads,
+            limit: params.limit,
+            search_term: Some(term.clone()),
+            sort_direction: params.sort_direction,
+            sort_key: params.sort_key.map(|key| match key {
+                ThreadSearchSortKey::CreatedAt => ThreadSortKey::CreatedAt,
+                ThreadSearchSortKey::UpdatedAt => ThreadSortKey::UpdatedAt,
+                ThreadSearchSortKey::RecencyAt => ThreadSortKey::RecencyAt,
+            }),
+            source_kinds: params.source_kinds,
+            ..ThreadListParams::default()
+        };
+        let mut query = thread_query(list)?;
+        query.search_contents = true;
+        let page = self.state().list_threads(&query).await.map_err(|err| match err {
+            codex_state::StateError::InvalidCursor(_) => {
+                EngineError::InvalidParams(err.to_string())
+            }
+            other => EngineError::State(other),
+        })?;
+        let mut data = Vec::with_capacity(page.threads.len());
+        for record in &page.threads {
+            let title = record.name.clone().filter(|name| !name.is_empty());
+            let title = title.unwrap_or_else(|| record.preview.clone());
+            let source = if contains_ignoring_case(&title, &term) {
+                title
+            } else {
+                self.state().first_content_match(&record.id, &term).await?.unwrap_or(title)
+            };
+            let status = match self.loaded(&record.id) {
+                Some(thread) => status_of(&thread),
+                None => ThreadStatus::NotLoaded {},
+            };
+            data.push(ThreadSearchResult {
+                snippet: snippet(&source, &term),
+                thread: wire::thread_to_wire(record, false, status, Vec::new())?,
+            });
+        }
+        Ok(ThreadSearchResponse {
+            backwards_cursor: page.backwards_cursor,
+            data,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// `thread/items/list`: a thread's items (or one turn's) with their turn, oldest first unless
+    /// `sortDirection` is `desc`, paged by position or from an item anchor.
+    pub async fn list_items(
+        &self,
+        params: ThreadItemsListParams,
+    ) -> Result<ThreadItemsListResponse, EngineError> {
+        let (_, turns) = self.thread_with_turns(&params.thread_id).await?;
+        let mut entries: Vec<ThreadItemEntry> = Vec::new();
+        for turn in &turns {
+            if params.turn_id.as_ref().is_some_and(|wanted| *wanted != turn.id) {
+                continue;
+            }
+            for item in &turn.items {
+                let value = serde_json::to_value(item).unwrap_or_default();
+                entries.push(ThreadItemEntry {
+                    completed_at_ms: value.get("completedAtMs").and_then(serde_json::Value::as_i64),
+                    item: item.clone(),
+                    started_at_ms: value.get("startedAtMs").and_then(serde_json::Value::as_i64),
+                    turn_id: turn.id.clone(),
+                });
+            }
+        }
+        if let Some(wanted) = &params.turn_id {
+            if !turns.iter().any(|turn| turn.id == *wanted) {
+                return Err(EngineError::InvalidParams(format!(
+                    "turnId {wanted} is not a turn of thread {}",
+                    params.thread_id
+                )));
+            }
+        }
+        if matches!(params.sort_direction, Some(SortDirection::Desc)) {
+            entries.reverse();
+        }
+        let start = match &params.cursor {
+            None => 0,
+            Some(ThreadItemsListCursor::Cursor(cursor)) => {
+                cursor.parse::<usize>().map_err(|_| {
+                    EngineError::InvalidParams(format!(
+                        "invalid cursor {cursor:?}: pass a `nextCursor` from a previous page"
+                    ))
+                })?
+            }
+            Some(ThreadItemsListCursor::Anchor(ThreadItemsListAnchor::Item { item_id })) => {
+                if params.turn_id.is_none() {
+                    return Err(EngineError::InvalidParams(
+                        "an item anchor needs turnId (the turn holding the item)".into(),
+                    ));
+                }
+                let at = entries.iter().position(|entry| wire::item_id(&entry.item) == *item_id);
+                at.map(|at| at + 1).ok_or_else(|| {
+                    EngineError::InvalidParams(format!(
+                        "item {item_id} is not an item of the requested turn"
+                    ))
+                })?
+            }
+        };
+        let limit = params.limit.map_or(usize::MAX, |limit| limit.max(1) as usize);
+        let end = start.saturating_add(limit).min(entries.len());
+        let data = entries.get(start.min(end)..end).map(<[_]>::to_vec).unwrap_or_default();
+        Ok(ThreadItemsListResponse {
+            backwards_cursor: (start > 0 && !data.is_empty()).then(|| start.to_string()),
+            data,
+            next_cursor: (end < entries.len()).then(|| end.to_string()),
+        })
+    }
+
     /// The thread's stored token usage as the notification a resuming client is sent, so it
     /// shows the right totals before the next turn; `None` when the thread never reported any.
     pub async fn stored_token_usage(
@@ -603,7 +792,10 @@ impl Engine {
     }
 
     /// A thread and its turns, loaded or stored.
-    async fn thread_with_turns(&self, id: &str) -> Result<(Thread, Vec<Turn>), EngineError> {
+    pub(crate) async fn thread_with_turns(
+        &self,
+        id: &str,
+    ) -> Result<(Thread, Vec<Turn>), EngineError> {
         if let Some(thread) = self.loaded(id) {
             let status = status_of(&thread);
             let state = thread.lock();
@@ -806,6 +998,35 @@ fn source_kind_names(kind: &ThreadSourceKind) -> &'static [&'static str] {
     }
 }
 
+/// Whether `text` contains `term`, ignoring ASCII case (as the database search does).
+fn contains_ignoring_case(text: &str, term: &str) -> bool {
+    text.to_ascii_lowercase().contains(&term.to_ascii_lowercase())
+}
+
+/// About a line of `text` around the first match of `term`, with `…` where it was cut.
+fn snippet(text: &str, term: &str) -> String {
+    const BEFORE: usize = 40;
+    const AFTER: usize = 80;
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = text.to_ascii_lowercase();
+    let Some(at) = lower.find(&term.to_ascii_lowercase()) else {
+        return text.chars().take(BEFORE + AFTER).collect();
+    };
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let index = chars.iter().position(|(byte, _)| *byte >= at).unwrap_or(0);
+    let term_chars = term.chars().count();
+    let start = index.saturating_sub(BEFORE);
+    let end = (index + term_chars + AFTER).min(chars.len());
+    let mut out: String = chars[start..end].iter().map(|(_, c)| c).collect();
+    if start > 0 {
+        out.insert(0, '…');
+    }
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// Most ids `excludedThreadIds` takes.
 const MAX_EXCLUDED_THREADS: usize = 100;
 
@@ -840,13 +1061,9 @@ fn thread_query(params: ThreadListParams) -> Result<ThreadQuery, EngineError> {
     let order = match params.sort_key {
         None | Some(ThreadSortKey::CreatedAt) => ThreadOrder::CreatedAt,
         Some(ThreadSortKey::UpdatedAt) => ThreadOrder::UpdatedAt,
-        Some(ThreadSortKey::RecencyAt) => ThreadOrder::RecencyAt,
-        Some(ThreadSortKey::SectionPosition) => {
-            return invalid(
-                "sortKey section_position needs thread sections, which this server does not \
-                 have; use created_at, updated_at or recency_at",
-            )
-        }
+        // No thread is in a section on this server, so a section's order is the recency order
+        // every unsectioned thread list falls back to.
+        Some(ThreadSortKey::RecencyAt | ThreadSortKey::SectionPosition) => ThreadOrder::RecencyAt,
     };
     let lineage =
         match (params.parent_thread_id, params.ancestor_thread_id, params.attached_to_thread_id) {
@@ -874,6 +1091,7 @@ fn thread_query(params: ThreadListParams) -> Result<ThreadQuery, EngineError> {
         model_providers: params.model_providers.unwrap_or_default(),
         source_kinds,
         search_term: params.search_term,
+        search_contents: false,
         lineage,
         include_attached: params.include_attached_threads.unwrap_or(false),
         project: match params.project_id {
@@ -950,7 +1168,6 @@ mod tests {
             serde_json::json!({"parentThreadId": "a", "attachedToThreadId": "b"}),
             serde_json::json!({"ancestorThreadId": "a", "attachedToThreadId": "b"}),
             serde_json::json!({"originators": ["x"]}),
-            serde_json::json!({"sortKey": "section_position"}),
             serde_json::json!({"excludedThreadIds": ["nope"]}),
         ] {
             assert!(
@@ -959,5 +1176,7 @@ mod tests {
             );
         }
         assert!(query(serde_json::json!({"originators": []})).is_ok());
+        let sections = query(serde_json::json!({"sortKey": "section_position"})).unwrap();
+        assert_eq!(sections.order, ThreadOrder::RecencyAt);
     }
 }

@@ -23,6 +23,7 @@ use codex_model_client::FunctionTool;
 use futures::future::BoxFuture;
 use serde_json::json;
 
+use crate::engine::tools::BackgroundTerminal;
 use crate::engine::tools::ToolContext;
 use crate::engine::tools::ToolOutcome;
 use crate::engine::tools::ToolRouter;
@@ -212,6 +213,18 @@ impl ToolRouter for AgentTools {
     }
 
     fn turn_interrupted(&self, thread_id: &str) {
+        self.sessions.kill_thread(thread_id);
+    }
+
+    fn background_terminals(&self, thread_id: &str) -> Vec<BackgroundTerminal> {
+        self.sessions.running(thread_id)
+    }
+
+    fn terminate_background_terminal(&self, thread_id: &str, process_id: &str) -> bool {
+        process_id.parse::<u64>().is_ok_and(|id| self.sessions.terminate(thread_id, id))
+    }
+
+    fn clean_background_terminals(&self, thread_id: &str) {
         self.sessions.kill_thread(thread_id);
     }
 }

@@ -1,12 +1,14 @@
 //! The `apply_patch` tool: a patch in the `*** Begin Patch` format becomes a `fileChange` item
 //! and is applied atomically (every file or none) through `codex-apply-patch`.
 //!
-//! Paths must lie inside the thread's writable roots: the cwd and the `writableRoots` of a
-//! workspace-write policy, anywhere under danger-full-access (or an external sandbox), nowhere
-//! under read-only. Anything else is refused and the model is told why. Under `untrusted` the
-//! client is asked first (`item/fileChange/requestApproval`); `acceptForSession` lets later
-//! patches touching only already-approved files (move destinations included) through. After an
-//! approval the patch is planned again and must produce exactly the approved changes.
+//! Paths are meant to lie inside the thread's writable roots: the cwd and the `writableRoots` of
+//! a workspace-write policy, anywhere under danger-full-access (or an external sandbox), nowhere
+//! under read-only. A patch that writes elsewhere needs the user's approval
+//! (`item/fileChange/requestApproval`, under `on-request`, `untrusted`, or a granular policy with
+//! sandbox approval) and is refused under `never`. Under `untrusted` every patch is asked about.
+//! `acceptForSession` lets later patches touching only already-approved files (move destinations
+//! included) through, outside the sandbox too. After an approval the patch is planned again and
+//! must produce exactly the approved changes.
 
 use std::path::PathBuf;
 
@@ -106,14 +108,21 @@ pub async fn run_patch(
         Err(err) => return ToolOutcome::failure(format!("apply_patch verification failed: {err}")),
     };
     let cwd = context.cwd.as_path();
-    let Some(roots) = writable_roots(&context.sandbox, cwd) else {
-        return ToolOutcome::failure(
-            "apply_patch refused: the thread's sandbox is read-only, so no file may be changed",
-        );
+    let everywhere = vec![PathBuf::from("/")];
+    // Planned inside the sandbox's writable roots; when only the sandbox stands in the way (the
+    // same patch plans with no confinement), the patch needs the user's approval to go outside.
+    let sandboxed = match writable_roots(&context.sandbox, cwd) {
+        Some(roots) => PatchPlan::prepare(&patch, cwd, &roots)
+            .map(|plan| (plan, roots))
+            .map_err(|err| err.to_string()),
+        None => Err("the thread's sandbox is read-only, so no file may be changed".to_owned()),
     };
-    let plan = match PatchPlan::prepare(&patch, cwd, &roots) {
-        Ok(plan) => plan,
-        Err(err) => return ToolOutcome::failure(format!("apply_patch refused: {err}")),
+    let (plan, roots, escalation) = match sandboxed {
+        Ok((plan, roots)) => (plan, roots, None),
+        Err(confined) => match PatchPlan::prepare(&patch, cwd, &everywhere) {
+            Ok(plan) => (plan, everywhere.clone(), Some(confined)),
+            Err(_) => return ToolOutcome::failure(format!("apply_patch refused: {confined}")),
+        },
     };
     let changes = wire_changes(&plan);
     let id = new_id();
@@ -129,8 +138,20 @@ pub async fn run_patch(
         })
         .map(|path| format!("file\u{0}{path}"))
         .collect();
-    let needs_approval = matches!(context.approval_policy, AskForApproval::Untrusted)
-        && !keys.iter().all(|key| approvals.approved_for_session(&context.thread_id, key));
+    let approved = keys.iter().all(|key| approvals.approved_for_session(&context.thread_id, key));
+    let may_ask = match &context.approval_policy {
+        AskForApproval::Untrusted | AskForApproval::OnRequest => true,
+        AskForApproval::Granular { sandbox_approval, .. } => *sandbox_approval,
+        AskForApproval::Never => false,
+    };
+    if let (Some(reason), false, false) = (&escalation, approved, may_ask) {
+        return ToolOutcome::failure(format!(
+            "apply_patch refused: {reason}; the approval policy does not let the user allow \
+             writing outside the sandbox"
+        ));
+    }
+    let needs_approval = !approved
+        && (escalation.is_some() || matches!(context.approval_policy, AskForApproval::Untrusted));
     if needs_approval {
         let offered = [
             FileChangeApprovalDecision::Accept,
@@ -141,7 +162,9 @@ pub async fn run_patch(
         let request = ServerRequest::FileChangeRequestApproval(FileChangeRequestApprovalParams {
             grant_root: None,
             item_id: id.clone(),
-            reason: None,
+            reason: escalation
+                .as_ref()
+                .map(|reason| format!("the patch writes outside the sandbox: {reason}")),
             started_at_ms: now_ms(),
             thread_id: context.thread_id.clone(),
             turn_id: context.turn_id.clone(),

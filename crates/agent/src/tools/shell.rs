@@ -10,8 +10,10 @@
 //!
 //! A `workdir` is resolved (`..` and symlinks) before it is shown or used, and never widens the
 //! sandbox: the writable workspace is the thread's cwd (plus the policy's `writableRoots`), not
-//! the directory the command starts in. A stored prefix rule pre-approves runs inside the
-//! sandbox only; running outside it always takes an approval of that call.
+//! the directory the command starts in. A stored prefix rule ("don't ask again for commands that
+//! start with …") pre-approves every matching command, escalated or not: a matching command
+//! that asks to run outside the sandbox runs there without asking, one that does not runs inside
+//! it.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -276,10 +278,10 @@ pub async fn authorize(
     let policy = thread_policy(&context.sandbox).map_err(ToolOutcome::failure)?;
     let unrestricted = !policy.restricts_filesystem() && !policy.restricts_network();
     let key = session_key(call, &cwd);
-    // A prefix rule pre-approves runs inside the sandbox only; running outside it needs an
-    // approval of that escalated call (once, or for the session).
+    // The user was told a prefix rule means not being asked again for matching commands, so
+    // it covers escalated calls too (they run outside the sandbox, as approved).
     let pre_approved = approvals.approved_for_session(&context.thread_id, &key)
-        || (!call.escalated && approvals.rules().allows(&safety::rule_words(&call.argv)));
+        || approvals.rules().allows(&safety::rule_words(&call.argv));
     // The approval prompt and the item that runs (or is declined) share this id.
     let item_id = new_id();
     let escalate = match approval_for(&context.approval_policy, call, pre_approved, unrestricted) {

@@ -46,6 +46,7 @@ use crate::context::truncate_for_model;
 use crate::engine::new_id;
 use crate::engine::notify::ThreadNotifier;
 use crate::engine::now_ms;
+use crate::engine::tools::BackgroundTerminal;
 use crate::engine::tools::ToolContext;
 use crate::engine::tools::ToolOutcome;
 use crate::tools::approval::Approvals;
@@ -222,6 +223,8 @@ impl Shared {
 /// One running (or just exited) command.
 struct Session {
     id: u64,
+    /// The item of the `exec_command` call that started it.
+    item_id: String,
     argv: Vec<String>,
     cwd: PathBuf,
     /// Dropping it kills the command's process group.
@@ -305,6 +308,38 @@ impl ExecSessions {
             .unwrap_or_default();
         ids.sort_unstable();
         ids
+    }
+
+    /// The thread's sessions whose command still runs, by id.
+    pub fn running(&self, thread_id: &str) -> Vec<BackgroundTerminal> {
+        let threads = self.threads();
+        let Some(sessions) = threads.get(thread_id) else { return Vec::new() };
+        let mut running: Vec<BackgroundTerminal> = sessions
+            .values()
+            .filter(|session| !session.exited())
+            .map(|session| BackgroundTerminal {
+                process_id: session.id.to_string(),
+                command: safety::display_command(&session.argv),
+                cwd: session.cwd.display().to_string(),
+                item_id: session.item_id.clone(),
+                os_pid: Some(session.process.pid()),
+            })
+            .collect();
+        running.sort_by_key(|terminal| terminal.process_id.parse::<u64>().unwrap_or(0));
+        running
+    }
+
+    /// Kills session `id` of `thread_id` (its whole process group); true when it still ran.
+    pub fn terminate(&self, thread_id: &str, id: u64) -> bool {
+        let removed = self.threads().get_mut(thread_id).and_then(|sessions| sessions.remove(&id));
+        match removed {
+            Some(session) => {
+                let was_running = !session.exited();
+                session.process.terminate();
+                was_running
+            }
+            None => false,
+        }
     }
 
     /// Kills every session of `thread_id` (interrupt, unload).
@@ -597,6 +632,7 @@ pub async fn run_exec_command(
     let shared = Arc::new(Shared::default());
     let session = Arc::new(Session {
         id: sessions.new_id(&context.thread_id),
+        item_id: authorized.item_id.clone(),
         argv: call.argv.clone(),
         cwd: authorized.cwd,
         process,
@@ -763,6 +799,7 @@ mod tests {
         let (process, events) = ExecProcess::spawn(request).unwrap();
         let session = Arc::new(Session {
             id: sessions.new_id(thread),
+            item_id: "item".into(),
             argv: vec!["sleep".into(), "600".into()],
             cwd: std::env::temp_dir(),
             process,

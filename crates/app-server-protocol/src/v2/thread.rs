@@ -327,7 +327,7 @@ pub enum ThreadListCwdFilter {
 }
 
 /// The `ThreadListParams` wire type.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/ThreadListParams.ts")]
 pub struct ThreadListParams {

@@ -1,5 +1,5 @@
-//! Session bootstrap methods that clients call before their first thread: `account/read`,
-//! `configRequirements/read`, `skills/list`, `collaborationMode/list`, `hooks/list`,
+//! Session bootstrap methods that clients call before their first thread (`account/read` is in
+//! [`super::account`]): `configRequirements/read`, `skills/list`, `collaborationMode/list`, `hooks/list`,
 //! `experimentalFeature/list`, and the config methods `config/read`, `config/value/write`,
 //! `config/batchWrite`.
 
@@ -17,7 +17,6 @@ use codex_app_server_protocol::v2::ConfigWriteResponse;
 use codex_app_server_protocol::v2::ExperimentalFeature;
 use codex_app_server_protocol::v2::ExperimentalFeatureListResponse;
 use codex_app_server_protocol::v2::ExperimentalFeatureStage;
-use codex_app_server_protocol::v2::GetAccountResponse;
 use codex_app_server_protocol::v2::HooksListEntry;
 use codex_app_server_protocol::v2::HooksListParams;
 use codex_app_server_protocol::v2::HooksListResponse;
@@ -50,15 +49,6 @@ pub const KNOWN_FEATURES: &[(&str, ExperimentalFeatureStage, bool, &str)] = &[(
     false,
     "Removed: remote control starts only with `codex app-server --remote-control`.",
 )];
-
-/// `account/read`: no account; a login is required only by providers configured to need one.
-pub fn account_read(config: &Config) -> GetAccountResponse {
-    GetAccountResponse {
-        account: None,
-        requires_openai_auth: config.provider_requires_login(),
-        user_id: None,
-    }
-}
 
 /// `configRequirements/read`: this server imposes no requirements.
 pub fn config_requirements_read() -> ConfigRequirementsReadResponse {

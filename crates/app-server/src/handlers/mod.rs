@@ -4,6 +4,7 @@
 //! [`crate::processor`]. Methods of the core set this server does not serve yet answer `-32601`
 //! with a message that says so, like any unknown method.
 
+pub mod account;
 pub mod bootstrap;
 pub mod command_exec;
 pub mod threads;
@@ -196,8 +197,12 @@ impl RequestHandler for AppHandler {
                 Ok(result) => return result,
                 Err(request) => request,
             };
+        let request = match account::handle(&self.engine, &shared, &config, &context, request).await
+        {
+            Ok(result) => return result,
+            Err(request) => request,
+        };
         match request {
-            ClientRequest::GetAccount(_) => to_result(&id, &bootstrap::account_read(&config)),
             ClientRequest::ConfigRequirementsRead(()) => {
                 to_result(&id, &bootstrap::config_requirements_read())
             }
@@ -243,6 +248,14 @@ impl RequestHandler for AppHandler {
             | ClientRequest::RemoteControlStatusRead(()) => {
                 crate::remote_control::handle(&self.remote_control, &config, id, request).await
             }
+            // This server has no plugin marketplaces.
+            ClientRequest::PluginInstalled(_) => to_result(
+                &id,
+                &codex_app_server_protocol::v2::PluginInstalledResponse {
+                    marketplace_load_errors: None,
+                    marketplaces: Vec::new(),
+                },
+            ),
             other => Err(method_not_implemented(id, other.method())),
         }
     }

@@ -1,4 +1,4 @@
-//! Serves the thread, turn and model methods by calling the [`Engine`].
+//! Serves the thread, turn, review, settings and model methods by calling the [`Engine`].
 
 use std::sync::Arc;
 
@@ -107,6 +107,50 @@ pub async fn handle(
         ClientRequest::ThreadCompactStart(params) => {
             let origin = turn_origin(shared, connection);
             answer(id, engine.start_compaction(&host, config, params, origin).await)
+        }
+        ClientRequest::ThreadShellCommand(params) => {
+            let origin = turn_origin(shared, connection);
+            answer(id, engine.shell_command(&host, config, params, origin))
+        }
+        ClientRequest::ReviewStart(params) => {
+            let origin = turn_origin(shared, connection);
+            answer(id, engine.start_review(&host, config, subscribe, params, origin).await)
+        }
+        ClientRequest::PermissionProfileList(params) => {
+            answer(id, engine.permission_profiles(params))
+        }
+        ClientRequest::ThreadSettingsUpdate(params) => {
+            let thread_id = params.thread_id.clone();
+            let updated = engine.update_thread_settings(params).await;
+            answer(id, tell(shared, &thread_id, connection, updated).await)
+        }
+        ClientRequest::ThreadSearch(params) => answer(id, engine.search_threads(params).await),
+        ClientRequest::ThreadItemsList(params) => answer(id, engine.list_items(params).await),
+        ClientRequest::ThreadGoalGet(params) => answer(id, engine.goal(params).await),
+        ClientRequest::ThreadGoalSet(params) => {
+            let thread_id = params.thread_id.clone();
+            let set = engine.set_goal(params).await;
+            answer(id, tell(shared, &thread_id, connection, set).await)
+        }
+        ClientRequest::ThreadGoalClear(params) => {
+            let thread_id = params.thread_id.clone();
+            match engine.clear_goal(params).await {
+                Ok((response, Some(notification))) => answer(
+                    id,
+                    tell(shared, &thread_id, connection, Ok((response, notification))).await,
+                ),
+                Ok((response, None)) => to_result(id, &response),
+                Err(err) => Err(err.to_json_rpc(id.clone())),
+            }
+        }
+        ClientRequest::ThreadBackgroundTerminalsList(params) => {
+            answer(id, engine.list_background_terminals(params).await)
+        }
+        ClientRequest::ThreadBackgroundTerminalsTerminate(params) => {
+            answer(id, engine.terminate_background_terminal(params).await)
+        }
+        ClientRequest::ThreadBackgroundTerminalsClean(params) => {
+            answer(id, engine.clean_background_terminals(params).await)
         }
         ClientRequest::TurnInterrupt(params) => answer(id, engine.interrupt_turn(params)),
         ClientRequest::TurnSteer(params) => answer(id, engine.steer_turn(params)),

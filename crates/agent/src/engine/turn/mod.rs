@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use codex_app_server_protocol::v2::AccountRateLimitsUpdatedNotification;
 use codex_app_server_protocol::v2::AgentMessageDeltaNotification;
 use codex_app_server_protocol::v2::CodexErrorInfo;
 use codex_app_server_protocol::v2::ErrorNotification;
@@ -19,6 +20,8 @@ use codex_app_server_protocol::v2::ReasoningTextDeltaNotification;
 use codex_app_server_protocol::v2::ThreadCompactStartParams;
 use codex_app_server_protocol::v2::ThreadCompactStartResponse;
 use codex_app_server_protocol::v2::ThreadItem;
+use codex_app_server_protocol::v2::ThreadReadState;
+use codex_app_server_protocol::v2::ThreadReadStateChangedNotification;
 use codex_app_server_protocol::v2::ThreadStatus;
 use codex_app_server_protocol::v2::ThreadStatusChangedNotification;
 use codex_app_server_protocol::v2::ThreadTokenUsage;
@@ -74,11 +77,14 @@ use crate::engine::EngineError;
 use crate::engine::HistoryEntry;
 use crate::engine::LoadedThread;
 use crate::engine::RunningTurn;
+use crate::engine::TurnActivity;
 use crate::engine::TurnSlot;
 use crate::host::AgentHost;
 use codex_state::TokenUsageRecord;
 
 mod compact;
+pub mod review;
+pub mod user_shell;
 mod web_search;
 
 /// How long an interrupted turn lets a running tool wind down (kill its process group, complete
@@ -90,7 +96,7 @@ const ABORTED_OUTPUT: &str = "aborted";
 
 /// What a turn does.
 #[derive(Debug)]
-enum TurnKind {
+pub(crate) enum TurnKind {
     /// The user's input, then model requests and tool calls until the model answers.
     User {
         /// The input as sent.
@@ -102,13 +108,41 @@ enum TurnKind {
     },
     /// Only a compaction of the thread's history (`thread/compact/start`).
     Compact,
+    /// Only a command the user typed (`thread/shellCommand`).
+    UserShell(user_shell::UserShellCommand),
+    /// A code review (`review/start`).
+    Review(review::ReviewRequest),
+}
+
+impl TurnKind {
+    /// Whether the turn asks the model anything (and so needs a usable provider).
+    fn uses_model(&self) -> bool {
+        !matches!(self, TurnKind::UserShell(_))
+    }
+
+    fn activity(&self) -> TurnActivity {
+        match self {
+            TurnKind::User { .. } => TurnActivity::Regular,
+            TurnKind::Compact => TurnActivity::Compaction,
+            TurnKind::UserShell(_) => TurnActivity::UserShell,
+            TurnKind::Review(_) => TurnActivity::Review,
+        }
+    }
 }
 
 /// How a turn is started.
-struct Launch {
-    output_schema: Option<serde_json::Value>,
-    origin: TurnOrigin,
-    kind: TurnKind,
+pub(crate) struct Launch {
+    pub(crate) output_schema: Option<serde_json::Value>,
+    pub(crate) origin: TurnOrigin,
+    pub(crate) kind: TurnKind,
+}
+
+/// What a turn runs with, fixed when it starts.
+#[derive(Debug, Clone)]
+struct FrozenSettings {
+    settings: crate::engine::ThreadSettings,
+    model: String,
+    cwd: String,
 }
 
 /// How a turn ended.
@@ -203,7 +237,7 @@ impl Engine {
 
     /// Claims the thread's turn slot (after `configure` applied the turn's overrides), then
     /// runs the turn in a spawned task; returns the turn as started.
-    fn launch(
+    pub(crate) fn launch(
         self: &Arc<Self>,
         host: &Arc<dyn AgentHost>,
         config: &Config,
@@ -215,7 +249,9 @@ impl Engine {
             .loaded(thread_id)
             .ok_or_else(|| EngineError::ThreadNotLoaded(thread_id.to_owned()))?;
         let provider_id = thread.lock().record.model_provider.clone();
-        crate::engine::provider::resolve_provider(config, &provider_id)?;
+        if launch.kind.uses_model() {
+            crate::engine::provider::resolve_provider(config, &provider_id)?;
+        }
         let turn_id = new_id();
         let cancel = CancellationToken::new();
         let turn = Turn {
@@ -229,7 +265,8 @@ impl Engine {
             started_at: Some(now_secs()),
             status: TurnStatus::InProgress,
         };
-        let (turn_seq, ephemeral) = {
+        let notifier = ThreadNotifier::new(Arc::clone(host), thread.id.clone());
+        let (turn_seq, ephemeral, items, frozen) = {
             let mut state = thread.lock();
             if let TurnSlot::Running(running) = &state.slot {
                 return Err(EngineError::TurnAlreadyRunning {
@@ -240,23 +277,33 @@ impl Engine {
             configure(&mut state);
             state.record.settings =
                 serde_json::to_value(&state.settings).unwrap_or(state.record.settings.clone());
+            let turn_seq = state.turns.len();
+            let items = TurnItems::new(
+                Arc::clone(self),
+                Arc::clone(&thread),
+                notifier.clone(),
+                turn_id.clone(),
+                turn_seq,
+                state.ephemeral,
+            );
             state.slot = TurnSlot::Running(RunningTurn {
                 turn_id: turn_id.clone(),
+                activity: launch.kind.activity(),
                 cancel: cancel.clone(),
                 steered: Vec::new(),
+                pending_history: Vec::new(),
+                items: items.clone(),
             });
             state.turns.push(turn.clone());
-            ((state.turns.len() - 1) as i64, state.ephemeral)
+            let frozen = FrozenSettings {
+                settings: state.settings.clone(),
+                model: state.record.model.clone().unwrap_or_else(|| {
+                    crate::engine::provider::default_model(&state.record.model_provider).to_owned()
+                }),
+                cwd: state.record.cwd.clone(),
+            };
+            (turn_seq as i64, state.ephemeral, items, frozen)
         };
-        let notifier = ThreadNotifier::new(Arc::clone(host), thread.id.clone());
-        let items = TurnItems::new(
-            Arc::clone(self),
-            Arc::clone(&thread),
-            notifier.clone(),
-            turn_id.clone(),
-            turn_seq as usize,
-            ephemeral,
-        );
         let task = TurnTask {
             engine: Arc::clone(self),
             notifier,
@@ -273,6 +320,8 @@ impl Engine {
             items,
             output_schema: launch.output_schema,
             origin: launch.origin,
+            review: None,
+            frozen,
             _running: RunningTurnGuard::new(Arc::clone(host)),
         };
         // The request that started the turn names it (the reference's `turn.id` on its span).
@@ -324,6 +373,15 @@ impl Engine {
             .ok_or_else(|| EngineError::ThreadNotLoaded(params.thread_id.clone()))?;
         let mut state = thread.lock();
         match &mut state.slot {
+            TurnSlot::Running(running)
+                if running.turn_id == params.expected_turn_id
+                    && running.activity != TurnActivity::Regular =>
+            {
+                Err(EngineError::NoSuchRunningTurn(format!(
+                    "cannot steer a {} turn; wait for it to finish or interrupt it",
+                    running.activity.name()
+                )))
+            }
             TurnSlot::Running(running) if running.turn_id == params.expected_turn_id => {
                 running.steered.push((params.input, model_item));
                 Ok(TurnSteerResponse { turn_id: running.turn_id.clone() })
@@ -394,6 +452,11 @@ struct TurnTask {
     output_schema: Option<serde_json::Value>,
     /// Who the model requests are made for (`originator`, `User-Agent`).
     origin: TurnOrigin,
+    /// Set while the turn runs a review: its own conversation, apart from the thread's history.
+    review: Option<review::ReviewConversation>,
+    /// The thread's settings as the turn started: a `thread/settings/update` while it runs
+    /// applies from the next turn on.
+    frozen: FrozenSettings,
     _running: RunningTurnGuard,
 }
 
@@ -505,6 +568,8 @@ impl TurnTask {
                 self.drive(input, model_item, client_id).await
             }
             TurnKind::Compact => self.compact(CompactionReason::Requested).await,
+            TurnKind::UserShell(run) => self.user_shell(run).await,
+            TurnKind::Review(request) => self.review(request).await,
         };
         let end = match driven {
             Ok(()) => TurnEnd::Completed,
@@ -548,6 +613,7 @@ impl TurnTask {
             for (input, model_item) in steered {
                 self.record_user_message(input, model_item, None).await?;
             }
+            self.flush_pending_history().await?;
             if self.cancel.is_cancelled() {
                 return Err(TurnEnd::Interrupted);
             }
@@ -570,68 +636,74 @@ impl TurnTask {
                 }
                 return Ok(());
             }
-            // Images the tools showed (view_image) follow all of the response's outputs, so every
-            // call is answered before anything else in the history.
-            let mut shown_images = Vec::new();
-            for group in self.parallel_groups(calls) {
-                // Calls after an interrupt never start; `answer_unanswered_calls` answers them.
-                if self.cancel.is_cancelled() {
-                    return Err(TurnEnd::Interrupted);
-                }
-                let tools = self.engine.tools();
-                let running = futures::future::join_all(group.clone().into_iter().map(
-                    |(call_id, name, arguments)| {
-                        let (tools, context) = (Arc::clone(&tools), self.tool_context(&call_id));
-                        let span = tracing::info_span!(
-                            "tool.call",
-                            tool.name = %name,
-                            tool.call_id = %call_id,
-                            tool.success = tracing::field::Empty,
-                        );
-                        async move {
-                            let outcome = tools.call(context, &name, &arguments).await;
-                            tracing::Span::current().record("tool.success", outcome.success);
-                            outcome
-                        }
-                        .instrument(span)
-                    },
-                ));
-                tokio::pin!(running);
-                let outcomes = tokio::select! {
-                    biased;
-                    () = self.cancel.cancelled() => {
-                        // The tools see the same token: give them a moment to stop their
-                        // processes and complete their items before they are dropped.
-                        let stopped = tokio::time::timeout(TOOL_STOP_GRACE, &mut running).await;
-                        if let Ok(outcomes) = stopped {
-                            let outputs = group
-                                .into_iter()
-                                .zip(outcomes)
-                                .map(|((call_id, _, _), outcome)| {
-                                    InputItem::function_call_output(call_id, self.for_model(&outcome.output))
-                                })
-                                .collect();
-                            self.push_history(outputs).await?;
-                        }
-                        return Err(TurnEnd::Interrupted);
-                    }
-                    outcomes = &mut running => outcomes,
-                };
-                // Outputs go back in call order, whatever order the calls finished in.
-                for ((call_id, _, _), outcome) in group.into_iter().zip(outcomes) {
-                    let output = self.for_model(&outcome.output);
-                    self.push_history(vec![InputItem::function_call_output(call_id, output)])
-                        .await?;
-                    shown_images.extend(outcome.images.into_iter().map(ContentPart::image));
-                }
-            }
-            if !shown_images.is_empty() {
-                self.push_history(vec![InputItem::user_parts(shown_images)]).await?;
-            }
+            self.run_calls(calls).await?;
             if self.over_compaction_limit() {
                 self.compact(CompactionReason::MidTurn).await?;
             }
         }
+    }
+
+    /// Runs a response's function calls (parallel-safe groups at once) and appends their
+    /// outputs, in call order, then the images the tools showed.
+    async fn run_calls(&mut self, calls: Vec<(String, String, String)>) -> Result<(), TurnEnd> {
+        // Images the tools showed (view_image) follow all of the response's outputs, so every
+        // call is answered before anything else in the history.
+        let mut shown_images = Vec::new();
+        for group in self.parallel_groups(calls) {
+            // Calls after an interrupt never start; `answer_unanswered_calls` answers them.
+            if self.cancel.is_cancelled() {
+                return Err(TurnEnd::Interrupted);
+            }
+            let tools = self.engine.tools();
+            let running = futures::future::join_all(group.clone().into_iter().map(
+                |(call_id, name, arguments)| {
+                    let (tools, context) = (Arc::clone(&tools), self.tool_context(&call_id));
+                    let span = tracing::info_span!(
+                        "tool.call",
+                        tool.name = %name,
+                        tool.call_id = %call_id,
+                        tool.success = tracing::field::Empty,
+                    );
+                    async move {
+                        let outcome = tools.call(context, &name, &arguments).await;
+                        tracing::Span::current().record("tool.success", outcome.success);
+                        outcome
+                    }
+                    .instrument(span)
+                },
+            ));
+            tokio::pin!(running);
+            let outcomes = tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => {
+                    // The tools see the same token: give them a moment to stop their
+                    // processes and complete their items before they are dropped.
+                    let stopped = tokio::time::timeout(TOOL_STOP_GRACE, &mut running).await;
+                    if let Ok(outcomes) = stopped {
+                        let outputs = group
+                            .into_iter()
+                            .zip(outcomes)
+                            .map(|((call_id, _, _), outcome)| {
+                                InputItem::function_call_output(call_id, self.for_model(&outcome.output))
+                            })
+                            .collect();
+                        self.push_history(outputs).await?;
+                    }
+                    return Err(TurnEnd::Interrupted);
+                }
+                outcomes = &mut running => outcomes,
+            };
+            // Outputs go back in call order, whatever order the calls finished in.
+            for ((call_id, _, _), outcome) in group.into_iter().zip(outcomes) {
+                let output = self.for_model(&outcome.output);
+                self.push_history(vec![InputItem::function_call_output(call_id, output)]).await?;
+                shown_images.extend(outcome.images.into_iter().map(ContentPart::image));
+            }
+        }
+        if !shown_images.is_empty() {
+            self.push_history(vec![InputItem::user_parts(shown_images)]).await?;
+        }
+        Ok(())
     }
 
     /// Splits a response's calls into groups run one after the other: consecutive calls that are
@@ -690,6 +762,29 @@ impl TurnTask {
         }
     }
 
+    /// Runs a user's shell command as this turn's only work.
+    async fn user_shell(&mut self, run: user_shell::UserShellCommand) -> Result<(), TurnEnd> {
+        let (record, interrupted) =
+            user_shell::run_user_shell(&self.items, &run, &self.cancel).await;
+        self.push_history(vec![record]).await?;
+        if interrupted {
+            return Err(TurnEnd::Interrupted);
+        }
+        Ok(())
+    }
+
+    /// Adds the history records made beside the turn (user shell commands) so far.
+    async fn flush_pending_history(&mut self) -> Result<(), TurnEnd> {
+        let pending = match &mut self.thread.lock().slot {
+            TurnSlot::Running(running) => std::mem::take(&mut running.pending_history),
+            TurnSlot::Idle => Vec::new(),
+        };
+        if pending.is_empty() {
+            return Ok(());
+        }
+        self.push_history(pending).await
+    }
+
     fn take_steered(&self) -> Vec<(Vec<UserInput>, InputItem)> {
         match &mut self.thread.lock().slot {
             TurnSlot::Running(running) => std::mem::take(&mut running.steered),
@@ -702,15 +797,15 @@ impl TurnTask {
     }
 
     fn tool_context(&self, call_id: &str) -> ToolContext {
-        let state = self.thread.lock();
+        let frozen = &self.frozen;
         ToolContext {
             thread_id: self.thread.id.clone(),
             turn_id: self.turn_id.clone(),
             call_id: call_id.to_owned(),
-            cwd: codex_app_server_protocol::AbsolutePath::new(&state.record.cwd)
+            cwd: codex_app_server_protocol::AbsolutePath::new(&frozen.cwd)
                 .unwrap_or_else(|_| self.host.codex_home()),
-            approval_policy: state.settings.approval_policy.clone(),
-            sandbox: state.settings.sandbox.clone(),
+            approval_policy: frozen.settings.approval_policy.clone(),
+            sandbox: frozen.settings.sandbox.clone(),
             cancel: self.cancel.clone(),
             host: Arc::clone(&self.host),
             notifier: self.notifier.clone(),
@@ -750,16 +845,17 @@ impl TurnTask {
     /// last sent; `Some(default)` for everything, as after a compaction).
     fn context_since(&self, previous: Option<&SentContext>) -> Result<ContextUpdate, TurnEnd> {
         let state = self.thread.lock();
-        let cwd = std::path::PathBuf::from(&state.record.cwd);
+        let frozen = &self.frozen.settings;
+        let cwd = std::path::PathBuf::from(&self.frozen.cwd);
         let project_docs = self.config.agent.project_doc_options();
         let inputs = TurnContextInputs {
             cwd: &cwd,
             codex_home: &self.config.codex_home,
-            sandbox: &state.settings.sandbox,
-            approval: &state.settings.approval_policy,
-            developer_instructions: state.settings.developer_instructions.as_deref(),
+            sandbox: &frozen.sandbox,
+            approval: &frozen.approval_policy,
+            developer_instructions: frozen.developer_instructions.as_deref(),
             project_docs: &project_docs,
-            environment: EnvironmentContext::new(&cwd, &state.settings.sandbox),
+            environment: EnvironmentContext::new(&cwd, &frozen.sandbox),
         };
         context_update(&inputs, previous.unwrap_or(&state.settings.sent_context)).map_err(|err| {
             TurnEnd::Failed(TurnError {
@@ -787,39 +883,52 @@ impl TurnTask {
         }
     }
 
-    /// The thread's model slug.
+    /// The turn's model slug.
     fn model(&self) -> String {
-        let state = self.thread.lock();
-        state.record.model.clone().unwrap_or_else(|| {
-            crate::engine::provider::default_model(&state.record.model_provider).to_owned()
-        })
+        self.frozen.model.clone()
     }
 
     fn build_request(&self) -> ModelRequest {
         let model = self.model();
-        let instructions = self.base_instructions();
+        let instructions = match &self.review {
+            Some(_) => review::REVIEWER_INSTRUCTIONS.to_owned(),
+            None => self.base_instructions(),
+        };
         let info = self.engine.model_info(&model);
         let state = self.thread.lock();
         let mut request = ModelRequest::new(model, instructions);
-        request.input = state.history.iter().map(|entry| entry.item.clone()).collect();
+        request.input = match &self.review {
+            Some(review) => review.input.clone(),
+            None => state.history.iter().map(|entry| entry.item.clone()).collect(),
+        };
         request.tools = self.engine.tools().tools();
         request.parallel_tool_calls = true;
-        request.output_schema = self.output_schema.clone();
-        request.reasoning = reasoning_options(&info, &state.settings, &self.config.agent);
+        request.reasoning = reasoning_options(&info, &self.frozen.settings, &self.config.agent);
         request.verbosity = verbosity(&info, &self.config.agent);
-        request.hosted_tools = self.config.agent.web_search.hosted_tool().into_iter().collect();
-        request.prompt_cache_key = Some(self.thread.id.clone());
         request.headers = vec![
             ("session-id".to_owned(), self.thread.id.clone()),
             ("thread-id".to_owned(), self.thread.id.clone()),
             ("originator".to_owned(), self.origin.originator.clone()),
             ("user-agent".to_owned(), self.origin.user_agent.clone()),
         ];
+        if self.review.is_some() {
+            // The reviewer works from the diff and the repository, not the web.
+            request.headers.push(("x-openai-subagent".to_owned(), "review".to_owned()));
+        } else {
+            request.output_schema = self.output_schema.clone();
+            request.hosted_tools = self.config.agent.web_search.hosted_tool().into_iter().collect();
+            request.prompt_cache_key = Some(self.thread.id.clone());
+        }
         request
     }
 
-    /// Appends to the model history (in memory, and on disk for stored threads).
+    /// Appends to the model history (in memory, and on disk for stored threads); while a
+    /// review runs, to the review's own conversation instead.
     async fn push_history(&mut self, items: Vec<InputItem>) -> Result<(), TurnEnd> {
+        if let Some(review) = &mut self.review {
+            review.input.extend(items);
+            return Ok(());
+        }
         let (first_seq, entries) = {
             let mut state = self.thread.lock();
             let first_seq = state.history.len() as i64;
@@ -920,6 +1029,7 @@ impl TurnTask {
         request: &ModelRequest,
     ) -> Result<Vec<(String, String, String)>, TurnEnd> {
         let client = self.model_client().await?;
+        let asked_at = std::time::SystemTime::now();
         let stream = tokio::select! {
             biased;
             () = self.cancel.cancelled() => return Err(TurnEnd::Interrupted),
@@ -933,6 +1043,7 @@ impl TurnTask {
                 return Err(TurnEnd::Failed(model_failure(&err)));
             }
         };
+        self.report_rate_limits(&client, asked_at).await;
         let mut open = OpenItems::default();
         let mut searches = web_search::OpenSearches::default();
         let mut calls = Vec::new();
@@ -964,6 +1075,21 @@ impl TurnTask {
             };
             match event {
                 ModelEvent::Created { .. } => {}
+                // A reviewer's messages are its findings (JSON): the client sees them rendered
+                // in `exitedReviewMode`, not as agent messages.
+                ModelEvent::OutputItemAdded(OutputItem::Message { .. })
+                    if self.review.is_some() => {}
+                ModelEvent::OutputTextDelta { .. } if self.review.is_some() => {}
+                ModelEvent::OutputItemDone(OutputItem::Message { text, .. })
+                    if self.review.is_some() =>
+                {
+                    if !text.is_empty() {
+                        if let Some(review) = &mut self.review {
+                            review.last_message = Some(text.clone());
+                        }
+                        self.push_history(vec![InputItem::assistant(text)]).await?;
+                    }
+                }
                 ModelEvent::OutputItemAdded(OutputItem::Message { id, .. }) => {
                     self.open_message(&mut open, &id).await;
                 }
@@ -1173,8 +1299,28 @@ impl TurnTask {
         Ok(())
     }
 
-    async fn report_usage(&self, usage: &codex_model_client::TokenUsage) {
+    /// Sends `account/rateLimits/updated` when the response that just arrived (after
+    /// `asked_at`) stated rate limits.
+    async fn report_rate_limits(&self, client: &ModelClient, asked_at: std::time::SystemTime) {
+        let Some(limits) = client.rate_limits().filter(|limits| limits.received_at >= asked_at)
+        else {
+            return;
+        };
+        if let Some(snapshot) =
+            crate::engine::provider::rate_limit_snapshot(&limits, &self.provider_id)
         {
+            self.notifier
+                .notify(&ServerNotification::AccountRateLimitsUpdated(
+                    AccountRateLimitsUpdatedNotification { rate_limits: snapshot },
+                ))
+                .await;
+        }
+    }
+
+    async fn report_usage(&self, usage: &codex_model_client::TokenUsage) {
+        // A reviewer's request is its own conversation: it says nothing of how long the
+        // thread's history is.
+        if self.review.is_none() {
             let mut state = self.thread.lock();
             let history_len = state.history.len();
             state.reported_context = Some((usage.total_tokens, history_len));
@@ -1231,9 +1377,20 @@ impl TurnTask {
             TurnEnd::Interrupted => (TurnStatus::Interrupted, None),
             TurnEnd::Failed(error) => (TurnStatus::Failed, Some(error.clone())),
         };
-        let (turn, record) = {
+        let (turn, record, pending) = {
             let mut state = self.thread.lock();
-            state.slot = TurnSlot::Idle;
+            // Records made beside the turn that it did not take yet join the history now,
+            // under the same lock that ends the turn (a new turn cannot slip in between).
+            let pending = match std::mem::replace(&mut state.slot, TurnSlot::Idle) {
+                TurnSlot::Running(running) => running.pending_history,
+                TurnSlot::Idle => Vec::new(),
+            };
+            let pending_seq = state.history.len() as i64;
+            for item in &pending {
+                state
+                    .history
+                    .push(HistoryEntry { turn_id: self.turn_id.clone(), item: item.clone() });
+            }
             state.record.updated_at = completed_at;
             let record = state.record.clone();
             let turn = state.turns.get_mut(self.turn_seq as usize).map(|turn| {
@@ -1243,8 +1400,17 @@ impl TurnTask {
                 turn.duration_ms = Some(duration_ms);
                 turn.clone()
             });
-            (turn.unwrap_or_else(|| self.current_turn_fallback()), record)
+            (turn.unwrap_or_else(|| self.current_turn_fallback()), record, (pending_seq, pending))
         };
+        if !self.ephemeral && !pending.1.is_empty() {
+            let values: Vec<serde_json::Value> =
+                pending.1.iter().filter_map(|item| serde_json::to_value(item).ok()).collect();
+            let stored =
+                self.engine.state().append_history(&thread_id, &self.turn_id, pending.0, &values);
+            if let Err(err) = stored.await {
+                tracing::warn!(thread = %thread_id, "storing user shell records failed: {err}");
+            }
+        }
         if !self.ephemeral {
             let turn_record = wire::turn_to_record(&thread_id, self.turn_seq, &turn);
             if let Err(err) = self.engine.state().upsert_turn(&turn_record).await {
@@ -1265,6 +1431,19 @@ impl TurnTask {
                 }))
                 .await;
         }
+        // As the reference does after every turn: the subscribers saw it, so nothing is unread;
+        // the turn's id is the revision a later read-state change would start from.
+        self.notifier
+            .notify(&ServerNotification::ThreadReadStateChanged(
+                ThreadReadStateChangedNotification {
+                    read_state: ThreadReadState {
+                        first_unread: None,
+                        revision: self.turn_id.clone(),
+                    },
+                    thread_id: thread_id.clone(),
+                },
+            ))
+            .await;
         self.notifier
             .notify_and_wait(&ServerNotification::TurnCompleted(TurnCompletedNotification {
                 thread_id: thread_id.clone(),
