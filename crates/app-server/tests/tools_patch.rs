@@ -57,7 +57,13 @@ async fn add_update_and_delete_become_file_change_items() {
     let kinds: Vec<&str> = changes.iter().map(|c| c["kind"]["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["add", "update", "delete"]);
     assert!(changes[0]["path"].as_str().unwrap().ends_with("new.txt"));
+    // As the reference: an added file's contents, an update's unified diff, a deleted file's
+    // former contents.
+    assert_eq!(changes[0]["diff"], "fresh\n");
     assert!(changes[1]["diff"].as_str().unwrap().contains("+BETA"), "{}", changes[1]);
+    assert!(changes[1]["diff"].as_str().unwrap().contains("@@"), "{}", changes[1]);
+    let deleted = changes[2]["diff"].as_str().unwrap();
+    assert_eq!(deleted, "bye\n");
     let output = call_output(&mock, "call_p").unwrap();
     assert!(output.contains("Success. Updated the following files"), "{output}");
     assert!(call_output(&mock, "call_s").unwrap().contains("via_shell.txt"));

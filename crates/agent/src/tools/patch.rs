@@ -68,7 +68,13 @@ fn wire_changes(plan: &PatchPlan) -> Vec<FileUpdateChange> {
     plan.changes()
         .iter()
         .map(|change| FileUpdateChange {
-            diff: change.unified_diff.clone(),
+            // As the reference sends them (clients render them so): a new file's contents, a
+            // deleted file's former contents, a unified diff for an update.
+            diff: match &change.kind {
+                FileChangeKind::Add => change.new_contents.clone().unwrap_or_default(),
+                FileChangeKind::Delete => change.old_contents.clone().unwrap_or_default(),
+                FileChangeKind::Update { .. } => change.unified_diff.clone(),
+            },
             kind: match &change.kind {
                 FileChangeKind::Add => PatchChangeKind::Add {},
                 FileChangeKind::Delete => PatchChangeKind::Delete {},

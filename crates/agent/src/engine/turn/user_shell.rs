@@ -85,7 +85,13 @@ fn shell_item(
         started_at_ms: Some(started_ms),
         completed_at_ms: None,
         aggregated_output: None,
-        command: run.command.clone(),
+        // As the reference shows it: the shell invocation, which clients (the TUI) unwrap to
+        // display the script as typed.
+        command: safety::display_command(&[
+            user_shell_program(),
+            "-lc".to_owned(),
+            run.command.clone(),
+        ]),
         command_actions: safety::command_actions(&[
             "sh".to_owned(),
             "-c".to_owned(),
