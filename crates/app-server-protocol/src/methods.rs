@@ -414,6 +414,10 @@ client_requests! {
     FsCopy => "fs/copy", Object(FsCopyParams), FsCopyResponse;
     FsWatch => "fs/watch", Object(FsWatchParams), FsWatchResponse;
     FsUnwatch => "fs/unwatch", Object(FsUnwatchParams), FsUnwatchResponse;
+    McpServerStatusList => "mcpServerStatus/list", Object(ListMcpServerStatusParams), ListMcpServerStatusResponse;
+    McpServerToolCall => "mcpServer/tool/call", Object(McpServerToolCallParams), McpServerToolCallResponse;
+    McpResourceRead => "mcpServer/resource/read", Object(McpResourceReadParams), McpResourceReadResponse;
+    McpServerRefresh => "config/mcpServer/reload", None(()), McpServerRefreshResponse;
 }
 
 fn is_set<T: Serialize>(value: &Option<T>) -> bool {
@@ -594,6 +598,8 @@ server_notifications! {
     FuzzyFileSearchSessionUpdated => "fuzzyFileSearch/sessionUpdated", FuzzyFileSearchSessionUpdatedNotification;
     FuzzyFileSearchSessionCompleted => "fuzzyFileSearch/sessionCompleted", FuzzyFileSearchSessionCompletedNotification;
     FsChanged => "fs/changed", FsChangedNotification;
+    McpServerStatusUpdated => "mcpServer/startupStatus/updated", McpServerStatusUpdatedNotification;
+    McpToolCallProgress => "item/mcpToolCall/progress", McpToolCallProgressNotification;
 }
 
 impl ServerNotification {
@@ -724,6 +730,7 @@ server_requests! {
     CommandExecutionRequestApproval => "item/commandExecution/requestApproval", CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse;
     FileChangeRequestApproval => "item/fileChange/requestApproval", FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse;
     ToolRequestUserInput => "item/tool/requestUserInput", ToolRequestUserInputParams, ToolRequestUserInputResponse;
+    McpServerElicitationRequest => "mcpServer/elicitation/request", McpServerElicitationRequestParams, McpServerElicitationRequestResponse;
 }
 
 #[cfg(test)]
