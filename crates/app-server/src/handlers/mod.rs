@@ -6,6 +6,7 @@
 
 pub mod bootstrap;
 pub mod command_exec;
+pub mod mcp;
 pub mod threads;
 pub mod workspace;
 
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::config::ConfigOverrides;
+use codex_agent::mcp::McpManager;
 use crate::config_problem::ConfigProblem;
 use crate::config_problem::REFUSED_WITH_BROKEN_CONFIG;
 use crate::engine::tools::ToolRouter;
@@ -59,6 +61,7 @@ pub struct AppHandler {
     processes: Arc<ProcessTable>,
     remote_control: Arc<RemoteControl>,
     workspace: workspace::Workspace,
+    mcp: Arc<McpManager>,
 }
 
 impl AppHandler {
@@ -76,7 +79,37 @@ impl AppHandler {
             processes: Arc::new(ProcessTable::default()),
             remote_control,
             workspace: workspace::Workspace::default(),
+            mcp: McpManager::new(),
         }
+    }
+
+    /// Serves the MCP methods with `manager` (shared with the tool router).
+    pub fn with_mcp(mut self, manager: Arc<McpManager>) -> Self {
+        self.mcp = manager;
+        self
+    }
+
+    /// The MCP servers.
+    pub fn mcp(&self) -> &Arc<McpManager> {
+        &self.mcp
+    }
+
+    /// `config/mcpServer/reload`: loads config.toml again (keeping the launch overrides) and
+    /// restarts the MCP servers whose settings changed.
+    fn reload_mcp(&self, id: &RequestId) -> HandlerResult {
+        let current = self.config();
+        let config = Config::load(&current.codex_home, &self.overrides).map_err(|err| {
+            JsonRpcError::new(
+                Some(id.clone()),
+                error_codes::INTERNAL_ERROR,
+                format!("config/mcpServer/reload: {}", err.summary()),
+            )
+        })?;
+        self.mcp.reload(&config);
+        if let Ok(mut slot) = self.config.write() {
+            *slot = Arc::new(config);
+        }
+        mcp::reloaded(id)
     }
 
     /// Serves around `problem`: config.toml could not be loaded and `config` holds defaults.
@@ -196,6 +229,11 @@ impl RequestHandler for AppHandler {
                 Ok(result) => return result,
                 Err(request) => request,
             };
+        let request = match mcp::handle(&self.mcp, &self.engine, &shared, &context, request).await
+        {
+            Ok(result) => return result,
+            Err(request) => request,
+        };
         match request {
             ClientRequest::GetAccount(_) => to_result(&id, &bootstrap::account_read(&config)),
             ClientRequest::ConfigRequirementsRead(()) => {
@@ -238,6 +276,7 @@ impl RequestHandler for AppHandler {
             ClientRequest::CommandExecResize(params) => {
                 command_exec::resize(&context, &self.processes, params)
             }
+            ClientRequest::McpServerRefresh(()) => self.reload_mcp(&id),
             ClientRequest::RemoteControlEnable(_)
             | ClientRequest::RemoteControlDisable(_)
             | ClientRequest::RemoteControlStatusRead(()) => {
