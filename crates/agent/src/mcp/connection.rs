@@ -70,8 +70,8 @@ pub(crate) struct ActiveCall {
     pub thread_id: String,
     /// The turn and `mcpToolCall` item, for model calls.
     pub turn_item: Option<(String, String)>,
-    /// The `progressToken` sent with the call.
-    pub progress_token: String,
+    /// The `progressToken` the SDK sent with the call, once sent.
+    pub progress_token: Option<Value>,
     /// Who to tell and ask.
     pub host: Arc<dyn AgentHost>,
     /// Fires when the call's turn is interrupted.
@@ -103,17 +103,16 @@ impl ActiveCalls {
             id,
             thread_id: thread_id.to_owned(),
             turn_item,
-            progress_token: format!("codex-{id}"),
+            progress_token: None,
             host,
             cancel,
         };
-        let token = call.progress_token.clone();
         self.calls().push(call);
-        CallRegistration { calls: Arc::clone(self), id, progress_token: token }
+        CallRegistration { calls: Arc::clone(self), id }
     }
 
     fn by_token(&self, token: &Value) -> Option<ActiveCall> {
-        self.calls().iter().find(|call| token.as_str() == Some(call.progress_token.as_str())).cloned()
+        self.calls().iter().find(|call| call.progress_token.as_ref() == Some(token)).cloned()
     }
 
     /// The most recent call: the one a server's unsolicited question most likely belongs to.
@@ -126,8 +125,40 @@ impl ActiveCalls {
 pub(crate) struct CallRegistration {
     calls: Arc<ActiveCalls>,
     id: u64,
-    /// The call's `progressToken`.
-    pub progress_token: String,
+}
+
+impl CallRegistration {
+    /// Notes the `progressToken` the call was sent with.
+    fn set_progress_token(&self, token: Value) {
+        if let Some(call) = self.calls.calls().iter_mut().find(|call| call.id == self.id) {
+            call.progress_token = Some(token);
+        }
+    }
+}
+
+/// Tells the server a request was abandoned (`notifications/cancelled`) when dropped armed.
+struct CancelOnDrop {
+    peer: Peer<RoleClient>,
+    id: Option<Value>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        let Some(id) = self.id.take() else { return };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let notification = json!({
+            "method": "notifications/cancelled",
+            "params": {"requestId": id, "reason": "the call was abandoned (turn interrupted)"},
+        });
+        let Ok(notification) = serde_json::from_value::<rmcp::model::ClientNotification>(notification)
+        else {
+            return;
+        };
+        let peer = self.peer.clone();
+        runtime.spawn(async move {
+            let _ = peer.send_notification(notification).await;
+        });
+    }
 }
 
 impl Drop for CallRegistration {
@@ -303,28 +334,46 @@ fn failure(error: ServiceError) -> CallFailure {
 }
 
 impl Connection {
-    /// Calls tool `name` with `arguments`, sending `progress_token` so progress reaches the
-    /// call's item; gives up (and tells the server) after `timeout`.
+    /// Calls tool `name` with `arguments` for the call `registration` (which then receives the
+    /// call's progress); gives up (and tells the server) after `timeout`, or when dropped.
     pub(crate) async fn call_tool(
         &self,
         name: &str,
         arguments: Option<Map<String, Value>>,
         meta: Option<Map<String, Value>>,
-        progress_token: &str,
+        registration: &CallRegistration,
         timeout: Duration,
     ) -> Result<CallToolResult, CallFailure> {
-        let mut meta = meta.unwrap_or_default();
-        meta.insert("progressToken".to_owned(), Value::String(progress_token.to_owned()));
-        let mut params = json!({"name": name, "_meta": meta});
+        let mut params = json!({"name": name});
+        if let Some(meta) = meta {
+            params["_meta"] = Value::Object(meta);
+        }
         if let Some(arguments) = arguments {
             params["arguments"] = Value::Object(arguments);
         }
         let params: CallToolRequestParams = serde_json::from_value(params)
             .map_err(|err| CallFailure::Other(format!("invalid tool call: {err}")))?;
-        // Dropping the request (at the timeout) sends `notifications/cancelled` to the server.
-        match tokio::time::timeout(timeout, self.peer.call_tool(params)).await {
-            Ok(result) => result.map_err(failure),
-            Err(_) => Err(CallFailure::Timeout(timeout)),
+        let request = rmcp::model::ClientRequest::CallToolRequest(
+            rmcp::model::CallToolRequest::new(params),
+        );
+        // With a timeout, the SDK tells the server to cancel when it passes.
+        let handle = self
+            .peer
+            .send_request_with_option(request, rmcp::service::PeerRequestOptions::with_timeout(timeout))
+            .await
+            .map_err(failure)?;
+        registration.set_progress_token(serde_json::to_value(&handle.progress_token).unwrap_or_default());
+        let mut abandoned = CancelOnDrop {
+            peer: self.peer.clone(),
+            id: serde_json::to_value(&handle.id).ok(),
+        };
+        let response = handle.await_response().await;
+        abandoned.id = None;
+        match response.map_err(failure)? {
+            rmcp::model::ServerResult::CallToolResult(result) => Ok(result),
+            rmcp::model::ServerResult::EmptyResult(_) => serde_json::from_value(json!({"content": []}))
+                .map_err(|err| CallFailure::Other(err.to_string())),
+            _ => Err(CallFailure::Other("the server answered with an unexpected result".to_owned())),
         }
     }
 

@@ -573,7 +573,7 @@ impl McpManager {
         let registration =
             slot.calls.register(thread_id, None, host, CancellationToken::new());
         let result = connection
-            .call_tool(tool, arguments, Some(meta), &registration.progress_token, timeout)
+            .call_tool(tool, arguments, Some(meta), &registration, timeout)
             .await;
         drop(registration);
         match result {

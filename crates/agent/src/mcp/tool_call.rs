@@ -247,7 +247,7 @@ async fn call_after_approval(
             &entry.tool.name,
             arguments,
             Some(meta),
-            &registration.progress_token,
+            &registration,
             entry.timeout,
         ) => result,
     };
