@@ -61,9 +61,7 @@ fn log_call(name: &str) {
 }
 
 fn tools() -> Value {
-    let object = |properties: Value, required: Value| {
-        json!({"type": "object", "properties": properties, "required": required})
-    };
+    let object = |properties: Value, required: Value| json!({"type": "object", "properties": properties, "required": required});
     json!([
         {"name": "echo", "description": "Echoes the text back.",
          "inputSchema": object(json!({"text": {"type": "string"}}), json!(["text"])),
@@ -110,7 +108,8 @@ impl TestMcpServer {
         match name.as_str() {
             "echo" => text_result(format!("echo: {}", arguments["text"].as_str().unwrap_or(""))),
             "add" => {
-                let sum = arguments["a"].as_f64().unwrap_or(0.0) + arguments["b"].as_f64().unwrap_or(0.0);
+                let sum =
+                    arguments["a"].as_f64().unwrap_or(0.0) + arguments["b"].as_f64().unwrap_or(0.0);
                 from_json(json!({"content": [{"type": "text", "text": format!("{sum}")}],
                                  "structuredContent": {"sum": sum}}))
             }
@@ -286,8 +285,8 @@ pub async fn spawn_http_mcp_server(bearer_token: Option<&str>) -> Result<HttpMcp
         config,
     );
     let expected = bearer_token.map(|token| format!("Bearer {token}"));
-    let app = axum::Router::new().nest_service("/mcp", service).layer(
-        axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+    let app = axum::Router::new().nest_service("/mcp", service).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
             let expected = expected.clone();
             async move {
                 let given =
@@ -299,8 +298,8 @@ pub async fn spawn_http_mcp_server(bearer_token: Option<&str>) -> Result<HttpMcp
                     _ => next.run(request).await,
                 }
             }
-        }),
-    );
+        },
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|err| format!("binding: {err}"))?;

@@ -178,7 +178,10 @@ async fn model_calls_stdio_and_http_tools_and_reads_their_results() {
          disabled_tools = [\"crash\"]\n",
         stdio_server(
             "test",
-            &format!("env = {{ MCP_TEST_CALL_LOG = {:?} }}\nenv_vars = [{forwarded:?}]", log.display().to_string())
+            &format!(
+                "env = {{ MCP_TEST_CALL_LOG = {:?} }}\nenv_vars = [{forwarded:?}]",
+                log.display().to_string()
+            )
         ),
         http.url
     );
@@ -243,7 +246,8 @@ async fn model_calls_stdio_and_http_tools_and_reads_their_results() {
         .filter(|m| m["method"] == "item/started" && m["params"]["item"]["type"] == "mcpToolCall")
         .collect();
     assert_eq!(started.len(), 6);
-    let echo_started = &started.iter().find(|m| m["params"]["item"]["id"] == "c-echo").unwrap()["params"]["item"];
+    let echo_started =
+        &started.iter().find(|m| m["params"]["item"]["id"] == "c-echo").unwrap()["params"]["item"];
     assert_eq!(echo_started["status"], "inProgress");
     assert_eq!(echo_started["server"], "test");
     assert_eq!(echo_started["tool"], "echo");
@@ -296,13 +300,12 @@ async fn destructive_tools_ask_and_a_decline_reaches_the_model() {
     );
     mock.push(Script::text("ok"));
     start_turn(&mut client, &thread_id, "on-request").await;
-    let (messages, asked) = run_turn(&mut client, |request| {
-        match request["params"]["_meta"]["tool_name"].as_str() {
+    let (messages, asked) =
+        run_turn(&mut client, |request| match request["params"]["_meta"]["tool_name"].as_str() {
             Some("delete_file") => json!({"action": "decline"}),
             _ => json!({"action": "accept", "content": {}, "_meta": {"persist": "session"}}),
-        }
-    })
-    .await;
+        })
+        .await;
     assert_eq!(asked.len(), 2, "{asked:#?}");
     let question = &asked[0]["params"];
     assert_eq!(question["threadId"], thread_id);
@@ -365,7 +368,10 @@ async fn timeouts_and_crashes_are_tool_errors_and_the_turn_goes_on() {
         .collect();
     assert_eq!(progress, ["starting", "halfway"]);
     let items = completed_mcp_items(&messages);
-    assert_eq!((items[0]["status"].as_str(), items[1]["status"].as_str()), (Some("failed"), Some("failed")));
+    assert_eq!(
+        (items[0]["status"].as_str(), items[1]["status"].as_str()),
+        (Some("failed"), Some("failed"))
+    );
     let turn = messages.iter().find(|m| m["method"] == "turn/completed").unwrap();
     assert_eq!(turn["params"]["turn"]["status"], "completed");
 
@@ -408,7 +414,10 @@ async fn client_methods_status_calls_resources_elicitation_and_reload() {
     let broken = &statuses["broken"];
     assert_eq!(broken["runtimeStatus"], "failed");
     let error = broken["toolsError"].as_str().unwrap();
-    assert!(error.contains("`broken` failed to start") && error.contains("/nonexistent"), "{error}");
+    assert!(
+        error.contains("`broken` failed to start") && error.contains("/nonexistent"),
+        "{error}"
+    );
     assert_eq!(statuses["off"]["runtimeStatus"], "disabled");
     let test = &statuses["test"];
     assert_eq!(test["authStatus"], "unsupported");
@@ -419,11 +428,15 @@ async fn client_methods_status_calls_resources_elicitation_and_reload() {
 
     // Pages of two, sorted by name.
     let first = client.call("mcpServerStatus/list", json!({"limit": 2})).await.unwrap();
-    let names: Vec<&str> = first["data"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        first["data"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["broken", "off"]);
     assert_eq!(first["nextCursor"], "2");
     let second = client
-        .call("mcpServerStatus/list", json!({"cursor": "2", "limit": 2, "detail": "toolsAndAuthOnly"}))
+        .call(
+            "mcpServerStatus/list",
+            json!({"cursor": "2", "limit": 2, "detail": "toolsAndAuthOnly"}),
+        )
         .await
         .unwrap();
     assert_eq!(second["data"][0]["name"], "test");
@@ -443,17 +456,26 @@ async fn client_methods_status_calls_resources_elicitation_and_reload() {
         .unwrap();
     assert_eq!(echo, json!({"content": [{"type": "text", "text": "echo: x"}], "isError": false}));
     let unknown_tool = client
-        .call("mcpServer/tool/call", json!({"threadId": thread_id, "server": "test", "tool": "nope"}))
+        .call(
+            "mcpServer/tool/call",
+            json!({"threadId": thread_id, "server": "test", "tool": "nope"}),
+        )
         .await
         .unwrap();
     assert_eq!(unknown_tool["isError"], true);
     let unknown_server = client
-        .request("mcpServer/tool/call", json!({"threadId": thread_id, "server": "zzz", "tool": "echo"}))
+        .request(
+            "mcpServer/tool/call",
+            json!({"threadId": thread_id, "server": "zzz", "tool": "echo"}),
+        )
         .await
         .unwrap();
     assert_eq!(unknown_server.unwrap_err()["code"], -32603);
     let unknown_thread = client
-        .request("mcpServer/tool/call", json!({"threadId": "nope", "server": "test", "tool": "echo"}))
+        .request(
+            "mcpServer/tool/call",
+            json!({"threadId": "nope", "server": "test", "tool": "echo"}),
+        )
         .await
         .unwrap();
     assert_eq!(unknown_thread.unwrap_err()["code"], -32600);
@@ -519,7 +541,10 @@ async fn broken_and_slow_servers_do_not_block_a_turn() {
     let servers = format!(
         "{}{}{}",
         "[mcp_servers.broken]\ncommand = \"/nonexistent/mcp-server\"\n",
-        stdio_server("hangs", "env = { MCP_TEST_START_DELAY_MS = \"60000\" }\nstartup_timeout_sec = 0.3"),
+        stdio_server(
+            "hangs",
+            "env = { MCP_TEST_START_DELAY_MS = \"60000\" }\nstartup_timeout_sec = 0.3"
+        ),
         stdio_server("sleepy", "env = { MCP_TEST_START_DELAY_MS = \"60000\" }"),
     );
     write_config(home.path(), &mock, &servers);
@@ -538,11 +563,13 @@ async fn broken_and_slow_servers_do_not_block_a_turn() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let list = client.call("mcpServerStatus/list", json!({})).await.unwrap();
-        let hangs = list["data"].as_array().unwrap().iter().find(|s| s["name"] == "hangs").unwrap().clone();
+        let hangs =
+            list["data"].as_array().unwrap().iter().find(|s| s["name"] == "hangs").unwrap().clone();
         if hangs["runtimeStatus"] == "failed" {
             let error = hangs["toolsError"].as_str().unwrap();
             assert!(error.contains("did not start within 0.3 s"), "{error}");
-            let sleepy = list["data"].as_array().unwrap().iter().find(|s| s["name"] == "sleepy").unwrap();
+            let sleepy =
+                list["data"].as_array().unwrap().iter().find(|s| s["name"] == "sleepy").unwrap();
             assert_eq!(sleepy["runtimeStatus"], "starting");
             break;
         }

@@ -158,7 +158,7 @@ impl McpServerConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum McpServerSpec {
     /// Usable settings.
-    Valid(McpServerConfig),
+    Valid(Box<McpServerConfig>),
     /// Settings that cannot work, and why (reported as a failed server).
     Invalid(String),
 }
@@ -171,7 +171,7 @@ impl McpServerSpec {
     /// Checks the raw settings of server `name`.
     pub fn from_raw(name: &str, raw: &RawMcpServer) -> Self {
         match Self::check(name, raw) {
-            Ok(config) => McpServerSpec::Valid(config),
+            Ok(config) => McpServerSpec::Valid(Box::new(config)),
             Err(message) => McpServerSpec::Invalid(format!("[mcp_servers.{name}]: {message}")),
         }
     }
@@ -198,8 +198,9 @@ impl McpServerSpec {
         ];
         let transport = match (&raw.command, &raw.url) {
             (Some(_), Some(_)) => {
-                return Err("set either `command` (stdio) or `url` (streamable HTTP), not both"
-                    .to_owned())
+                return Err(
+                    "set either `command` (stdio) or `url` (streamable HTTP), not both".to_owned()
+                )
             }
             (None, None) => {
                 return Err("invalid transport: set `command` (a stdio server) or `url` (a \

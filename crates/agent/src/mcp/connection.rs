@@ -150,7 +150,8 @@ impl Drop for CancelOnDrop {
             "method": "notifications/cancelled",
             "params": {"requestId": id, "reason": "the call was abandoned (turn interrupted)"},
         });
-        let Ok(notification) = serde_json::from_value::<rmcp::model::ClientNotification>(notification)
+        let Ok(notification) =
+            serde_json::from_value::<rmcp::model::ClientNotification>(notification)
         else {
             return;
         };
@@ -230,16 +231,18 @@ impl ClientHandler for McpClient {
             return Ok(decline);
         }
         let Ok(Value::Object(wire)) = serde_json::to_value(&request) else { return Ok(decline) };
-        let Ok(question) = serde_json::from_value::<McpServerElicitationRequest>(Value::Object(wire))
+        let Ok(question) =
+            serde_json::from_value::<McpServerElicitationRequest>(Value::Object(wire))
         else {
             return Ok(decline);
         };
-        let request = ServerRequest::McpServerElicitationRequest(McpServerElicitationRequestParams {
-            server_name: self.server.clone(),
-            thread_id: call.thread_id.clone(),
-            turn_id: call.turn_item.as_ref().map(|(turn, _)| turn.clone()),
-            request: question,
-        });
+        let request =
+            ServerRequest::McpServerElicitationRequest(McpServerElicitationRequestParams {
+                server_name: self.server.clone(),
+                thread_id: call.thread_id.clone(),
+                turn_id: call.turn_item.as_ref().map(|(turn, _)| turn.clone()),
+                request: question,
+            });
         // The server withdrawing its request (`notifications/cancelled`) or the turn being
         // interrupted withdraws the question.
         let cancel = call.cancel.child_token();
@@ -353,27 +356,32 @@ impl Connection {
         }
         let params: CallToolRequestParams = serde_json::from_value(params)
             .map_err(|err| CallFailure::Other(format!("invalid tool call: {err}")))?;
-        let request = rmcp::model::ClientRequest::CallToolRequest(
-            rmcp::model::CallToolRequest::new(params),
-        );
+        let request =
+            rmcp::model::ClientRequest::CallToolRequest(rmcp::model::CallToolRequest::new(params));
         // With a timeout, the SDK tells the server to cancel when it passes.
         let handle = self
             .peer
-            .send_request_with_option(request, rmcp::service::PeerRequestOptions::with_timeout(timeout))
+            .send_request_with_option(
+                request,
+                rmcp::service::PeerRequestOptions::with_timeout(timeout),
+            )
             .await
             .map_err(failure)?;
-        registration.set_progress_token(serde_json::to_value(&handle.progress_token).unwrap_or_default());
-        let mut abandoned = CancelOnDrop {
-            peer: self.peer.clone(),
-            id: serde_json::to_value(&handle.id).ok(),
-        };
+        registration
+            .set_progress_token(serde_json::to_value(&handle.progress_token).unwrap_or_default());
+        let mut abandoned =
+            CancelOnDrop { peer: self.peer.clone(), id: serde_json::to_value(&handle.id).ok() };
         let response = handle.await_response().await;
         abandoned.id = None;
         match response.map_err(failure)? {
             rmcp::model::ServerResult::CallToolResult(result) => Ok(result),
-            rmcp::model::ServerResult::EmptyResult(_) => serde_json::from_value(json!({"content": []}))
-                .map_err(|err| CallFailure::Other(err.to_string())),
-            _ => Err(CallFailure::Other("the server answered with an unexpected result".to_owned())),
+            rmcp::model::ServerResult::EmptyResult(_) => {
+                serde_json::from_value(json!({"content": []}))
+                    .map_err(|err| CallFailure::Other(err.to_string()))
+            }
+            _ => {
+                Err(CallFailure::Other("the server answered with an unexpected result".to_owned()))
+            }
         }
     }
 
@@ -468,7 +476,12 @@ pub(crate) async fn connect(
                 .map_err(|err| format!("`{command}` did not complete the MCP handshake: {err}"))?;
             (service, group)
         }
-        McpTransport::StreamableHttp { url, bearer_token_env_var, http_headers, env_http_headers } => {
+        McpTransport::StreamableHttp {
+            url,
+            bearer_token_env_var,
+            http_headers,
+            env_http_headers,
+        } => {
             // reqwest 0.13 is built without a bundled crypto provider: use ring.
             let _ = rustls::crypto::ring::default_provider().install_default();
             let mut transport_config =
@@ -541,7 +554,9 @@ async fn inventory(
     let (mut resources, mut resource_templates) = (Vec::new(), Vec::new());
     if offers("resources") {
         match peer.list_all_resources().await {
-            Ok(list) => resources = list.iter().filter_map(|r| serde_json::to_value(r).ok()).collect(),
+            Ok(list) => {
+                resources = list.iter().filter_map(|r| serde_json::to_value(r).ok()).collect()
+            }
             Err(err) => tracing::warn!(server = %name, "resources/list failed: {err}"),
         }
         match peer.list_all_resource_templates().await {

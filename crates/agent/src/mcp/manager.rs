@@ -245,7 +245,9 @@ impl McpManager {
                     tracing::error!("{message}");
                     let manager = Arc::clone(self);
                     tokio::spawn(async move {
-                        manager.announce(&slot.name, McpServerStartupState::Failed, Some(message)).await
+                        manager
+                            .announce(&slot.name, McpServerStartupState::Failed, Some(message))
+                            .await
                     });
                 }
                 _ => {}
@@ -265,12 +267,13 @@ impl McpManager {
 
     async fn announce(&self, name: &str, status: McpServerStartupState, error: Option<String>) {
         let Some(host) = self.host() else { return };
-        let event = ServerNotification::McpServerStatusUpdated(McpServerStatusUpdatedNotification {
-            error,
-            name: name.to_owned(),
-            status,
-            thread_id: None,
-        });
+        let event =
+            ServerNotification::McpServerStatusUpdated(McpServerStatusUpdatedNotification {
+                error,
+                name: name.to_owned(),
+                status,
+                thread_id: None,
+            });
         host.broadcast(&event).await;
     }
 
@@ -439,7 +442,10 @@ impl McpManager {
     }
 
     /// The connection of `server`, waiting up to its startup timeout while it starts.
-    pub(crate) async fn connection(&self, server: &str) -> Result<(Arc<ServerSlot>, Arc<Connection>), McpError> {
+    pub(crate) async fn connection(
+        &self,
+        server: &str,
+    ) -> Result<(Arc<ServerSlot>, Arc<Connection>), McpError> {
         let slot = self.slot(server).ok_or_else(|| McpError::UnknownServer(server.to_owned()))?;
         let wait = slot.config().map_or(Duration::ZERO, |config| config.startup_timeout);
         let mut states = slot.state.subscribe();
@@ -569,12 +575,11 @@ impl McpManager {
         };
         meta.insert("threadId".to_owned(), Value::String(thread_id.to_owned()));
         let (slot, connection) = self.connection(server).await?;
-        let timeout = slot.config().map_or(crate::mcp::config::DEFAULT_TOOL_TIMEOUT, |c| c.tool_timeout);
-        let registration =
-            slot.calls.register(thread_id, None, host, CancellationToken::new());
-        let result = connection
-            .call_tool(tool, arguments, Some(meta), &registration, timeout)
-            .await;
+        let timeout =
+            slot.config().map_or(crate::mcp::config::DEFAULT_TOOL_TIMEOUT, |c| c.tool_timeout);
+        let registration = slot.calls.register(thread_id, None, host, CancellationToken::new());
+        let result =
+            connection.call_tool(tool, arguments, Some(meta), &registration, timeout).await;
         drop(registration);
         match result {
             Ok(result) => {
@@ -597,7 +602,9 @@ impl McpManager {
                 is_error: Some(true),
                 structured_content: None,
             }),
-            Err(other) => Err(McpError::Call { server: server.to_owned(), failure: other.to_string() }),
+            Err(other) => {
+                Err(McpError::Call { server: server.to_owned(), failure: other.to_string() })
+            }
         }
     }
 
@@ -621,7 +628,9 @@ impl McpManager {
                 message: error.message.to_string(),
                 data: error.data,
             }),
-            Err(other) => Err(McpError::Call { server: server.to_owned(), failure: other.to_string() }),
+            Err(other) => {
+                Err(McpError::Call { server: server.to_owned(), failure: other.to_string() })
+            }
         }
     }
 }

@@ -180,7 +180,10 @@ async fn run(
         read_only_hint: entry.read_only_hint(),
         started_ms: now_ms(),
     };
-    context.items.start(call.item(McpToolCallStatus::InProgress, None, None), call.started_ms).await;
+    context
+        .items
+        .start(call.item(McpToolCallStatus::InProgress, None, None), call.started_ms)
+        .await;
     let abandoned = context.items.complete_on_drop(call.item(
         McpToolCallStatus::Failed,
         None,
@@ -229,7 +232,8 @@ async fn call_after_approval(
             Approval::Interrupted => return Err("the turn was interrupted".to_owned()),
         },
     }
-    let (slot, connection) = manager.connection(&entry.server).await.map_err(|err| err.to_string())?;
+    let (slot, connection) =
+        manager.connection(&entry.server).await.map_err(|err| err.to_string())?;
     let registration = slot.calls.register(
         &context.thread_id,
         Some((context.turn_id.clone(), call.id.clone())),
@@ -338,10 +342,8 @@ async fn ask(
             call.tool, call.server
         ))
     };
-    let answer = context
-        .host
-        .ask(&context.thread_id, request, Expect::Result, context.cancel.clone())
-        .await;
+    let answer =
+        context.host.ask(&context.thread_id, request, Expect::Result, context.cancel.clone()).await;
     let response = match answer {
         Ok(result) => serde_json::from_value::<McpServerElicitationRequestResponse>(result),
         Err(NoAnswer::Interrupted) => return Approval::Interrupted,
@@ -351,7 +353,8 @@ async fn ask(
     if response.action != McpServerElicitationAction::Accept {
         return declined();
     }
-    let persist = response.meta.as_ref().and_then(|meta| meta.get("persist")?.as_str().map(str::to_owned));
+    let persist =
+        response.meta.as_ref().and_then(|meta| meta.get("persist")?.as_str().map(str::to_owned));
     match persist.as_deref() {
         Some("session") => {
             manager.approve_for_session(&context.thread_id, &call.server, &call.tool)
@@ -431,11 +434,9 @@ pub(crate) fn model_output(result: &CallToolResult, elapsed: std::time::Duration
         .collect();
     let output = match (&result.structured_content, is_error) {
         (Some(structured), false) => structured.to_string(),
-        _ => format!(
-            "Wall time: {:.1} seconds\nOutput:\n{}",
-            elapsed.as_secs_f64(),
-            text_of(result)
-        ),
+        _ => {
+            format!("Wall time: {:.1} seconds\nOutput:\n{}", elapsed.as_secs_f64(), text_of(result))
+        }
     };
     ToolOutcome { output, success: !is_error, images }
 }

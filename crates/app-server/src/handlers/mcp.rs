@@ -18,7 +18,11 @@ use crate::processor::RequestContext;
 use crate::processor::ServerShared;
 
 /// Whether `thread_id` is a loaded or stored thread.
-async fn check_thread(engine: &Engine, id: &RequestId, thread_id: &str) -> Result<(), HandlerResult> {
+async fn check_thread(
+    engine: &Engine,
+    id: &RequestId,
+    thread_id: &str,
+) -> Result<(), HandlerResult> {
     if engine.loaded(thread_id).is_some() {
         return Ok(());
     }

@@ -24,7 +24,6 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::config::ConfigOverrides;
-use codex_agent::mcp::McpManager;
 use crate::config_problem::ConfigProblem;
 use crate::config_problem::REFUSED_WITH_BROKEN_CONFIG;
 use crate::engine::tools::ToolRouter;
@@ -37,6 +36,7 @@ use crate::processor::RequestHandler;
 use crate::processor::ServerShared;
 use crate::remote_control::RemoteControl;
 use crate::state::StateDb;
+use codex_agent::mcp::McpManager;
 
 /// Serialises a typed response into the `result` value.
 pub fn to_result<T: Serialize>(id: &RequestId, response: &T) -> HandlerResult {
@@ -229,8 +229,7 @@ impl RequestHandler for AppHandler {
                 Ok(result) => return result,
                 Err(request) => request,
             };
-        let request = match mcp::handle(&self.mcp, &self.engine, &shared, &context, request).await
-        {
+        let request = match mcp::handle(&self.mcp, &self.engine, &shared, &context, request).await {
             Ok(result) => return result,
             Err(request) => request,
         };
