@@ -228,7 +228,10 @@ fn render(member: &Member) -> String {
         let _ = writeln!(body, "    srcs = glob([\"{}/**/*.rs\"]),", src_dir.unwrap_or_default());
         let _ = writeln!(body, "    crate_root = \"{src}\",");
         let _ = writeln!(body, "    edition = \"{edition}\",");
-        label_list(&mut body, "deps", &deps);
+        // A binary of a package with a library uses that library.
+        let mut bin_deps = test_local.clone();
+        bin_deps.extend(deps.iter().cloned());
+        label_list(&mut body, "deps", &bin_deps);
         label_list(&mut body, "proc_macro_deps", &macro_deps);
         let _ = writeln!(body, ")");
     }

@@ -259,6 +259,8 @@ struct KnownKeys {
     web_search: Option<WebSearchSetting>,
     #[serde(default)]
     workspace: WorkspaceSettings,
+    #[serde(default)]
+    mcp_servers: BTreeMap<String, crate::mcp::config::RawMcpServer>,
 }
 
 /// `[workspace]`: who may reach the host filesystem through `fs/*` and `fuzzyFileSearch`.
@@ -420,6 +422,8 @@ pub struct Config {
     pub agent: AgentSettings,
     /// `[workspace]`: filesystem access of remote clients.
     pub workspace: WorkspaceSettings,
+    /// `[mcp_servers.NAME]`: the MCP servers, checked, by name.
+    pub mcp_servers: BTreeMap<String, crate::mcp::config::McpServerSpec>,
     /// The whole effective table, unknown keys included, for `config/read`.
     pub table: toml::Table,
 }
@@ -470,6 +474,7 @@ impl Config {
             sandbox_mode: known.sandbox_mode.unwrap_or_default(),
             agent,
             workspace: known.workspace,
+            mcp_servers: crate::mcp::config::mcp_servers(&known.mcp_servers),
             features: known.features,
             table,
         })

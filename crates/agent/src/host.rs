@@ -51,6 +51,12 @@ pub trait AgentHost: Send + Sync + 'static {
         delivery: Delivery,
     ) -> BoxFuture<'a, ()>;
 
+    /// Delivers `event` to every initialized connection: events of the whole server rather than
+    /// of one thread (MCP server status). Does nothing by default.
+    fn broadcast<'a>(&'a self, _event: &'a ServerNotification) -> BoxFuture<'a, ()> {
+        Box::pin(async {})
+    }
+
     /// Whether anyone is subscribed to `thread_id` now.
     fn has_subscribers(&self, thread_id: &str) -> bool;
 

@@ -11,4 +11,5 @@ pub mod config;
 pub mod context;
 pub mod engine;
 pub mod host;
+pub mod mcp;
 pub mod tools;

@@ -431,6 +431,10 @@ client_requests! {
     ThreadBackgroundTerminalsClean => "thread/backgroundTerminals/clean", Object(ThreadBackgroundTerminalsCleanParams), ThreadBackgroundTerminalsCleanResponse;
     ThreadBackgroundTerminalsTerminate => "thread/backgroundTerminals/terminate", Object(ThreadBackgroundTerminalsTerminateParams), ThreadBackgroundTerminalsTerminateResponse;
     PluginInstalled => "plugin/installed", Object(PluginInstalledParams), PluginInstalledResponse;
+    McpServerStatusList => "mcpServerStatus/list", Object(ListMcpServerStatusParams), ListMcpServerStatusResponse;
+    McpServerToolCall => "mcpServer/tool/call", Object(McpServerToolCallParams), McpServerToolCallResponse;
+    McpResourceRead => "mcpServer/resource/read", Object(McpResourceReadParams), McpResourceReadResponse;
+    McpServerRefresh => "config/mcpServer/reload", None(()), McpServerRefreshResponse;
 }
 
 fn is_set<T: Serialize>(value: &Option<T>) -> bool {
@@ -618,6 +622,8 @@ server_notifications! {
     ThreadGoalUpdated => "thread/goal/updated", ThreadGoalUpdatedNotification;
     ThreadGoalCleared => "thread/goal/cleared", ThreadGoalClearedNotification;
     ThreadReadStateChanged => "thread/readState/changed", ThreadReadStateChangedNotification;
+    McpServerStatusUpdated => "mcpServer/startupStatus/updated", McpServerStatusUpdatedNotification;
+    McpToolCallProgress => "item/mcpToolCall/progress", McpToolCallProgressNotification;
 }
 
 impl ServerNotification {
@@ -748,6 +754,7 @@ server_requests! {
     CommandExecutionRequestApproval => "item/commandExecution/requestApproval", CommandExecutionRequestApprovalParams, CommandExecutionRequestApprovalResponse;
     FileChangeRequestApproval => "item/fileChange/requestApproval", FileChangeRequestApprovalParams, FileChangeRequestApprovalResponse;
     ToolRequestUserInput => "item/tool/requestUserInput", ToolRequestUserInputParams, ToolRequestUserInputResponse;
+    McpServerElicitationRequest => "mcpServer/elicitation/request", McpServerElicitationRequestParams, McpServerElicitationRequestResponse;
 }
 
 #[cfg(test)]

@@ -454,6 +454,32 @@ fn client_requests_match_reference() {
         json!({"path": "/a"}),
     );
     check_client_method::<markers::FsUnwatch>(json!({"watchId": "w1"}), json!({}));
+    check_client_method::<markers::McpServerStatusList>(
+        json!({"cursor": "1", "limit": 5, "detail": "toolsAndAuthOnly", "threadId": "t1"}),
+        json!({"data": [{"name": "docs", "authStatus": "unsupported", "runtimeStatus": "connected",
+               "serverInfo": {"name": "docs-server", "version": "1.2.0"},
+               "serverCapabilities": {"tools": {}},
+               "tools": {"search": {"name": "search", "inputSchema": {"type": "object"},
+                                    "annotations": {"readOnlyHint": true}}},
+               "resources": [{"name": "readme", "uri": "docs://readme", "mimeType": "text/plain"}],
+               "resourceTemplates": [{"name": "page", "uriTemplate": "docs://page/{id}"}]},
+               {"name": "web", "authStatus": "bearerToken", "httpOrigin": "https://mcp.example.com",
+               "runtimeStatus": "failed", "toolsError": "web: connection refused",
+               "tools": {}, "resources": [], "resourceTemplates": []}],
+               "nextCursor": "3"}),
+    );
+    check_client_method::<markers::McpServerToolCall>(
+        json!({"threadId": "t1", "server": "docs", "tool": "search", "arguments": {"q": "x"},
+               "_meta": {"k": 1}}),
+        json!({"content": [{"type": "text", "text": "found"}], "structuredContent": {"hits": 1},
+               "isError": false}),
+    );
+    check_client_method::<markers::McpResourceRead>(
+        json!({"server": "docs", "uri": "docs://readme", "threadId": "t1"}),
+        json!({"contents": [{"uri": "docs://readme", "mimeType": "text/plain", "text": "hi"},
+                            {"uri": "docs://logo", "blob": "aGk="}]}),
+    );
+    check_client_method::<markers::McpServerRefresh>(json!(null), json!({}));
 }
 
 fn notification_samples() -> Vec<(&'static str, Value)> {
@@ -556,6 +582,16 @@ fn notification_samples() -> Vec<(&'static str, Value)> {
             "thread/readState/changed",
             json!({"threadId": "t1", "readState": {"revision": "r2",
                    "firstUnread": {"type": "turn", "turnId": "turn-1"}}}),
+        ),
+        (
+            "mcpServer/startupStatus/updated",
+            json!({"name": "docs", "status": "failed",
+                   "error": "MCP server `docs` failed to start: no such file"}),
+        ),
+        ("mcpServer/startupStatus/updated", json!({"name": "docs", "status": "ready"})),
+        (
+            "item/mcpToolCall/progress",
+            json!({"threadId": "t1", "turnId": "turn-1", "itemId": "i6", "message": "50%"}),
         ),
     ]
 }
@@ -741,6 +777,24 @@ fn server_requests_match_reference() {
                                               {"label": "Postgres", "description": "server"}]}]}),
             vec![json!({"answers": {"db": {"answers": ["SQLite"]}}})],
         ),
+        (
+            "mcpServer/elicitation/request",
+            json!({"threadId": "t1", "turnId": "turn-1", "serverName": "docs", "mode": "form",
+                   "message": "Allow the docs MCP server to run tool \"delete\"?",
+                   "requestedSchema": {"type": "object", "properties": {}},
+                   "_meta": {"codex_approval_kind": "mcp_tool_call", "tool_name": "delete",
+                             "persist": ["session", "always"], "tool_params": {"path": "a"}}}),
+            vec![
+                json!({"action": "accept", "content": {}, "_meta": {"persist": "session"}}),
+                json!({"action": "decline"}),
+            ],
+        ),
+        (
+            "mcpServer/elicitation/request",
+            json!({"threadId": "t1", "serverName": "docs", "mode": "url",
+                   "message": "Log in", "url": "https://example.com/login", "elicitationId": "e1"}),
+            vec![json!({"action": "cancel"})],
+        ),
     ];
     for (method, params, responses) in samples {
         let info = SERVER_REQUEST_METHODS.iter().find(|info| info.method == method).unwrap();
@@ -855,10 +909,11 @@ fn enum_values(schema: &Value) -> BTreeSet<String> {
     values
 }
 
-/// The discriminator of an object branch: its `type` (or `handlerType`) constant, or its single key.
+/// The discriminator of an object branch: its `type` (or `handlerType`, `mode`) constant, or its
+/// single key.
 fn branch_key(branch: &Value) -> Option<String> {
     let properties = branch.get("properties")?.as_object()?;
-    for tag in ["type", "handlerType"] {
+    for tag in ["type", "handlerType", "mode"] {
         if let Some(value) = properties.get(tag).and_then(|p| p["enum"][0].as_str()) {
             return Some(format!("{tag}={value}"));
         }

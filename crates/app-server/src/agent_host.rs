@@ -76,6 +76,10 @@ impl AgentHost for ServerHost {
         })
     }
 
+    fn broadcast<'a>(&'a self, event: &'a ServerNotification) -> BoxFuture<'a, ()> {
+        Box::pin(self.0.router.broadcast(event))
+    }
+
     fn has_subscribers(&self, thread_id: &str) -> bool {
         !self.0.subscribers(thread_id).is_empty()
     }

@@ -47,6 +47,7 @@ use crate::remote_control::RemoteControl;
 use crate::state::StateDb;
 use crate::state::StateError;
 use crate::tools::AgentTools;
+use codex_agent::mcp::McpManager;
 
 /// Capacity of the channel carrying transport events to the processor.
 const EVENT_CHANNEL_CAPACITY: usize = 1024;
@@ -298,6 +299,7 @@ pub(crate) struct ServerCore {
     /// Stops the processor at `close`, even while some event sender (a client) is still alive.
     processor_stop: CancellationToken,
     remote_control: Arc<RemoteControl>,
+    mcp: Arc<McpManager>,
     state: StateDb,
 }
 
@@ -321,21 +323,27 @@ impl ServerCore {
         let launch_config = config.clone();
         // `[features] unified_exec = false` offers the one-shot `shell` tool instead.
         let unified_exec = config.features.get("unified_exec").copied().unwrap_or(true);
+        let mcp = McpManager::new();
         let processor = Arc::new(MessageProcessor::new(
             processor_options,
             AppHandler::new(config, options.overrides.clone(), state.clone())
                 .with_config_problem(config_problem)
                 .with_remote_control(Arc::clone(&remote_control))
+                .with_mcp(Arc::clone(&mcp))
                 .with_tool_router(Arc::new(
                     if options.overrides.ignore_rules {
                         AgentTools::without_rules(&options.codex_home)
                     } else {
                         AgentTools::load(&options.codex_home)
                     }
-                    .with_unified_exec(unified_exec),
+                    .with_unified_exec(unified_exec)
+                    .with_mcp(Arc::clone(&mcp)),
                 )),
         ));
         remote_control.attach(events_tx, processor.shared().router.clone());
+        // MCP servers start in the background; their status is broadcast to clients.
+        mcp.attach_host(crate::agent_host::ServerHost::of(&processor.shared()));
+        mcp.start(&launch_config);
         if options.remote_control {
             if let Err(err) = remote_control.enable(&launch_config).await {
                 tracing::warn!("--remote-control: {err}");
@@ -347,7 +355,7 @@ impl ServerCore {
             let stop = processor_stop.clone();
             tokio::spawn(async move { processor.run_until(events_rx, stop).await })
         };
-        Self { processor, processor_task, processor_stop, remote_control, state }
+        Self { processor, processor_task, processor_stop, remote_control, mcp, state }
     }
 
     /// The state shared with handlers.
@@ -384,6 +392,7 @@ impl ServerCore {
         let _ = tokio::time::timeout(Duration::from_secs(5), all_closed).await;
         self.processor_stop.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.processor_task).await;
+        self.mcp.shutdown();
         self.state.close().await;
     }
 }

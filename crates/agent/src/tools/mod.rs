@@ -18,6 +18,7 @@ pub mod update_plan;
 pub mod view_image;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use codex_model_client::FunctionTool;
 use futures::future::BoxFuture;
@@ -27,16 +28,18 @@ use crate::engine::tools::BackgroundTerminal;
 use crate::engine::tools::ToolContext;
 use crate::engine::tools::ToolOutcome;
 use crate::engine::tools::ToolRouter;
+use crate::mcp::McpManager;
 use crate::tools::approval::Approvals;
 use crate::tools::rules::PrefixRules;
 use crate::tools::shell::ShellCall;
 
-/// The shell and apply-patch tools with their approval state.
+/// The shell and apply-patch tools with their approval state, and the tools of MCP servers.
 #[derive(Debug)]
 pub struct AgentTools {
     approvals: Approvals,
     sessions: unified_exec::ExecSessions,
     unified_exec: bool,
+    mcp: Option<Arc<McpManager>>,
 }
 
 impl AgentTools {
@@ -47,6 +50,7 @@ impl AgentTools {
             approvals: Approvals::new(PrefixRules::load(codex_home)),
             sessions: unified_exec::ExecSessions::default(),
             unified_exec: true,
+            mcp: None,
         }
     }
 
@@ -56,6 +60,21 @@ impl AgentTools {
     pub fn with_unified_exec(mut self, enabled: bool) -> Self {
         self.unified_exec = enabled;
         self
+    }
+
+    /// Also offers the tools of `manager`'s MCP servers (as `mcp__SERVER__TOOL`).
+    pub fn with_mcp(mut self, manager: Arc<McpManager>) -> Self {
+        self.mcp = Some(manager);
+        self
+    }
+
+    /// The MCP tool the model calls `name`, if any.
+    fn mcp_tool(&self, name: &str) -> Option<(&Arc<McpManager>, Arc<crate::mcp::McpToolEntry>)> {
+        if !name.starts_with(crate::mcp::naming::MCP_TOOL_PREFIX) {
+            return None;
+        }
+        let manager = self.mcp.as_ref()?;
+        Some((manager, manager.resolve(name)?))
     }
 
     /// The live exec sessions.
@@ -69,6 +88,7 @@ impl AgentTools {
             approvals: Approvals::new(PrefixRules::empty(codex_home)),
             sessions: unified_exec::ExecSessions::default(),
             unified_exec: true,
+            mcp: None,
         }
     }
 
@@ -138,10 +158,19 @@ impl ToolRouter for AgentTools {
                 update_plan::update_plan_tool(),
                 request_user_input::request_user_input_tool(),
             ])
+            .chain(self.mcp.iter().flat_map(|manager| manager.model_tools()))
             .collect()
     }
 
     fn parallel_safe(&self, name: &str, arguments: &str) -> bool {
+        if let Some((_, entry)) = self.mcp_tool(name) {
+            // Read-only tools whose mode never asks because of that annotation.
+            return entry.read_only_hint() == Some(true)
+                && !crate::mcp::tool_call::needs_approval(
+                    entry.approval_mode,
+                    entry.tool.annotations.as_ref(),
+                );
+        }
         match name {
             "view_image" => true,
             "exec_command" if self.unified_exec => false,
@@ -164,6 +193,10 @@ impl ToolRouter for AgentTools {
         arguments: &'a str,
     ) -> BoxFuture<'a, ToolOutcome> {
         Box::pin(async move {
+            if let Some((manager, entry)) = self.mcp_tool(name) {
+                return crate::mcp::tool_call::run_model_call(manager, entry, &context, arguments)
+                    .await;
+            }
             match name {
                 "exec_command" if self.unified_exec => {
                     unified_exec::run_exec_command(
@@ -209,6 +242,9 @@ impl ToolRouter for AgentTools {
 
     fn thread_unloaded(&self, thread_id: &str) {
         self.approvals.forget_session(thread_id);
+        if let Some(manager) = &self.mcp {
+            manager.forget_thread(thread_id);
+        }
         self.sessions.kill_thread(thread_id);
     }
 

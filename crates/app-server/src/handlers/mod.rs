@@ -7,6 +7,7 @@
 pub mod account;
 pub mod bootstrap;
 pub mod command_exec;
+pub mod mcp;
 pub mod threads;
 pub mod workspace;
 
@@ -36,6 +37,7 @@ use crate::processor::RequestHandler;
 use crate::processor::ServerShared;
 use crate::remote_control::RemoteControl;
 use crate::state::StateDb;
+use codex_agent::mcp::McpManager;
 
 /// Serialises a typed response into the `result` value.
 pub fn to_result<T: Serialize>(id: &RequestId, response: &T) -> HandlerResult {
@@ -60,6 +62,7 @@ pub struct AppHandler {
     processes: Arc<ProcessTable>,
     remote_control: Arc<RemoteControl>,
     workspace: workspace::Workspace,
+    mcp: Arc<McpManager>,
 }
 
 impl AppHandler {
@@ -77,7 +80,37 @@ impl AppHandler {
             processes: Arc::new(ProcessTable::default()),
             remote_control,
             workspace: workspace::Workspace::default(),
+            mcp: McpManager::new(),
         }
+    }
+
+    /// Serves the MCP methods with `manager` (shared with the tool router).
+    pub fn with_mcp(mut self, manager: Arc<McpManager>) -> Self {
+        self.mcp = manager;
+        self
+    }
+
+    /// The MCP servers.
+    pub fn mcp(&self) -> &Arc<McpManager> {
+        &self.mcp
+    }
+
+    /// `config/mcpServer/reload`: loads config.toml again (keeping the launch overrides) and
+    /// restarts the MCP servers whose settings changed.
+    fn reload_mcp(&self, id: &RequestId) -> HandlerResult {
+        let current = self.config();
+        let config = Config::load(&current.codex_home, &self.overrides).map_err(|err| {
+            JsonRpcError::new(
+                Some(id.clone()),
+                error_codes::INTERNAL_ERROR,
+                format!("config/mcpServer/reload: {}", err.summary()),
+            )
+        })?;
+        self.mcp.reload(&config);
+        if let Ok(mut slot) = self.config.write() {
+            *slot = Arc::new(config);
+        }
+        mcp::reloaded(id)
     }
 
     /// Serves around `problem`: config.toml could not be loaded and `config` holds defaults.
@@ -202,6 +235,10 @@ impl RequestHandler for AppHandler {
             Ok(result) => return result,
             Err(request) => request,
         };
+        let request = match mcp::handle(&self.mcp, &self.engine, &shared, &context, request).await {
+            Ok(result) => return result,
+            Err(request) => request,
+        };
         match request {
             ClientRequest::ConfigRequirementsRead(()) => {
                 to_result(&id, &bootstrap::config_requirements_read())
@@ -243,6 +280,7 @@ impl RequestHandler for AppHandler {
             ClientRequest::CommandExecResize(params) => {
                 command_exec::resize(&context, &self.processes, params)
             }
+            ClientRequest::McpServerRefresh(()) => self.reload_mcp(&id),
             ClientRequest::RemoteControlEnable(_)
             | ClientRequest::RemoteControlDisable(_)
             | ClientRequest::RemoteControlStatusRead(()) => {
