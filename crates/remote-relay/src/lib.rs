@@ -299,6 +299,19 @@ impl RelayHandle {
         self.relay.hubs.len()
     }
 
+    /// Operator power, used by the attacker-side tests: a copy of every envelope this relay
+    /// forwards to `server_id` from now on (what anyone running a relay can record).
+    pub fn tap(&self, server_id: &str) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        self.relay.hubs.tap(server_id)
+    }
+
+    /// Operator power, used by the attacker-side tests: sends the raw envelope `frame` to
+    /// `server_id` as if a client had sent it (what anyone running a relay can do). False when
+    /// the server is unknown or its queue is full.
+    pub fn inject(&self, server_id: &str, frame: String) -> bool {
+        self.relay.hubs.to_server(server_id, frame, hub::PendingLimits::of(&self.relay))
+    }
+
     /// Every enrolled server, by id.
     pub fn servers(&self) -> std::collections::BTreeMap<String, ServerRecord> {
         self.relay.servers.lock().map(|servers| servers.snapshot()).unwrap_or_default()

@@ -20,6 +20,7 @@
 //! closed (the relay is told with a `pong` of status `unknown` for it). Every later message is
 //! sealed in both directions. Revoking a client closes its open streams at once.
 
+mod client;
 mod enroll;
 mod envelope;
 mod outbox;
@@ -36,6 +37,7 @@ use std::time::Duration;
 
 use codex_app_server_protocol::JsonRpcMessage;
 use codex_app_server_protocol::RequestId;
+pub use client::RemoteClient;
 pub use enroll::unix_now;
 pub use enroll::Enrollment;
 pub use enroll::RelayUrl;

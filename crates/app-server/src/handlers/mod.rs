@@ -243,6 +243,18 @@ impl RequestHandler for AppHandler {
             | ClientRequest::RemoteControlStatusRead(()) => {
                 crate::remote_control::handle(&self.remote_control, &config, id, request).await
             }
+            ClientRequest::RemoteControlPairingStart(_)
+            | ClientRequest::RemoteControlPairingStatus(_)
+            | ClientRequest::RemoteControlClientList(_)
+            | ClientRequest::RemoteControlClientRevoke(_) => {
+                crate::remote_control::handle_pairing(
+                    &self.remote_control,
+                    context.transport,
+                    id,
+                    request,
+                )
+                .await
+            }
             other => Err(method_not_implemented(id, other.method())),
         }
     }
