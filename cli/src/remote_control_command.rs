@@ -1,11 +1,21 @@
 //! `codex remote-control`: the self-hostable relay (`relay`) and its operator tooling
-//! (`relay issue-token`, `relay list-tokens`, `relay revoke-token`).
+//! (`relay issue-token`, `relay list-tokens`, `relay revoke-token`), and end-to-end pairing with
+//! the app-server running on this machine's control socket (`pair`, `clients list`,
+//! `clients revoke`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use clap::Subcommand;
+use codex_app_server_daemon::ControlClient;
+use codex_app_server_protocol::v2::RemoteControlClientsListResponse;
+use codex_app_server_protocol::v2::RemoteControlClientsRevokeResponse;
+use codex_app_server_protocol::v2::RemoteControlPairingStartResponse;
+use codex_app_server_protocol::v2::RemoteControlPairingState;
+use codex_app_server_protocol::v2::RemoteControlPairingStatusResponse;
+use codex_app_server_transport::default_control_socket_path;
+use codex_app_server_transport::remote_control::unix_now;
 use codex_app_server_transport::CancellationToken;
 use codex_remote_relay::check_bind;
 use codex_remote_relay::parse_listen;
@@ -18,6 +28,138 @@ use codex_remote_relay::Store;
 pub enum RemoteControlCommand {
     /// Run a relay that app-servers dial out to and remote clients connect through.
     Relay(RelayArgs),
+    /// Issue a pairing code on the running app-server (its control socket); prints the code.
+    Pair(PairArgs),
+    /// List or revoke the remote clients paired with the running app-server.
+    Clients(ClientsArgs),
+}
+
+/// `codex remote-control pair` flags.
+#[derive(Debug, Args)]
+pub struct PairArgs {
+    /// The app-server's control socket (default: the one under $CODEX_HOME).
+    #[arg(long, value_name = "PATH")]
+    socket: Option<PathBuf>,
+    /// Wait until the code is claimed or expires, and say which.
+    #[arg(long)]
+    wait: bool,
+}
+
+/// `codex remote-control clients` flags.
+#[derive(Debug, Args)]
+pub struct ClientsArgs {
+    #[command(subcommand)]
+    action: ClientsAction,
+    /// The app-server's control socket (default: the one under $CODEX_HOME).
+    #[arg(long, value_name = "PATH", global = true)]
+    socket: Option<PathBuf>,
+}
+
+/// `codex remote-control clients` subcommands.
+#[derive(Debug, Subcommand)]
+enum ClientsAction {
+    /// Print one line per paired client: id, name, paired at, last seen (Unix seconds).
+    List,
+    /// Forget a paired client and close its open streams now.
+    Revoke {
+        /// The client id (`rcc_...`, from `clients list`).
+        #[arg(value_name = "CLIENT_ID")]
+        client_id: String,
+    },
+}
+
+/// A client of the running app-server's control socket, initialized.
+async fn control_client(socket: Option<&PathBuf>) -> anyhow::Result<ControlClient> {
+    let path = match socket {
+        Some(path) => path.clone(),
+        None => default_control_socket_path(&crate::app_server_command::codex_home()?),
+    };
+    let mut client = ControlClient::connect(&path).await.with_context(|| {
+        format!(
+            "no app-server answers on {}: start one (`codex app-server daemon start`) first",
+            path.display()
+        )
+    })?;
+    client.initialize("codex-remote-control").await?;
+    Ok(client)
+}
+
+async fn pair(args: &PairArgs) -> anyhow::Result<()> {
+    let mut client = control_client(args.socket.as_ref()).await?;
+    let started: RemoteControlPairingStartResponse =
+        client.request("remoteControl/pairing/start", serde_json::json!({})).await?;
+    println!("{}", started.pairing_code);
+    let minutes = (started.expires_at - unix_now()).max(0) / 60;
+    eprintln!(
+        "enter this code in the remote client within {minutes} min; it works once. The code \
+         never crosses the relay: the client proves it knows it."
+    );
+    if args.wait {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let status: RemoteControlPairingStatusResponse = client
+                .request(
+                    "remoteControl/pairing/status",
+                    serde_json::json!({"pairingCode": started.pairing_code}),
+                )
+                .await?;
+            match status.status {
+                Some(RemoteControlPairingState::Claimed) => {
+                    eprintln!("paired: {}", status.client_id.unwrap_or_default());
+                    break;
+                }
+                Some(RemoteControlPairingState::Expired) => {
+                    client.close().await;
+                    anyhow::bail!("the code expired unclaimed");
+                }
+                _ => {}
+            }
+        }
+    }
+    client.close().await;
+    Ok(())
+}
+
+async fn clients(args: &ClientsArgs) -> anyhow::Result<()> {
+    let mut client = control_client(args.socket.as_ref()).await?;
+    match &args.action {
+        ClientsAction::List => {
+            let mut cursor: Option<String> = None;
+            loop {
+                let page: RemoteControlClientsListResponse = client
+                    .request(
+                        "remoteControl/client/list",
+                        serde_json::json!({"environmentId": "local", "cursor": cursor}),
+                    )
+                    .await?;
+                for paired in page.data {
+                    let last_seen = paired.last_seen_at.map(|at| at.to_string());
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        paired.client_id,
+                        paired.display_name.unwrap_or_default(),
+                        paired.paired_at.map(|at| at.to_string()).unwrap_or_default(),
+                        last_seen.as_deref().unwrap_or("-"),
+                    );
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        ClientsAction::Revoke { client_id } => {
+            let _: RemoteControlClientsRevokeResponse = client
+                .request(
+                    "remoteControl/client/revoke",
+                    serde_json::json!({"clientId": client_id, "environmentId": "local"}),
+                )
+                .await?;
+            eprintln!("revoked {client_id}; its open streams are closed");
+        }
+    }
+    client.close().await;
+    Ok(())
 }
 
 /// `codex remote-control relay` flags.
@@ -74,7 +216,11 @@ fn state_dir(args: &RelayArgs) -> anyhow::Result<PathBuf> {
 
 /// Runs `codex remote-control ...`.
 pub async fn run(command: RemoteControlCommand) -> anyhow::Result<()> {
-    let RemoteControlCommand::Relay(args) = command;
+    let args = match command {
+        RemoteControlCommand::Relay(args) => args,
+        RemoteControlCommand::Pair(args) => return pair(&args).await,
+        RemoteControlCommand::Clients(args) => return clients(&args).await,
+    };
     let dir = state_dir(&args)?;
     match &args.action {
         Some(RelayAction::IssueToken { server_id }) => {
