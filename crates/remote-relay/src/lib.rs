@@ -277,6 +277,12 @@ impl RelayHandle {
             .route("/client/{server_id}", get(client_socket))
             .with_state(Arc::clone(&self.relay));
         let stop = shutdown.clone();
+        // Envelopes are small and latency-bound: no Nagle delay on any socket.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |socket| {
+            if let Err(err) = socket.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY not set on a relay socket: {err}");
+            }
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await?;

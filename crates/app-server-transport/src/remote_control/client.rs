@@ -52,7 +52,7 @@ impl RemoteClient {
             .parse()
             .map_err(|_| failed("the relay token is not a valid header value"))?;
         request.headers_mut().insert("authorization", bearer);
-        let (socket, _) = tokio_tungstenite::connect_async(request)
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .map_err(|err| TransportError::Websocket(format!("{url}: {err}")))?;
         Ok(Self { socket, session: None })

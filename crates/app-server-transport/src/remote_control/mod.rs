@@ -371,7 +371,8 @@ impl Link {
             Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
         config.max_frame_size =
             Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
-        let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), false);
+        // Envelopes are small and latency-bound: no Nagle delay (`true` disables it).
+        let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
         let (socket, response) = match tokio::time::timeout(Duration::from_secs(30), connecting)
             .await
         {

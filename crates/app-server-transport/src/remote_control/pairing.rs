@@ -697,9 +697,14 @@ impl RemoteAuthority {
                 if let Some(client) = self.lock().clients.get_mut(&client_id) {
                     client.last_seen_at = Some(at);
                 }
-                if let Err(err) = self.store.seen(client_id.clone(), at).await {
-                    tracing::warn!("remote control: recording when {client_id} was seen: {err}");
-                }
+                // Recorded in the background: the stream does not wait for the disk.
+                let seen = self.store.seen(client_id.clone(), at);
+                let who = client_id.clone();
+                tokio::spawn(async move {
+                    if let Err(err) = seen.await {
+                        tracing::warn!("remote control: recording when {who} was seen: {err}");
+                    }
+                });
                 (client_id, mac)
             }
             Some(AuthFrame::Pair { client_key, name, signature, code_mac }) => {
