@@ -162,7 +162,8 @@ async fn an_app_server_keeps_refreshing_short_lived_relay_tokens_and_stays_reach
     assert!(refusal.to_text().unwrap().contains("only paired remote clients"), "{refusal:?}");
 
     // `codex remote-control pair` issues a code on the running server; the client pairs with it.
-    let paired = common::codex(home.path()).args(["remote-control", "pair"]).output().await.unwrap();
+    let paired =
+        common::codex(home.path()).args(["remote-control", "pair"]).output().await.unwrap();
     assert!(paired.status.success(), "{}", String::from_utf8_lossy(&paired.stderr));
     let code = String::from_utf8(paired.stdout).unwrap().trim().to_owned();
     let mut client =

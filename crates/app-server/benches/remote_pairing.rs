@@ -152,8 +152,11 @@ async fn bench() {
         format!("[remote_control]\nurl = \"{url}\"\nrequire_pairing = false\n"),
     )
     .unwrap();
-    std::fs::write(paired_home.path().join("config.toml"), format!("[remote_control]\nurl = \"{url}\"\n"))
-        .unwrap();
+    std::fs::write(
+        paired_home.path().join("config.toml"),
+        format!("[remote_control]\nurl = \"{url}\"\n"),
+    )
+    .unwrap();
     start_server(plain_home.path(), stop.clone()).await;
     let plain_id = enrolled_other_than(&relay, &[]).await;
     let paired_address = start_server(paired_home.path(), stop.clone()).await;
@@ -207,7 +210,8 @@ async fn bench() {
         let mut times = Vec::with_capacity(round_trips);
         for n in 0..round_trips {
             let request_id = n as i64 + 1;
-            let request = json!({"jsonrpc": "2.0", "id": request_id, "method": "account/read", "params": {}});
+            let request =
+                json!({"jsonrpc": "2.0", "id": request_id, "method": "account/read", "params": {}});
             let started = Instant::now();
             if sealed {
                 client.send(&request).await.unwrap();

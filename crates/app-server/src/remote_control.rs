@@ -21,23 +21,23 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::OnceLock;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
 use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::v2::RemoteControlClient;
+use codex_app_server_protocol::v2::RemoteControlClientsListOrder;
+use codex_app_server_protocol::v2::RemoteControlClientsListResponse;
+use codex_app_server_protocol::v2::RemoteControlClientsRevokeResponse;
 use codex_app_server_protocol::v2::RemoteControlConnectionStatus;
+use codex_app_server_protocol::v2::RemoteControlPairingStartResponse;
+use codex_app_server_protocol::v2::RemoteControlPairingState;
+use codex_app_server_protocol::v2::RemoteControlPairingStatusResponse;
 use codex_app_server_protocol::v2::RemoteControlStatusChangedNotification;
 use codex_app_server_protocol::v2::RemoteControlStatusReadResponse;
 use codex_app_server_protocol::ClientRequest;
 use codex_app_server_protocol::JsonRpcError;
 use codex_app_server_protocol::RequestId;
 use codex_app_server_protocol::ServerNotification;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
-use codex_app_server_protocol::v2::RemoteControlClient;
-use codex_app_server_protocol::v2::RemoteControlClientsListOrder;
-use codex_app_server_protocol::v2::RemoteControlClientsListResponse;
-use codex_app_server_protocol::v2::RemoteControlClientsRevokeResponse;
-use codex_app_server_protocol::v2::RemoteControlPairingStartResponse;
-use codex_app_server_protocol::v2::RemoteControlPairingState;
-use codex_app_server_protocol::v2::RemoteControlPairingStatusResponse;
 use codex_app_server_transport::remote_control::pairing::new_server_secret;
 use codex_app_server_transport::remote_control::pairing::ClientStore;
 use codex_app_server_transport::remote_control::pairing::PairedClient;
@@ -279,7 +279,8 @@ impl RemoteControl {
                 let secret = match stored {
                     Some(secret) => secret,
                     None => {
-                        let secret = new_server_secret().map_err(|err| unavailable(err.to_string()))?;
+                        let secret =
+                            new_server_secret().map_err(|err| unavailable(err.to_string()))?;
                         let value = serde_json::Value::String(B64.encode(secret));
                         self.state
                             .set_value(SERVER_KEY_KEY, &value)

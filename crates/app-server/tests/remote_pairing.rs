@@ -84,7 +84,10 @@ async fn pair(
 
 /// Sends a sealed request and returns its response, skipping notifications.
 async fn call(client: &mut RemoteClient, id: i64, method: &str, params: Value) -> Value {
-    client.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})).await.unwrap();
+    client
+        .send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+        .await
+        .unwrap();
     loop {
         let message = tokio::time::timeout(WAIT, client.recv())
             .await
@@ -140,17 +143,21 @@ async fn a_paired_client_runs_a_turn_and_its_code_is_single_use() {
     let (home, server, server_id, mut local, mock) = start_paired_server(&relay).await;
     mock.push(Script::text_deltas(["Hello ", "from afar"]));
 
-    let started = local.call("remoteControl/pairing/start", json!({"manualCode": true})).await.unwrap();
+    let started =
+        local.call("remoteControl/pairing/start", json!({"manualCode": true})).await.unwrap();
     let code = started["pairingCode"].as_str().unwrap().to_owned();
     assert_eq!(started["manualPairingCode"], code.as_str());
     assert!(started["environmentId"].as_str().is_some_and(|id| !id.is_empty()), "{started}");
-    let status = local.call("remoteControl/pairing/status", json!({"pairingCode": code})).await.unwrap();
+    let status =
+        local.call("remoteControl/pairing/status", json!({"pairingCode": code})).await.unwrap();
     assert_eq!(status, json!({"claimed": false, "status": "pending"}));
 
     let mut phone = connect(&relay, &server_id).await;
     let credential = phone.pair(&code, "phone").await.unwrap();
-    let status =
-        local.call("remoteControl/pairing/status", json!({"manualPairingCode": code})).await.unwrap();
+    let status = local
+        .call("remoteControl/pairing/status", json!({"manualPairingCode": code}))
+        .await
+        .unwrap();
     assert_eq!(status["claimed"], true);
     assert_eq!(status["clientId"], credential.client_id.as_str());
 
@@ -171,7 +178,9 @@ async fn a_paired_client_runs_a_turn_and_its_code_is_single_use() {
     loop {
         let message = tokio::time::timeout(WAIT, phone.recv()).await.unwrap().unwrap().unwrap();
         match message["method"].as_str() {
-            Some("item/agentMessage/delta") => text.push_str(message["params"]["delta"].as_str().unwrap()),
+            Some("item/agentMessage/delta") => {
+                text.push_str(message["params"]["delta"].as_str().unwrap())
+            }
             Some("turn/completed") => {
                 assert_eq!(message["params"]["turn"]["status"], "completed", "{message}");
                 break;
@@ -276,7 +285,8 @@ async fn unpaired_revoked_and_foreign_credentials_are_refused_and_reach_nothing(
     let (handshake, hello) = ClientHandshake::start().unwrap();
     wrong_key.send_raw(&hello.to_value()).await.unwrap();
     let challenge = next_raw(&mut wrong_key).await.unwrap();
-    let stolen_id = ClientCredential { secret_key: credential_r.secret_key.clone(), ..credential_a.clone() };
+    let stolen_id =
+        ClientCredential { secret_key: credential_r.secret_key.clone(), ..credential_a.clone() };
     let (proof, _) = handshake.prove(&challenge, &stolen_id).unwrap();
     wrong_key.send_raw(&proof.to_value()).await.unwrap();
     expect_refusal(&mut wrong_key, "did not verify").await;
@@ -338,7 +348,11 @@ async fn a_hostile_relay_can_neither_replay_nor_splice_nor_inject() {
         })
         .map(Value::to_string)
         .collect();
-    assert_eq!(recorded.len(), 5, "hello, proof, initialize, initialized, thread/start: {recorded:?}");
+    assert_eq!(
+        recorded.len(),
+        5,
+        "hello, proof, initialize, initialized, thread/start: {recorded:?}"
+    );
 
     // Replayed on a new stream of the same client: the proof was for another challenge.
     for frame in readdressed(&recorded, &relay_client_id, "str_replayed") {
@@ -367,7 +381,8 @@ async fn a_hostile_relay_can_neither_replay_nor_splice_nor_inject() {
 
     // Injected into the live stream (a recorded sealed thread/start again): the stream fails
     // its check and is closed; nothing is processed.
-    let replayed_request = readdressed(&recorded[recorded.len() - 1..], &relay_client_id, &original_stream);
+    let replayed_request =
+        readdressed(&recorded[recorded.len() - 1..], &relay_client_id, &original_stream);
     assert!(relay.handle.inject(&server_id, replayed_request[0].clone()));
     let refusal = loop {
         let frame = next_raw(&mut phone).await.expect("closed without a refusal");
@@ -403,7 +418,8 @@ async fn brute_forcing_a_pairing_code_locks_pairing_and_burns_the_code() {
     let mut late = connect(&relay, &server_id).await;
     let err = late.pair(&code, "late").await.unwrap_err().to_string();
     assert!(err.contains("pairing is locked"), "{err}");
-    let status = local.call("remoteControl/pairing/status", json!({"pairingCode": code})).await.unwrap();
+    let status =
+        local.call("remoteControl/pairing/status", json!({"pairingCode": code})).await.unwrap();
     assert_eq!(status, json!({"claimed": false, "status": "expired"}));
     let locked =
         local.request("remoteControl/pairing/start", json!({})).await.unwrap().unwrap_err();
@@ -414,7 +430,10 @@ async fn brute_forcing_a_pairing_code_locks_pairing_and_burns_the_code() {
     assert_eq!(listed["data"], json!([]));
     // Bad params are refused clearly.
     let both = local
-        .request("remoteControl/pairing/status", json!({"pairingCode": "a", "manualPairingCode": "b"}))
+        .request(
+            "remoteControl/pairing/status",
+            json!({"pairingCode": "a", "manualPairingCode": "b"}),
+        )
         .await
         .unwrap()
         .unwrap_err();
@@ -459,8 +478,34 @@ async fn revoking_a_client_closes_its_open_stream() {
     assert!(answer.get("result").is_some(), "{answer}");
     let listed =
         local.call("remoteControl/client/list", json!({"environmentId": "any"})).await.unwrap();
-    let names: Vec<&str> =
-        listed["data"].as_array().unwrap().iter().map(|c| c["displayName"].as_str().unwrap()).collect();
+    let names: Vec<&str> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["displayName"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["laptop"]);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sealed_messages_above_the_frame_limit_arrive_whole_in_both_directions() {
+    let relay = Relay::start(4096).await;
+    let (_home, server, server_id, mut local, _mock) = start_paired_server(&relay).await;
+    let (mut phone, _) = pair(&relay, &server_id, &mut local, "phone").await;
+    initialize(&mut phone, "phone").await;
+    let big: String = (0..60_000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+    // Client -> server: a 60 KB sealed request travels as chunk envelopes and is checked whole.
+    let written = call(
+        &mut phone,
+        1,
+        "config/value/write",
+        json!({"keyPath": "notes", "value": big, "mergeStrategy": "replace"}),
+    )
+    .await;
+    assert!(written.get("result").is_some(), "{written}");
+    // Server -> client: the 60 KB config comes back sealed, in chunks.
+    let config = call(&mut phone, 2, "config/read", json!({})).await;
+    assert_eq!(config["result"]["config"]["notes"].as_str().unwrap(), big);
     server.stop().await;
 }

@@ -1117,7 +1117,10 @@ impl StateDb {
     }
 
     /// Stores a newly paired remote-control client (replacing one with the same id).
-    pub async fn insert_remote_client(&self, client: &RemoteClientRecord) -> Result<(), StateError> {
+    pub async fn insert_remote_client(
+        &self,
+        client: &RemoteClientRecord,
+    ) -> Result<(), StateError> {
         let query = sqlx::query(
             "INSERT OR REPLACE INTO remote_control_clients \
              (client_id, public_key, display_name, paired_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",

@@ -60,7 +60,11 @@ impl RemoteClient {
 
     /// Pairs with `code` under `name`; the stream is authenticated afterwards. Returns the new
     /// credential (store it privately: it holds the secret key).
-    pub async fn pair(&mut self, code: &str, name: &str) -> Result<ClientCredential, TransportError> {
+    pub async fn pair(
+        &mut self,
+        code: &str,
+        name: &str,
+    ) -> Result<ClientCredential, TransportError> {
         let (handshake, hello) = ClientHandshake::start()?;
         self.send_raw(&hello.to_value()).await?;
         let challenge = self.handshake_reply().await?;
@@ -75,7 +79,10 @@ impl RemoteClient {
     }
 
     /// Authenticates the stream with `credential` (refusing a server other than its own).
-    pub async fn authenticate(&mut self, credential: &ClientCredential) -> Result<(), TransportError> {
+    pub async fn authenticate(
+        &mut self,
+        credential: &ClientCredential,
+    ) -> Result<(), TransportError> {
         let (handshake, hello) = ClientHandshake::start()?;
         self.send_raw(&hello.to_value()).await?;
         let challenge = self.handshake_reply().await?;

@@ -35,9 +35,9 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+pub use client::RemoteClient;
 use codex_app_server_protocol::JsonRpcMessage;
 use codex_app_server_protocol::RequestId;
-pub use client::RemoteClient;
 pub use enroll::unix_now;
 pub use enroll::Enrollment;
 pub use enroll::RelayUrl;
@@ -662,11 +662,9 @@ impl Link {
         let stream_cancel = cancel.child_token();
         let (sealer, opener) = match authenticated {
             Some(Authenticated { client_id, sealer, opener }) => {
-                let registered = self
-                    .options
-                    .authority
-                    .as_ref()
-                    .is_some_and(|authority| authority.register_stream(&client_id, stream_cancel.clone()));
+                let registered = self.options.authority.as_ref().is_some_and(|authority| {
+                    authority.register_stream(&client_id, stream_cancel.clone())
+                });
                 if !registered {
                     // Revoked between its proof and now.
                     self.refuse(key.clone(), AuthFailure::UnknownClient, None).await;
@@ -808,19 +806,21 @@ impl Link {
                 }
                 Ok(())
             }
-            StreamPhase::Handshaking(handshake) => match authority.finish(handshake, &value).await {
-                Ok((client_id, accepted, sealer, opener)) => {
-                    tracing::debug!(client_id = %key.0, paired_client = %client_id, "remote stream authenticated");
-                    self.push_to_stream(&key, accepted.to_value()).await;
-                    self.stream(&key, cancel, Some(Authenticated { client_id, sealer, opener }))
-                        .await
-                        .map(|_| ())
+            StreamPhase::Handshaking(handshake) => {
+                match authority.finish(handshake, &value).await {
+                    Ok((client_id, accepted, sealer, opener)) => {
+                        tracing::debug!(client_id = %key.0, paired_client = %client_id, "remote stream authenticated");
+                        self.push_to_stream(&key, accepted.to_value()).await;
+                        self.stream(&key, cancel, Some(Authenticated { client_id, sealer, opener }))
+                            .await
+                            .map(|_| ())
+                    }
+                    Err(failure) => {
+                        self.refuse(key, failure, request_id(&value)).await;
+                        Ok(())
+                    }
                 }
-                Err(failure) => {
-                    self.refuse(key, failure, request_id(&value)).await;
-                    Ok(())
-                }
-            },
+            }
         }
     }
 
@@ -918,7 +918,9 @@ async fn forward_stream(
                 let frame = sealer.seal(text).to_value();
                 (frame.to_string(), Some(frame))
             }
-            None => (text, message.map(|message| serde_json::to_value(message).unwrap_or_default())),
+            None => {
+                (text, message.map(|message| serde_json::to_value(message).unwrap_or_default()))
+            }
         };
         let max_frame = shared.max_frame_bytes.load(Ordering::Relaxed);
         let (client_id, stream_id) = key.clone();

@@ -185,9 +185,9 @@ impl AuthFailure {
             }
             AuthFailure::BadProof => "the proof of the client key did not verify".to_owned(),
             AuthFailure::BadCode => "no pending pairing code matches".to_owned(),
-            AuthFailure::PairingLocked { seconds } => format!(
-                "pairing is locked for {seconds} s after too many failed attempts"
-            ),
+            AuthFailure::PairingLocked { seconds } => {
+                format!("pairing is locked for {seconds} s after too many failed attempts")
+            }
             AuthFailure::Storage(why) => format!("the pairing could not be stored: {why}"),
         };
         format!("remote client authentication failed: {reason}; the stream is closed")
@@ -209,13 +209,16 @@ fn random_bytes<const N: usize>() -> Option<[u8; N]> {
 const NO_RANDOMNESS: &str = "the operating system gave no random bytes";
 
 fn decode32(text: &str, what: &str) -> Result<[u8; 32], AuthFailure> {
-    let bytes = B64.decode(text).map_err(|_| AuthFailure::Malformed(format!("{what}: not base64url")))?;
+    let bytes =
+        B64.decode(text).map_err(|_| AuthFailure::Malformed(format!("{what}: not base64url")))?;
     bytes.try_into().map_err(|_| AuthFailure::Malformed(format!("{what}: not 32 bytes")))
 }
 
 fn decode_signature(text: &str) -> Result<Signature, AuthFailure> {
-    let bytes = B64.decode(text).map_err(|_| AuthFailure::Malformed("signature: not base64url".into()))?;
-    Signature::from_slice(&bytes).map_err(|_| AuthFailure::Malformed("signature: not 64 bytes".into()))
+    let bytes =
+        B64.decode(text).map_err(|_| AuthFailure::Malformed("signature: not base64url".into()))?;
+    Signature::from_slice(&bytes)
+        .map_err(|_| AuthFailure::Malformed("signature: not 64 bytes".into()))
 }
 
 /// The server id for a public key: `rcs_` and the key in base64url.
@@ -245,7 +248,9 @@ fn transcript(
 ) -> [u8; 32] {
     let mut hash = Sha256::new();
     hash.update(DOMAIN);
-    for part in [server_id.as_bytes(), stream_id.as_bytes(), nonce, server_ephemeral, client_ephemeral] {
+    for part in
+        [server_id.as_bytes(), stream_id.as_bytes(), nonce, server_ephemeral, client_ephemeral]
+    {
         hash.update((part.len() as u64).to_be_bytes());
         hash.update(part);
     }
@@ -538,7 +543,8 @@ impl RemoteAuthority {
     pub fn new(secret: [u8; 32], clients: Vec<PairedClient>, store: Arc<dyn ClientStore>) -> Self {
         let key = SigningKey::from_bytes(&secret);
         let server_id = server_id_of(&key.verifying_key());
-        let clients = clients.into_iter().map(|client| (client.client_id.clone(), client)).collect();
+        let clients =
+            clients.into_iter().map(|client| (client.client_id.clone(), client)).collect();
         Self {
             key,
             server_id,
@@ -590,7 +596,9 @@ impl RemoteAuthority {
         inner
             .codes
             .iter()
-            .find(|entry| constant_time_eq::constant_time_eq(entry.code.as_bytes(), wanted.as_bytes()))
+            .find(|entry| {
+                constant_time_eq::constant_time_eq(entry.code.as_bytes(), wanted.as_bytes())
+            })
             .map(|entry| entry.state.clone())
     }
 
@@ -746,7 +754,9 @@ impl RemoteAuthority {
         let client = {
             let mut inner = self.lock();
             if inner.locked_until > now {
-                return Err(AuthFailure::PairingLocked { seconds: (inner.locked_until - now) as u64 });
+                return Err(AuthFailure::PairingLocked {
+                    seconds: (inner.locked_until - now) as u64,
+                });
             }
             inner.settle(now);
             // Every pending code is tried, each with a constant-time MAC check.
@@ -788,7 +798,11 @@ impl RemoteAuthority {
         tracing::info!(%client_id, %name, "remote control: client paired");
         let mac = hmac(
             code.as_bytes(),
-            &signed_message(b"paired", transcript, &[client_id.as_bytes(), self.server_id.as_bytes()]),
+            &signed_message(
+                b"paired",
+                transcript,
+                &[client_id.as_bytes(), self.server_id.as_bytes()],
+            ),
         );
         Ok((client_id, mac))
     }
@@ -886,8 +900,14 @@ impl ClientHandshake {
 
     fn read(&self, challenge: &serde_json::Value) -> Result<ReadChallenge, TransportError> {
         let frame = AuthFrame::from_value(challenge);
-        let Some(AuthFrame::Challenge { version, server_id, stream_id, nonce, ephemeral_key, signature }) =
-            frame
+        let Some(AuthFrame::Challenge {
+            version,
+            server_id,
+            stream_id,
+            nonce,
+            ephemeral_key,
+            signature,
+        }) = frame
         else {
             return Err(client_error(format!("expected a challenge, got {challenge}")));
         };
@@ -899,7 +919,8 @@ impl ClientHandshake {
             server_key_of(&server_id).ok_or_else(|| client_error("challenge: bad server id"))?;
         let nonce = decode32(&nonce, "nonce").map_err(bad)?;
         let server_ephemeral = decode32(&ephemeral_key, "ephemeralKey").map_err(bad)?;
-        let transcript = transcript(&server_id, &stream_id, &nonce, &server_ephemeral, &self.public);
+        let transcript =
+            transcript(&server_id, &stream_id, &nonce, &server_ephemeral, &self.public);
         let signature = decode_signature(&signature).map_err(bad)?;
         server_key
             .verify(&signed_message(b"server", &transcript, &[]), &signature)
@@ -923,7 +944,8 @@ impl ClientHandshake {
             )));
         }
         let key = SigningKey::from_bytes(
-            &decode32(&credential.secret_key, "secret key").map_err(|f| client_error(f.message()))?,
+            &decode32(&credential.secret_key, "secret key")
+                .map_err(|f| client_error(f.message()))?,
         );
         let signature = key.sign(&signed_message(
             b"client",
@@ -1007,7 +1029,8 @@ impl AnsweredChallenge {
         let credential = match self.expected {
             Expected::Proof { client_id: expected } => {
                 let message = signed_message(b"accepted", &self.transcript, &[expected.as_bytes()]);
-                if client_id != expected || !hmac_verify(&self.keys.server_to_client, &message, &mac)
+                if client_id != expected
+                    || !hmac_verify(&self.keys.server_to_client, &message, &mac)
                 {
                     return Err(client_error("the server's acceptance did not verify"));
                 }
@@ -1019,7 +1042,8 @@ impl AnsweredChallenge {
                     &self.transcript,
                     &[credential.client_id.as_bytes(), self.server_id.as_bytes()],
                 );
-                if client_id != credential.client_id || !hmac_verify(code.as_bytes(), &message, &mac)
+                if client_id != credential.client_id
+                    || !hmac_verify(code.as_bytes(), &message, &mac)
                 {
                     return Err(client_error(
                         "the pairing acceptance did not verify: whoever answered does not know the code",

@@ -205,4 +205,3 @@ pub async fn start_with_local_client(relay: &Relay) -> (tempfile::TempDir, Serve
     local.initialize("local", true).await.unwrap();
     (home, server, local)
 }
-
