@@ -9,7 +9,8 @@
 //!    the stream starts with `initialize`. Each sample is a new socket; sockets are closed after
 //!    each sample.
 //! 2. Round trip of `account/read` on an open, initialized stream: plain JSON-RPC versus sealed
-//!    frames (an HMAC-SHA256 each way).
+//!    frames (an HMAC-SHA256 each way), alternating between the two streams per sample after
+//!    100 warm-up round trips each.
 //!
 //! Run: `cargo bench -p codex-app-server --bench remote_pairing` (`BENCH_STREAMS`, default 200
 //! set-ups per row; `BENCH_ROUND_TRIPS`, default 2000). Without `--bench` (as `cargo test
@@ -204,27 +205,35 @@ async fn bench() {
     }
     println!("set-up ratio paired / unpaired (p50): {:.2}x", medians[1] / medians[0]);
 
-    for (index, (name, id, token, credential)) in rows.iter().enumerate() {
-        let mut client = set_up(&relay_ws, id, token, *credential).await;
-        let sealed = credential.is_some();
-        let mut times = Vec::with_capacity(round_trips);
-        for n in 0..round_trips {
+    // Round trips, alternating between the two streams per sample.
+    let mut clients = Vec::new();
+    for (_, id, token, credential) in &rows {
+        clients.push((set_up(&relay_ws, id, token, *credential).await, credential.is_some()));
+    }
+    let mut times = [Vec::with_capacity(round_trips), Vec::with_capacity(round_trips)];
+    for n in 0..round_trips + 100 {
+        for (index, (client, sealed)) in clients.iter_mut().enumerate() {
             let request_id = n as i64 + 1;
             let request =
                 json!({"jsonrpc": "2.0", "id": request_id, "method": "account/read", "params": {}});
             let started = Instant::now();
-            if sealed {
+            if *sealed {
                 client.send(&request).await.unwrap();
             } else {
                 client.send_raw(&request).await.unwrap();
             }
-            response(&mut client, request_id, sealed).await;
-            times.push(started.elapsed());
+            response(client, request_id, *sealed).await;
+            // The first 100 are warm-up.
+            if n >= 100 {
+                times[index].push(started.elapsed());
+            }
         }
+    }
+    for (label, times) in ["account/read, plain", "account/read, sealed"].into_iter().zip(times) {
         let (p50, p90, mean) = stats(times);
-        let label = if index == 0 { "account/read, plain" } else { "account/read, sealed" };
-        let _ = name;
         println!("{label:<44} {p50:>10.1} {p90:>10.1} {mean:>10.1}");
+    }
+    for (client, _) in clients {
         client.close().await;
     }
     stop.cancel();

@@ -217,6 +217,16 @@ async fn a_paired_client_runs_a_turn_and_its_code_is_single_use() {
     initialize(&mut again, "phone-again").await;
     let threads = call(&mut again, 1, "thread/list", json!({})).await;
     assert_eq!(threads["result"]["data"][0]["id"], thread_id.as_str(), "{threads}");
+    again.close().await;
+    local.close().await;
+    server.stop().await;
+
+    // The server's identity and the pairing survive a restart (both live in state.sqlite).
+    let server = Server::start(home.path(), true).await;
+    relay.wait_connections(&server_id, 2).await;
+    let mut after_restart = connect(&relay, &server_id).await;
+    after_restart.authenticate(&credential).await.unwrap();
+    initialize(&mut after_restart, "phone-after-restart").await;
     server.stop().await;
 }
 
