@@ -8,11 +8,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use clap::Subcommand;
+use codex_app_server::state::StateDb;
 use codex_app_server_daemon::ControlClient;
-use codex_app_server_protocol::v2::RemoteControlClientsListResponse;
 use codex_app_server_protocol::v2::RemoteControlClientsRevokeResponse;
 use codex_app_server_protocol::v2::RemoteControlPairingStartResponse;
-use codex_app_server_protocol::v2::RemoteControlPairingState;
 use codex_app_server_protocol::v2::RemoteControlPairingStatusResponse;
 use codex_app_server_transport::default_control_socket_path;
 use codex_app_server_transport::remote_control::unix_now;
@@ -58,9 +57,11 @@ pub struct ClientsArgs {
 /// `codex remote-control clients` subcommands.
 #[derive(Debug, Subcommand)]
 enum ClientsAction {
-    /// Print one line per paired client: id, name, paired at, last seen (Unix seconds).
+    /// Print one line per paired client: id, name, paired at, last seen (Unix seconds; read
+    /// from the state database, so it works whether or not the server runs).
     List,
-    /// Forget a paired client and close its open streams now.
+    /// Forget a paired client and close its open streams now (through the running server; with
+    /// none running, straight from the state database).
     Revoke {
         /// The client id (`rcc_...`, from `clients list`).
         #[arg(value_name = "CLIENT_ID")]
@@ -97,22 +98,16 @@ async fn pair(args: &PairArgs) -> anyhow::Result<()> {
     if args.wait {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            // An expired code is an error answer.
             let status: RemoteControlPairingStatusResponse = client
                 .request(
                     "remoteControl/pairing/status",
                     serde_json::json!({"pairingCode": started.pairing_code}),
                 )
                 .await?;
-            match status.status {
-                Some(RemoteControlPairingState::Claimed) => {
-                    eprintln!("paired: {}", status.client_id.unwrap_or_default());
-                    break;
-                }
-                Some(RemoteControlPairingState::Expired) => {
-                    client.close().await;
-                    anyhow::bail!("the code expired unclaimed");
-                }
-                _ => {}
+            if status.claimed {
+                eprintln!("paired; `codex remote-control clients list` shows the client");
+                break;
             }
         }
     }
@@ -121,44 +116,46 @@ async fn pair(args: &PairArgs) -> anyhow::Result<()> {
 }
 
 async fn clients(args: &ClientsArgs) -> anyhow::Result<()> {
-    let mut client = control_client(args.socket.as_ref()).await?;
+    let codex_home = crate::app_server_command::codex_home()?;
     match &args.action {
         ClientsAction::List => {
-            let mut cursor: Option<String> = None;
-            loop {
-                let page: RemoteControlClientsListResponse = client
-                    .request(
-                        "remoteControl/client/list",
-                        serde_json::json!({"environmentId": "local", "cursor": cursor}),
-                    )
-                    .await?;
-                for paired in page.data {
-                    let last_seen = paired.last_seen_at.map(|at| at.to_string());
-                    println!(
-                        "{}\t{}\t{}\t{}",
-                        paired.client_id,
-                        paired.display_name.unwrap_or_default(),
-                        paired.paired_at.map(|at| at.to_string()).unwrap_or_default(),
-                        last_seen.as_deref().unwrap_or("-"),
-                    );
-                }
-                match page.next_cursor {
-                    Some(next) => cursor = Some(next),
-                    None => break,
-                }
+            let state = StateDb::open_in(&codex_home).await?;
+            let clients = state.remote_clients().await;
+            state.close().await;
+            for paired in clients? {
+                let last_seen = paired.last_seen_at.map(|at| at.to_string());
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    paired.client_id,
+                    paired.display_name,
+                    paired.paired_at,
+                    last_seen.as_deref().unwrap_or("-"),
+                );
             }
         }
-        ClientsAction::Revoke { client_id } => {
-            let _: RemoteControlClientsRevokeResponse = client
-                .request(
-                    "remoteControl/client/revoke",
-                    serde_json::json!({"clientId": client_id, "environmentId": "local"}),
-                )
-                .await?;
-            eprintln!("revoked {client_id}; its open streams are closed");
-        }
+        ClientsAction::Revoke { client_id } => match control_client(args.socket.as_ref()).await {
+            Ok(mut client) => {
+                let revoked: Result<RemoteControlClientsRevokeResponse, _> = client
+                    .request(
+                        "remoteControl/client/revoke",
+                        serde_json::json!({"clientId": client_id, "environmentId": "local"}),
+                    )
+                    .await;
+                client.close().await;
+                revoked?;
+                eprintln!("revoked {client_id}; its open streams are closed");
+            }
+            Err(_) => {
+                let state = StateDb::open_in(&codex_home).await?;
+                let removed = state.remove_remote_client(client_id).await;
+                state.close().await;
+                if !removed? {
+                    anyhow::bail!("no paired client {client_id:?}");
+                }
+                eprintln!("revoked {client_id} (no server was running)");
+            }
+        },
     }
-    client.close().await;
     Ok(())
 }
 

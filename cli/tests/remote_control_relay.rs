@@ -200,6 +200,12 @@ async fn an_app_server_keeps_refreshing_short_lived_relay_tokens_and_stays_reach
     tokio::time::timeout(WAIT, async { while let Ok(Some(_)) = client.recv_raw().await {} })
         .await
         .expect("the revoked client's stream stayed open");
+    let listed = common::codex(home.path())
+        .args(["remote-control", "clients", "list"])
+        .output()
+        .await
+        .unwrap();
+    assert!(String::from_utf8(listed.stdout).unwrap().trim().is_empty());
     server.terminate().await;
     relay.terminate().await;
 }

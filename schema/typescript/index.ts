@@ -154,7 +154,6 @@ export type { RemoteControlEnableParams } from "./v2/RemoteControlEnableParams";
 export type { RemoteControlEnableResponse } from "./v2/RemoteControlEnableResponse";
 export type { RemoteControlPairingStartParams } from "./v2/RemoteControlPairingStartParams";
 export type { RemoteControlPairingStartResponse } from "./v2/RemoteControlPairingStartResponse";
-export type { RemoteControlPairingState } from "./v2/RemoteControlPairingState";
 export type { RemoteControlPairingStatusParams } from "./v2/RemoteControlPairingStatusParams";
 export type { RemoteControlPairingStatusResponse } from "./v2/RemoteControlPairingStatusResponse";
 export type { RemoteControlStatusChangedNotification } from "./v2/RemoteControlStatusChangedNotification";

@@ -833,7 +833,7 @@ mod tests {
 
     #[test]
     fn experimental_methods_are_detected() {
-        let params = json!({"sessionId": "s", "roots": [], "query": "q"});
+        let params = json!({"sessionId": "s", "roots": [], "query": "q", "environmentId": "e", "clientId": "c"});
         for method in EXPERIMENTAL_CLIENT_METHODS {
             let request = ClientRequest::parse(method, None)
                 .or_else(|_| ClientRequest::parse(method, Some(params.clone())))

@@ -30,7 +30,6 @@ use codex_app_server_protocol::v2::RemoteControlClientsListResponse;
 use codex_app_server_protocol::v2::RemoteControlClientsRevokeResponse;
 use codex_app_server_protocol::v2::RemoteControlConnectionStatus;
 use codex_app_server_protocol::v2::RemoteControlPairingStartResponse;
-use codex_app_server_protocol::v2::RemoteControlPairingState;
 use codex_app_server_protocol::v2::RemoteControlPairingStatusResponse;
 use codex_app_server_protocol::v2::RemoteControlStatusChangedNotification;
 use codex_app_server_protocol::v2::RemoteControlStatusReadResponse;
@@ -529,19 +528,6 @@ fn invalid(id: &RequestId, message: impl Into<String>) -> JsonRpcError {
     JsonRpcError::new(Some(id.clone()), error_codes::INVALID_REQUEST, message.into())
 }
 
-fn pairing_state(state: PairingState) -> RemoteControlPairingStatusResponse {
-    let (status, client_id) = match state {
-        PairingState::Pending => (RemoteControlPairingState::Pending, None),
-        PairingState::Claimed(client_id) => (RemoteControlPairingState::Claimed, Some(client_id)),
-        PairingState::Expired => (RemoteControlPairingState::Expired, None),
-    };
-    RemoteControlPairingStatusResponse {
-        claimed: status == RemoteControlPairingState::Claimed,
-        status: Some(status),
-        client_id,
-    }
-}
-
 /// Serves `remoteControl/pairing/start`, `remoteControl/pairing/status`,
 /// `remoteControl/client/list` and `remoteControl/client/revoke`, for local connections only
 /// (a remote client cannot pair more clients, nor list or revoke them).
@@ -600,10 +586,22 @@ pub async fn handle_pairing(
                     ))
                 }
             };
-            let state = authority.pairing_state(&code).ok_or_else(|| {
-                invalid(&id, "unknown pairing code (codes do not survive a server restart)")
-            })?;
-            to_result(&id, &pairing_state(state))
+            // Pending and claimed are the response's `claimed`; an expired code is an error, as
+            // the response has no third state.
+            let claimed = match authority.pairing_state(&code) {
+                Some(PairingState::Pending) => false,
+                Some(PairingState::Claimed(_)) => true,
+                Some(PairingState::Expired) => {
+                    return Err(invalid(&id, "the pairing code expired unclaimed"))
+                }
+                None => {
+                    return Err(invalid(
+                        &id,
+                        "unknown pairing code (codes do not survive a server restart)",
+                    ))
+                }
+            };
+            to_result(&id, &RemoteControlPairingStatusResponse { claimed })
         }
         ClientRequest::RemoteControlClientList(params) => {
             if params.environment_id.trim().is_empty() {
@@ -632,7 +630,6 @@ pub async fn handle_pairing(
                     client_id: client.client_id.clone(),
                     display_name: Some(client.display_name.clone()),
                     last_seen_at: client.last_seen_at,
-                    paired_at: Some(client.paired_at),
                     ..RemoteControlClient::default()
                 })
                 .collect();

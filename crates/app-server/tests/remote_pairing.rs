@@ -150,7 +150,7 @@ async fn a_paired_client_runs_a_turn_and_its_code_is_single_use() {
     assert!(started["environmentId"].as_str().is_some_and(|id| !id.is_empty()), "{started}");
     let status =
         local.call("remoteControl/pairing/status", json!({"pairingCode": code})).await.unwrap();
-    assert_eq!(status, json!({"claimed": false, "status": "pending"}));
+    assert_eq!(status, json!({"claimed": false}));
 
     let mut phone = connect(&relay, &server_id).await;
     let credential = phone.pair(&code, "phone").await.unwrap();
@@ -158,8 +158,7 @@ async fn a_paired_client_runs_a_turn_and_its_code_is_single_use() {
         .call("remoteControl/pairing/status", json!({"manualPairingCode": code}))
         .await
         .unwrap();
-    assert_eq!(status["claimed"], true);
-    assert_eq!(status["clientId"], credential.client_id.as_str());
+    assert_eq!(status, json!({"claimed": true}));
 
     // The paired stream is a full connection: a turn runs through the relay.
     initialize(&mut phone, "phone").await;
@@ -198,7 +197,6 @@ async fn a_paired_client_runs_a_turn_and_its_code_is_single_use() {
     assert_eq!(clients.len(), 1, "{listed}");
     assert_eq!(clients[0]["clientId"], credential.client_id.as_str());
     assert_eq!(clients[0]["displayName"], "phone");
-    assert!(clients[0]["pairedAt"].as_i64().unwrap() <= unix_now());
     assert!(clients[0]["lastSeenAt"].is_i64(), "{listed}");
     for (id, method) in [(3, "remoteControl/pairing/start"), (4, "remoteControl/client/list")] {
         let refused = call(&mut phone, id, method, json!({"environmentId": "x"})).await;
@@ -428,9 +426,13 @@ async fn brute_forcing_a_pairing_code_locks_pairing_and_burns_the_code() {
     let mut late = connect(&relay, &server_id).await;
     let err = late.pair(&code, "late").await.unwrap_err().to_string();
     assert!(err.contains("pairing is locked"), "{err}");
-    let status =
-        local.call("remoteControl/pairing/status", json!({"pairingCode": code})).await.unwrap();
-    assert_eq!(status, json!({"claimed": false, "status": "expired"}));
+    let expired = local
+        .request("remoteControl/pairing/status", json!({"pairingCode": code}))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(expired["code"], -32600, "{expired}");
+    assert!(expired["message"].as_str().unwrap().contains("expired"), "{expired}");
     let locked =
         local.request("remoteControl/pairing/start", json!({})).await.unwrap().unwrap_err();
     assert_eq!(locked["code"], -32600, "{locked}");

@@ -33,10 +33,6 @@ lastSeenAt?: number | null,
  */
 osVersion?: string | null, 
 /**
- * When it paired, seconds since the Unix epoch (this server's addition).
- */
-pairedAt?: number | null, 
-/**
  * Platform.
  */
 platform?: string | null, };

@@ -149,34 +149,13 @@ pub struct RemoteControlPairingStatusParams {
     pub pairing_code: Option<String>,
 }
 
-/// Lifecycle of a pairing code.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema, TS)]
-#[ts(export_to = "v2/RemoteControlPairingState.ts")]
-pub enum RemoteControlPairingState {
-    /// Waiting to be claimed.
-    #[serde(rename = "pending")]
-    Pending,
-    /// Claimed by a client.
-    #[serde(rename = "claimed")]
-    Claimed,
-    /// Expired unclaimed (or burned after too many failed attempts).
-    #[serde(rename = "expired")]
-    Expired,
-}
-
 /// Result of `remoteControl/pairing/status`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "v2/RemoteControlPairingStatusResponse.ts")]
 pub struct RemoteControlPairingStatusResponse {
-    /// Whether a client claimed the code.
+    /// Whether a client claimed the code (an expired code is an error instead).
     pub claimed: bool,
-    /// The code's state (this server's addition).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<RemoteControlPairingState>,
-    /// The client that claimed it (this server's addition).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
 }
 
 /// Order of `remoteControl/client/list`.
@@ -234,9 +213,6 @@ pub struct RemoteControlClient {
     /// OS version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
-    /// When it paired, seconds since the Unix epoch (this server's addition).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paired_at: Option<i64>,
     /// Platform.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
