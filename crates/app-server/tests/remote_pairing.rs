@@ -478,12 +478,9 @@ async fn revoking_a_client_closes_its_open_stream() {
         .await
         .unwrap();
     // The open stream ends (notifications may still arrive first); reported, not asserted.
-    loop {
-        match tokio::time::timeout(WAIT, phone.recv_raw()).await.expect("stream stayed open") {
-            Ok(Some(_)) => continue,
-            _ => break,
-        }
-    }
+    while let Ok(Some(_)) =
+        tokio::time::timeout(WAIT, phone.recv_raw()).await.expect("stream stayed open")
+    {}
     eprintln!("revoked stream closed after {:?}", revoked_at.elapsed());
     // The other client is untouched.
     let answer = call(&mut other, 1, "thread/list", json!({})).await;
