@@ -209,3 +209,25 @@ async fn an_app_server_keeps_refreshing_short_lived_relay_tokens_and_stays_reach
     server.terminate().await;
     relay.terminate().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_pairing_off_warns_at_start() {
+    let home = tempfile::tempdir().unwrap();
+    // No relay answers there; the warning comes before the first connection attempt.
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[remote_control]\nurl = \"http://127.0.0.1:9\"\nrequire_pairing = false\n",
+    )
+    .unwrap();
+    let server = Server::spawn(home.path(), &["--listen", "off", "--remote-control"]);
+    tokio::time::timeout(WAIT, async {
+        while !server.stderr.lock().unwrap().contains("require_pairing = false") {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no warning: {}", server.stderr.lock().unwrap()));
+    let warning = server.stderr.lock().unwrap().clone();
+    assert!(warning.contains("WARN") && warning.contains("relay operator"), "{warning}");
+    server.terminate().await;
+}

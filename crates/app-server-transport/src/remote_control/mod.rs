@@ -591,7 +591,9 @@ impl Link {
                             .streams
                             .lock()
                             .map(|streams| {
-                                streams.open.contains_key(&(client.clone(), stream.clone()))
+                                let key = (client.clone(), stream.clone());
+                                streams.open.contains_key(&key)
+                                    || streams.handshaking.contains_key(&key)
                             })
                             .unwrap_or(false);
                         if known {
