@@ -273,12 +273,14 @@ fn signed_message(role: &[u8], transcript: &[u8; 32], fields: &[&[u8]]) -> Vec<u
 }
 
 fn hmac(key: &[u8], message: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| {
-        <HmacSha256 as Mac>::new_from_slice(&[0u8; 32]).unwrap_or_else(|_| unreachable!())
-    });
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
+    // HMAC takes keys of any length; were one refused, the empty tag would never verify.
+    match <HmacSha256 as Mac>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(message);
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
 }
 
 /// Constant-time MAC check.
