@@ -27,7 +27,8 @@ enum Command {
     AppServer(Box<app_server_command::AppServerArgs>),
     /// Run one agent turn non-interactively and print its events.
     Exec(Box<exec_command::ExecArgs>),
-    /// Remote control: run a self-hosted relay and issue client tokens.
+    /// Remote control: run a self-hosted relay and issue client tokens; pair remote clients
+    /// with the running app-server, list and revoke them.
     #[command(subcommand)]
     RemoteControl(remote_control_command::RemoteControlCommand),
     /// Run a command under a sandbox policy (for testing policies by hand).

@@ -1,6 +1,7 @@
 //! `codex remote-control relay` through the built binary: bind refusal, token issuing, and a
 //! relay issuing short-lived tokens to `codex app-server --remote-control`, which keeps
-//! refreshing them while a remote client reaches it.
+//! refreshing them while a remote client pairs (`codex remote-control pair`), reaches it, is
+//! listed (`clients list`) and revoked (`clients revoke`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -9,6 +10,7 @@ use std::collections::HashSet;
 use std::process::Command;
 use std::time::Duration;
 
+use codex_app_server_transport::remote_control::RemoteClient;
 use common::Server;
 use common::WAIT;
 use futures::SinkExt;
@@ -118,7 +120,8 @@ async fn an_app_server_keeps_refreshing_short_lived_relay_tokens_and_stays_reach
         format!("[remote_control]\nurl = \"http://{relay_address}\"\n"),
     )
     .unwrap();
-    let _server = Server::spawn(home.path(), &["--listen", "off", "--remote-control"]);
+    let mut server = Server::spawn(home.path(), &["--listen", "unix://", "--remote-control"]);
+    server.listening_url().await;
 
     // Three token rotations: the app-server refreshed past several 3-second lifetimes.
     let mut tokens = HashSet::new();
@@ -146,25 +149,85 @@ async fn an_app_server_keeps_refreshing_short_lived_relay_tokens_and_stays_reach
         .unwrap();
     assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
     let token = String::from_utf8(issued.stdout).unwrap().trim().to_owned();
+
+    // A client without a pairing is refused once and closed.
     let mut request =
         format!("ws://{relay_address}/client/{server_id}").into_client_request().unwrap();
     request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (mut client, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let (mut plain, _) = tokio_tungstenite::connect_async(request).await.unwrap();
     let initialize = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"clientInfo": {"name": "remote", "version": "1"}}});
-    client.send(Message::text(initialize.to_string())).await.unwrap();
+    plain.send(Message::text(initialize.to_string())).await.unwrap();
+    let refusal = tokio::time::timeout(WAIT, plain.next()).await.unwrap().unwrap().unwrap();
+    assert!(refusal.to_text().unwrap().contains("only paired remote clients"), "{refusal:?}");
+
+    // `codex remote-control pair` issues a code on the running server; the client pairs with it.
+    let paired =
+        common::codex(home.path()).args(["remote-control", "pair"]).output().await.unwrap();
+    assert!(paired.status.success(), "{}", String::from_utf8_lossy(&paired.stderr));
+    let code = String::from_utf8(paired.stdout).unwrap().trim().to_owned();
+    let mut client =
+        RemoteClient::connect(&format!("ws://{relay_address}"), &server_id, &token).await.unwrap();
+    let credential = client.pair(&code, "cli-phone").await.unwrap();
+    client.send(&initialize).await.unwrap();
     let answer = tokio::time::timeout(WAIT, async {
         loop {
-            if let Message::Text(text) = client.next().await.unwrap().unwrap() {
-                let message: Value = serde_json::from_str(text.as_str()).unwrap();
-                if message["id"] == 1 {
-                    return message;
-                }
+            let message = client.recv().await.unwrap().expect("stream closed");
+            if message["id"] == 1 {
+                return message;
             }
         }
     })
     .await
     .expect("no answer through the relay");
     assert!(answer["result"]["userAgent"].is_string(), "{answer}");
+
+    let listed = common::codex(home.path())
+        .args(["remote-control", "clients", "list"])
+        .output()
+        .await
+        .unwrap();
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    assert!(listed.starts_with(&format!("{}\tcli-phone\t", credential.client_id)), "{listed}");
+    let revoked = common::codex(home.path())
+        .args(["remote-control", "clients", "revoke", &credential.client_id])
+        .output()
+        .await
+        .unwrap();
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    // Its open stream is closed.
+    tokio::time::timeout(WAIT, async { while let Ok(Some(_)) = client.recv_raw().await {} })
+        .await
+        .expect("the revoked client's stream stayed open");
+    let listed = common::codex(home.path())
+        .args(["remote-control", "clients", "list"])
+        .output()
+        .await
+        .unwrap();
+    assert!(String::from_utf8(listed.stdout).unwrap().trim().is_empty());
+    server.terminate().await;
     relay.terminate().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn turning_pairing_off_warns_at_start() {
+    let home = tempfile::tempdir().unwrap();
+    // No relay answers there; the warning comes before the first connection attempt.
+    std::fs::write(
+        home.path().join("config.toml"),
+        "[remote_control]\nurl = \"http://127.0.0.1:9\"\nrequire_pairing = false\n",
+    )
+    .unwrap();
+    let server = Server::spawn(home.path(), &["--listen", "off", "--remote-control"]);
+    tokio::time::timeout(WAIT, async {
+        while !server.stderr.lock().unwrap().contains("require_pairing = false") {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no warning: {}", server.stderr.lock().unwrap()));
+    let warning = server.stderr.lock().unwrap().clone();
+    assert!(warning.contains("WARN") && warning.contains("relay operator"), "{warning}");
+    server.terminate().await;
 }

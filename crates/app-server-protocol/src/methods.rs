@@ -137,6 +137,10 @@ pub const EXPERIMENTAL_CLIENT_METHODS: &[&str] = &[
     "remoteControl/enable",
     "remoteControl/disable",
     "remoteControl/status/read",
+    "remoteControl/pairing/start",
+    "remoteControl/pairing/status",
+    "remoteControl/client/list",
+    "remoteControl/client/revoke",
     "fuzzyFileSearch/sessionStart",
     "fuzzyFileSearch/sessionUpdate",
     "fuzzyFileSearch/sessionStop",
@@ -401,6 +405,10 @@ client_requests! {
     RemoteControlEnable => "remoteControl/enable", NullableObject(RemoteControlEnableParams), RemoteControlEnableResponse;
     RemoteControlDisable => "remoteControl/disable", NullableObject(RemoteControlDisableParams), RemoteControlDisableResponse;
     RemoteControlStatusRead => "remoteControl/status/read", None(()), RemoteControlStatusReadResponse;
+    RemoteControlPairingStart => "remoteControl/pairing/start", Object(RemoteControlPairingStartParams), RemoteControlPairingStartResponse;
+    RemoteControlPairingStatus => "remoteControl/pairing/status", Object(RemoteControlPairingStatusParams), RemoteControlPairingStatusResponse;
+    RemoteControlClientList => "remoteControl/client/list", Object(RemoteControlClientsListParams), RemoteControlClientsListResponse;
+    RemoteControlClientRevoke => "remoteControl/client/revoke", Object(RemoteControlClientsRevokeParams), RemoteControlClientsRevokeResponse;
     FuzzyFileSearch => "fuzzyFileSearch", Object(FuzzyFileSearchParams), FuzzyFileSearchResponse;
     FuzzyFileSearchSessionStart => "fuzzyFileSearch/sessionStart", Object(FuzzyFileSearchSessionStartParams), FuzzyFileSearchSessionStartResponse;
     FuzzyFileSearchSessionUpdate => "fuzzyFileSearch/sessionUpdate", Object(FuzzyFileSearchSessionUpdateParams), FuzzyFileSearchSessionUpdateResponse;
@@ -856,7 +864,7 @@ mod tests {
 
     #[test]
     fn experimental_methods_are_detected() {
-        let params = json!({"sessionId": "s", "roots": [], "query": "q"});
+        let params = json!({"sessionId": "s", "roots": [], "query": "q", "environmentId": "e", "clientId": "c"});
         for method in EXPERIMENTAL_CLIENT_METHODS {
             let request = ClientRequest::parse(method, None)
                 .or_else(|_| ClientRequest::parse(method, Some(params.clone())))

@@ -80,6 +80,9 @@ pub enum TransportError {
     /// Remote control is misconfigured (e.g. an unacceptable relay URL).
     #[error("remote control: {0}")]
     RemoteControl(String),
+    /// A remote client could not pair or authenticate its stream end to end.
+    #[error("remote client authentication: {0}")]
+    RemoteAuth(String),
     /// The receiver of transport events (the server) has gone away.
     #[error("the server stopped receiving transport events")]
     ServerGone,

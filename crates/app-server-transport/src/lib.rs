@@ -23,7 +23,9 @@
 //! and will not start on a non-loopback address without authentication.
 //! [`run_proxy`] bridges stdin/stdout to a running control socket.
 //! [`connect_in_process`] opens a channel-backed connection for a client in the same process.
-//! [`remote_control::run_remote_control`] dials out to a relay and serves remote clients through it.
+//! [`remote_control::run_remote_control`] dials out to a relay and serves remote clients through it;
+//! with a [`remote_control::pairing::RemoteAuthority`] in its options every relayed stream must
+//! authenticate end to end first, and [`remote_control::RemoteClient`] is the client side of that.
 //!
 //! # Embedding
 //!

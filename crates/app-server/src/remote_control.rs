@@ -6,6 +6,13 @@
 //! [`codex_app_server_transport::remote_control`]; remote clients reach the processor as ordinary
 //! connections of kind [`TransportKind::RemoteControl`]. Remote control starts at launch only with
 //! `codex app-server --remote-control`; `[features].remote_control` in config starts nothing.
+//!
+//! It also owns this server's side of end-to-end pairing: the server identity key (in the state
+//! database's key/value table), the paired clients (table `remote_control_clients`, public keys
+//! only) behind a [`RemoteAuthority`], and `remoteControl/pairing/start`,
+//! `remoteControl/pairing/status`, `remoteControl/client/list` and `remoteControl/client/revoke`,
+//! which only local connections may call. With `[remote_control] require_pairing = false` the
+//! link forwards unauthenticated streams as before (with a warning).
 
 use std::io::Write;
 use std::path::Path;
@@ -14,14 +21,29 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::OnceLock;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
 use codex_app_server_protocol::error_codes;
+use codex_app_server_protocol::v2::RemoteControlClient;
+use codex_app_server_protocol::v2::RemoteControlClientsListOrder;
+use codex_app_server_protocol::v2::RemoteControlClientsListResponse;
+use codex_app_server_protocol::v2::RemoteControlClientsRevokeResponse;
 use codex_app_server_protocol::v2::RemoteControlConnectionStatus;
+use codex_app_server_protocol::v2::RemoteControlPairingStartResponse;
+use codex_app_server_protocol::v2::RemoteControlPairingStatusResponse;
 use codex_app_server_protocol::v2::RemoteControlStatusChangedNotification;
 use codex_app_server_protocol::v2::RemoteControlStatusReadResponse;
 use codex_app_server_protocol::ClientRequest;
 use codex_app_server_protocol::JsonRpcError;
 use codex_app_server_protocol::RequestId;
 use codex_app_server_protocol::ServerNotification;
+use codex_app_server_transport::remote_control::pairing::new_server_secret;
+use codex_app_server_transport::remote_control::pairing::ClientStore;
+use codex_app_server_transport::remote_control::pairing::PairedClient;
+use codex_app_server_transport::remote_control::pairing::PairingStartError;
+use codex_app_server_transport::remote_control::pairing::PairingState;
+use codex_app_server_transport::remote_control::pairing::RemoteAuthority;
+use codex_app_server_transport::remote_control::pairing::PAIRING_CODE_TTL;
 use codex_app_server_transport::remote_control::run_remote_control;
 use codex_app_server_transport::remote_control::Enrollment;
 use codex_app_server_transport::remote_control::RelayUrl;
@@ -29,8 +51,8 @@ use codex_app_server_transport::remote_control::RemoteControlOptions;
 use codex_app_server_transport::remote_control::RemoteControlUpdate;
 use codex_app_server_transport::remote_control::ServerIdentity;
 use codex_app_server_transport::TransportEvent;
-#[cfg(doc)]
 use codex_app_server_transport::TransportKind;
+use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -46,6 +68,10 @@ use crate::state::StateDb;
 pub const INSTALLATION_ID_FILE: &str = "installation_id";
 /// Key of the stored enrollment in the state database.
 pub const ENROLLMENT_KEY: &str = "remote_control.enrollment";
+/// Key of this server's remote-control identity key (secret, base64url) in the state database.
+pub const SERVER_KEY_KEY: &str = "remote_control.server_key";
+/// Most clients one `remoteControl/client/list` page holds (and the default page size).
+pub const MAX_CLIENT_PAGE: u32 = 100;
 
 /// Why remote control could not be enabled.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +160,51 @@ enum Lifecycle {
     Running { cancel: CancellationToken },
 }
 
+/// Paired clients kept in the state database.
+#[derive(Debug)]
+struct StateClientStore(StateDb);
+
+impl ClientStore for StateClientStore {
+    fn insert(&self, client: PairedClient) -> BoxFuture<'static, Result<(), String>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let record = crate::state::RemoteClientRecord {
+                client_id: client.client_id,
+                public_key: client.public_key,
+                display_name: client.display_name,
+                paired_at: client.paired_at,
+                last_seen_at: client.last_seen_at,
+            };
+            state.insert_remote_client(&record).await.map_err(|err| err.to_string())
+        })
+    }
+
+    fn remove(&self, client_id: String) -> BoxFuture<'static, Result<(), String>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            state.remove_remote_client(&client_id).await.map(|_| ()).map_err(|err| err.to_string())
+        })
+    }
+
+    fn seen(&self, client_id: String, at: i64) -> BoxFuture<'static, Result<(), String>> {
+        let state = self.0.clone();
+        Box::pin(async move {
+            state.touch_remote_client(&client_id, at).await.map_err(|err| err.to_string())
+        })
+    }
+}
+
+/// Whether remote streams must authenticate end to end: `[remote_control] require_pairing`,
+/// true unless set to false.
+pub fn require_pairing(config: &Config) -> bool {
+    config
+        .table
+        .get("remote_control")
+        .and_then(|table| table.get("require_pairing"))
+        .and_then(|value| value.as_bool())
+        .unwrap_or(true)
+}
+
 #[derive(Debug)]
 struct Inner {
     lifecycle: Lifecycle,
@@ -152,6 +223,7 @@ pub struct RemoteControl {
     events: Mutex<Option<mpsc::Sender<TransportEvent>>>,
     router: OnceLock<OutboundRouter>,
     inner: Mutex<Inner>,
+    authority: tokio::sync::OnceCell<Arc<RemoteAuthority>>,
 }
 
 fn host_name() -> String {
@@ -185,7 +257,62 @@ impl RemoteControl {
                 status: RemoteControlConnectionStatus::Disabled,
                 environment_id: None,
             }),
+            authority: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// The pairing authority: this server's identity key (created on first use) and the paired
+    /// clients, loaded from the state database once.
+    pub async fn authority(&self) -> Result<Arc<RemoteAuthority>, RemoteControlError> {
+        self.authority
+            .get_or_try_init(|| async {
+                let unavailable = |err: String| RemoteControlError::StateUnavailable(err);
+                let stored = self
+                    .state
+                    .get_value(SERVER_KEY_KEY)
+                    .await
+                    .map_err(|err| unavailable(err.to_string()))?
+                    .and_then(|value| value.as_str().map(str::to_owned))
+                    .and_then(|text| B64.decode(text).ok())
+                    .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok());
+                let secret = match stored {
+                    Some(secret) => secret,
+                    None => {
+                        let secret =
+                            new_server_secret().map_err(|err| unavailable(err.to_string()))?;
+                        let value = serde_json::Value::String(B64.encode(secret));
+                        self.state
+                            .set_value(SERVER_KEY_KEY, &value)
+                            .await
+                            .map_err(|err| unavailable(err.to_string()))?;
+                        secret
+                    }
+                };
+                let clients = self
+                    .state
+                    .remote_clients()
+                    .await
+                    .map_err(|err| unavailable(err.to_string()))?
+                    .into_iter()
+                    .map(|record| PairedClient {
+                        client_id: record.client_id,
+                        public_key: record.public_key,
+                        display_name: record.display_name,
+                        paired_at: record.paired_at,
+                        last_seen_at: record.last_seen_at,
+                    })
+                    .collect();
+                let store = Arc::new(StateClientStore(self.state.clone()));
+                Ok(Arc::new(RemoteAuthority::new(secret, clients, store)))
+            })
+            .await
+            .cloned()
+    }
+
+    /// The environment id pairing reports: the relay's environment once enrolled, else this
+    /// server's remote-control id.
+    fn environment_id(&self, authority: &RemoteAuthority) -> String {
+        self.snapshot().environment_id.unwrap_or_else(|| authority.server_id().to_owned())
     }
 
     /// Connects remote control to the processor's event stream and router.
@@ -264,6 +391,25 @@ impl RemoteControl {
         };
         let mut options = RemoteControlOptions::new(url.clone(), identity);
         options.enrollment = stored.map(|stored| stored.enrollment);
+        if require_pairing(config) {
+            match self.authority().await {
+                Ok(authority) => options.authority = Some(authority),
+                Err(err) => {
+                    // Never fall back to unauthenticated streams.
+                    if let Ok(mut inner) = self.inner.lock() {
+                        inner.lifecycle = Lifecycle::Stopped;
+                    }
+                    cancel.cancel();
+                    return Err(err);
+                }
+            }
+        } else {
+            tracing::warn!(
+                "remote control: `[remote_control] require_pairing = false`: every stream the \
+                 relay forwards gets a full connection; the relay operator and anyone with a \
+                 relay client token can act on this machine with your rights"
+            );
+        }
         let (updates_tx, mut updates) = mpsc::unbounded_channel();
         tokio::spawn(run_remote_control(options, events, updates_tx, cancel));
         self.set_status(generation, RemoteControlConnectionStatus::Connecting, None).await;
@@ -375,6 +521,138 @@ impl RemoteControl {
     /// Where the installation id lives.
     pub fn installation_id_path(&self) -> PathBuf {
         self.codex_home.join(INSTALLATION_ID_FILE)
+    }
+}
+
+fn invalid(id: &RequestId, message: impl Into<String>) -> JsonRpcError {
+    JsonRpcError::new(Some(id.clone()), error_codes::INVALID_REQUEST, message.into())
+}
+
+/// Serves `remoteControl/pairing/start`, `remoteControl/pairing/status`,
+/// `remoteControl/client/list` and `remoteControl/client/revoke`, for local connections only
+/// (a remote client cannot pair more clients, nor list or revoke them).
+pub async fn handle_pairing(
+    remote_control: &Arc<RemoteControl>,
+    transport: TransportKind,
+    id: RequestId,
+    request: ClientRequest,
+) -> HandlerResult {
+    if transport == TransportKind::RemoteControl {
+        return Err(invalid(
+            &id,
+            format!("{} is available to local clients only", request.method()),
+        ));
+    }
+    let authority = remote_control.authority().await.map_err(|err| {
+        JsonRpcError::new(Some(id.clone()), error_codes::INTERNAL_ERROR, err.to_string())
+    })?;
+    match request {
+        ClientRequest::RemoteControlPairingStart(params) => {
+            let code = authority.start_pairing(PAIRING_CODE_TTL).map_err(|err| match err {
+                PairingStartError::Locked { seconds } => invalid(
+                    &id,
+                    format!("pairing is locked for {seconds} s after too many failed attempts"),
+                ),
+                PairingStartError::NoRandomness => JsonRpcError::new(
+                    Some(id.clone()),
+                    error_codes::INTERNAL_ERROR,
+                    "the operating system gave no random bytes".to_owned(),
+                ),
+            })?;
+            let manual = params.manual_code.unwrap_or(false).then(|| code.code.clone());
+            to_result(
+                &id,
+                &RemoteControlPairingStartResponse {
+                    environment_id: remote_control.environment_id(&authority),
+                    expires_at: code.expires_at,
+                    manual_pairing_code: manual,
+                    pairing_code: code.code,
+                },
+            )
+        }
+        ClientRequest::RemoteControlPairingStatus(params) => {
+            let code = match (params.pairing_code, params.manual_pairing_code) {
+                (Some(_), Some(_)) => {
+                    return Err(invalid(
+                        &id,
+                        "remoteControl/pairing/status accepts either pairingCode or manualPairingCode, not both",
+                    ))
+                }
+                (Some(code), None) | (None, Some(code)) => code,
+                (None, None) => {
+                    return Err(invalid(
+                        &id,
+                        "remoteControl/pairing/status requires pairingCode or manualPairingCode",
+                    ))
+                }
+            };
+            // Pending and claimed are the response's `claimed`; an expired code is an error, as
+            // the response has no third state.
+            let claimed = match authority.pairing_state(&code) {
+                Some(PairingState::Pending) => false,
+                Some(PairingState::Claimed(_)) => true,
+                Some(PairingState::Expired) => {
+                    return Err(invalid(&id, "the pairing code expired unclaimed"))
+                }
+                None => {
+                    return Err(invalid(
+                        &id,
+                        "unknown pairing code (codes do not survive a server restart)",
+                    ))
+                }
+            };
+            to_result(&id, &RemoteControlPairingStatusResponse { claimed })
+        }
+        ClientRequest::RemoteControlClientList(params) => {
+            if params.environment_id.trim().is_empty() {
+                return Err(invalid(&id, "environmentId must not be empty"));
+            }
+            let limit = params.limit.unwrap_or(MAX_CLIENT_PAGE);
+            if limit == 0 || limit > MAX_CLIENT_PAGE {
+                return Err(invalid(&id, format!("limit must be between 1 and {MAX_CLIENT_PAGE}")));
+            }
+            let mut clients = authority.clients();
+            if params.order == Some(RemoteControlClientsListOrder::Desc) {
+                clients.reverse();
+            }
+            let start = match params.cursor.as_deref() {
+                None => 0,
+                Some(cursor) => cursor
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|start| *start <= clients.len())
+                    .ok_or_else(|| invalid(&id, format!("invalid cursor {cursor:?}")))?,
+            };
+            let end = (start + limit as usize).min(clients.len());
+            let data = clients[start..end]
+                .iter()
+                .map(|client| RemoteControlClient {
+                    client_id: client.client_id.clone(),
+                    display_name: Some(client.display_name.clone()),
+                    last_seen_at: client.last_seen_at,
+                    ..RemoteControlClient::default()
+                })
+                .collect();
+            let next_cursor = (end < clients.len()).then(|| end.to_string());
+            to_result(&id, &RemoteControlClientsListResponse { data, next_cursor })
+        }
+        ClientRequest::RemoteControlClientRevoke(params) => {
+            if params.environment_id.trim().is_empty() {
+                return Err(invalid(&id, "environmentId must not be empty"));
+            }
+            let revoked = authority.revoke(&params.client_id).await.map_err(|err| {
+                JsonRpcError::new(
+                    Some(id.clone()),
+                    error_codes::INTERNAL_ERROR,
+                    format!("revoking {}: {err}", params.client_id),
+                )
+            })?;
+            if !revoked {
+                return Err(invalid(&id, format!("no paired client {:?}", params.client_id)));
+            }
+            to_result(&id, &RemoteControlClientsRevokeResponse {})
+        }
+        other => Err(crate::processor::method_not_implemented(id, other.method())),
     }
 }
 

@@ -93,6 +93,8 @@ struct Hub {
     /// order, so the pieces of one message never interleave with another's); bounded by
     /// `max_message_bytes`.
     assembling: Option<(u64, Reassembly)>,
+    /// A copy of every frame queued for the server (see [`Hubs::tap`]).
+    tap: Option<mpsc::UnboundedSender<String>>,
 }
 
 /// Every server's hub.
@@ -126,9 +128,19 @@ impl Hubs {
         self.hubs.lock().map(|hubs| hubs.len()).unwrap_or(0)
     }
 
+    /// Copies every frame later queued for `server_id` to the returned receiver.
+    pub(crate) fn tap(&self, server_id: &str) -> mpsc::UnboundedReceiver<String> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        self.with(server_id, |hub| hub.tap = Some(sender));
+        receiver
+    }
+
     /// Queues `frame` for the server; false when it cannot be held (the sender should give up).
-    fn to_server(&self, server_id: &str, frame: String, limits: PendingLimits) -> bool {
+    pub(crate) fn to_server(&self, server_id: &str, frame: String, limits: PendingLimits) -> bool {
         self.with_existing(server_id, |hub| {
+            if let Some(tap) = &hub.tap {
+                let _ = tap.send(frame.clone());
+            }
             if let Some((_, server)) = &hub.server {
                 return server.try_send(frame);
             }
@@ -163,13 +175,13 @@ impl Hubs {
 
 /// How much a hub holds for a server that is away.
 #[derive(Debug, Clone, Copy)]
-struct PendingLimits {
+pub(crate) struct PendingLimits {
     frames: usize,
     bytes: usize,
 }
 
 impl PendingLimits {
-    fn of(relay: &Relay) -> Self {
+    pub(crate) fn of(relay: &Relay) -> Self {
         Self { frames: relay.options.max_pending_frames, bytes: relay.options.max_queued_bytes }
     }
 }

@@ -277,6 +277,12 @@ impl RelayHandle {
             .route("/client/{server_id}", get(client_socket))
             .with_state(Arc::clone(&self.relay));
         let stop = shutdown.clone();
+        // Envelopes are small and latency-bound: no Nagle delay on any socket.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |socket| {
+            if let Err(err) = socket.set_nodelay(true) {
+                tracing::debug!("TCP_NODELAY not set on a relay socket: {err}");
+            }
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })
             .await?;
@@ -297,6 +303,19 @@ impl RelayHandle {
     /// How many per-server hubs the relay holds (bounded by the servers it still knows).
     pub fn hub_count(&self) -> usize {
         self.relay.hubs.len()
+    }
+
+    /// Operator power, used by the attacker-side tests: a copy of every envelope this relay
+    /// forwards to `server_id` from now on (what anyone running a relay can record).
+    pub fn tap(&self, server_id: &str) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        self.relay.hubs.tap(server_id)
+    }
+
+    /// Operator power, used by the attacker-side tests: sends the raw envelope `frame` to
+    /// `server_id` as if a client had sent it (what anyone running a relay can do). False when
+    /// the server is unknown or its queue is full.
+    pub fn inject(&self, server_id: &str, frame: String) -> bool {
+        self.relay.hubs.to_server(server_id, frame, hub::PendingLimits::of(&self.relay))
     }
 
     /// Every enrolled server, by id.

@@ -100,6 +100,15 @@ CREATE TABLE thread_token_usage (
     r#"
 UPDATE threads SET source = '"vscode"', source_kind = 'vscode' WHERE source = '"appServer"';
 "#,
+    r#"
+CREATE TABLE remote_control_clients (
+    client_id     TEXT PRIMARY KEY NOT NULL,
+    public_key    TEXT NOT NULL,
+    display_name  TEXT NOT NULL,
+    paired_at     INTEGER NOT NULL,
+    last_seen_at  INTEGER
+);
+"#,
 ];
 
 /// The columns a [`ThreadRecord`] is read from. Named, never `*`: a pooled connection whose
@@ -1103,6 +1112,79 @@ impl StateDb {
         )
         .bind(key)
         .bind(serde_json::to_string(value)?);
+        self.execute(query).await
+    }
+}
+
+/// A remote-control client paired with this server: only the public half of its key is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteClientRecord {
+    /// `rcc_…`, derived from the public key.
+    pub client_id: String,
+    /// The ed25519 public key, base64url.
+    pub public_key: String,
+    /// The name it gave when pairing.
+    pub display_name: String,
+    /// When it paired, seconds since the Unix epoch.
+    pub paired_at: i64,
+    /// When it last authenticated a stream, seconds since the Unix epoch.
+    pub last_seen_at: Option<i64>,
+}
+
+impl StateDb {
+    /// Every paired remote-control client, oldest pairing first.
+    pub async fn remote_clients(&self) -> Result<Vec<RemoteClientRecord>, StateError> {
+        let rows = sqlx::query(
+            "SELECT client_id, public_key, display_name, paired_at, last_seen_at \
+             FROM remote_control_clients ORDER BY paired_at, client_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(RemoteClientRecord {
+                    client_id: row.try_get("client_id")?,
+                    public_key: row.try_get("public_key")?,
+                    display_name: row.try_get("display_name")?,
+                    paired_at: row.try_get("paired_at")?,
+                    last_seen_at: row.try_get("last_seen_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stores a newly paired remote-control client (replacing one with the same id).
+    pub async fn insert_remote_client(
+        &self,
+        client: &RemoteClientRecord,
+    ) -> Result<(), StateError> {
+        let query = sqlx::query(
+            "INSERT OR REPLACE INTO remote_control_clients \
+             (client_id, public_key, display_name, paired_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&client.client_id)
+        .bind(&client.public_key)
+        .bind(&client.display_name)
+        .bind(client.paired_at)
+        .bind(client.last_seen_at);
+        self.execute(query).await
+    }
+
+    /// Forgets a remote-control client; returns whether it was stored.
+    pub async fn remove_remote_client(&self, client_id: &str) -> Result<bool, StateError> {
+        let result = sqlx::query("DELETE FROM remote_control_clients WHERE client_id = ?")
+            .bind(client_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+
+    /// Records when a remote-control client last authenticated a stream.
+    pub async fn touch_remote_client(&self, client_id: &str, at: i64) -> Result<(), StateError> {
+        let query =
+            sqlx::query("UPDATE remote_control_clients SET last_seen_at = ? WHERE client_id = ?")
+                .bind(at)
+                .bind(client_id);
         self.execute(query).await
     }
 }

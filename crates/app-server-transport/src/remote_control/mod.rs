@@ -13,10 +13,18 @@
 //! restarted with fresh state, issues a new id; the remote connections of the old id then close).
 //! Progress is reported on an update channel ([`RemoteControlUpdate`]) for the server to store
 //! enrollments and publish its status.
+//!
+//! With a [`pairing::RemoteAuthority`] in the options (the default in the app-server), a stream
+//! opens a connection only after it authenticated end to end (see [`pairing`]): before that the
+//! link answers the handshake itself, and a stream that fails it gets one JSON-RPC error and is
+//! closed (the relay is told with a `pong` of status `unknown` for it). Every later message is
+//! sealed in both directions. Revoking a client closes its open streams at once.
 
+mod client;
 mod enroll;
 mod envelope;
 mod outbox;
+pub mod pairing;
 
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -27,7 +35,9 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
 
+pub use client::RemoteClient;
 use codex_app_server_protocol::JsonRpcMessage;
+use codex_app_server_protocol::RequestId;
 pub use enroll::unix_now;
 pub use enroll::Enrollment;
 pub use enroll::RelayUrl;
@@ -67,6 +77,12 @@ use crate::connection::TransportEvent;
 use crate::connection::TransportKind;
 use crate::error::TransportError;
 use enroll::HttpFailure;
+use pairing::AuthFailure;
+use pairing::Opener;
+use pairing::RemoteAuthority;
+use pairing::Sealer;
+use pairing::StreamHandshake;
+use serde_json::Value;
 
 /// Frame limit assumed until the relay names its own.
 pub const DEFAULT_RELAY_FRAME_BYTES: usize = 1024 * 1024;
@@ -100,6 +116,9 @@ pub struct RemoteControlOptions {
     pub initial_backoff: Duration,
     /// Longest reconnect delay.
     pub max_backoff: Duration,
+    /// End-to-end authentication of remote clients; `None` (`require_pairing = false`) opens a
+    /// connection for every stream the relay forwards.
+    pub authority: Option<Arc<RemoteAuthority>>,
 }
 
 impl RemoteControlOptions {
@@ -113,6 +132,7 @@ impl RemoteControlOptions {
             max_unacked_envelopes: DEFAULT_MAX_UNACKED_ENVELOPES,
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(30),
+            authority: None,
         }
     }
 }
@@ -137,11 +157,30 @@ struct OpenStream {
     connection_id: ConnectionId,
     writer: ConnectionWriter,
     cancel: CancellationToken,
+    /// Opens the client's sealed messages (authenticated streams only).
+    opener: Option<Opener>,
+}
+
+/// What the link knows of a stream a message arrived on.
+enum StreamPhase {
+    Closed,
+    Open,
+    Handshaking(StreamHandshake),
+    New,
+}
+
+/// An authenticated stream about to open: its client, and its sealer and opener.
+struct Authenticated {
+    client_id: String,
+    sealer: Sealer,
+    opener: Opener,
 }
 
 #[derive(Debug, Default)]
 struct Streams {
     open: HashMap<StreamKey, OpenStream>,
+    /// Streams between `hello` and `proof`/`pair`.
+    handshaking: HashMap<StreamKey, StreamHandshake>,
     closed: HashSet<StreamKey>,
     closed_order: VecDeque<StreamKey>,
     assembling: HashMap<StreamKey, Reassembly>,
@@ -150,6 +189,7 @@ struct Streams {
 impl Streams {
     fn forget(&mut self, key: &StreamKey) {
         self.open.remove(key);
+        self.handshaking.remove(key);
         self.assembling.remove(key);
         if self.closed.insert(key.clone()) {
             self.closed_order.push_back(key.clone());
@@ -331,7 +371,8 @@ impl Link {
             Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
         config.max_frame_size =
             Some(self.options.config.max_websocket_message_bytes.saturating_mul(2));
-        let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), false);
+        // Envelopes are small and latency-bound: no Nagle delay (`true` disables it).
+        let connecting = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
         let (socket, response) = match tokio::time::timeout(Duration::from_secs(30), connecting)
             .await
         {
@@ -463,6 +504,9 @@ impl Link {
         match envelope {
             RelayToServer::ClientMessage { client_id, stream_id, message } => {
                 let key = (client_id, stream_id);
+                if let Some(authority) = self.options.authority.clone() {
+                    return self.authenticated(&authority, key, message, cancel).await;
+                }
                 match JsonRpcMessage::parse(&serde_json::to_vec(&message).unwrap_or_default()) {
                     Ok(message) => self.deliver(key, message, cancel).await,
                     Err(err) => self.answer_garbage(key, err.to_error_response(), cancel).await,
@@ -507,6 +551,20 @@ impl Link {
                 };
                 match result {
                     Ok(None) => Ok(()),
+                    Ok(Some(bytes)) if self.options.authority.is_some() => {
+                        let authority = self.options.authority.clone();
+                        match (authority, serde_json::from_slice::<Value>(&bytes)) {
+                            (Some(authority), Ok(value)) => {
+                                self.authenticated(&authority, key, value, cancel).await
+                            }
+                            (_, Err(err)) => {
+                                let failure = AuthFailure::Malformed(format!("not JSON: {err}"));
+                                self.refuse(key, failure, None).await;
+                                Ok(())
+                            }
+                            (None, Ok(_)) => Ok(()),
+                        }
+                    }
                     Ok(Some(bytes)) => match JsonRpcMessage::parse(&bytes) {
                         Ok(message) => self.deliver(key, message, cancel).await,
                         Err(err) => self.answer_garbage(key, err.to_error_response(), cancel).await,
@@ -533,7 +591,9 @@ impl Link {
                             .streams
                             .lock()
                             .map(|streams| {
-                                streams.open.contains_key(&(client.clone(), stream.clone()))
+                                let key = (client.clone(), stream.clone());
+                                streams.open.contains_key(&key)
+                                    || streams.handshaking.contains_key(&key)
                             })
                             .unwrap_or(false);
                         if known {
@@ -560,6 +620,7 @@ impl Link {
             RelayToServer::ClientClosed { client_id, stream_id } => {
                 let key = (client_id, stream_id);
                 let stream = self.shared.streams.lock().ok().and_then(|mut streams| {
+                    streams.handshaking.remove(&key);
                     let cancel = streams.open.get(&key).map(|open| open.cancel.clone());
                     if cancel.is_none() {
                         streams.forget(&key);
@@ -579,6 +640,7 @@ impl Link {
         &mut self,
         key: &StreamKey,
         cancel: &CancellationToken,
+        authenticated: Option<Authenticated>,
     ) -> Result<Option<(ConnectionId, ConnectionWriter)>, TransportError> {
         {
             let Ok(streams) = self.shared.streams.lock() else { return Ok(None) };
@@ -588,7 +650,7 @@ impl Link {
             if let Some(open) = streams.open.get(key) {
                 return Ok(Some((open.connection_id, open.writer.clone())));
             }
-            if streams.open.len() >= MAX_REMOTE_STREAMS {
+            if streams.open.len() + streams.handshaking.len() >= MAX_REMOTE_STREAMS {
                 tracing::warn!(
                     client_id = %key.0,
                     "remote control: {MAX_REMOTE_STREAMS} remote connections open: refusing another"
@@ -600,10 +662,29 @@ impl Link {
         let (writer, receiver) =
             ConnectionWriter::channel(connection_id, self.options.config.outbound_queue_capacity);
         let stream_cancel = cancel.child_token();
+        let (sealer, opener) = match authenticated {
+            Some(Authenticated { client_id, sealer, opener }) => {
+                let registered = self.options.authority.as_ref().is_some_and(|authority| {
+                    authority.register_stream(&client_id, stream_cancel.clone())
+                });
+                if !registered {
+                    // Revoked between its proof and now.
+                    self.refuse(key.clone(), AuthFailure::UnknownClient, None).await;
+                    return Ok(None);
+                }
+                (Some(sealer), Some(opener))
+            }
+            None => (None, None),
+        };
         if let Ok(mut streams) = self.shared.streams.lock() {
             streams.open.insert(
                 key.clone(),
-                OpenStream { connection_id, writer: writer.clone(), cancel: stream_cancel.clone() },
+                OpenStream {
+                    connection_id,
+                    writer: writer.clone(),
+                    cancel: stream_cancel.clone(),
+                    opener,
+                },
             );
         }
         tracing::debug!(connection = %connection_id, client_id = %key.0, "remote client connected");
@@ -621,6 +702,7 @@ impl Link {
             connection_id,
             receiver,
             stream_cancel,
+            sealer,
         ));
         Ok(Some((connection_id, writer)))
     }
@@ -631,7 +713,9 @@ impl Link {
         message: JsonRpcMessage,
         cancel: &CancellationToken,
     ) -> Result<(), TransportError> {
-        let Some((connection_id, _)) = self.stream(&key, cancel).await? else { return Ok(()) };
+        let Some((connection_id, _)) = self.stream(&key, cancel, None).await? else {
+            return Ok(());
+        };
         self.shared
             .events
             .send(TransportEvent::MessageReceived { connection_id, message })
@@ -645,11 +729,160 @@ impl Link {
         error: codex_app_server_protocol::JsonRpcError,
         cancel: &CancellationToken,
     ) -> Result<(), TransportError> {
-        if let Some((_, writer)) = self.stream(&key, cancel).await? {
+        if let Some((_, writer)) = self.stream(&key, cancel, None).await? {
             let _ = writer.try_send(JsonRpcMessage::Error(error));
         }
         Ok(())
     }
+}
+
+impl Link {
+    /// Handles one client message of a link that requires authenticated streams.
+    async fn authenticated(
+        &mut self,
+        authority: &Arc<RemoteAuthority>,
+        key: StreamKey,
+        value: Value,
+        cancel: &CancellationToken,
+    ) -> Result<(), TransportError> {
+        let phase = {
+            let Ok(mut streams) = self.shared.streams.lock() else { return Ok(()) };
+            if streams.closed.contains(&key) {
+                StreamPhase::Closed
+            } else if streams.open.contains_key(&key) {
+                StreamPhase::Open
+            } else if let Some(handshake) = streams.handshaking.remove(&key) {
+                StreamPhase::Handshaking(handshake)
+            } else {
+                StreamPhase::New
+            }
+        };
+        match phase {
+            StreamPhase::Closed => Ok(()),
+            StreamPhase::Open => {
+                let opened = self.shared.streams.lock().ok().and_then(|mut streams| {
+                    let open = streams.open.get_mut(&key)?;
+                    let payload = open.opener.as_mut().map(|opener| opener.open(&value));
+                    Some((open.connection_id, open.writer.clone(), payload))
+                });
+                let Some((connection_id, writer, payload)) = opened else { return Ok(()) };
+                match payload {
+                    Some(Ok(text)) => match JsonRpcMessage::parse(text.as_bytes()) {
+                        Ok(message) => self
+                            .shared
+                            .events
+                            .send(TransportEvent::MessageReceived { connection_id, message })
+                            .await
+                            .map_err(|_| TransportError::ServerGone),
+                        Err(err) => {
+                            let _ = writer.try_send(JsonRpcMessage::Error(err.to_error_response()));
+                            Ok(())
+                        }
+                    },
+                    Some(Err(failure)) => {
+                        self.refuse(key, failure, None).await;
+                        Ok(())
+                    }
+                    None => Ok(()),
+                }
+            }
+            StreamPhase::New => {
+                let full = self.shared.streams.lock().map_or(true, |streams| {
+                    streams.open.len() + streams.handshaking.len() >= MAX_REMOTE_STREAMS
+                });
+                if full {
+                    tracing::warn!(
+                        client_id = %key.0,
+                        "remote control: {MAX_REMOTE_STREAMS} remote streams open: refusing another"
+                    );
+                    return Ok(());
+                }
+                match authority.hello(&key.1, &value) {
+                    Ok((handshake, challenge)) => {
+                        if let Ok(mut streams) = self.shared.streams.lock() {
+                            streams.handshaking.insert(key.clone(), handshake);
+                        }
+                        self.push_to_stream(&key, challenge.to_value()).await;
+                    }
+                    Err(failure) => self.refuse(key, failure, request_id(&value)).await,
+                }
+                Ok(())
+            }
+            StreamPhase::Handshaking(handshake) => {
+                match authority.finish(handshake, &value).await {
+                    Ok((client_id, accepted, sealer, opener)) => {
+                        tracing::debug!(client_id = %key.0, paired_client = %client_id, "remote stream authenticated");
+                        self.push_to_stream(&key, accepted.to_value()).await;
+                        self.stream(&key, cancel, Some(Authenticated { client_id, sealer, opener }))
+                            .await
+                            .map(|_| ())
+                    }
+                    Err(failure) => {
+                        self.refuse(key, failure, request_id(&value)).await;
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Queues `message` for the stream `key` as it is (handshake frames and refusals).
+    async fn push_to_stream(&self, key: &StreamKey, message: Value) {
+        let (client_id, stream_id) = key.clone();
+        self.shared
+            .outbox
+            .push_message(|seq_id| {
+                vec![ServerToRelay::ServerMessage {
+                    client_id: client_id.clone(),
+                    stream_id: stream_id.clone(),
+                    seq_id,
+                    message: message.clone(),
+                }]
+            })
+            .await;
+    }
+
+    /// Sends the stream one JSON-RPC error saying why it failed authentication, and closes it.
+    async fn refuse(&mut self, key: StreamKey, failure: AuthFailure, id: Option<RequestId>) {
+        tracing::warn!(client_id = %key.0, stream_id = %key.1, "remote control: {}", failure.message());
+        let error = codex_app_server_protocol::JsonRpcError::new(
+            id,
+            codex_app_server_protocol::error_codes::INVALID_REQUEST,
+            failure.message(),
+        );
+        let message = serde_json::to_value(JsonRpcMessage::Error(error)).unwrap_or_default();
+        self.push_to_stream(&key, message).await;
+        let open = self.shared.streams.lock().ok().and_then(|mut streams| {
+            let cancel = streams.open.get(&key).map(|open| open.cancel.clone());
+            if cancel.is_none() {
+                streams.forget(&key);
+            }
+            cancel
+        });
+        match open {
+            // Its forwarder closes it at the relay once it stopped.
+            Some(stream) => stream.cancel(),
+            None => close_at_relay(&self.shared, &key),
+        }
+    }
+}
+
+/// The id of `value` when it is a JSON-RPC request.
+fn request_id(value: &Value) -> Option<RequestId> {
+    value.get("method")?;
+    serde_json::from_value(value.get("id")?.clone()).ok()
+}
+
+/// Tells the relay the server no longer knows the stream `key` (it then closes the client's
+/// socket): a `pong` of status `unknown` for it.
+fn close_at_relay(shared: &Shared, key: &StreamKey) {
+    let (client_id, stream_id) = key.clone();
+    let _ = shared.outbox.push_pong(|seq_id| ServerToRelay::Pong {
+        client_id: Some(client_id),
+        stream_id: Some(stream_id),
+        seq_id,
+        status: PongStatus::Unknown,
+    });
 }
 
 /// Moves one remote connection's outbound messages into the outbox until it closes.
@@ -659,6 +892,7 @@ async fn forward_stream(
     connection_id: ConnectionId,
     mut receiver: mpsc::Receiver<OutboundMessage>,
     cancel: CancellationToken,
+    mut sealer: Option<Sealer>,
 ) {
     loop {
         let outbound = tokio::select! {
@@ -680,13 +914,23 @@ async fn forward_stream(
             },
             OutboundPayload::Serialized(text) => (text, None),
         };
+        // An authenticated stream carries each message sealed, as the text of a frame.
+        let (text, message) = match sealer.as_mut() {
+            Some(sealer) => {
+                let frame = sealer.seal(text).to_value();
+                (frame.to_string(), Some(frame))
+            }
+            None => {
+                (text, message.map(|message| serde_json::to_value(message).unwrap_or_default()))
+            }
+        };
         let max_frame = shared.max_frame_bytes.load(Ordering::Relaxed);
         let (client_id, stream_id) = key.clone();
         // A whole envelope is the message plus ids and field names.
         let envelope_size = text.len() + client_id.len() + stream_id.len() + 128;
         if envelope_size <= max_frame {
-            let message = match &message {
-                Some(message) => serde_json::to_value(message).unwrap_or_default(),
+            let message = match message {
+                Some(message) => message,
                 None => serde_json::from_str(&text).unwrap_or_default(),
             };
             shared
@@ -726,8 +970,15 @@ async fn forward_stream(
         resolve_acks(&mut acks, connection_id, Ok(()));
     }
     receiver.close();
-    if let Ok(mut streams) = shared.streams.lock() {
+    let known = shared.streams.lock().map(|mut streams| {
+        let known = streams.open.contains_key(&key);
         streams.forget(&key);
+        known
+    });
+    if known.unwrap_or(false) && cancel.is_cancelled() {
+        // Closed by the server (a revocation, a failed message check, remote control stopping):
+        // the relay should close the client's socket too.
+        close_at_relay(&shared, &key);
     }
     tracing::debug!(connection = %connection_id, "remote client disconnected");
     let _ = shared.events.send(TransportEvent::ConnectionClosed { connection_id }).await;

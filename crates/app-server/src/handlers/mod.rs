@@ -294,6 +294,18 @@ impl RequestHandler for AppHandler {
                     marketplaces: Vec::new(),
                 },
             ),
+            ClientRequest::RemoteControlPairingStart(_)
+            | ClientRequest::RemoteControlPairingStatus(_)
+            | ClientRequest::RemoteControlClientList(_)
+            | ClientRequest::RemoteControlClientRevoke(_) => {
+                crate::remote_control::handle_pairing(
+                    &self.remote_control,
+                    context.transport,
+                    id,
+                    request,
+                )
+                .await
+            }
             other => Err(method_not_implemented(id, other.method())),
         }
     }
