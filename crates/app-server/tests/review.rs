@@ -53,11 +53,13 @@ fn repository() -> tempfile::TempDir {
 const FINDINGS: &str = r#"{"findings": [{"title": "[P1] add subtracts", "body": "`a - b` returns the difference.", "priority": 1, "confidence": 0.9, "location": {"path": "/repo/lib.rs", "start_line": 2, "end_line": 2}}], "verdict": "incorrect", "summary": "The change breaks add.", "confidence": 0.8}"#;
 
 async fn thread_in(client: &mut TestClient, cwd: &Path) -> String {
+    thread_with_sandbox(client, cwd, "read-only").await
+}
+
+/// A thread whose commands need no kernel sandbox (CI also runs the suite without one).
+async fn thread_with_sandbox(client: &mut TestClient, cwd: &Path, sandbox: &str) -> String {
     let result = client
-        .call(
-            "thread/start",
-            json!({"cwd": cwd, "sandbox": "read-only", "approvalPolicy": "never"}),
-        )
+        .call("thread/start", json!({"cwd": cwd, "sandbox": sandbox, "approvalPolicy": "never"}))
         .await
         .unwrap();
     client.wait_for_notification("thread/started").await.unwrap();
@@ -95,7 +97,8 @@ async fn an_inline_review_of_uncommitted_changes_reports_rendered_findings() {
     let (_home, mock, server) = setup().await;
     let repo = repository();
     let mut client = server.client().await;
-    let thread_id = thread_in(&mut client, repo.path()).await;
+    // The reviewer runs a command: without kernel sandboxing a read-only one would be refused.
+    let thread_id = thread_with_sandbox(&mut client, repo.path(), "danger-full-access").await;
     // An earlier conversation the reviewer must not see.
     mock.push(Script::text("earlier answer"));
     client
