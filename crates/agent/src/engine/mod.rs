@@ -211,6 +211,22 @@ pub struct ThreadState {
     pub reported_context: Option<(u64, usize)>,
 }
 
+impl ThreadState {
+    /// A thread that has no turns, history or usage yet.
+    pub fn fresh(record: ThreadRecord, ephemeral: bool, settings: ThreadSettings) -> Self {
+        Self {
+            record,
+            ephemeral,
+            settings,
+            history: Vec::new(),
+            turns: Vec::new(),
+            slot: TurnSlot::Idle,
+            usage_total: wire::zero_usage(),
+            reported_context: None,
+        }
+    }
+}
+
 /// A thread in memory.
 #[derive(Debug)]
 pub struct LoadedThread {

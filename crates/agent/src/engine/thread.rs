@@ -327,16 +327,9 @@ impl Engine {
         if !ephemeral {
             self.state().upsert_thread(&record).await?;
         }
-        let thread = self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
-            record,
-            ephemeral,
-            settings,
-            history: Vec::new(),
-            turns: Vec::new(),
-            slot: TurnSlot::Idle,
-            usage_total: wire::zero_usage(),
-            reported_context: None,
-        })));
+        let thread = self.insert_loaded(Arc::new(LoadedThread::new(ThreadState::fresh(
+            record, ephemeral, settings,
+        ))));
         subscribe(&thread.id);
         self.announce_started(host, &thread).await?;
         let mut response = thread_response!(ThreadStartResponse, self.snapshot(&thread, false)?);
@@ -378,16 +371,9 @@ impl Engine {
         if !ephemeral {
             self.state().upsert_thread(&record).await?;
         }
-        let thread = self.insert_loaded(Arc::new(LoadedThread::new(ThreadState {
-            record,
-            ephemeral,
-            settings,
-            history: Vec::new(),
-            turns: Vec::new(),
-            slot: TurnSlot::Idle,
-            usage_total: wire::zero_usage(),
-            reported_context: None,
-        })));
+        let thread = self.insert_loaded(Arc::new(LoadedThread::new(ThreadState::fresh(
+            record, ephemeral, settings,
+        ))));
         subscribe(&thread.id);
         self.announce_started(host, &thread).await?;
         Ok(thread)
